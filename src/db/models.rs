@@ -1,0 +1,197 @@
+//! Rows as Diesel reads and writes them. Designations are stored as text and
+//! turned into domain types by the inventory service.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{
+    app_settings, audit_entries, items, locations, merchants, outbox_events, staff, stock_levels,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = merchants)]
+pub struct MerchantRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub currency: String,
+    pub catalog_version: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = merchants)]
+pub struct NewMerchantRow<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub currency: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = locations)]
+pub struct LocationRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub name: String,
+    pub fulfils_online: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = locations)]
+pub struct NewLocationRow<'a> {
+    pub merchant_id: i64,
+    pub name: &'a str,
+    pub fulfils_online: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = staff)]
+pub struct StaffRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub session_epoch: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = staff)]
+pub struct NewStaffRow<'a> {
+    pub merchant_id: i64,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = items)]
+pub struct ItemRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub barcode: Option<String>,
+    pub in_store: bool,
+    pub online: String,
+    pub version: i64,
+    pub changed_version: i64,
+    pub archived: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = items)]
+pub struct NewItemRow<'a> {
+    pub merchant_id: i64,
+    pub sku: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub price_minor: i64,
+    pub currency: &'a str,
+    pub barcode: Option<&'a str>,
+    pub in_store: bool,
+    pub online: &'a str,
+    pub changed_version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The fields an item edit may change, all at once.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = items)]
+pub struct ItemFieldsChangeset<'a> {
+    pub sku: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub price_minor: i64,
+    pub currency: &'a str,
+    // `None` must clear the barcode, not leave it alone.
+    #[diesel(treat_none_as_null = true)]
+    pub barcode: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = stock_levels)]
+pub struct StockLevelRow {
+    pub id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub on_hand: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = stock_levels)]
+pub struct NewStockLevelRow {
+    pub item_id: i64,
+    pub location_id: i64,
+    pub on_hand: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = audit_entries)]
+pub struct AuditEntryRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub item_id: i64,
+    pub actor: String,
+    pub field: String,
+    pub old_value: String,
+    pub new_value: String,
+    pub catalog_version: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_entries)]
+pub struct NewAuditEntryRow<'a> {
+    pub merchant_id: i64,
+    pub item_id: i64,
+    pub actor: &'a str,
+    pub field: &'a str,
+    pub old_value: &'a str,
+    pub new_value: &'a str,
+    pub catalog_version: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = outbox_events)]
+pub struct OutboxEventRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub catalog_version: i64,
+    pub event_type: String,
+    pub item_id: Option<i64>,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = outbox_events)]
+pub struct NewOutboxEventRow<'a> {
+    pub merchant_id: i64,
+    pub catalog_version: i64,
+    pub event_type: &'a str,
+    pub item_id: Option<i64>,
+    pub payload: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = app_settings)]
+pub struct AppSettingRow {
+    pub name: String,
+    pub value: String,
+}

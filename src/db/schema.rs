@@ -1,0 +1,118 @@
+// The Diesel schema, shared by both backends. Kept in step with
+// migrations/sqlite and migrations/postgres; `tests/schema.rs` compares it with
+// both migrated databases so a drift fails the build.
+
+diesel::table! {
+    merchants (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        currency -> Text,
+        catalog_version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    locations (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        name -> Text,
+        fulfils_online -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        email -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        session_epoch -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    items (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        sku -> Text,
+        name -> Text,
+        description -> Text,
+        price_minor -> BigInt,
+        currency -> Text,
+        barcode -> Nullable<Text>,
+        in_store -> Bool,
+        online -> Text,
+        version -> BigInt,
+        changed_version -> BigInt,
+        archived -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    stock_levels (id) {
+        id -> BigInt,
+        item_id -> BigInt,
+        location_id -> BigInt,
+        on_hand -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_entries (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        item_id -> BigInt,
+        actor -> Text,
+        field -> Text,
+        old_value -> Text,
+        new_value -> Text,
+        catalog_version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox_events (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        catalog_version -> BigInt,
+        event_type -> Text,
+        item_id -> Nullable<BigInt>,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    app_settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::joinable!(locations -> merchants (merchant_id));
+diesel::joinable!(staff -> merchants (merchant_id));
+diesel::joinable!(items -> merchants (merchant_id));
+diesel::joinable!(audit_entries -> items (item_id));
+diesel::joinable!(stock_levels -> items (item_id));
+diesel::joinable!(stock_levels -> locations (location_id));
+diesel::joinable!(outbox_events -> merchants (merchant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    merchants,
+    locations,
+    staff,
+    items,
+    stock_levels,
+    audit_entries,
+    outbox_events,
+    app_settings,
+);

@@ -1,0 +1,32 @@
+//! Validated values of the inventory: each type parses raw input at the edge,
+//! so the service never holds a string where a `Sku` belongs. No actix or
+//! Diesel here.
+
+mod barcode;
+mod designation;
+mod money;
+mod text;
+
+pub use barcode::Barcode;
+pub use designation::{Designation, DesignationRuleError, OnlineListing};
+pub use money::{Currency, Money};
+pub use text::{Description, Email, ItemName, Sku};
+
+/// A value a user typed was not acceptable; names the field and says why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    /// The input field, as the form or JSON body names it (`sku`, `price`, …).
+    pub field: &'static str,
+    /// What is wrong and what would be accepted, for a person.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}

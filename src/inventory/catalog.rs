@@ -1,0 +1,63 @@
+//! The per-merchant catalog version and the merchant write lock.
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use super::{InventoryError, Result};
+use crate::db::DbConnection;
+use crate::db::schema::merchants;
+
+/// Serialises writers of one merchant for the rest of the transaction, and
+/// fails with NotFound if the merchant does not exist.
+///
+/// SQLite's `BEGIN IMMEDIATE` already holds the database write lock; on
+/// PostgreSQL the merchant row is locked so read-then-write sequences within
+/// the transaction see no concurrent change and catalog versions commit in order.
+pub(super) fn lock_merchant(conn: &mut DbConnection, merchant_id: i64) -> Result<()> {
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = BigInt)]
+        #[allow(dead_code)]
+        id: i64,
+    }
+    let found = match conn {
+        DbConnection::Postgres(_) => {
+            diesel::sql_query("SELECT id FROM merchants WHERE id = $1 FOR UPDATE")
+                .bind::<BigInt, _>(merchant_id)
+                .get_result::<Locked>(conn)
+                .optional()?
+                .is_some()
+        }
+        DbConnection::Sqlite(_) => merchants::table
+            .find(merchant_id)
+            .select(merchants::id)
+            .first::<i64>(conn)
+            .optional()?
+            .is_some(),
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(InventoryError::NotFound("merchant"))
+    }
+}
+
+/// Bumps the merchant's catalog version and returns the new value.
+pub(super) fn next_version(conn: &mut DbConnection, merchant_id: i64) -> Result<i64> {
+    diesel::update(merchants::table.find(merchant_id))
+        .set(merchants::catalog_version.eq(merchants::catalog_version + 1))
+        .returning(merchants::catalog_version)
+        .get_result(conn)
+        .optional()?
+        .ok_or(InventoryError::NotFound("merchant"))
+}
+
+/// The merchant's current catalog version.
+pub fn current_version(conn: &mut DbConnection, merchant_id: i64) -> Result<i64> {
+    merchants::table
+        .find(merchant_id)
+        .select(merchants::catalog_version)
+        .first(conn)
+        .optional()?
+        .ok_or(InventoryError::NotFound("merchant"))
+}

@@ -1,0 +1,596 @@
+//! Items: create, edit, archive, find, and the merchant's searchable list.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{Actor, InventoryError, Result, audit, catalog, now, outbox};
+use crate::db::DbConnection;
+use crate::db::models::{ItemFieldsChangeset, ItemRow, NewItemRow};
+use crate::db::schema::{items, stock_levels};
+use crate::domain::{
+    Barcode, Currency, Description, Designation, FieldError, ItemName, Money, OnlineListing, Sku,
+};
+
+/// An item as the service hands it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub price: Money,
+    pub barcode: Option<String>,
+    pub designation: Designation,
+    /// Bumped by every change; callers send it back to detect concurrent edits.
+    pub version: i64,
+    /// The catalog version at which the item last changed.
+    pub changed_version: i64,
+    pub archived: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Item {
+    pub fn in_store(&self) -> bool {
+        self.designation.in_store()
+    }
+
+    pub fn online(&self) -> OnlineListing {
+        self.designation.online()
+    }
+
+    pub(super) fn from_row(row: ItemRow) -> Result<Item> {
+        let corrupt = |what: &str| InventoryError::Corrupt(format!("item {}: {what}", row.id));
+        let online = OnlineListing::parse(&row.online).map_err(|e| corrupt(&e.message))?;
+        let designation =
+            Designation::new(row.in_store, online).map_err(|e| corrupt(&e.to_string()))?;
+        let currency = Currency::parse(&row.currency).map_err(|e| corrupt(&e.message))?;
+        let price =
+            Money::from_minor(row.price_minor, currency).map_err(|e| corrupt(&e.message))?;
+        Ok(Item {
+            id: row.id,
+            merchant_id: row.merchant_id,
+            sku: row.sku,
+            name: row.name,
+            description: row.description,
+            price,
+            barcode: row.barcode,
+            designation,
+            version: row.version,
+            changed_version: row.changed_version,
+            archived: row.archived,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+
+    /// Loads an item of this merchant; another merchant's item is NotFound.
+    pub fn find(conn: &mut DbConnection, merchant_id: i64, item_id: i64) -> Result<Item> {
+        let row = items::table
+            .filter(items::id.eq(item_id))
+            .filter(items::merchant_id.eq(merchant_id))
+            .select(ItemRow::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or(InventoryError::NotFound("item"))?;
+        Item::from_row(row)
+    }
+
+    /// Loads several items of this merchant, in id order; unknown ids are skipped.
+    pub fn find_many(conn: &mut DbConnection, merchant_id: i64, ids: &[i64]) -> Result<Vec<Item>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let rows = items::table
+                .filter(items::merchant_id.eq(merchant_id))
+                .filter(items::id.eq_any(chunk))
+                .order(items::id)
+                .select(ItemRow::as_select())
+                .load(conn)?;
+            for row in rows {
+                found.push(Item::from_row(row)?);
+            }
+        }
+        found.sort_by_key(|item| item.id);
+        Ok(found)
+    }
+}
+
+/// The editable fields of an item, parsed from what a person typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemFields {
+    pub sku: Sku,
+    pub name: ItemName,
+    pub description: Description,
+    pub price: Money,
+    pub barcode: Option<Barcode>,
+}
+
+/// The raw text of an item form or CSV row, before parsing.
+#[derive(Debug, Clone, Default)]
+pub struct ItemInput<'a> {
+    pub sku: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    /// A decimal price such as `12.50`.
+    pub price: &'a str,
+    /// Empty means the merchant's currency.
+    pub currency: &'a str,
+    pub barcode: &'a str,
+}
+
+impl ItemFields {
+    /// Parses every field, returning all problems at once so a form can show
+    /// each beside its field.
+    pub fn parse(input: &ItemInput<'_>, default_currency: Currency) -> Result<ItemFields, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let sku = Sku::parse(input.sku).map_err(|e| errors.push(e)).ok();
+        let name = ItemName::parse(input.name).map_err(|e| errors.push(e)).ok();
+        let description = Description::parse(input.description)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let currency = if input.currency.trim().is_empty() {
+            Some(default_currency)
+        } else {
+            Currency::parse(input.currency).map_err(|e| errors.push(e)).ok()
+        };
+        let price = currency.and_then(|currency| {
+            Money::parse_decimal(input.price, currency)
+                .map_err(|e| errors.push(e))
+                .ok()
+        });
+        let barcode = Barcode::parse_optional(input.barcode)
+            .map_err(|e| errors.push(e))
+            .ok();
+        match (sku, name, description, price, barcode) {
+            (Some(sku), Some(name), Some(description), Some(price), Some(barcode)) if errors.is_empty() => {
+                Ok(ItemFields {
+                    sku,
+                    name,
+                    description,
+                    price,
+                    barcode,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+fn sku_taken(conn: &mut DbConnection, merchant_id: i64, sku: &Sku, except_item: Option<i64>) -> Result<bool> {
+    let mut query = items::table
+        .filter(items::merchant_id.eq(merchant_id))
+        .filter(items::sku.eq(sku.as_str()))
+        .select(items::id)
+        .into_boxed();
+    if let Some(id) = except_item {
+        query = query.filter(items::id.ne(id));
+    }
+    Ok(query.first::<i64>(conn).optional()?.is_some())
+}
+
+fn duplicate_sku(sku: &Sku) -> InventoryError {
+    InventoryError::Invalid(FieldError::new(
+        "sku",
+        format!("SKU {} is already used by another item", sku.as_str()),
+    ))
+}
+
+/// Creates an item with its initial designations, audited and announced.
+pub fn create_item(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    fields: &ItemFields,
+    designation: Designation,
+) -> Result<Item> {
+    conn.write_transaction(|conn| {
+        catalog::lock_merchant(conn, merchant_id)?;
+        if sku_taken(conn, merchant_id, &fields.sku, None)? {
+            return Err(duplicate_sku(&fields.sku));
+        }
+        let version = catalog::next_version(conn, merchant_id)?;
+        let at = now();
+        let row: ItemRow = diesel::insert_into(items::table)
+            .values(NewItemRow {
+                merchant_id,
+                sku: fields.sku.as_str(),
+                name: fields.name.as_str(),
+                description: fields.description.as_str(),
+                price_minor: fields.price.amount_minor,
+                currency: fields.price.currency.as_str(),
+                barcode: fields.barcode.as_ref().map(Barcode::as_str),
+                in_store: designation.in_store(),
+                online: designation.online().as_str(),
+                changed_version: version,
+                created_at: at,
+                updated_at: at,
+            })
+            .returning(items::all_columns)
+            .get_result(conn)?;
+        let item = Item::from_row(row)?;
+        audit::record(conn, actor, &item, "created", "", &item.name, version)?;
+        outbox::item_changed(conn, &item, version)?;
+        Ok(item)
+    })
+}
+
+/// Changes an item's fields if it is still at `expected_version`.
+pub fn edit_item(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    item_id: i64,
+    expected_version: i64,
+    fields: &ItemFields,
+) -> Result<Item> {
+    conn.write_transaction(|conn| {
+        catalog::lock_merchant(conn, merchant_id)?;
+        let before = Item::find(conn, merchant_id, item_id)?;
+        if before.version != expected_version {
+            return Err(InventoryError::Conflict {
+                current: Box::new(before),
+            });
+        }
+        if sku_taken(conn, merchant_id, &fields.sku, Some(item_id))? {
+            return Err(duplicate_sku(&fields.sku));
+        }
+        let changes = field_changes(&before, fields);
+        if changes.is_empty() {
+            return Ok(before);
+        }
+        let version = catalog::next_version(conn, merchant_id)?;
+        let row: ItemRow = diesel::update(
+            items::table
+                .filter(items::id.eq(item_id))
+                .filter(items::version.eq(expected_version)),
+        )
+        .set((
+            ItemFieldsChangeset {
+                sku: fields.sku.as_str(),
+                name: fields.name.as_str(),
+                description: fields.description.as_str(),
+                price_minor: fields.price.amount_minor,
+                currency: fields.price.currency.as_str(),
+                barcode: fields.barcode.as_ref().map(Barcode::as_str),
+            },
+            items::version.eq(items::version + 1),
+            items::changed_version.eq(version),
+            items::updated_at.eq(now()),
+        ))
+        .returning(items::all_columns)
+        .get_result(conn)?;
+        let item = Item::from_row(row)?;
+        for (field, old, new) in &changes {
+            audit::record(conn, actor, &item, field, old, new, version)?;
+        }
+        outbox::item_changed(conn, &item, version)?;
+        Ok(item)
+    })
+}
+
+/// The (field, old, new) triples an edit would change, as the audit log shows them.
+fn field_changes(before: &Item, fields: &ItemFields) -> Vec<(&'static str, String, String)> {
+    let mut changes = Vec::new();
+    let mut compare = |field: &'static str, old: String, new: String| {
+        if old != new {
+            changes.push((field, old, new));
+        }
+    };
+    compare("sku", before.sku.clone(), fields.sku.as_str().to_owned());
+    compare("name", before.name.clone(), fields.name.as_str().to_owned());
+    compare(
+        "description",
+        before.description.clone(),
+        fields.description.as_str().to_owned(),
+    );
+    compare("price", before.price.to_string(), fields.price.to_string());
+    compare(
+        "barcode",
+        before.barcode.clone().unwrap_or_default(),
+        fields.barcode.as_ref().map(|b| b.as_str().to_owned()).unwrap_or_default(),
+    );
+    changes
+}
+
+/// Archives or restores an item. An archived item leaves both channel lists.
+pub fn set_archived(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    item_id: i64,
+    expected_version: i64,
+    archived: bool,
+) -> Result<Item> {
+    conn.write_transaction(|conn| {
+        catalog::lock_merchant(conn, merchant_id)?;
+        let before = Item::find(conn, merchant_id, item_id)?;
+        if before.version != expected_version {
+            return Err(InventoryError::Conflict {
+                current: Box::new(before),
+            });
+        }
+        if before.archived == archived {
+            return Ok(before);
+        }
+        let version = catalog::next_version(conn, merchant_id)?;
+        let row: ItemRow = diesel::update(
+            items::table
+                .filter(items::id.eq(item_id))
+                .filter(items::version.eq(expected_version)),
+        )
+        .set((
+            items::archived.eq(archived),
+            items::version.eq(items::version + 1),
+            items::changed_version.eq(version),
+            items::updated_at.eq(now()),
+        ))
+        .returning(items::all_columns)
+        .get_result(conn)?;
+        let item = Item::from_row(row)?;
+        let (old, new) = if archived { ("active", "archived") } else { ("archived", "active") };
+        audit::record(conn, actor, &item, "status", old, new, version)?;
+        outbox::item_changed(conn, &item, version)?;
+        Ok(item)
+    })
+}
+
+/// Which items the dashboard list shows, by designation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ItemFilter {
+    /// Every active item.
+    #[default]
+    All,
+    /// Sold in store and not online.
+    InStoreOnly,
+    /// For sale online.
+    ForSale,
+    /// View online, buy in store.
+    ViewOnly,
+    /// Neither in store nor online.
+    Nowhere,
+    /// Archived items.
+    Archived,
+}
+
+impl ItemFilter {
+    pub const ALL: [ItemFilter; 6] = [
+        ItemFilter::All,
+        ItemFilter::InStoreOnly,
+        ItemFilter::ForSale,
+        ItemFilter::ViewOnly,
+        ItemFilter::Nowhere,
+        ItemFilter::Archived,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemFilter::All => "all",
+            ItemFilter::InStoreOnly => "in_store_only",
+            ItemFilter::ForSale => "for_sale",
+            ItemFilter::ViewOnly => "view_only",
+            ItemFilter::Nowhere => "nowhere",
+            ItemFilter::Archived => "archived",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ItemFilter::All => "All items",
+            ItemFilter::InStoreOnly => "In store only",
+            ItemFilter::ForSale => "For sale online",
+            ItemFilter::ViewOnly => "View online, buy in store",
+            ItemFilter::Nowhere => "Not sold anywhere",
+            ItemFilter::Archived => "Archived",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<ItemFilter, FieldError> {
+        ItemFilter::ALL
+            .into_iter()
+            .find(|f| f.as_str() == raw)
+            .ok_or_else(|| FieldError::new("filter", format!("Unknown filter {raw:?}")))
+    }
+}
+
+/// How the dashboard list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ItemSort {
+    #[default]
+    Name,
+    Sku,
+    PriceLowHigh,
+    PriceHighLow,
+    RecentlyChanged,
+}
+
+impl ItemSort {
+    pub const ALL: [ItemSort; 5] = [
+        ItemSort::Name,
+        ItemSort::Sku,
+        ItemSort::PriceLowHigh,
+        ItemSort::PriceHighLow,
+        ItemSort::RecentlyChanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemSort::Name => "name",
+            ItemSort::Sku => "sku",
+            ItemSort::PriceLowHigh => "price",
+            ItemSort::PriceHighLow => "-price",
+            ItemSort::RecentlyChanged => "-changed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ItemSort::Name => "Name",
+            ItemSort::Sku => "SKU",
+            ItemSort::PriceLowHigh => "Price, low to high",
+            ItemSort::PriceHighLow => "Price, high to low",
+            ItemSort::RecentlyChanged => "Recently changed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<ItemSort, FieldError> {
+        ItemSort::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| FieldError::new("sort", format!("Unknown sort {raw:?}")))
+    }
+}
+
+/// A page request for the dashboard list.
+#[derive(Debug, Clone, Default)]
+pub struct ItemQuery {
+    /// Matches name, sku or barcode, case-insensitively; empty matches all.
+    pub search: String,
+    pub filter: ItemFilter,
+    pub sort: ItemSort,
+    /// 1-based.
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// An item with its stock summed over the merchant's stores.
+#[derive(Debug, Clone)]
+pub struct ListedItem {
+    pub item: Item,
+    pub stock_total: i64,
+}
+
+/// One page of the dashboard list.
+#[derive(Debug, Clone)]
+pub struct ItemPage {
+    pub items: Vec<ListedItem>,
+    /// How many items match the search and filter in all.
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl ItemPage {
+    pub fn page_count(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+type ItemsBoxed<'a> = items::BoxedQuery<'a, crate::db::DbBackend>;
+
+fn matching(merchant_id: i64, search: &str, filter: ItemFilter) -> ItemsBoxed<'static> {
+    let mut query = items::table
+        .filter(items::merchant_id.eq(merchant_id))
+        .into_boxed();
+    query = match filter {
+        ItemFilter::Archived => query.filter(items::archived.eq(true)),
+        _ => query.filter(items::archived.eq(false)),
+    };
+    query = match filter {
+        ItemFilter::All | ItemFilter::Archived => query,
+        ItemFilter::InStoreOnly => query
+            .filter(items::in_store.eq(true))
+            .filter(items::online.eq(OnlineListing::Hidden.as_str())),
+        ItemFilter::ForSale => query.filter(items::online.eq(OnlineListing::ForSale.as_str())),
+        ItemFilter::ViewOnly => query.filter(items::online.eq(OnlineListing::ViewOnly.as_str())),
+        ItemFilter::Nowhere => query
+            .filter(items::in_store.eq(false))
+            .filter(items::online.eq(OnlineListing::Hidden.as_str())),
+    };
+    let search = search.trim();
+    if !search.is_empty() {
+        let escaped: String = search
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            lower(items::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(items::sku).like(pattern).escape('\\'))
+                .or(items::barcode.eq(search.to_owned())),
+        );
+    }
+    query
+}
+
+/// The merchant's items matching a search and filter, one page of them.
+pub fn list_items(conn: &mut DbConnection, merchant_id: i64, query: &ItemQuery) -> Result<ItemPage> {
+    let per_page = query.per_page.clamp(1, 500);
+    let page = query.page.max(1);
+    conn.read_transaction(|conn| {
+        let total: i64 = matching(merchant_id, &query.search, query.filter)
+            .count()
+            .get_result(conn)?;
+        let ordered = match query.sort {
+            ItemSort::Name => matching(merchant_id, &query.search, query.filter)
+                .order((items::name.asc(), items::id.asc())),
+            ItemSort::Sku => matching(merchant_id, &query.search, query.filter)
+                .order((items::sku.asc(), items::id.asc())),
+            ItemSort::PriceLowHigh => matching(merchant_id, &query.search, query.filter)
+                .order((items::price_minor.asc(), items::id.asc())),
+            ItemSort::PriceHighLow => matching(merchant_id, &query.search, query.filter)
+                .order((items::price_minor.desc(), items::id.asc())),
+            ItemSort::RecentlyChanged => matching(merchant_id, &query.search, query.filter)
+                .order((items::changed_version.desc(), items::id.asc())),
+        };
+        let rows = ordered
+            .limit(per_page)
+            .offset((page - 1).saturating_mul(per_page))
+            .select(ItemRow::as_select())
+            .load(conn)?;
+        let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+        let totals = stock_totals(conn, &ids)?;
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let stock_total = totals.get(&row.id).copied().unwrap_or(0);
+                Item::from_row(row).map(|item| ListedItem { item, stock_total })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ItemPage {
+            items,
+            total,
+            page,
+            per_page,
+        })
+    })
+}
+
+/// All ids matching a search and filter (for "select all matching").
+pub fn matching_ids(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    search: &str,
+    filter: ItemFilter,
+) -> Result<Vec<i64>> {
+    Ok(matching(merchant_id, search, filter)
+        .order(items::id)
+        .select(items::id)
+        .load(conn)?)
+}
+
+/// On-hand stock of each item summed over all stores.
+pub fn stock_totals(
+    conn: &mut DbConnection,
+    item_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, i64>> {
+    let mut totals = std::collections::HashMap::new();
+    for chunk in item_ids.chunks(500) {
+        let levels: Vec<(i64, i64)> = stock_levels::table
+            .filter(stock_levels::item_id.eq_any(chunk))
+            .select((stock_levels::item_id, stock_levels::on_hand))
+            .load(conn)?;
+        for (item_id, on_hand) in levels {
+            *totals.entry(item_id).or_insert(0) += on_hand;
+        }
+    }
+    Ok(totals)
+}

@@ -1,0 +1,398 @@
+//! The two channel lists, as pure functions of the database: the store list a
+//! location's device sells from, and the online list the storefront shows.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::merchants::Location;
+use super::{InventoryError, Item, Result, catalog};
+use crate::db::DbConnection;
+use crate::db::models::{ItemRow, LocationRow};
+use crate::db::schema::{items, locations, stock_levels};
+use crate::domain::{Money, OnlineListing};
+
+/// The most records one page of a list may hold.
+pub const MAX_PAGE: i64 = 1000;
+
+/// A price as the JSON lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Price {
+    /// Minor units (cents).
+    pub amount: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+impl From<Money> for Price {
+    fn from(money: Money) -> Price {
+        Price {
+            amount: money.amount_minor,
+            currency: money.currency.as_str().to_owned(),
+        }
+    }
+}
+
+/// A store carrying an item, and whether it has the item in stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreAvailability {
+    pub location_id: i64,
+    pub name: String,
+    pub in_stock: bool,
+}
+
+/// One item of the online list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OnlineListEntry {
+    pub id: i64,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub price: Price,
+    /// `for_sale`, `view_only`, or `hidden` for an unlisted in-store item.
+    pub online: OnlineListingJson,
+    /// False only in the `include_unlisted` form, for store-only items.
+    pub listed_online: bool,
+    /// Whether a shopper can buy it online now.
+    pub purchasable_online: bool,
+    /// Units that can be sold online now.
+    pub available_online: i64,
+    /// The stores selling it in person, with their stock state.
+    pub stores: Vec<StoreAvailability>,
+    /// The catalog version at which the item last changed.
+    pub changed_version: i64,
+}
+
+/// An item that left the online list (in a `since_version` delta).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tombstone {
+    pub id: i64,
+    pub sku: String,
+    /// Always true: the storefront should remove the item.
+    pub removed: bool,
+    pub changed_version: i64,
+}
+
+/// A record of the online list or of its delta feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum OnlineRecord {
+    Listed(Box<OnlineListEntry>),
+    Removed(Tombstone),
+}
+
+impl OnlineRecord {
+    pub fn id(&self) -> i64 {
+        match self {
+            OnlineRecord::Listed(entry) => entry.id,
+            OnlineRecord::Removed(tombstone) => tombstone.id,
+        }
+    }
+}
+
+/// The online listing as a JSON string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnlineListingJson(pub OnlineListing);
+
+impl Serialize for OnlineListingJson {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.as_str())
+    }
+}
+
+/// What part of the online list to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnlineListQuery {
+    /// Also return in-store items that are not listed, as `listed_online: false`.
+    pub include_unlisted: bool,
+    /// Only items changed after this catalog version, with tombstones.
+    pub since_version: Option<i64>,
+    /// Keyset cursor: only items with a greater id.
+    pub after_id: Option<i64>,
+    /// At most this many records, 1..=1000.
+    pub limit: i64,
+}
+
+impl Default for OnlineListQuery {
+    fn default() -> Self {
+        Self {
+            include_unlisted: false,
+            since_version: None,
+            after_id: None,
+            limit: 100,
+        }
+    }
+}
+
+/// One page of the online list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnlineListPage {
+    /// The catalog version the page was read at.
+    pub catalog_version: i64,
+    pub records: Vec<OnlineRecord>,
+    /// Pass as `after_id` for the next page; `None` on the last page.
+    pub next_after_id: Option<i64>,
+}
+
+/// Stock of the merchant's stores for a set of items.
+struct StockIndex {
+    locations: Vec<LocationRow>,
+    on_hand: HashMap<(i64, i64), i64>,
+}
+
+impl StockIndex {
+    fn load(conn: &mut DbConnection, merchant_id: i64, item_ids: &[i64]) -> Result<StockIndex> {
+        let locations = locations::table
+            .filter(locations::merchant_id.eq(merchant_id))
+            .order(locations::id)
+            .select(LocationRow::as_select())
+            .load(conn)?;
+        let mut on_hand = HashMap::new();
+        for chunk in item_ids.chunks(500) {
+            let levels: Vec<(i64, i64, i64)> = stock_levels::table
+                .filter(stock_levels::item_id.eq_any(chunk))
+                .select((
+                    stock_levels::item_id,
+                    stock_levels::location_id,
+                    stock_levels::on_hand,
+                ))
+                .load(conn)?;
+            for (item_id, location_id, quantity) in levels {
+                on_hand.insert((item_id, location_id), quantity);
+            }
+        }
+        Ok(StockIndex { locations, on_hand })
+    }
+
+    fn on_hand(&self, item_id: i64, location_id: i64) -> i64 {
+        self.on_hand.get(&(item_id, location_id)).copied().unwrap_or(0)
+    }
+
+    /// Units that may be sold online: on-hand at the stores that ship online orders.
+    fn available_online(&self, item_id: i64) -> i64 {
+        self.locations
+            .iter()
+            .filter(|location| location.fulfils_online)
+            .map(|location| self.on_hand(item_id, location.id).max(0))
+            .sum()
+    }
+}
+
+/// Whether an item belongs in the online list (or, with `include_unlisted`, in its other form).
+fn in_online_list(item: &Item, include_unlisted: bool) -> bool {
+    !item.archived && (item.online().is_listed() || (include_unlisted && item.in_store()))
+}
+
+fn online_entry(item: &Item, stock: &StockIndex) -> OnlineListEntry {
+    let available_online = if item.online() == OnlineListing::ForSale {
+        stock.available_online(item.id)
+    } else {
+        0
+    };
+    let stores = if item.in_store() {
+        stock
+            .locations
+            .iter()
+            .map(|location| StoreAvailability {
+                location_id: location.id,
+                name: location.name.clone(),
+                in_stock: stock.on_hand(item.id, location.id) > 0,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    OnlineListEntry {
+        id: item.id,
+        sku: item.sku.clone(),
+        name: item.name.clone(),
+        description: item.description.clone(),
+        price: item.price.into(),
+        online: OnlineListingJson(item.online()),
+        listed_online: item.online().is_listed(),
+        purchasable_online: item.online() == OnlineListing::ForSale && available_online > 0,
+        available_online,
+        stores,
+        changed_version: item.changed_version,
+    }
+}
+
+fn online_record(item: &Item, stock: &StockIndex, include_unlisted: bool) -> OnlineRecord {
+    if in_online_list(item, include_unlisted) {
+        OnlineRecord::Listed(Box::new(online_entry(item, stock)))
+    } else {
+        OnlineRecord::Removed(Tombstone {
+            id: item.id,
+            sku: item.sku.clone(),
+            removed: true,
+            changed_version: item.changed_version,
+        })
+    }
+}
+
+/// The online-list record of one item as it is now: its entry, or a tombstone.
+pub fn online_record_of(conn: &mut DbConnection, item: &Item) -> Result<OnlineRecord> {
+    let stock = StockIndex::load(conn, item.merchant_id, &[item.id])?;
+    Ok(online_record(item, &stock, false))
+}
+
+/// Reads one page of the merchant's online list in one snapshot.
+pub fn online_list(conn: &mut DbConnection, merchant_id: i64, query: OnlineListQuery) -> Result<OnlineListPage> {
+    let limit = query.limit.clamp(1, MAX_PAGE);
+    conn.read_transaction(|conn| {
+        let catalog_version = catalog::current_version(conn, merchant_id)?;
+        let mut rows = items::table
+            .filter(items::merchant_id.eq(merchant_id))
+            .into_boxed();
+        if let Some(after_id) = query.after_id {
+            rows = rows.filter(items::id.gt(after_id));
+        }
+        match query.since_version {
+            // A delta carries every changed item: listed ones, and tombstones for the rest.
+            Some(since) => rows = rows.filter(items::changed_version.gt(since)),
+            None => {
+                rows = rows.filter(items::archived.eq(false));
+                rows = if query.include_unlisted {
+                    rows.filter(
+                        items::online
+                            .ne(OnlineListing::Hidden.as_str())
+                            .or(items::in_store.eq(true)),
+                    )
+                } else {
+                    rows.filter(items::online.ne(OnlineListing::Hidden.as_str()))
+                };
+            }
+        }
+        let rows: Vec<ItemRow> = rows
+            .order(items::id)
+            .limit(limit + 1)
+            .select(ItemRow::as_select())
+            .load(conn)?;
+        let has_more = rows.len() as i64 > limit;
+        let page: Vec<Item> = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(Item::from_row)
+            .collect::<Result<_>>()?;
+        let ids: Vec<i64> = page.iter().map(|item| item.id).collect();
+        let stock = StockIndex::load(conn, merchant_id, &ids)?;
+        let records = page
+            .iter()
+            .map(|item| online_record(item, &stock, query.include_unlisted))
+            .collect();
+        Ok(OnlineListPage {
+            catalog_version,
+            records,
+            next_after_id: if has_more { ids.last().copied() } else { None },
+        })
+    })
+}
+
+/// One item of a store's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreListEntry {
+    pub id: i64,
+    pub sku: String,
+    pub name: String,
+    pub barcode: Option<String>,
+    pub price: Price,
+    /// On hand at this store; negative after a sale recorded while short.
+    pub on_hand: i64,
+    /// False only in the `include_all` form, for online-only items.
+    pub sellable_in_store: bool,
+    pub online: OnlineListingJson,
+    pub changed_version: i64,
+}
+
+/// What part of a store list to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreListQuery {
+    pub location_id: i64,
+    /// Also return online-only items, as `sellable_in_store: false`.
+    pub include_all: bool,
+    pub after_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// One page of a store's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreListPage {
+    pub catalog_version: i64,
+    pub location: Location,
+    pub entries: Vec<StoreListEntry>,
+    pub next_after_id: Option<i64>,
+}
+
+/// Reads one page of the list a store's device sells from, in one snapshot.
+pub fn store_list(conn: &mut DbConnection, merchant_id: i64, query: StoreListQuery) -> Result<StoreListPage> {
+    let limit = query.limit.clamp(1, MAX_PAGE);
+    conn.read_transaction(|conn| {
+        let catalog_version = catalog::current_version(conn, merchant_id)?;
+        let location: Location = locations::table
+            .filter(locations::id.eq(query.location_id))
+            .filter(locations::merchant_id.eq(merchant_id))
+            .select(LocationRow::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or(InventoryError::NotFound("location"))?
+            .into();
+        let mut rows = items::table
+            .filter(items::merchant_id.eq(merchant_id))
+            .filter(items::archived.eq(false))
+            .into_boxed();
+        if !query.include_all {
+            rows = rows.filter(items::in_store.eq(true));
+        } else {
+            rows = rows.filter(
+                items::in_store
+                    .eq(true)
+                    .or(items::online.ne(OnlineListing::Hidden.as_str())),
+            );
+        }
+        if let Some(after_id) = query.after_id {
+            rows = rows.filter(items::id.gt(after_id));
+        }
+        let rows: Vec<ItemRow> = rows
+            .order(items::id)
+            .limit(limit + 1)
+            .select(ItemRow::as_select())
+            .load(conn)?;
+        let has_more = rows.len() as i64 > limit;
+        let page: Vec<Item> = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(Item::from_row)
+            .collect::<Result<_>>()?;
+        let ids: Vec<i64> = page.iter().map(|item| item.id).collect();
+        let mut on_hand: HashMap<i64, i64> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let levels: Vec<(i64, i64)> = stock_levels::table
+                .filter(stock_levels::location_id.eq(location.id))
+                .filter(stock_levels::item_id.eq_any(chunk))
+                .select((stock_levels::item_id, stock_levels::on_hand))
+                .load(conn)?;
+            on_hand.extend(levels);
+        }
+        let entries = page
+            .iter()
+            .map(|item| StoreListEntry {
+                id: item.id,
+                sku: item.sku.clone(),
+                name: item.name.clone(),
+                barcode: item.barcode.clone(),
+                price: item.price.into(),
+                on_hand: on_hand.get(&item.id).copied().unwrap_or(0),
+                sellable_in_store: item.in_store(),
+                online: OnlineListingJson(item.online()),
+                changed_version: item.changed_version,
+            })
+            .collect();
+        Ok(StoreListPage {
+            catalog_version,
+            location,
+            entries,
+            next_after_id: if has_more { ids.last().copied() } else { None },
+        })
+    })
+}

@@ -1,0 +1,75 @@
+//! The inventory service: items and their designations, the channel lists, the
+//! audit log and the outbox. Plain Rust over a `DbConnection`, no HTTP types.
+//! Every rule of the product lives here once; every write a channel can see
+//! goes through one function that does the whole change in one transaction.
+
+pub mod audit;
+mod catalog;
+pub mod designate;
+pub mod items;
+pub mod lists;
+pub mod merchants;
+mod outbox;
+pub mod stock;
+
+use crate::domain::{DesignationRuleError, FieldError};
+
+pub use designate::{BulkMode, BulkOutcome, DesignationChange, DesignationOutcome, designate, designate_many};
+pub use catalog::current_version as catalog_version;
+pub use items::{Item, ItemFields};
+
+/// Who made a change, as the audit log shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(String);
+
+impl Actor {
+    /// A staff member, shown by display name.
+    pub fn staff(display_name: &str) -> Actor {
+        Actor(display_name.to_owned())
+    }
+
+    /// shelfsync itself (the demo seed, automatic switches).
+    pub fn system() -> Actor {
+        Actor("shelfsync".to_owned())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why the service refused or failed a request.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// A value was not acceptable; names the field.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// The merchant, item, location or entry does not exist for this merchant.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The item changed since the caller read it; carries the item as it is now.
+    #[error("the item was changed by someone else (now at version {})", .current.version)]
+    Conflict { current: Box<Item> },
+    /// The designation change would break a rule; carries the item unchanged.
+    #[error("{rule}")]
+    Rule {
+        item: Box<Item>,
+        rule: DesignationRuleError,
+    },
+    /// The database failed; a bug or an outage, never the user's input.
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    /// The database could not be reached in time (pool exhausted, server down).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A stored value could not be read back as a domain value.
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = InventoryError> = std::result::Result<T, E>;
+
+/// Now, as stored: UTC without an offset.
+fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}

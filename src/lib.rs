@@ -1,0 +1,17 @@
+//! shelfsync: one inventory, two channels. A merchant keeps one catalogue and
+//! one stock count per store; each channel gets the list it should see.
+
+/// Settings from flags and environment variables.
+pub mod config;
+/// Validated values: sku, money, designations, …
+pub mod domain;
+/// Storage: pool, backend selection, migrations, schema and rows.
+pub mod db;
+/// The inventory service: designations, lists, audit, outbox.
+pub mod inventory;
+/// The demo merchant "Corner Goods".
+pub mod demo;
+/// Builds and runs the server, and the CLI's other subcommands.
+pub mod startup;
+/// HTTP: dashboard, storefront page, assets, auth, CSRF, errors.
+pub mod web;

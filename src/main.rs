@@ -1,0 +1,22 @@
+//! The `shelfsync` command: parse the CLI, start logging, hand over to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use shelfsync::config::{Cli, Command};
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let outcome = match Cli::parse().into_command() {
+        Command::Serve(args) => shelfsync::startup::serve(args),
+        Command::Migrate(args) => shelfsync::startup::migrate(&args),
+        Command::Demo(args) => shelfsync::startup::create_demo(&args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("shelfsync: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Builds the application: pool, migrations, demo seed, session key, routes,
+//! and an HTTP server on a listener (port 0 in tests picks a free port).
+
+use std::net::TcpListener;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, Logger, from_fn};
+use actix_web::{App, HttpServer, web};
+use diesel::prelude::*;
+use rand::RngCore;
+
+use crate::config::{DatabaseArgs, ServeArgs};
+use crate::db::models::AppSettingRow;
+use crate::db::schema::app_settings;
+use crate::db::{self, DbConnection, Pool};
+use crate::inventory::merchants::Merchant;
+use crate::web::{AppState, csrf};
+use crate::demo;
+
+/// Why shelfsync could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] db::SetupError),
+    #[error("database error: {0}")]
+    Inventory(#[from] crate::inventory::InventoryError),
+    #[error("could not listen on {bind}: {source}")]
+    Bind { bind: String, source: std::io::Error },
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A built server, not yet running, and the port it listens on.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the database, migrates it, seeds the demo on an empty database
+    /// (unless told not to), and binds the server.
+    pub fn build(args: &ServeArgs) -> Result<Application, StartError> {
+        let pool = db::open_pool(&args.database.database_url, args.database.pool_size)?;
+        let mut conn = pool.get().map_err(db::SetupError::from)?;
+        let applied = db::run_migrations(&mut conn)?;
+        if applied > 0 {
+            log::info!("applied {applied} database migration(s)");
+        }
+        if !args.no_demo && !Merchant::any(&mut conn)? {
+            let merchant = demo::create(&mut conn)?;
+            log::info!(
+                "created the demo merchant {:?}: sign in as {} with password {}",
+                merchant.name,
+                demo::EMAIL,
+                demo::PASSWORD
+            );
+        }
+        let session_key = session_key(&mut conn)?;
+        drop(conn);
+        let listener = TcpListener::bind(&args.bind).map_err(|source| StartError::Bind {
+            bind: args.bind.clone(),
+            source,
+        })?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState { pool });
+        let secure = args.secure_cookies;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::FormConfig::default().limit(2 * 1024 * 1024))
+                .configure(crate::web::routes)
+                .wrap(from_fn(csrf::guard))
+                .wrap(
+                    SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                        .cookie_name("shelfsync".into())
+                        .cookie_http_only(true)
+                        .cookie_same_site(SameSite::Lax)
+                        .cookie_secure(secure)
+                        .cookie_content_security(CookieContentSecurity::Private)
+                        .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::hours(12)))
+                        .build(),
+                )
+                .wrap(Compress::default())
+                .wrap(Logger::new("%r %s %Dms"))
+        })
+        .listen(listener)?;
+        if let Some(workers) = args.workers {
+            server = server.workers(workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
+        self.server.await
+    }
+}
+
+/// The cookie signing key, made once per database and shared by every
+/// instance on it, so sessions survive restarts and load balancing.
+fn session_key(conn: &mut DbConnection) -> Result<Key, StartError> {
+    const NAME: &str = "session_key";
+    let stored: Option<String> = app_settings::table
+        .find(NAME)
+        .select(app_settings::value)
+        .first(conn)
+        .optional()
+        .map_err(crate::inventory::InventoryError::from)?;
+    let encoded = match stored {
+        Some(value) => value,
+        None => {
+            let mut bytes = [0u8; 64];
+            rand::rng().fill_bytes(&mut bytes);
+            let fresh = hex::encode(bytes);
+            // Another instance may have written one first; theirs wins.
+            let _ = diesel::insert_into(app_settings::table)
+                .values(AppSettingRow {
+                    name: NAME.to_owned(),
+                    value: fresh,
+                })
+                .execute(conn);
+            app_settings::table
+                .find(NAME)
+                .select(app_settings::value)
+                .first(conn)
+                .map_err(crate::inventory::InventoryError::from)?
+        }
+    };
+    let bytes = hex::decode(encoded.trim())
+        .ok()
+        .filter(|b| b.len() >= 64)
+        .ok_or_else(|| crate::inventory::InventoryError::Corrupt("stored session key is not 64 hex bytes".into()))?;
+    Ok(Key::from(&bytes))
+}
+
+/// `shelfsync serve`.
+pub fn serve(args: ServeArgs) -> Result<(), StartError> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(&args)?;
+        let host = args.bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host);
+        log::info!("shelfsync is serving on http://{host}:{}", app.port());
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+/// `shelfsync migrate`.
+pub fn migrate(args: &DatabaseArgs) -> Result<(), StartError> {
+    let pool = open(args)?;
+    let mut conn = pool.get().map_err(db::SetupError::from)?;
+    let applied = db::run_migrations(&mut conn)?;
+    println!("applied {applied} migration(s); the database is up to date");
+    Ok(())
+}
+
+/// `shelfsync demo`.
+pub fn create_demo(args: &DatabaseArgs) -> Result<(), StartError> {
+    let pool = open(args)?;
+    let mut conn = pool.get().map_err(db::SetupError::from)?;
+    db::run_migrations(&mut conn)?;
+    let merchant = demo::create(&mut conn)?;
+    println!(
+        "demo merchant {:?} is ready: sign in as {} with password {}",
+        merchant.name,
+        demo::EMAIL,
+        demo::PASSWORD
+    );
+    Ok(())
+}
+
+fn open(args: &DatabaseArgs) -> Result<Pool, StartError> {
+    Ok(db::open_pool(&args.database_url, args.pool_size.min(2))?)
+}

@@ -1,0 +1,124 @@
+//! CSRF protection for every state-changing dashboard request.
+//!
+//! Each session holds a random token. Forms carry it as `csrf_token`, htmx
+//! sends it as the `X-CSRF-Token` header (set once on `<body hx-headers>`).
+//! A request is also refused when the browser says it is cross-site
+//! (`Sec-Fetch-Site`) or its `Origin` names another host.
+
+use actix_session::{Session, SessionExt};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use rand::RngCore;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::errors::HtmlError;
+
+/// The form field that carries the token.
+pub const FIELD: &str = "csrf_token";
+/// The header htmx sends the token in.
+pub const HEADER: &str = "X-CSRF-Token";
+const SESSION_KEY: &str = "csrf";
+/// Largest form body the guard will read to find the token.
+const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+
+/// The session's token, created on first use.
+pub fn token(session: &Session) -> String {
+    if let Ok(Some(existing)) = session.get::<String>(SESSION_KEY) {
+        return existing;
+    }
+    rotate(session)
+}
+
+/// Replaces the session's token (on login), returning the new one.
+pub fn rotate(session: &Session) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let fresh = hex::encode(bytes);
+    if let Err(error) = session.insert(SESSION_KEY, &fresh) {
+        log::error!("could not store a CSRF token in the session: {error}");
+    }
+    fresh
+}
+
+#[derive(Deserialize)]
+struct TokenField {
+    csrf_token: Option<String>,
+}
+
+fn forbidden(reason: &str) -> actix_web::Error {
+    HtmlError::Forbidden(format!(
+        "{reason} Reload the page and try again; if it keeps happening, sign in again."
+    ))
+    .into()
+}
+
+/// Middleware: refuses unsafe requests without the session's token.
+pub async fn guard(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || req.path().starts_with("/api/") {
+        return next.call(req).await;
+    }
+    let headers = req.headers();
+    if headers
+        .get("Sec-Fetch-Site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site == "cross-site")
+    {
+        return Err(forbidden("This request came from another site."));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        if origin != "null" && origin_host != host {
+            return Err(forbidden("This request came from another site."));
+        }
+    }
+    let expected = match req.get_session().get::<String>(SESSION_KEY) {
+        Ok(Some(token)) => token,
+        _ => return Err(forbidden("This form has expired.")),
+    };
+    let mut presented = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if presented.is_none() && is_form {
+        let body = read_body(&mut req).await?;
+        presented = serde_html_form::from_bytes::<TokenField>(&body)
+            .ok()
+            .and_then(|form| form.csrf_token);
+        req.set_payload(Payload::from(body));
+    }
+    let valid = presented.is_some_and(|token| bool::from(token.as_bytes().ct_eq(expected.as_bytes())));
+    if !valid {
+        return Err(forbidden("This form is missing its security token or it does not match."));
+    }
+    next.call(req).await
+}
+
+async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, actix_web::Error> {
+    use actix_web::HttpMessage;
+    use futures_util::StreamExt;
+    let mut payload = req.take_payload();
+    let mut body = actix_web::web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > MAX_FORM_BYTES {
+            return Err(HtmlError::BadRequest("The form is too large.".into()).into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}

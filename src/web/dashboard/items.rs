@@ -1,0 +1,284 @@
+//! `/items`: the merchant's item list with search, filters, sorting and
+//! paging, and the designation buttons on each row.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::row::{DesignationAction, ItemRow, describe_state};
+use super::{Layout, Notice, safe_return, see_other, set_flash};
+use crate::inventory::items::{ItemFilter, ItemQuery, ItemSort, list_items};
+use crate::inventory::{self, InventoryError, Item, audit, designate};
+use crate::web::auth::CurrentStaff;
+use crate::web::errors::HtmlError;
+use crate::web::{AppState, htmx, run};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/items", web::get().to(list))
+        .route("/items/{id}/designation", web::post().to(change_designation));
+}
+
+/// Items per page of the list.
+const PER_PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+struct ListParams {
+    q: Option<String>,
+    filter: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+/// A choice in a filter or sort control.
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+/// The table of items: the part htmx replaces when searching or paging.
+#[derive(Template)]
+#[template(path = "items/_table.html")]
+pub struct ItemTable {
+    pub rows: Vec<ItemRow>,
+    pub total: i64,
+    pub page: i64,
+    pub page_count: i64,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    pub q: String,
+    pub filter: &'static str,
+    pub filter_label: &'static str,
+    pub csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "items/index.html")]
+struct ItemsPage {
+    layout: Layout,
+    q: String,
+    filters: Vec<Choice>,
+    sorts: Vec<Choice>,
+    table: ItemTable,
+    warnings: Vec<String>,
+}
+
+fn list_url(q: &str, filter: ItemFilter, sort: ItemSort, page: i64) -> String {
+    let query = serde_html_form::to_string([
+        ("q", q),
+        ("filter", filter.as_str()),
+        ("sort", sort.as_str()),
+        ("page", &page.to_string()),
+    ])
+    .unwrap_or_default();
+    format!("/items?{query}")
+}
+
+async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, HtmlError> {
+    let params = params.into_inner();
+    let mut warnings = Vec::new();
+    let filter = match params.filter.as_deref().filter(|f| !f.is_empty()) {
+        None => ItemFilter::All,
+        Some(raw) => ItemFilter::parse(raw).unwrap_or_else(|e| {
+            warnings.push(format!("{} — showing all items.", e.message));
+            ItemFilter::All
+        }),
+    };
+    let sort = match params.sort.as_deref().filter(|s| !s.is_empty()) {
+        None => ItemSort::Name,
+        Some(raw) => ItemSort::parse(raw).unwrap_or_else(|e| {
+            warnings.push(format!("{} — sorted by name.", e.message));
+            ItemSort::Name
+        }),
+    };
+    let page = match params.page.as_deref().filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(raw) => raw.parse::<i64>().ok().filter(|p| *p >= 1).unwrap_or_else(|| {
+            warnings.push(format!("Page {raw:?} is not a page number — showing page 1."));
+            1
+        }),
+    };
+    let q: String = params.q.unwrap_or_default().chars().take(200).collect();
+    let query = ItemQuery {
+        search: q.clone(),
+        filter,
+        sort,
+        page,
+        per_page: PER_PAGE,
+    };
+    let merchant_id = current.merchant.id;
+    let found = run(&state, move |conn| list_items(conn, merchant_id, &query)).await?;
+    let layout = Layout::new(&current, "items");
+    let return_to = list_url(&q, filter, sort, found.page);
+    let page_count = found.page_count();
+    let table = ItemTable {
+        rows: found
+            .items
+            .iter()
+            .map(|listed| ItemRow::new(&listed.item, Some(listed.stock_total), &layout.csrf_token, &return_to))
+            .collect(),
+        total: found.total,
+        page: found.page,
+        page_count,
+        prev_url: (found.page > 1).then(|| list_url(&q, filter, sort, found.page - 1)),
+        next_url: (found.page < page_count).then(|| list_url(&q, filter, sort, found.page + 1)),
+        q: q.clone(),
+        filter: filter.as_str(),
+        filter_label: filter.label(),
+        csrf_token: layout.csrf_token.clone(),
+    };
+    if htmx::target(&req) == Some("item-table") {
+        return render(&table);
+    }
+    let page = ItemsPage {
+        filters: ItemFilter::ALL
+            .into_iter()
+            .map(|f| Choice {
+                value: f.as_str(),
+                label: f.label(),
+                selected: f == filter,
+            })
+            .collect(),
+        sorts: ItemSort::ALL
+            .into_iter()
+            .map(|s| Choice {
+                value: s.as_str(),
+                label: s.label(),
+                selected: s == sort,
+            })
+            .collect(),
+        layout,
+        q,
+        table,
+        warnings,
+    };
+    render(&page)
+}
+
+/// Renders a template as an HTML response.
+pub fn render(template: &impl Template) -> Result<HttpResponse, HtmlError> {
+    let body = template
+        .render()
+        .map_err(|e| HtmlError::Internal(format!("template: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+#[derive(Deserialize)]
+struct DesignationForm {
+    action: Option<String>,
+    version: Option<String>,
+    return_to: Option<String>,
+}
+
+/// The htmx answer to a designation press: the row, plus the catalog version
+/// and the message swapped out-of-band into the page header.
+#[derive(Template)]
+#[template(path = "items/_designation_swap.html")]
+struct DesignationSwap {
+    row: ItemRow,
+    catalog_version: i64,
+    notice: Notice,
+}
+
+async fn change_designation(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+    form: web::Form<DesignationForm>,
+) -> Result<HttpResponse, HtmlError> {
+    let item_id = path.into_inner();
+    let form = form.into_inner();
+    let return_to = safe_return(form.return_to.as_deref(), "/items");
+    let merchant_id = current.merchant.id;
+    let csrf_token = super::csrf::token(&current.session);
+
+    let action = form.action.as_deref().and_then(DesignationAction::parse);
+    let version = form.version.as_deref().and_then(|v| v.trim().parse::<i64>().ok());
+    let (Some(action), Some(version)) = (action, version) else {
+        // Tampered or truncated form: nothing changes; show the row as it is.
+        let problem = if action.is_none() {
+            "That button is not one shelfsync knows; nothing was changed."
+        } else {
+            "The form was missing the item version; nothing was changed. Press the button again."
+        };
+        let item = run(&state, move |conn| Item::find(conn, merchant_id, item_id)).await?;
+        let catalog_version = current.merchant.catalog_version;
+        return respond(&state, &req, &current, item, catalog_version, Notice::error(problem), &return_to, &csrf_token).await;
+    };
+
+    let actor = current.actor();
+    let outcome = run(&state, move |conn| {
+        designate(conn, &actor, merchant_id, item_id, version, action.change())
+    })
+    .await;
+    match outcome {
+        Ok(done) => {
+            log::info!(
+                "merchant {merchant_id} item {item_id}: {} by staff {} at catalog version {}",
+                action.as_str(),
+                current.staff.id,
+                done.catalog_version
+            );
+            let notice = Notice::success(action.confirmation(&done.item.name));
+            respond(&state, &req, &current, done.item, done.catalog_version, notice, &return_to, &csrf_token).await
+        }
+        Err(InventoryError::Conflict { current: item }) => {
+            let item = *item;
+            let last = run(&state, move |conn| audit::last_change(conn, merchant_id, item_id)).await?;
+            let who = last
+                .map(|entry| format!("Changed by {} at {}", entry.actor, entry.created_at.format("%H:%M")))
+                .unwrap_or_else(|| "Changed by someone else".to_owned());
+            let notice = Notice::warning(format!(
+                "{who} — now {}; press again to apply",
+                describe_state(&item)
+            ));
+            let catalog_version = current_catalog_version(&state, merchant_id).await?;
+            respond(&state, &req, &current, item, catalog_version, notice, &return_to, &csrf_token).await
+        }
+        Err(InventoryError::Rule { item, rule }) => {
+            let notice = Notice::error(format!("{}: {rule}", item.name));
+            let catalog_version = current.merchant.catalog_version;
+            respond(&state, &req, &current, *item, catalog_version, notice, &return_to, &csrf_token).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn current_catalog_version(state: &AppState, merchant_id: i64) -> Result<i64, HtmlError> {
+    Ok(run(state, move |conn| inventory::catalog_version(conn, merchant_id)).await?)
+}
+
+/// For htmx, the re-rendered row with the notice; otherwise a redirect back
+/// to the list with the notice as a flash message.
+async fn respond(
+    state: &AppState,
+    req: &HttpRequest,
+    current: &CurrentStaff,
+    item: Item,
+    catalog_version: i64,
+    notice: Notice,
+    return_to: &str,
+    csrf_token: &str,
+) -> Result<HttpResponse, HtmlError> {
+    if !htmx::is_htmx(req) {
+        set_flash(&current.session, notice);
+        return Ok(see_other(return_to));
+    }
+    let item_id = item.id;
+    let totals = run(state, move |conn| inventory::items::stock_totals(conn, &[item_id])).await?;
+    let stock_total = totals.get(&item_id).copied().unwrap_or(0);
+    let row = ItemRow::new(&item, Some(stock_total), csrf_token, return_to).with_notice(notice.clone());
+    render(&DesignationSwap {
+        row,
+        catalog_version,
+        notice,
+    })
+}

@@ -1,0 +1,81 @@
+//! Sign in and sign out.
+
+use actix_session::Session;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+
+use super::see_other;
+use crate::inventory::merchants;
+use crate::web::auth::{self, CurrentStaff};
+use crate::web::errors::HtmlError;
+use crate::web::{AppState, csrf, run};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout));
+}
+
+async fn home() -> HttpResponse {
+    see_other("/items")
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    csrf_token: String,
+    email: String,
+    error: Option<String>,
+}
+
+async fn login_page(session: Session) -> LoginPage {
+    LoginPage {
+        csrf_token: csrf::token(&session),
+        email: String::new(),
+        error: None,
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+}
+
+async fn login(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, HtmlError> {
+    let LoginForm { email, password } = form.into_inner();
+    let attempt_email = email.clone();
+    let staff = run(&state, move |conn| merchants::authenticate(conn, &attempt_email, &password)).await?;
+    match staff {
+        Some(staff) => {
+            auth::sign_in(&session, &staff)?;
+            log::info!("staff {} of merchant {} signed in", staff.id, staff.merchant_id);
+            Ok(see_other("/items"))
+        }
+        None => {
+            let page = LoginPage {
+                csrf_token: csrf::token(&session),
+                email,
+                error: Some("That email and password do not match an account.".into()),
+            };
+            let body = page
+                .render()
+                .map_err(|e| HtmlError::Internal(format!("login page: {e}")))?;
+            Ok(HttpResponse::Unauthorized()
+                .content_type("text/html; charset=utf-8")
+                .body(body))
+        }
+    }
+}
+
+async fn logout(current: CurrentStaff) -> HttpResponse {
+    current.session.purge();
+    see_other("/login")
+}

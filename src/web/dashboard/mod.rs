@@ -1,0 +1,114 @@
+//! The merchant dashboard: server-rendered pages, with htmx swapping row
+//! fragments in place. Each page struct sits next to its handler; templates
+//! under `templates/` mirror these modules.
+
+mod activity;
+mod bulk;
+mod counter;
+mod item_form;
+mod items;
+mod login;
+mod row;
+
+use actix_session::Session;
+use actix_web::web;
+use serde::{Deserialize, Serialize};
+
+use super::auth::CurrentStaff;
+use super::csrf;
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    login::config(cfg);
+    items::config(cfg);
+    bulk::config(cfg);
+    item_form::config(cfg);
+    counter::config(cfg);
+    activity::config(cfg);
+}
+
+/// What every dashboard page shows around its content.
+pub struct Layout {
+    pub staff_name: String,
+    pub merchant_name: String,
+    pub merchant_slug: String,
+    pub catalog_version: i64,
+    pub csrf_token: String,
+    /// Which navigation entry is current: `items`, `counter` or `activity`.
+    pub section: &'static str,
+    /// A message carried over a redirect, shown once.
+    pub flash: Option<Notice>,
+}
+
+impl Layout {
+    pub fn new(current: &CurrentStaff, section: &'static str) -> Layout {
+        Layout {
+            staff_name: current.staff.display_name.clone(),
+            merchant_name: current.merchant.name.clone(),
+            merchant_slug: current.merchant.slug.clone(),
+            catalog_version: current.merchant.catalog_version,
+            csrf_token: csrf::token(&current.session),
+            section,
+            flash: take_flash(&current.session),
+        }
+    }
+}
+
+/// A message for the merchant, with its tone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// `success`, `warning` or `error`; also the CSS class.
+    pub tone: String,
+    pub text: String,
+}
+
+impl Notice {
+    pub fn success(text: impl Into<String>) -> Notice {
+        Notice {
+            tone: "success".into(),
+            text: text.into(),
+        }
+    }
+
+    pub fn warning(text: impl Into<String>) -> Notice {
+        Notice {
+            tone: "warning".into(),
+            text: text.into(),
+        }
+    }
+
+    pub fn error(text: impl Into<String>) -> Notice {
+        Notice {
+            tone: "error".into(),
+            text: text.into(),
+        }
+    }
+}
+
+const FLASH: &str = "flash";
+
+/// Keeps a notice for the next page this session renders (after a redirect).
+pub fn set_flash(session: &Session, notice: Notice) {
+    if let Err(error) = session.insert(FLASH, notice) {
+        log::warn!("could not store a flash message: {error}");
+    }
+}
+
+fn take_flash(session: &Session) -> Option<Notice> {
+    session.remove_as::<Notice>(FLASH).and_then(Result::ok)
+}
+
+/// A same-site dashboard path to return to after a form, or `fallback`.
+/// Anything else (another host, a scheme) is ignored to avoid open redirects.
+pub fn safe_return(path: Option<&str>, fallback: &str) -> String {
+    match path {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        _ => fallback.to_owned(),
+    }
+}
+
+/// A 303 redirect, the answer to a successful non-htmx form post.
+pub fn see_other(location: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
+}

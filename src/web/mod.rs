@@ -1,0 +1,46 @@
+//! HTTP: the merchant dashboard (HTML + htmx), the hosted storefront page,
+//! static assets, and the shared pieces they use (auth, CSRF, errors).
+
+pub mod assets;
+pub mod auth;
+pub mod csrf;
+pub mod dashboard;
+pub mod errors;
+pub mod htmx;
+pub mod shop;
+
+use actix_web::web;
+
+use crate::db::{DbConnection, Pool};
+use crate::inventory::{self, InventoryError};
+
+/// What every handler shares.
+pub struct AppState {
+    /// Database connections; handlers borrow one inside `run` on a blocking thread.
+    pub pool: Pool,
+}
+
+/// Runs a service call on a pooled connection on the blocking thread pool, so
+/// Diesel's synchronous work never stalls the async workers.
+pub async fn run<T, F>(state: &AppState, f: F) -> inventory::Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> inventory::Result<T> + Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || {
+        let mut conn = pool
+            .get()
+            .map_err(|e| InventoryError::Unavailable(e.to_string()))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| InventoryError::Unavailable(e.to_string()))?
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    assets::config(cfg);
+    shop::config(cfg);
+    dashboard::config(cfg);
+}
