@@ -4,7 +4,12 @@ use clap::{Args, Parser, Subcommand};
 
 /// shelfsync keeps one inventory for a merchant's store and online shop.
 #[derive(Debug, Parser)]
-#[command(name = "shelfsync", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "shelfsync",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

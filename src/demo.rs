@@ -17,41 +17,137 @@ pub const PASSWORD: &str = "shelfsync-demo";
 
 /// (name, description, price in cents)
 const CATALOGUE: [(&str, &str, i64); 60] = [
-    ("Blue mug", "Stoneware mug, 350 ml, glazed in cobalt blue.", 1450),
-    ("Speckled mug", "Hand-thrown mug with an oatmeal speckle glaze.", 1800),
-    ("Enamel camping mug", "Light enamel mug for the trail, 300 ml.", 1200),
-    ("Espresso cup pair", "Two porcelain espresso cups with saucers.", 2200),
-    ("Teapot, 1 litre", "Cast-iron teapot with a removable infuser.", 4800),
-    ("Sencha green tea", "Loose-leaf Japanese sencha, 100 g tin.", 1350),
-    ("Earl Grey tea", "Black tea with bergamot, 125 g pouch.", 950),
+    (
+        "Blue mug",
+        "Stoneware mug, 350 ml, glazed in cobalt blue.",
+        1450,
+    ),
+    (
+        "Speckled mug",
+        "Hand-thrown mug with an oatmeal speckle glaze.",
+        1800,
+    ),
+    (
+        "Enamel camping mug",
+        "Light enamel mug for the trail, 300 ml.",
+        1200,
+    ),
+    (
+        "Espresso cup pair",
+        "Two porcelain espresso cups with saucers.",
+        2200,
+    ),
+    (
+        "Teapot, 1 litre",
+        "Cast-iron teapot with a removable infuser.",
+        4800,
+    ),
+    (
+        "Sencha green tea",
+        "Loose-leaf Japanese sencha, 100 g tin.",
+        1350,
+    ),
+    (
+        "Earl Grey tea",
+        "Black tea with bergamot, 125 g pouch.",
+        950,
+    ),
     ("Chamomile tea", "Whole chamomile flowers, 50 g.", 850),
-    ("Single-origin coffee beans", "Washed Ethiopian beans, 250 g, roasted weekly.", 1650),
+    (
+        "Single-origin coffee beans",
+        "Washed Ethiopian beans, 250 g, roasted weekly.",
+        1650,
+    ),
     ("Pour-over dripper", "Ceramic cone dripper, size 02.", 2400),
-    ("Paper filters, 100", "Unbleached filters for size 02 drippers.", 650),
-    ("Dot-grid notebook A5", "192 pages, lay-flat binding, 100 gsm paper.", 1900),
-    ("Lined notebook A6", "Pocket notebook with a linen cover.", 900),
-    ("Sketchbook A4", "Heavyweight paper for dry media, 80 pages.", 2100),
-    ("Fountain pen, fine", "Steel fine nib, converter included.", 3200),
-    ("Ink bottle, blue-black", "50 ml of bottled fountain-pen ink.", 1400),
+    (
+        "Paper filters, 100",
+        "Unbleached filters for size 02 drippers.",
+        650,
+    ),
+    (
+        "Dot-grid notebook A5",
+        "192 pages, lay-flat binding, 100 gsm paper.",
+        1900,
+    ),
+    (
+        "Lined notebook A6",
+        "Pocket notebook with a linen cover.",
+        900,
+    ),
+    (
+        "Sketchbook A4",
+        "Heavyweight paper for dry media, 80 pages.",
+        2100,
+    ),
+    (
+        "Fountain pen, fine",
+        "Steel fine nib, converter included.",
+        3200,
+    ),
+    (
+        "Ink bottle, blue-black",
+        "50 ml of bottled fountain-pen ink.",
+        1400,
+    ),
     ("Gel pens, set of 5", "Quick-drying 0.5 mm gel pens.", 750),
-    ("Mechanical pencil 0.5", "Brass-weighted drafting pencil.", 1600),
-    ("Washi tape trio", "Three rolls of patterned paper tape.", 850),
-    ("Greeting card, botanical", "Blank card with envelope, recycled stock.", 450),
+    (
+        "Mechanical pencil 0.5",
+        "Brass-weighted drafting pencil.",
+        1600,
+    ),
+    (
+        "Washi tape trio",
+        "Three rolls of patterned paper tape.",
+        850,
+    ),
+    (
+        "Greeting card, botanical",
+        "Blank card with envelope, recycled stock.",
+        450,
+    ),
     ("Wrapping paper roll", "Kraft paper, 5 m roll.", 700),
-    ("Soy candle, cedar", "Hand-poured candle, 40 hours burn time.", 2600),
-    ("Soy candle, fig", "Hand-poured candle, 40 hours burn time.", 2600),
-    ("Tealights, 24", "Unscented tealights in aluminium cups.", 550),
+    (
+        "Soy candle, cedar",
+        "Hand-poured candle, 40 hours burn time.",
+        2600,
+    ),
+    (
+        "Soy candle, fig",
+        "Hand-poured candle, 40 hours burn time.",
+        2600,
+    ),
+    (
+        "Tealights, 24",
+        "Unscented tealights in aluminium cups.",
+        550,
+    ),
     ("Matchbox, long", "Long safety matches for candles.", 350),
     ("Linen tea towel", "Stonewashed linen, natural.", 1500),
     ("Cotton tote bag", "Heavy canvas tote with a gusset.", 1800),
     ("Wool beanie", "Merino rib-knit hat, charcoal.", 3400),
     ("Wool socks", "Hiking socks, size M.", 1700),
     ("Leather key ring", "Vegetable-tanned leather loop.", 1100),
-    ("Brass bottle opener", "Solid brass, fits on a key ring.", 1300),
-    ("Pocket knife", "Folding knife with an olive-wood handle.", 4500),
-    ("Bamboo cutlery set", "Fork, knife, spoon and straw in a pouch.", 1200),
+    (
+        "Brass bottle opener",
+        "Solid brass, fits on a key ring.",
+        1300,
+    ),
+    (
+        "Pocket knife",
+        "Folding knife with an olive-wood handle.",
+        4500,
+    ),
+    (
+        "Bamboo cutlery set",
+        "Fork, knife, spoon and straw in a pouch.",
+        1200,
+    ),
     ("Glass water bottle", "600 ml with a silicone sleeve.", 2200),
-    ("Insulated flask", "Keeps drinks hot for 12 hours, 500 ml.", 3000),
+    (
+        "Insulated flask",
+        "Keeps drinks hot for 12 hours, 500 ml.",
+        3000,
+    ),
     ("Lunch box, steel", "Two-tier stainless lunch box.", 2800),
     ("Beeswax food wraps", "Set of three reusable wraps.", 1600),
     ("Olive-wood spoon", "Hand-carved cooking spoon.", 1400),
@@ -65,18 +161,38 @@ const CATALOGUE: [(&str, &str, i64); 60] = [
     ("Olive oil, 500 ml", "Cold-pressed extra virgin.", 2100),
     ("Houseplant mister", "Glass mister with a brass pump.", 2400),
     ("Terracotta pot 12 cm", "Unglazed pot with saucer.", 900),
-    ("Pothos plant", "Golden pothos in a 12 cm nursery pot.", 1500),
+    (
+        "Pothos plant",
+        "Golden pothos in a 12 cm nursery pot.",
+        1500,
+    ),
     ("Succulent trio", "Three small succulents, potted.", 1800),
     ("Plant food", "Liquid feed for houseplants, 250 ml.", 950),
-    ("Jigsaw puzzle, 1000", "Illustrated map of the old town.", 2500),
-    ("Playing cards", "Linen-finish deck with a custom back.", 1200),
+    (
+        "Jigsaw puzzle, 1000",
+        "Illustrated map of the old town.",
+        2500,
+    ),
+    (
+        "Playing cards",
+        "Linen-finish deck with a custom back.",
+        1200,
+    ),
     ("Wooden yo-yo", "Classic beech yo-yo.", 650),
     ("Kite, diamond", "Ripstop nylon kite with 30 m line.", 2900),
     ("Picture book", "A fox's year, illustrated, hardback.", 1600),
-    ("Local walking guide", "Twenty walks within an hour of town.", 1400),
+    (
+        "Local walking guide",
+        "Twenty walks within an hour of town.",
+        1400,
+    ),
     ("Postcard set", "Ten postcards of the harbour.", 800),
     ("Gift card sleeve", "A paper sleeve for gift cards.", 0),
-    ("Vintage radio", "Restored 1960s transistor radio, one of a kind.", 12500),
+    (
+        "Vintage radio",
+        "Restored 1960s transistor radio, one of a kind.",
+        12500,
+    ),
 ];
 
 /// The designation of the demo item at `index`, cycling through every state.
@@ -108,7 +224,13 @@ pub fn create(conn: &mut DbConnection) -> Result<Merchant, InventoryError> {
     let merchant = merchants::create_merchant(conn, SLUG, "Corner Goods", usd)?;
     let downtown = merchants::add_location(conn, merchant.id, "Downtown", true)?;
     let riverside = merchants::add_location(conn, merchant.id, "Riverside", false)?;
-    merchants::create_staff(conn, merchant.id, &Email::parse(EMAIL)?, "Sam Rivera", PASSWORD)?;
+    merchants::create_staff(
+        conn,
+        merchant.id,
+        &Email::parse(EMAIL)?,
+        "Sam Rivera",
+        PASSWORD,
+    )?;
     let actor = Actor::system();
     for (index, (name, description, cents)) in CATALOGUE.iter().enumerate() {
         let price = format!("{}.{:02}", cents / 100, cents % 100);
@@ -128,7 +250,13 @@ pub fn create(conn: &mut DbConnection) -> Result<Merchant, InventoryError> {
         .map_err(|errors| {
             InventoryError::Corrupt(format!("demo item {sku} does not parse: {errors:?}"))
         })?;
-        let item = inventory::items::create_item(conn, &actor, merchant.id, &fields, designation_for(index))?;
+        let item = inventory::items::create_item(
+            conn,
+            &actor,
+            merchant.id,
+            &fields,
+            designation_for(index),
+        )?;
         // Deterministic, varied stock: some sold out, some only at one store.
         let downtown_qty = ((index * 7) % 13) as i64;
         let riverside_qty = ((index * 5) % 9) as i64;
@@ -150,7 +278,10 @@ mod tests {
     fn demo_barcodes_are_valid_ean13() {
         for index in 0..CATALOGUE.len() {
             let code = barcode_for(index);
-            assert!(matches!(Barcode::parse_optional(&code), Ok(Some(_))), "{code}");
+            assert!(
+                matches!(Barcode::parse_optional(&code), Ok(Some(_))),
+                "{code}"
+            );
         }
     }
 

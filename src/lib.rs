@@ -3,14 +3,14 @@
 
 /// Settings from flags and environment variables.
 pub mod config;
-/// Validated values: sku, money, designations, …
-pub mod domain;
 /// Storage: pool, backend selection, migrations, schema and rows.
 pub mod db;
-/// The inventory service: designations, lists, audit, outbox.
-pub mod inventory;
 /// The demo merchant "Corner Goods".
 pub mod demo;
+/// Validated values: sku, money, designations, …
+pub mod domain;
+/// The inventory service: designations, lists, audit, outbox.
+pub mod inventory;
 /// Builds and runs the server, and the CLI's other subcommands.
 pub mod startup;
 /// HTTP: dashboard, storefront page, assets, auth, CSRF, errors.

@@ -17,9 +17,9 @@ use crate::config::{DatabaseArgs, ServeArgs};
 use crate::db::models::AppSettingRow;
 use crate::db::schema::app_settings;
 use crate::db::{self, DbConnection, Pool};
+use crate::demo;
 use crate::inventory::merchants::Merchant;
 use crate::web::{AppState, csrf};
-use crate::demo;
 
 /// Why shelfsync could not start.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +29,10 @@ pub enum StartError {
     #[error("database error: {0}")]
     Inventory(#[from] crate::inventory::InventoryError),
     #[error("could not listen on {bind}: {source}")]
-    Bind { bind: String, source: std::io::Error },
+    Bind {
+        bind: String,
+        source: std::io::Error,
+    },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -81,7 +84,9 @@ impl Application {
                         .cookie_same_site(SameSite::Lax)
                         .cookie_secure(secure)
                         .cookie_content_security(CookieContentSecurity::Private)
-                        .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::hours(12)))
+                        .session_lifecycle(
+                            PersistentSession::default().session_ttl(CookieDuration::hours(12)),
+                        )
                         .build(),
                 )
                 .wrap(Compress::default())
@@ -139,7 +144,11 @@ fn session_key(conn: &mut DbConnection) -> Result<Key, StartError> {
     let bytes = hex::decode(encoded.trim())
         .ok()
         .filter(|b| b.len() >= 64)
-        .ok_or_else(|| crate::inventory::InventoryError::Corrupt("stored session key is not 64 hex bytes".into()))?;
+        .ok_or_else(|| {
+            crate::inventory::InventoryError::Corrupt(
+                "stored session key is not 64 hex bytes".into(),
+            )
+        })?;
     Ok(Key::from(&bytes))
 }
 
@@ -147,7 +156,10 @@ fn session_key(conn: &mut DbConnection) -> Result<Key, StartError> {
 pub fn serve(args: ServeArgs) -> Result<(), StartError> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(&args)?;
-        let host = args.bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host);
+        let host = args
+            .bind
+            .rsplit_once(':')
+            .map_or("127.0.0.1", |(host, _)| host);
         log::info!("shelfsync is serving on http://{host}:{}", app.port());
         app.run_until_stopped().await?;
         Ok(())

@@ -140,7 +140,9 @@ pub fn open_pool(url: &str, max_size: u32) -> Result<Pool, SetupError> {
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, SetupError> {
     let applied = match conn {
         DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Postgres(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
     };
     applied.map_err(|e| SetupError::Migration(e.to_string()))
 }

@@ -14,7 +14,10 @@ impl Barcode {
             return Ok(None);
         }
         if !value.chars().all(|c| c.is_ascii_digit()) {
-            return Err(FieldError::new("barcode", "Barcode must contain digits only"));
+            return Err(FieldError::new(
+                "barcode",
+                "Barcode must contain digits only",
+            ));
         }
         if ![8, 12, 13, 14].contains(&value.len()) {
             return Err(FieldError::new(

@@ -140,7 +140,9 @@ mod tests {
     #[test]
     fn stopping_in_store_sales_of_a_view_only_item_names_the_fix() {
         let view_only = Designation::new(true, OnlineListing::ViewOnly).expect("valid");
-        let err = view_only.change(Some(false), None).expect_err("must refuse");
+        let err = view_only
+            .change(Some(false), None)
+            .expect_err("must refuse");
         assert_eq!(err, DesignationRuleError::InStoreNeededByViewOnly);
         assert!(err.to_string().contains("Remove it from online"));
     }
@@ -151,7 +153,10 @@ mod tests {
         let next = view_only
             .change(Some(false), Some(OnlineListing::ForSale))
             .expect("valid combination");
-        assert_eq!((next.in_store(), next.online()), (false, OnlineListing::ForSale));
+        assert_eq!(
+            (next.in_store(), next.online()),
+            (false, OnlineListing::ForSale)
+        );
     }
 
     #[test]
@@ -159,6 +164,9 @@ mod tests {
         for listing in OnlineListing::ALL {
             assert_eq!(OnlineListing::parse(listing.as_str()), Ok(listing));
         }
-        assert_eq!(OnlineListing::parse("sold").map_err(|e| e.field), Err("online"));
+        assert_eq!(
+            OnlineListing::parse("sold").map_err(|e| e.field),
+            Err("online")
+        );
     }
 }

@@ -83,7 +83,11 @@ impl Money {
         {
             return Err(invalid());
         }
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| invalid())? };
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| invalid())?
+        };
         let cents: i64 = match fraction.len() {
             0 => 0,
             1 => fraction.parse::<i64>().map_err(|_| invalid())? * 10,
@@ -122,8 +126,19 @@ mod tests {
 
     #[test]
     fn decimal_prices_become_minor_units() {
-        for (raw, minor) in [("12", 1200), ("12.5", 1250), ("12.50", 1250), ("0.99", 99), (".5", 50), ("1,299.00", 129_900)] {
-            assert_eq!(Money::parse_decimal(raw, usd()).map(|m| m.amount_minor), Ok(minor), "{raw}");
+        for (raw, minor) in [
+            ("12", 1200),
+            ("12.5", 1250),
+            ("12.50", 1250),
+            ("0.99", 99),
+            (".5", 50),
+            ("1,299.00", 129_900),
+        ] {
+            assert_eq!(
+                Money::parse_decimal(raw, usd()).map(|m| m.amount_minor),
+                Ok(minor),
+                "{raw}"
+            );
         }
     }
 
@@ -138,14 +153,23 @@ mod tests {
     #[test]
     fn money_displays_with_a_symbol_or_the_code() {
         let chf = Currency::parse("CHF").expect("CHF is a currency code");
-        assert_eq!(Money::from_minor(1250, usd()).map(|m| m.to_string()), Ok("$12.50".into()));
-        assert_eq!(Money::from_minor(5, chf).map(|m| m.to_string()), Ok("0.05 CHF".into()));
+        assert_eq!(
+            Money::from_minor(1250, usd()).map(|m| m.to_string()),
+            Ok("$12.50".into())
+        );
+        assert_eq!(
+            Money::from_minor(5, chf).map(|m| m.to_string()),
+            Ok("0.05 CHF".into())
+        );
     }
 
     #[test]
     fn currency_must_be_three_letters() {
         assert!(Currency::parse("EURO").is_err());
         assert!(Currency::parse("E1R").is_err());
-        assert_eq!(Currency::parse("eur").map(|c| c.as_str().to_owned()), Ok("EUR".into()));
+        assert_eq!(
+            Currency::parse("eur").map(|c| c.as_str().to_owned()),
+            Ok("EUR".into())
+        );
     }
 }

@@ -115,7 +115,10 @@ impl Email {
                 .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
             && !value.chars().any(char::is_whitespace);
         if !valid {
-            return Err(FieldError::new("email", "Enter an email address like sam@example.com"));
+            return Err(FieldError::new(
+                "email",
+                "Enter an email address like sam@example.com",
+            ));
         }
         Ok(Email(value))
     }
@@ -131,7 +134,10 @@ mod tests {
 
     #[test]
     fn sku_is_trimmed_and_keeps_its_case() {
-        assert_eq!(Sku::parse("  Mug-01/b ").map(|s| s.0), Ok("Mug-01/b".to_owned()));
+        assert_eq!(
+            Sku::parse("  Mug-01/b ").map(|s| s.0),
+            Ok("Mug-01/b".to_owned())
+        );
     }
 
     #[test]
@@ -158,7 +164,10 @@ mod tests {
 
     #[test]
     fn email_is_lowercased_and_needs_a_domain() {
-        assert_eq!(Email::parse(" Sam@Corner.Example ").map(|e| e.0), Ok("sam@corner.example".into()));
+        assert_eq!(
+            Email::parse(" Sam@Corner.Example ").map(|e| e.0),
+            Ok("sam@corner.example".into())
+        );
         assert!(Email::parse("sam").is_err());
         assert!(Email::parse("sam@localhost").is_err());
     }

@@ -4,7 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{Actor, DesignationChange, DesignationOutcome, InventoryError, Item, Result, designate, now};
+use super::{
+    Actor, DesignationChange, DesignationOutcome, InventoryError, Item, Result, designate, now,
+};
 use crate::db::DbConnection;
 use crate::db::models::{AuditEntryRow, NewAuditEntryRow};
 use crate::db::schema::{audit_entries, items};
@@ -110,7 +112,11 @@ pub fn entries(
             created_at: row.created_at,
         })
         .collect();
-    let next_before = if has_more { entries.last().map(|e| e.id) } else { None };
+    let next_before = if has_more {
+        entries.last().map(|e| e.id)
+    } else {
+        None
+    };
     Ok(AuditPage {
         entries,
         next_before,
@@ -118,7 +124,11 @@ pub fn entries(
 }
 
 /// The newest designation entry of an item, to say who changed it last.
-pub fn last_change(conn: &mut DbConnection, merchant_id: i64, item_id: i64) -> Result<Option<AuditEntry>> {
+pub fn last_change(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    item_id: i64,
+) -> Result<Option<AuditEntry>> {
     let page = entries(conn, merchant_id, Some(item_id), None, 1)?;
     Ok(page.entries.into_iter().next())
 }

@@ -240,9 +240,13 @@ pub fn designate_many(
         }
         let catalog_version = catalog::next_version(conn, merchant_id)?;
         for (item, next) in to_apply {
-            outcome
-                .applied
-                .push(write_designation(conn, actor, &item, next, catalog_version)?);
+            outcome.applied.push(write_designation(
+                conn,
+                actor,
+                &item,
+                next,
+                catalog_version,
+            )?);
         }
         outcome.catalog_version = catalog_version;
         Ok(outcome)

@@ -122,7 +122,10 @@ pub struct ItemInput<'a> {
 impl ItemFields {
     /// Parses every field, returning all problems at once so a form can show
     /// each beside its field.
-    pub fn parse(input: &ItemInput<'_>, default_currency: Currency) -> Result<ItemFields, Vec<FieldError>> {
+    pub fn parse(
+        input: &ItemInput<'_>,
+        default_currency: Currency,
+    ) -> Result<ItemFields, Vec<FieldError>> {
         let mut errors = Vec::new();
         let sku = Sku::parse(input.sku).map_err(|e| errors.push(e)).ok();
         let name = ItemName::parse(input.name).map_err(|e| errors.push(e)).ok();
@@ -132,7 +135,9 @@ impl ItemFields {
         let currency = if input.currency.trim().is_empty() {
             Some(default_currency)
         } else {
-            Currency::parse(input.currency).map_err(|e| errors.push(e)).ok()
+            Currency::parse(input.currency)
+                .map_err(|e| errors.push(e))
+                .ok()
         };
         let price = currency.and_then(|currency| {
             Money::parse_decimal(input.price, currency)
@@ -143,7 +148,9 @@ impl ItemFields {
             .map_err(|e| errors.push(e))
             .ok();
         match (sku, name, description, price, barcode) {
-            (Some(sku), Some(name), Some(description), Some(price), Some(barcode)) if errors.is_empty() => {
+            (Some(sku), Some(name), Some(description), Some(price), Some(barcode))
+                if errors.is_empty() =>
+            {
                 Ok(ItemFields {
                     sku,
                     name,
@@ -157,7 +164,12 @@ impl ItemFields {
     }
 }
 
-fn sku_taken(conn: &mut DbConnection, merchant_id: i64, sku: &Sku, except_item: Option<i64>) -> Result<bool> {
+fn sku_taken(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    sku: &Sku,
+    except_item: Option<i64>,
+) -> Result<bool> {
     let mut query = items::table
         .filter(items::merchant_id.eq(merchant_id))
         .filter(items::sku.eq(sku.as_str()))
@@ -288,7 +300,11 @@ fn field_changes(before: &Item, fields: &ItemFields) -> Vec<(&'static str, Strin
     compare(
         "barcode",
         before.barcode.clone().unwrap_or_default(),
-        fields.barcode.as_ref().map(|b| b.as_str().to_owned()).unwrap_or_default(),
+        fields
+            .barcode
+            .as_ref()
+            .map(|b| b.as_str().to_owned())
+            .unwrap_or_default(),
     );
     changes
 }
@@ -328,7 +344,11 @@ pub fn set_archived(
         .returning(items::all_columns)
         .get_result(conn)?;
         let item = Item::from_row(row)?;
-        let (old, new) = if archived { ("active", "archived") } else { ("archived", "active") };
+        let (old, new) = if archived {
+            ("active", "archived")
+        } else {
+            ("archived", "active")
+        };
         audit::record(conn, actor, &item, "status", old, new, version)?;
         outbox::item_changed(conn, &item, version)?;
         Ok(item)
@@ -522,7 +542,11 @@ fn matching(merchant_id: i64, search: &str, filter: ItemFilter) -> ItemsBoxed<'s
 }
 
 /// The merchant's items matching a search and filter, one page of them.
-pub fn list_items(conn: &mut DbConnection, merchant_id: i64, query: &ItemQuery) -> Result<ItemPage> {
+pub fn list_items(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    query: &ItemQuery,
+) -> Result<ItemPage> {
     let per_page = query.per_page.clamp(1, 500);
     let page = query.page.max(1);
     conn.read_transaction(|conn| {

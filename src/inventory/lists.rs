@@ -166,7 +166,10 @@ impl StockIndex {
     }
 
     fn on_hand(&self, item_id: i64, location_id: i64) -> i64 {
-        self.on_hand.get(&(item_id, location_id)).copied().unwrap_or(0)
+        self.on_hand
+            .get(&(item_id, location_id))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Units that may be sold online: on-hand at the stores that ship online orders.
@@ -238,7 +241,11 @@ pub fn online_record_of(conn: &mut DbConnection, item: &Item) -> Result<OnlineRe
 }
 
 /// Reads one page of the merchant's online list in one snapshot.
-pub fn online_list(conn: &mut DbConnection, merchant_id: i64, query: OnlineListQuery) -> Result<OnlineListPage> {
+pub fn online_list(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    query: OnlineListQuery,
+) -> Result<OnlineListPage> {
     let limit = query.limit.clamp(1, MAX_PAGE);
     conn.read_transaction(|conn| {
         let catalog_version = catalog::current_version(conn, merchant_id)?;
@@ -325,7 +332,11 @@ pub struct StoreListPage {
 }
 
 /// Reads one page of the list a store's device sells from, in one snapshot.
-pub fn store_list(conn: &mut DbConnection, merchant_id: i64, query: StoreListQuery) -> Result<StoreListPage> {
+pub fn store_list(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    query: StoreListQuery,
+) -> Result<StoreListPage> {
     let limit = query.limit.clamp(1, MAX_PAGE);
     conn.read_transaction(|conn| {
         let catalog_version = catalog::current_version(conn, merchant_id)?;

@@ -1,12 +1,16 @@
 //! Merchants, their stores and their staff accounts.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use diesel::prelude::*;
 
 use super::{InventoryError, Result, now};
 use crate::db::DbConnection;
-use crate::db::models::{LocationRow, MerchantRow, NewLocationRow, NewMerchantRow, NewStaffRow, StaffRow};
+use crate::db::models::{
+    LocationRow, MerchantRow, NewLocationRow, NewMerchantRow, NewStaffRow, StaffRow,
+};
 use crate::db::schema::{locations, merchants, staff};
 use crate::domain::{Currency, Email, FieldError};
 
@@ -69,14 +73,21 @@ impl Merchant {
 }
 
 /// Creates a merchant with an empty catalogue at catalog version 0.
-pub fn create_merchant(conn: &mut DbConnection, slug: &str, name: &str, currency: Currency) -> Result<Merchant> {
+pub fn create_merchant(
+    conn: &mut DbConnection,
+    slug: &str,
+    name: &str,
+    currency: Currency,
+) -> Result<Merchant> {
     let slug_ok = !slug.is_empty()
         && slug.len() <= 64
         && slug
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !slug_ok {
-        return Err(FieldError::new("slug", "Use 1–64 lower-case letters, digits and dashes").into());
+        return Err(
+            FieldError::new("slug", "Use 1–64 lower-case letters, digits and dashes").into(),
+        );
     }
     let row: MerchantRow = diesel::insert_into(merchants::table)
         .values(NewMerchantRow {
@@ -137,7 +148,12 @@ impl Location {
     }
 }
 
-pub fn add_location(conn: &mut DbConnection, merchant_id: i64, name: &str, fulfils_online: bool) -> Result<Location> {
+pub fn add_location(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    name: &str,
+    fulfils_online: bool,
+) -> Result<Location> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(FieldError::new("name", "Store name must be 1–100 characters").into());
@@ -241,7 +257,11 @@ pub fn authenticate(conn: &mut DbConnection, email: &str, password: &str) -> Res
     const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2hlbGZzeW5jZGVjb3k$0Uo9rV7pVQ5vO1m8U2xV0q4Hq2N3fXbqk3x5cQm3b5U";
     let stored = row.as_ref().map_or(DECOY, |r| r.password_hash.as_str());
     let matches = PasswordHash::new(stored)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false);
     Ok(row.filter(|_| matches).map(Staff::from))
 }

@@ -14,8 +14,10 @@ pub mod stock;
 
 use crate::domain::{DesignationRuleError, FieldError};
 
-pub use designate::{BulkMode, BulkOutcome, DesignationChange, DesignationOutcome, designate, designate_many};
 pub use catalog::current_version as catalog_version;
+pub use designate::{
+    BulkMode, BulkOutcome, DesignationChange, DesignationOutcome, designate, designate_many,
+};
 pub use items::{Item, ItemFields};
 
 /// Who made a change, as the audit log shows it.

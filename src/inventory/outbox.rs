@@ -14,7 +14,11 @@ pub const ITEM_LISTING_CHANGED: &str = "item.listing_changed";
 
 /// Records that `item` changed at `catalog_version`, carrying its online-list
 /// record (or tombstone) as the storefront will read it.
-pub(super) fn item_changed(conn: &mut DbConnection, item: &Item, catalog_version: i64) -> Result<()> {
+pub(super) fn item_changed(
+    conn: &mut DbConnection,
+    item: &Item,
+    catalog_version: i64,
+) -> Result<()> {
     let record = lists::online_record_of(conn, item)?;
     let payload = json!({ "item": record }).to_string();
     diesel::insert_into(outbox_events::table)

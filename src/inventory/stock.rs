@@ -3,9 +3,9 @@
 use diesel::prelude::*;
 
 use super::{InventoryError, Item, Result, catalog, now, outbox};
-use crate::db::schema::items;
 use crate::db::DbConnection;
 use crate::db::models::NewStockLevelRow;
+use crate::db::schema::items;
 use crate::db::schema::stock_levels;
 use crate::inventory::merchants::Location;
 
@@ -21,9 +21,19 @@ pub fn on_hand(conn: &mut DbConnection, item_id: i64, location_id: i64) -> Resul
 }
 
 /// Adds received units to a store's stock; returns the new on-hand quantity.
-pub fn receive(conn: &mut DbConnection, merchant_id: i64, item_id: i64, location_id: i64, quantity: i64) -> Result<i64> {
+pub fn receive(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    item_id: i64,
+    location_id: i64,
+    quantity: i64,
+) -> Result<i64> {
     if !(1..=1_000_000_000).contains(&quantity) {
-        return Err(crate::domain::FieldError::new("quantity", "Quantity must be between 1 and 1,000,000,000").into());
+        return Err(crate::domain::FieldError::new(
+            "quantity",
+            "Quantity must be between 1 and 1,000,000,000",
+        )
+        .into());
     }
     conn.write_transaction(|conn| {
         catalog::lock_merchant(conn, merchant_id)?;
@@ -61,7 +71,10 @@ pub fn receive(conn: &mut DbConnection, merchant_id: i64, item_id: i64, location
         diesel::update(items::table.find(item.id))
             .set(items::changed_version.eq(version))
             .execute(conn)?;
-        let item = Item { changed_version: version, ..item };
+        let item = Item {
+            changed_version: version,
+            ..item
+        };
         outbox::item_changed(conn, &item, version)?;
         Ok(level)
     })

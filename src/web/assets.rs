@@ -23,7 +23,10 @@ async fn asset(req: HttpRequest, file: web::Path<String>) -> HttpResponse {
         .headers()
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag.to_string()));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == tag.to_string())
+        });
     if matches {
         return HttpResponse::NotModified()
             .insert_header(header::ETag(tag))

@@ -42,7 +42,8 @@ impl FromRequest for CurrentStaff {
             htmx: htmx::is_htmx(req),
         };
         Box::pin(async move {
-            let state = state.ok_or_else(|| HtmlError::Internal("application state is missing".into()))?;
+            let state =
+                state.ok_or_else(|| HtmlError::Internal("application state is missing".into()))?;
             let (Ok(Some(staff_id)), Ok(Some(epoch))) =
                 (session.get::<i64>(STAFF_ID), session.get::<i64>(EPOCH))
             else {

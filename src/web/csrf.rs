@@ -74,7 +74,10 @@ pub async fn guard(
         return Err(forbidden("This request came from another site."));
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         if origin != "null" && origin_host != host {
             return Err(forbidden("This request came from another site."));
@@ -101,9 +104,12 @@ pub async fn guard(
             .and_then(|form| form.csrf_token);
         req.set_payload(Payload::from(body));
     }
-    let valid = presented.is_some_and(|token| bool::from(token.as_bytes().ct_eq(expected.as_bytes())));
+    let valid =
+        presented.is_some_and(|token| bool::from(token.as_bytes().ct_eq(expected.as_bytes())));
     if !valid {
-        return Err(forbidden("This form is missing its security token or it does not match."));
+        return Err(forbidden(
+            "This form is missing its security token or it does not match.",
+        ));
     }
     next.call(req).await
 }

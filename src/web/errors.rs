@@ -31,12 +31,14 @@ pub enum HtmlError {
 impl From<InventoryError> for HtmlError {
     fn from(error: InventoryError) -> Self {
         match error {
-            InventoryError::NotFound(what) => HtmlError::NotFound(format!("That {what} does not exist.")),
+            InventoryError::NotFound(what) => {
+                HtmlError::NotFound(format!("That {what} does not exist."))
+            }
             InventoryError::Invalid(field) => HtmlError::BadRequest(field.to_string()),
             InventoryError::Rule { rule, .. } => HtmlError::BadRequest(rule.to_string()),
-            InventoryError::Conflict { .. } => {
-                HtmlError::BadRequest("The item was changed by someone else; reload and try again.".into())
-            }
+            InventoryError::Conflict { .. } => HtmlError::BadRequest(
+                "The item was changed by someone else; reload and try again.".into(),
+            ),
             other => HtmlError::Internal(other.to_string()),
         }
     }
@@ -79,7 +81,10 @@ impl ResponseError for HtmlError {
             HtmlError::Forbidden(message) => ("Not allowed", message.as_str()),
             HtmlError::Internal(detail) => {
                 log::error!("internal error: {detail}");
-                ("Something went wrong", "shelfsync could not finish that. Please try again in a moment.")
+                (
+                    "Something went wrong",
+                    "shelfsync could not finish that. Please try again in a moment.",
+                )
             }
         };
         let page = ErrorPage {

@@ -48,7 +48,11 @@ impl ShopPage {
                 format!(
                     "{} ({})",
                     store.name,
-                    if store.in_stock { "in stock" } else { "out of stock" }
+                    if store.in_stock {
+                        "in stock"
+                    } else {
+                        "out of stock"
+                    }
                 )
             })
             .collect::<Vec<_>>()

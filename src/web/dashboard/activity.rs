@@ -83,7 +83,9 @@ async fn activity(
     let item_id = parse_id(params.item.as_deref(), "an item id")?;
     let before = parse_id(params.before.as_deref(), "a log position")?;
     let (item, page) = run(&state, move |conn| {
-        let item = item_id.map(|id| Item::find(conn, merchant_id, id)).transpose()?;
+        let item = item_id
+            .map(|id| Item::find(conn, merchant_id, id))
+            .transpose()?;
         let page = audit::entries(conn, merchant_id, item_id, before, 50)?;
         Ok((item, page))
     })
@@ -107,17 +109,26 @@ async fn undo(
 ) -> Result<HttpResponse, HtmlError> {
     let (merchant_id, entry_id) = (current.merchant.id, path.into_inner());
     let actor = current.actor();
-    let notice = match run(&state, move |conn| audit::undo(conn, &actor, merchant_id, entry_id)).await {
+    let notice = match run(&state, move |conn| {
+        audit::undo(conn, &actor, merchant_id, entry_id)
+    })
+    .await
+    {
         Ok(done) if done.changed => Notice::success(format!(
             "Undone: {} is back to {}",
             done.item.name,
             super::row::describe_state(&done.item)
         )),
-        Ok(done) => Notice::warning(format!("{} already is {}", done.item.name, super::row::describe_state(&done.item))),
+        Ok(done) => Notice::warning(format!(
+            "{} already is {}",
+            done.item.name,
+            super::row::describe_state(&done.item)
+        )),
         Err(InventoryError::Rule { item, rule }) => Notice::error(format!("{}: {rule}", item.name)),
-        Err(InventoryError::Conflict { current: item }) => {
-            Notice::warning(format!("{} changed at the same moment; press Undo again.", item.name))
-        }
+        Err(InventoryError::Conflict { current: item }) => Notice::warning(format!(
+            "{} changed at the same moment; press Undo again.",
+            item.name
+        )),
         Err(InventoryError::Invalid(error)) => Notice::error(error.message),
         Err(other) => return Err(other.into()),
     };

@@ -61,7 +61,10 @@ async fn apply(
         .map_err(|e| HtmlError::BadRequest(format!("The bulk form could not be read: {e}")))?;
     let back = "/items";
     let Some(action) = form.action.as_deref().and_then(DesignationAction::parse) else {
-        set_flash(&current.session, Notice::error("Choose what to apply to the selected items."));
+        set_flash(
+            &current.session,
+            Notice::error("Choose what to apply to the selected items."),
+        );
         return Ok(see_other(back));
     };
     let merchant_id = current.merchant.id;
@@ -74,26 +77,33 @@ async fn apply(
             .map_err(|e| HtmlError::BadRequest(e.to_string()))?
             .unwrap_or_default();
         let q = form.q.clone().unwrap_or_default();
-        run(&state, move |conn| matching_ids(conn, merchant_id, &q, filter)).await?
+        run(&state, move |conn| {
+            matching_ids(conn, merchant_id, &q, filter)
+        })
+        .await?
     } else {
         let mut parsed = Vec::with_capacity(form.ids.len());
         for raw in &form.ids {
-            let id = raw
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| HtmlError::BadRequest(format!("{raw:?} is not an item id; nothing was changed.")))?;
+            let id = raw.trim().parse::<i64>().map_err(|_| {
+                HtmlError::BadRequest(format!("{raw:?} is not an item id; nothing was changed."))
+            })?;
             parsed.push(id);
         }
         parsed
     };
     if ids.is_empty() {
-        set_flash(&current.session, Notice::error("Select at least one item first."));
+        set_flash(
+            &current.session,
+            Notice::error("Select at least one item first."),
+        );
         return Ok(see_other(back));
     }
     if ids.len() > MAX_BULK {
         set_flash(
             &current.session,
-            Notice::error(format!("Select at most {MAX_BULK} items at once; nothing was changed.")),
+            Notice::error(format!(
+                "Select at most {MAX_BULK} items at once; nothing was changed."
+            )),
         );
         return Ok(see_other(back));
     }
@@ -104,7 +114,10 @@ async fn apply(
     };
     let actor = current.actor();
     let selected = ids.len();
-    let outcome = run(&state, move |conn| designate_many(conn, &actor, merchant_id, &ids, action.change(), mode)).await?;
+    let outcome = run(&state, move |conn| {
+        designate_many(conn, &actor, merchant_id, &ids, action.change(), mode)
+    })
+    .await?;
     if mode == BulkMode::AllOrNothing && !outcome.refused.is_empty() {
         let page = BulkReviewPage {
             layout: Layout::new(&current, "items"),
@@ -141,8 +154,16 @@ async fn apply(
         text.push_str(&format!(", {} already had it", outcome.unchanged.len()));
     }
     if !outcome.refused.is_empty() {
-        let names: Vec<&str> = outcome.refused.iter().map(|r| r.item.name.as_str()).collect();
-        text.push_str(&format!(", {} left unchanged ({})", names.len(), names.join(", ")));
+        let names: Vec<&str> = outcome
+            .refused
+            .iter()
+            .map(|r| r.item.name.as_str())
+            .collect();
+        text.push_str(&format!(
+            ", {} left unchanged ({})",
+            names.len(),
+            names.join(", ")
+        ));
     }
     set_flash(&current.session, Notice::success(format!("{text}.")));
     Ok(see_other(back))

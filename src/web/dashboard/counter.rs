@@ -37,7 +37,12 @@ struct CounterPage {
 
 impl CounterPage {
     fn price(&self, entry: &StoreListEntry) -> String {
-        format!("{}.{:02} {}", entry.price.amount / 100, entry.price.amount % 100, entry.price.currency)
+        format!(
+            "{}.{:02} {}",
+            entry.price.amount / 100,
+            entry.price.amount % 100,
+            entry.price.currency
+        )
     }
 }
 
@@ -49,7 +54,9 @@ async fn counter(
     let merchant_id = current.merchant.id;
     let locations = run(&state, move |conn| Location::all_of(conn, merchant_id)).await?;
     let Some(first) = locations.first() else {
-        return Err(HtmlError::NotFound("This merchant has no stores yet.".into()));
+        return Err(HtmlError::NotFound(
+            "This merchant has no stores yet.".into(),
+        ));
     };
     let location_id = match params.location.as_deref() {
         None | Some("") => return Ok(see_other(&format!("/counter?location={}", first.id))),

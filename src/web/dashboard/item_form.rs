@@ -78,7 +78,10 @@ struct FieldErrors(Vec<FieldError>);
 
 impl FieldErrors {
     fn get(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
     }
 }
 
@@ -118,7 +121,10 @@ impl ItemFormPage {
             state: String::new(),
             stock: Vec::new(),
             history: Vec::new(),
-            online_choices: OnlineListing::ALL.iter().map(|o| (o.as_str(), o.label())).collect(),
+            online_choices: OnlineListing::ALL
+                .iter()
+                .map(|o| (o.as_str(), o.label()))
+                .collect(),
         }
     }
 
@@ -166,15 +172,24 @@ async fn create(
     let designation = match Designation::new(form.in_store.is_some(), online) {
         Ok(designation) => designation,
         Err(rule) => {
-            page.errors.0.push(FieldError::new("online", rule.to_string()));
+            page.errors
+                .0
+                .push(FieldError::new("online", rule.to_string()));
             return unprocessable(&page);
         }
     };
     let merchant_id = current.merchant.id;
     let actor = current.actor();
-    match run(&state, move |conn| create_item(conn, &actor, merchant_id, &fields, designation)).await {
+    match run(&state, move |conn| {
+        create_item(conn, &actor, merchant_id, &fields, designation)
+    })
+    .await
+    {
         Ok(item) => {
-            set_flash(&current.session, Notice::success(format!("{} was added", item.name)));
+            set_flash(
+                &current.session,
+                Notice::success(format!("{} was added", item.name)),
+            );
             Ok(see_other(&format!("/items/{}", item.id)))
         }
         Err(InventoryError::Invalid(error)) => {
@@ -186,7 +201,11 @@ async fn create(
 }
 
 /// Fills in what the edit page shows besides the form.
-async fn load_details(state: &AppState, page: &mut ItemFormPage, item: &Item) -> Result<(), HtmlError> {
+async fn load_details(
+    state: &AppState,
+    page: &mut ItemFormPage,
+    item: &Item,
+) -> Result<(), HtmlError> {
     let (merchant_id, item_id) = (item.merchant_id, item.id);
     let (stock, history) = run(state, move |conn| {
         let mut stock = Vec::new();
@@ -231,8 +250,14 @@ async fn update(
     let existing = run(&state, move |conn| Item::find(conn, merchant_id, item_id)).await?;
     let mut page = ItemFormPage::new(&current, Some(item_id), form.clone());
     load_details(&state, &mut page, &existing).await?;
-    let Some(version) = form.version.as_deref().and_then(|v| v.trim().parse::<i64>().ok()) else {
-        page.notice = Some(Notice::error("The form was missing the item version; nothing was saved."));
+    let Some(version) = form
+        .version
+        .as_deref()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    else {
+        page.notice = Some(Notice::error(
+            "The form was missing the item version; nothing was saved.",
+        ));
         page.form.version = Some(existing.version.to_string());
         return unprocessable(&page);
     };
@@ -244,9 +269,16 @@ async fn update(
         }
     };
     let actor = current.actor();
-    match run(&state, move |conn| edit_item(conn, &actor, merchant_id, item_id, version, &fields)).await {
+    match run(&state, move |conn| {
+        edit_item(conn, &actor, merchant_id, item_id, version, &fields)
+    })
+    .await
+    {
         Ok(item) => {
-            set_flash(&current.session, Notice::success(format!("{} was saved", item.name)));
+            set_flash(
+                &current.session,
+                Notice::success(format!("{} was saved", item.name)),
+            );
             Ok(see_other(&format!("/items/{item_id}")))
         }
         Err(InventoryError::Invalid(error)) => {
@@ -256,8 +288,7 @@ async fn update(
         Err(InventoryError::Conflict { current: now }) => {
             page.notice = Some(Notice::warning(format!(
                 "Someone else saved this item while you were editing (it is now “{}”, {}). Your changes are below; save again to overwrite.",
-                now.name,
-                now.price
+                now.name, now.price
             )));
             page.form.version = Some(now.version.to_string());
             let mut response = render(&page)?;
@@ -288,14 +319,27 @@ async fn archive(
         Some("restore") => false,
         _ => return Err(HtmlError::BadRequest("Choose archive or restore.".into())),
     };
-    let Some(version) = form.version.as_deref().and_then(|v| v.trim().parse::<i64>().ok()) else {
-        return Err(HtmlError::BadRequest("The form was missing the item version; nothing was changed.".into()));
+    let Some(version) = form
+        .version
+        .as_deref()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    else {
+        return Err(HtmlError::BadRequest(
+            "The form was missing the item version; nothing was changed.".into(),
+        ));
     };
     let actor = current.actor();
-    match run(&state, move |conn| set_archived(conn, &actor, merchant_id, item_id, version, archived)).await {
+    match run(&state, move |conn| {
+        set_archived(conn, &actor, merchant_id, item_id, version, archived)
+    })
+    .await
+    {
         Ok(item) => {
             let verb = if archived { "archived" } else { "restored" };
-            set_flash(&current.session, Notice::success(format!("{} was {verb}", item.name)));
+            set_flash(
+                &current.session,
+                Notice::success(format!("{} was {verb}", item.name)),
+            );
         }
         Err(InventoryError::Conflict { .. }) => set_flash(
             &current.session,

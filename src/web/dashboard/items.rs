@@ -14,8 +14,10 @@ use crate::web::errors::HtmlError;
 use crate::web::{AppState, htmx, run};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/items", web::get().to(list))
-        .route("/items/{id}/designation", web::post().to(change_designation));
+    cfg.route("/items", web::get().to(list)).route(
+        "/items/{id}/designation",
+        web::post().to(change_designation),
+    );
 }
 
 /// Items per page of the list.
@@ -98,10 +100,16 @@ async fn list(
     };
     let page = match params.page.as_deref().filter(|p| !p.is_empty()) {
         None => 1,
-        Some(raw) => raw.parse::<i64>().ok().filter(|p| *p >= 1).unwrap_or_else(|| {
-            warnings.push(format!("Page {raw:?} is not a page number — showing page 1."));
-            1
-        }),
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .unwrap_or_else(|| {
+                warnings.push(format!(
+                    "Page {raw:?} is not a page number — showing page 1."
+                ));
+                1
+            }),
     };
     let q: String = params.q.unwrap_or_default().chars().take(200).collect();
     let query = ItemQuery {
@@ -120,7 +128,14 @@ async fn list(
         rows: found
             .items
             .iter()
-            .map(|listed| ItemRow::new(&listed.item, Some(listed.stock_total), &layout.csrf_token, &return_to))
+            .map(|listed| {
+                ItemRow::new(
+                    &listed.item,
+                    Some(listed.stock_total),
+                    &layout.csrf_token,
+                    &return_to,
+                )
+            })
             .collect(),
         total: found.total,
         page: found.page,
@@ -196,12 +211,20 @@ async fn change_designation(
 ) -> Result<HttpResponse, HtmlError> {
     let item_id = path.into_inner();
     let form = form.into_inner();
-    let return_to = safe_return(form.return_to.as_deref(), "/items");
+    let reply = RowReply {
+        state: &state,
+        req: &req,
+        current: &current,
+        return_to: safe_return(form.return_to.as_deref(), "/items"),
+        csrf_token: super::csrf::token(&current.session),
+    };
     let merchant_id = current.merchant.id;
-    let csrf_token = super::csrf::token(&current.session);
 
     let action = form.action.as_deref().and_then(DesignationAction::parse);
-    let version = form.version.as_deref().and_then(|v| v.trim().parse::<i64>().ok());
+    let version = form
+        .version
+        .as_deref()
+        .and_then(|v| v.trim().parse::<i64>().ok());
     let (Some(action), Some(version)) = (action, version) else {
         // Tampered or truncated form: nothing changes; show the row as it is.
         let problem = if action.is_none() {
@@ -211,7 +234,9 @@ async fn change_designation(
         };
         let item = run(&state, move |conn| Item::find(conn, merchant_id, item_id)).await?;
         let catalog_version = current.merchant.catalog_version;
-        return respond(&state, &req, &current, item, catalog_version, Notice::error(problem), &return_to, &csrf_token).await;
+        return reply
+            .send(item, catalog_version, Notice::error(problem))
+            .await;
     };
 
     let actor = current.actor();
@@ -228,57 +253,81 @@ async fn change_designation(
                 done.catalog_version
             );
             let notice = Notice::success(action.confirmation(&done.item.name));
-            respond(&state, &req, &current, done.item, done.catalog_version, notice, &return_to, &csrf_token).await
+            reply.send(done.item, done.catalog_version, notice).await
         }
         Err(InventoryError::Conflict { current: item }) => {
             let item = *item;
-            let last = run(&state, move |conn| audit::last_change(conn, merchant_id, item_id)).await?;
+            let last = run(&state, move |conn| {
+                audit::last_change(conn, merchant_id, item_id)
+            })
+            .await?;
             let who = last
-                .map(|entry| format!("Changed by {} at {}", entry.actor, entry.created_at.format("%H:%M")))
+                .map(|entry| {
+                    format!(
+                        "Changed by {} at {}",
+                        entry.actor,
+                        entry.created_at.format("%H:%M")
+                    )
+                })
                 .unwrap_or_else(|| "Changed by someone else".to_owned());
             let notice = Notice::warning(format!(
                 "{who} — now {}; press again to apply",
                 describe_state(&item)
             ));
             let catalog_version = current_catalog_version(&state, merchant_id).await?;
-            respond(&state, &req, &current, item, catalog_version, notice, &return_to, &csrf_token).await
+            reply.send(item, catalog_version, notice).await
         }
         Err(InventoryError::Rule { item, rule }) => {
             let notice = Notice::error(format!("{}: {rule}", item.name));
             let catalog_version = current.merchant.catalog_version;
-            respond(&state, &req, &current, *item, catalog_version, notice, &return_to, &csrf_token).await
+            reply.send(*item, catalog_version, notice).await
         }
         Err(other) => Err(other.into()),
     }
 }
 
 async fn current_catalog_version(state: &AppState, merchant_id: i64) -> Result<i64, HtmlError> {
-    Ok(run(state, move |conn| inventory::catalog_version(conn, merchant_id)).await?)
+    Ok(run(state, move |conn| {
+        inventory::catalog_version(conn, merchant_id)
+    })
+    .await?)
 }
 
-/// For htmx, the re-rendered row with the notice; otherwise a redirect back
-/// to the list with the notice as a flash message.
-async fn respond(
-    state: &AppState,
-    req: &HttpRequest,
-    current: &CurrentStaff,
-    item: Item,
-    catalog_version: i64,
-    notice: Notice,
-    return_to: &str,
-    csrf_token: &str,
-) -> Result<HttpResponse, HtmlError> {
-    if !htmx::is_htmx(req) {
-        set_flash(&current.session, notice);
-        return Ok(see_other(return_to));
+/// How to answer a designation press: the request it came from and where
+/// its page lives.
+struct RowReply<'a> {
+    state: &'a AppState,
+    req: &'a HttpRequest,
+    current: &'a CurrentStaff,
+    return_to: String,
+    csrf_token: String,
+}
+
+impl RowReply<'_> {
+    /// For htmx, the re-rendered row with the notice; otherwise a redirect
+    /// back to the list with the notice as a flash message.
+    async fn send(
+        &self,
+        item: Item,
+        catalog_version: i64,
+        notice: Notice,
+    ) -> Result<HttpResponse, HtmlError> {
+        if !htmx::is_htmx(self.req) {
+            set_flash(&self.current.session, notice);
+            return Ok(see_other(&self.return_to));
+        }
+        let item_id = item.id;
+        let totals = run(self.state, move |conn| {
+            inventory::items::stock_totals(conn, &[item_id])
+        })
+        .await?;
+        let stock_total = totals.get(&item_id).copied().unwrap_or(0);
+        let row = ItemRow::new(&item, Some(stock_total), &self.csrf_token, &self.return_to)
+            .with_notice(notice.clone());
+        render(&DesignationSwap {
+            row,
+            catalog_version,
+            notice,
+        })
     }
-    let item_id = item.id;
-    let totals = run(state, move |conn| inventory::items::stock_totals(conn, &[item_id])).await?;
-    let stock_total = totals.get(&item_id).copied().unwrap_or(0);
-    let row = ItemRow::new(&item, Some(stock_total), csrf_token, return_to).with_notice(notice.clone());
-    render(&DesignationSwap {
-        row,
-        catalog_version,
-        notice,
-    })
 }

@@ -52,11 +52,18 @@ async fn login(
 ) -> Result<HttpResponse, HtmlError> {
     let LoginForm { email, password } = form.into_inner();
     let attempt_email = email.clone();
-    let staff = run(&state, move |conn| merchants::authenticate(conn, &attempt_email, &password)).await?;
+    let staff = run(&state, move |conn| {
+        merchants::authenticate(conn, &attempt_email, &password)
+    })
+    .await?;
     match staff {
         Some(staff) => {
             auth::sign_in(&session, &staff)?;
-            log::info!("staff {} of merchant {} signed in", staff.id, staff.merchant_id);
+            log::info!(
+                "staff {} of merchant {} signed in",
+                staff.id,
+                staff.merchant_id
+            );
             Ok(see_other("/items"))
         }
         None => {

@@ -49,7 +49,9 @@ impl DesignationAction {
     }
 
     pub fn parse(raw: &str) -> Option<DesignationAction> {
-        DesignationAction::ALL.into_iter().find(|a| a.as_str() == raw)
+        DesignationAction::ALL
+            .into_iter()
+            .find(|a| a.as_str() == raw)
     }
 
     pub fn change(self) -> DesignationChange {
@@ -69,9 +71,13 @@ impl DesignationAction {
             DesignationAction::ViewOnlineBuyInStore => {
                 format!("{item_name} is now view online, buy in store")
             }
-            DesignationAction::RemoveFromOnline => format!("{item_name} is no longer listed online"),
+            DesignationAction::RemoveFromOnline => {
+                format!("{item_name} is no longer listed online")
+            }
             DesignationAction::SellInStore => format!("{item_name} is now sold in store"),
-            DesignationAction::StopSellingInStore => format!("{item_name} is no longer sold in store"),
+            DesignationAction::StopSellingInStore => {
+                format!("{item_name} is no longer sold in store")
+            }
         }
     }
 
@@ -119,7 +125,12 @@ pub struct ItemRow {
 }
 
 impl ItemRow {
-    pub fn new(item: &Item, stock_total: Option<i64>, csrf_token: &str, return_to: &str) -> ItemRow {
+    pub fn new(
+        item: &Item,
+        stock_total: Option<i64>,
+        csrf_token: &str,
+        return_to: &str,
+    ) -> ItemRow {
         let actions = if item.archived {
             Vec::new()
         } else {
@@ -161,7 +172,11 @@ impl ItemRow {
 
 /// How a designation reads in a sentence: "For sale online, sold in store".
 pub fn describe_state(item: &Item) -> String {
-    let store = if item.in_store() { "sold in store" } else { "not sold in store" };
+    let store = if item.in_store() {
+        "sold in store"
+    } else {
+        "not sold in store"
+    };
     let online = match item.online() {
         OnlineListing::Hidden => "Not online",
         listed => listed.label(),

@@ -1,0 +1,298 @@
+//! Shared by every test binary: a fresh database per test on SQLite or
+//! PostgreSQL, a running shelfsync on a free port, and an HTTP client that
+//! signs in like a browser.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use scraper::{Html, Selector};
+use shelfsync::config::{DatabaseArgs, ServeArgs};
+use shelfsync::db::{self, DbConnection, Pool};
+use shelfsync::startup::Application;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The server that creates per-test PostgreSQL databases.
+pub fn postgres_admin_url() -> String {
+    std::env::var("SHELFSYNC_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A database of its own for one test; the SQLite file is removed with it.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temporary directory should be creatable");
+                let url = dir.path().join("shelfsync.db").display().to_string();
+                TestDb {
+                    backend,
+                    url,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let name = format!(
+                    "shelfsync_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    rand_suffix()
+                );
+                let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
+                    panic!("PostgreSQL should be reachable at {admin} (set SHELFSYNC_TEST_POSTGRES_URL): {e}")
+                });
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("the test user should be allowed to create databases");
+                let base = admin
+                    .rsplit_once('/')
+                    .map_or(admin.as_str(), |(base, _)| base);
+                TestDb {
+                    backend,
+                    url: format!("{base}/{name}"),
+                    _dir: None,
+                }
+            }
+        }
+    }
+
+    /// A migrated pool on this database.
+    pub fn pool(&self) -> Pool {
+        let pool = db::open_pool(&self.url, 4).expect("the test database should open");
+        let mut conn = pool.get().expect("a pooled connection");
+        db::run_migrations(&mut conn).expect("migrations should apply");
+        pool
+    }
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+}
+
+/// A running shelfsync with the demo merchant, on its own database.
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub db: TestDb,
+    pub pool: Pool,
+    /// A client with a cookie jar, like one browser.
+    pub client: reqwest::Client,
+}
+
+/// Starts shelfsync on a free port with a fresh database holding the demo.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let db = TestDb::new(backend);
+    let args = ServeArgs {
+        database: DatabaseArgs {
+            database_url: db.url.clone(),
+            pool_size: 6,
+        },
+        bind: "127.0.0.1:0".to_owned(),
+        workers: Some(2),
+        no_demo: false,
+        secure_cookies: false,
+    };
+    let app = Application::build(&args).expect("the application should start");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    let pool = db::open_pool(&db.url, 4).expect("the test database should open");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        db,
+        pool,
+        client: new_client(),
+    }
+}
+
+/// A client that keeps cookies and does not follow redirects, so tests see them.
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client should build")
+}
+
+/// Parses an HTML body.
+pub fn html(body: &str) -> Html {
+    Html::parse_document(body)
+}
+
+/// Parses an HTML fragment (an htmx response).
+pub fn fragment(body: &str) -> Html {
+    Html::parse_fragment(body)
+}
+
+pub fn sel(css: &str) -> Selector {
+    Selector::parse(css).unwrap_or_else(|e| panic!("bad selector {css}: {e}"))
+}
+
+/// The text of the first element matching `css`, trimmed.
+pub fn text_of(doc: &Html, css: &str) -> Option<String> {
+    doc.select(&sel(css)).next().map(|el| {
+        el.text()
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+/// An attribute of the first element matching `css`.
+pub fn attr_of(doc: &Html, css: &str, attr: &str) -> Option<String> {
+    doc.select(&sel(css))
+        .next()
+        .and_then(|el| el.value().attr(attr))
+        .map(str::to_owned)
+}
+
+pub const DEMO_EMAIL: &str = shelfsync::demo::EMAIL;
+pub const DEMO_PASSWORD: &str = shelfsync::demo::PASSWORD;
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn conn(&self) -> db::PooledConnection {
+        self.pool.get().expect("a pooled connection")
+    }
+
+    pub fn demo_merchant_id(&self) -> i64 {
+        shelfsync::inventory::merchants::Merchant::by_slug(&mut self.conn(), shelfsync::demo::SLUG)
+            .expect("the demo merchant exists")
+            .id
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET should reach the server")
+    }
+
+    pub async fn get_html(&self, path: &str) -> Html {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        html(&response.text().await.expect("a body"))
+    }
+
+    /// Signs in as the demo staff member with a fresh CSRF token from the login page.
+    pub async fn login(&self) {
+        self.login_as(&self.client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    }
+
+    pub async fn login_as(&self, client: &reqwest::Client, email: &str, password: &str) {
+        let page = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .expect("login page");
+        let doc = html(&page.text().await.expect("a body"));
+        let token = attr_of(&doc, "input[name=csrf_token]", "value")
+            .expect("a CSRF token on the login form");
+        let response = client
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("email", email),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .expect("login should reach the server");
+        assert_eq!(response.status(), 303, "login as {email} should redirect");
+    }
+
+    /// The session's CSRF token, read from a dashboard page.
+    pub async fn csrf_token(&self) -> String {
+        self.csrf_token_of(&self.client).await
+    }
+
+    pub async fn csrf_token_of(&self, client: &reqwest::Client) -> String {
+        let page = client
+            .get(self.url("/items"))
+            .send()
+            .await
+            .expect("items page");
+        let doc = html(&page.text().await.expect("a body"));
+        attr_of(&doc, "input[name=csrf_token]", "value").expect("a CSRF token on the items page")
+    }
+
+    /// POSTs a form with this session's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST should reach the server")
+    }
+
+    /// POSTs a form the way htmx does: header token, `HX-Request`.
+    pub async fn htmx_post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        self.client
+            .post(self.url(path))
+            .header("HX-Request", "true")
+            .header("X-CSRF-Token", token)
+            .form(fields)
+            .send()
+            .await
+            .expect("POST should reach the server")
+    }
+}
+
+/// Defines each test twice, as `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let $backend = $crate::common::Backend::Sqlite;
+                    $body
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let $backend = $crate::common::Backend::Postgres;
+                    $body
+                }
+            }
+        )*
+    };
+}
+
+/// Runs a closure on a connection of the test database.
+pub fn with_conn<T>(pool: &Pool, f: impl FnOnce(&mut DbConnection) -> T) -> T {
+    let mut conn = pool.get().expect("a pooled connection");
+    f(&mut conn)
+}

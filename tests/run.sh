@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The whole test suite, on SQLite and PostgreSQL, browser tests included.
+# Usage: bash tests/run.sh [extra nextest arguments]
+#
+# Installs what the browser tests need (Debian's chromium and chromium-driver)
+# when missing. PostgreSQL is expected at SHELFSYNC_TEST_POSTGRES_URL
+# (default postgres://postgres@127.0.0.1:5432/test); each test creates its own
+# database there. Outside CI an unreachable PostgreSQL is reported and the
+# PostgreSQL tests are skipped; in CI (CI=true) it fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export SHELFSYNC_TEST_POSTGRES_URL="${SHELFSYNC_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+
+say() { printf '\n== %s\n' "$*"; }
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  say "installing chromium and chromium-driver for the browser tests"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+filter=()
+if command -v psql >/dev/null && psql "$SHELFSYNC_TEST_POSTGRES_URL" -qAtc 'SELECT 1' >/dev/null 2>&1; then
+  # Databases left by earlier runs (a test's database is not dropped while its server runs).
+  stale=$(psql "$SHELFSYNC_TEST_POSTGRES_URL" -qAtc \
+    "SELECT datname FROM pg_database WHERE datname LIKE 'shelfsync_test_%'" || true)
+  for name in $stale; do
+    psql "$SHELFSYNC_TEST_POSTGRES_URL" -qAtc "DROP DATABASE IF EXISTS \"$name\"" >/dev/null 2>&1 || true
+  done
+else
+  if [ "${CI:-}" = "true" ]; then
+    echo "PostgreSQL is not reachable at $SHELFSYNC_TEST_POSTGRES_URL; in CI the PostgreSQL tests must run." >&2
+    exit 1
+  fi
+  say "PostgreSQL is NOT reachable at $SHELFSYNC_TEST_POSTGRES_URL: running the SQLite tests only."
+  say "Start PostgreSQL or set SHELFSYNC_TEST_POSTGRES_URL to run the whole suite."
+  filter=(-E 'not test(/::postgres$/)')
+fi
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  say "installing cargo-nextest"
+  cargo install --locked cargo-nextest
+fi
+
+say "tests per backend"
+listing=$(cargo nextest list --all-targets --message-format oneline "${filter[@]}" 2>/dev/null || true)
+printf 'sqlite: %s  postgres: %s  backend-independent: %s\n' \
+  "$(grep -c '::sqlite$' <<<"$listing" || true)" \
+  "$(grep -c '::postgres$' <<<"$listing" || true)" \
+  "$(grep -vcE '::(sqlite|postgres)$' <<<"$listing" || true)"
+
+say "running the suite"
+cargo nextest run --all-targets --no-fail-fast "${filter[@]}" "$@"

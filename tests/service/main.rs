@@ -1,0 +1,9 @@
+//! The inventory service against real SQLite and PostgreSQL databases.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod designations;
+mod items;
+mod lists;
+mod storage;

@@ -1,0 +1,113 @@
+//! The storage layer: migrations, schema and connection settings on both backends.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use shelfsync::db::models::{
+    AppSettingRow, AuditEntryRow, ItemRow, LocationRow, MerchantRow, OutboxEventRow, StaffRow,
+    StockLevelRow,
+};
+use shelfsync::db::schema::{
+    app_settings, audit_entries, items, locations, merchants, outbox_events, staff, stock_levels,
+};
+use shelfsync::db::{self, DbConnection};
+
+use crate::common::{Backend, TestDb};
+use crate::on_both_backends;
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+fn column_count(conn: &mut DbConnection, backend: Backend, table: &str) -> i64 {
+    let sql = match backend {
+        Backend::Sqlite => format!("SELECT count(*) AS n FROM pragma_table_info('{table}')"),
+        Backend::Postgres => format!(
+            "SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{table}'"
+        ),
+    };
+    diesel::sql_query(sql)
+        .get_result::<Count>(conn)
+        .expect("column count")
+        .n
+}
+
+on_both_backends! {
+    async fn every_table_reads_back_through_the_diesel_schema_after_the_demo_is_seeded(backend) {
+        let db = TestDb::new(backend);
+        let mut conn = db.pool().get().expect("conn");
+        shelfsync::demo::create(&mut conn).expect("demo");
+
+        assert_eq!(merchants::table.select(MerchantRow::as_select()).load(&mut conn).expect("merchants").len(), 1);
+        assert_eq!(locations::table.select(LocationRow::as_select()).load(&mut conn).expect("locations").len(), 2);
+        assert_eq!(staff::table.select(StaffRow::as_select()).load(&mut conn).expect("staff").len(), 1);
+        assert_eq!(items::table.select(ItemRow::as_select()).load(&mut conn).expect("items").len(), 60);
+        assert!(!stock_levels::table.select(StockLevelRow::as_select()).load(&mut conn).expect("stock").is_empty());
+        assert!(!audit_entries::table.select(AuditEntryRow::as_select()).load(&mut conn).expect("audit").is_empty());
+        assert!(!outbox_events::table.select(OutboxEventRow::as_select()).load(&mut conn).expect("outbox").is_empty());
+        app_settings::table.select(AppSettingRow::as_select()).load(&mut conn).expect("settings");
+
+        // The schema names every column the migrations create, no more, no less.
+        for (table, columns) in [
+            ("merchants", 6), ("locations", 5), ("staff", 7), ("items", 15),
+            ("stock_levels", 5), ("audit_entries", 9), ("outbox_events", 7), ("app_settings", 2),
+        ] {
+            assert_eq!(column_count(&mut conn, backend, table), columns, "{table}");
+        }
+    }
+
+    async fn migrations_revert_cleanly_and_apply_again(backend) {
+        let db = TestDb::new(backend);
+        let mut conn = db.pool().get().expect("conn");
+
+        db::revert_all_migrations(&mut conn).expect("revert");
+        let applied = db::run_migrations(&mut conn).expect("apply again");
+
+        assert!(applied >= 1);
+        shelfsync::demo::create(&mut conn).expect("the demo seeds after a round trip");
+    }
+
+    async fn the_database_refuses_a_view_only_item_that_is_not_in_store(backend) {
+        let db = TestDb::new(backend);
+        let mut conn = db.pool().get().expect("conn");
+        shelfsync::demo::create(&mut conn).expect("demo");
+
+        let result = diesel::update(items::table)
+            .set((items::online.eq("view_only"), items::in_store.eq(false)))
+            .execute(&mut conn);
+
+        assert!(result.is_err(), "the CHECK constraint should refuse the combination");
+    }
+}
+
+#[tokio::test]
+async fn sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout() {
+    let db = TestDb::new(Backend::Sqlite);
+    let mut conn = db.pool().get().expect("conn");
+    let read = |conn: &mut DbConnection, pragma: &str| -> String {
+        diesel::sql_query(format!(
+            "SELECT CAST({pragma} AS TEXT) AS value FROM pragma_{pragma}"
+        ))
+        .get_result::<Setting>(conn)
+        .expect(pragma)
+        .value
+    };
+    assert_eq!(read(&mut conn, "journal_mode"), "wal");
+    assert_eq!(read(&mut conn, "foreign_keys"), "1");
+    #[derive(QueryableByName)]
+    struct Timeout {
+        #[diesel(sql_type = BigInt)]
+        timeout: i64,
+    }
+    let busy = diesel::sql_query("PRAGMA busy_timeout")
+        .get_result::<Timeout>(&mut conn)
+        .expect("busy_timeout");
+    assert_eq!(busy.timeout, 5000);
+}
