@@ -27,6 +27,47 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Create the demo merchant "Corner Goods" with two stores, ~60 items and a login.
     Demo(DatabaseArgs),
+    /// Create, list or revoke API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `shelfsync token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret (shown this once only).
+    Create {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The merchant's slug, e.g. corner-goods.
+        #[arg(long)]
+        merchant: String,
+        /// What the token is for, e.g. "Online store" or "Counter iPad".
+        #[arg(long)]
+        name: String,
+        /// storefront, pos or admin.
+        #[arg(long)]
+        scope: String,
+        /// For a pos token: the store's name or id.
+        #[arg(long)]
+        location: Option<String>,
+    },
+    /// List a merchant's tokens (never their secrets).
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        merchant: String,
+    },
+    /// Revoke a token by id; it stops working at once.
+    Revoke {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        merchant: String,
+        /// The token's id, as `token list` shows it.
+        id: i64,
+    },
 }
 
 /// Where the data lives.

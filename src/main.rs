@@ -11,6 +11,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => shelfsync::startup::serve(args),
         Command::Migrate(args) => shelfsync::startup::migrate(&args),
         Command::Demo(args) => shelfsync::startup::create_demo(&args),
+        Command::Token(command) => shelfsync::startup::token(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,12 +13,15 @@ use actix_web::{App, HttpServer, web};
 use diesel::prelude::*;
 use rand::RngCore;
 
-use crate::config::{DatabaseArgs, ServeArgs};
+use crate::config::{DatabaseArgs, ServeArgs, TokenCommand};
 use crate::db::models::AppSettingRow;
 use crate::db::schema::app_settings;
 use crate::db::{self, DbConnection, Pool};
 use crate::demo;
+use crate::domain::TokenScope;
+use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
+use crate::inventory::tokens;
 use crate::web::{AppState, csrf};
 
 /// Why shelfsync could not start.
@@ -188,6 +191,79 @@ pub fn create_demo(args: &DatabaseArgs) -> Result<(), StartError> {
         demo::PASSWORD
     );
     Ok(())
+}
+
+/// `shelfsync token …`.
+pub fn token(command: TokenCommand) -> Result<(), StartError> {
+    match command {
+        TokenCommand::Create {
+            database,
+            merchant,
+            name,
+            scope,
+            location,
+        } => {
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            db::run_migrations(&mut conn)?;
+            let merchant = Merchant::by_slug(&mut conn, &merchant)?;
+            let scope =
+                TokenScope::parse(&scope).map_err(crate::inventory::InventoryError::from)?;
+            let location_id = match location {
+                None => None,
+                Some(wanted) => {
+                    let stores = Location::all_of(&mut conn, merchant.id)?;
+                    let found = stores
+                        .iter()
+                        .find(|l| {
+                            l.name.eq_ignore_ascii_case(wanted.trim())
+                                || l.id.to_string() == wanted.trim()
+                        })
+                        .ok_or(crate::inventory::InventoryError::NotFound("location"))?;
+                    Some(found.id)
+                }
+            };
+            let issued = tokens::create_token(&mut conn, merchant.id, &name, scope, location_id)?;
+            println!("{}", issued.secret);
+            eprintln!(
+                "token {} ({}, {}) created for {}; the secret above is shown only this once",
+                issued.token.id, issued.token.name, issued.token.scope, merchant.name
+            );
+            Ok(())
+        }
+        TokenCommand::List { database, merchant } => {
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            let merchant = Merchant::by_slug(&mut conn, &merchant)?;
+            for token in tokens::list_tokens(&mut conn, merchant.id)? {
+                println!(
+                    "{}\t{}\t{}\t{}…\t{}",
+                    token.id,
+                    token.scope,
+                    token.name,
+                    token.prefix,
+                    if token.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    }
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke {
+            database,
+            merchant,
+            id,
+        } => {
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            let merchant = Merchant::by_slug(&mut conn, &merchant)?;
+            let token = tokens::revoke_token(&mut conn, merchant.id, id)?;
+            println!("token {} ({}) is revoked", token.id, token.name);
+            Ok(())
+        }
+    }
 }
 
 fn open(args: &DatabaseArgs) -> Result<Pool, StartError> {

@@ -5,7 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    app_settings, audit_entries, items, locations, merchants, outbox_events, staff, stock_levels,
+    api_tokens, app_settings, audit_entries, items, locations, merchants, outbox_events, staff,
+    stock_levels,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -186,6 +187,33 @@ pub struct NewOutboxEventRow<'a> {
     pub event_type: &'a str,
     pub item_id: Option<i64>,
     pub payload: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = api_tokens)]
+pub struct ApiTokenRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub name: String,
+    pub scope: String,
+    pub location_id: Option<i64>,
+    pub token_hash: String,
+    pub token_prefix: String,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct NewApiTokenRow<'a> {
+    pub merchant_id: i64,
+    pub name: &'a str,
+    pub scope: &'a str,
+    pub location_id: Option<i64>,
+    pub token_hash: &'a str,
+    pub token_prefix: &'a str,
     pub created_at: NaiveDateTime,
 }
 

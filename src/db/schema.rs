@@ -92,6 +92,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        name -> Text,
+        scope -> Text,
+        location_id -> Nullable<BigInt>,
+        token_hash -> Text,
+        token_prefix -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     app_settings (name) {
         name -> Text,
         value -> Text,
@@ -105,6 +120,7 @@ diesel::joinable!(audit_entries -> items (item_id));
 diesel::joinable!(stock_levels -> items (item_id));
 diesel::joinable!(stock_levels -> locations (location_id));
 diesel::joinable!(outbox_events -> merchants (merchant_id));
+diesel::joinable!(api_tokens -> merchants (merchant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     merchants,
@@ -114,5 +130,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_levels,
     audit_entries,
     outbox_events,
+    api_tokens,
     app_settings,
 );

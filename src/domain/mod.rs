@@ -5,11 +5,13 @@
 mod barcode;
 mod designation;
 mod money;
+mod scope;
 mod text;
 
 pub use barcode::Barcode;
 pub use designation::{Designation, DesignationRuleError, OnlineListing};
 pub use money::{Currency, Money};
+pub use scope::TokenScope;
 pub use text::{Description, Email, ItemName, Sku};
 
 /// A value a user typed was not acceptable; names the field and says why.

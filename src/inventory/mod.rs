@@ -11,6 +11,7 @@ pub mod lists;
 pub mod merchants;
 mod outbox;
 pub mod stock;
+pub mod tokens;
 
 use crate::domain::{DesignationRuleError, FieldError};
 

@@ -1,6 +1,7 @@
-//! HTTP: the merchant dashboard (HTML + htmx), the hosted storefront page,
-//! static assets, and the shared pieces they use (auth, CSRF, errors).
+//! HTTP: the merchant dashboard (HTML + htmx), the JSON API, the hosted
+//! storefront page, static assets, and the shared pieces they use (auth, CSRF, errors).
 
+pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod csrf;
@@ -40,6 +41,7 @@ where
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    api::config(cfg);
     assets::config(cfg);
     shop::config(cfg);
     dashboard::config(cfg);

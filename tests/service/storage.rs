@@ -57,7 +57,7 @@ on_both_backends! {
         // The schema names every column the migrations create, no more, no less.
         for (table, columns) in [
             ("merchants", 6), ("locations", 5), ("staff", 7), ("items", 15),
-            ("stock_levels", 5), ("audit_entries", 9), ("outbox_events", 7), ("app_settings", 2),
+            ("stock_levels", 5), ("audit_entries", 9), ("outbox_events", 7), ("api_tokens", 10), ("app_settings", 2),
         ] {
             assert_eq!(column_count(&mut conn, backend, table), columns, "{table}");
         }

@@ -9,6 +9,7 @@ mod item_form;
 mod items;
 mod login;
 mod row;
+mod settings;
 
 use actix_session::Session;
 use actix_web::web;
@@ -24,6 +25,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     item_form::config(cfg);
     counter::config(cfg);
     activity::config(cfg);
+    settings::config(cfg);
 }
 
 /// What every dashboard page shows around its content.

@@ -1,0 +1,128 @@
+//! Errors as the JSON API shows them:
+//! `{"error": {"code": "...", "message": "...", "details": ...}}` with the
+//! right 4xx. A 500 is logged with its cause and shown without it.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Value, json};
+
+use super::ItemJson;
+use crate::inventory::InventoryError;
+
+/// An API error: status, a stable machine code, a message for a developer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// Stable, snake_case; clients branch on it.
+    pub code: &'static str,
+    pub message: String,
+    pub details: Value,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> ApiError {
+        self.details = details;
+        self
+    }
+
+    /// 401: no token, or one that is unknown or revoked.
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 403: a valid token of the wrong scope.
+    pub fn wrong_scope(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "wrong_scope", message)
+    }
+
+    /// 422 naming a query or body parameter.
+    pub fn invalid_parameter(parameter: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_parameter",
+            message,
+        )
+        .with_details(json!({ "parameter": parameter }))
+    }
+
+    /// 400: a body that is not the JSON the endpoint takes.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl From<InventoryError> for ApiError {
+    fn from(error: InventoryError) -> ApiError {
+        match error {
+            InventoryError::NotFound(what) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+            }
+            InventoryError::Invalid(field) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field.message.clone())
+                    .with_details(json!({ "field": field.field }))
+            }
+            InventoryError::Conflict { current } => ApiError::new(
+                StatusCode::CONFLICT,
+                "version_conflict",
+                format!(
+                    "The item changed since version you sent; it is now at version {}. Re-read it and send that version to apply your change.",
+                    current.version
+                ),
+            )
+            .with_details(json!({ "current": ItemJson::from(current.as_ref()) })),
+            InventoryError::Rule { rule, item } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "designation_rule", rule.to_string())
+                    .with_details(json!({ "current": ItemJson::from(item.as_ref()) }))
+            }
+            InventoryError::Unavailable(detail) => {
+                log::error!("database unavailable: {detail}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "The database is unavailable; retry shortly.",
+                )
+            }
+            other => {
+                log::error!("internal error: {other}");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "shelfsync could not finish the request.",
+                )
+            }
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(json!({
+            "error": { "code": self.code, "message": self.message, "details": self.details }
+        }))
+    }
+}
