@@ -19,6 +19,7 @@ use crate::db::schema::app_settings;
 use crate::db::{self, DbConnection, Pool};
 use crate::demo;
 use crate::domain::TokenScope;
+use crate::inventory::changes::{self, CatalogChange};
 use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
 use crate::inventory::tokens;
@@ -66,6 +67,14 @@ impl Application {
             );
         }
         let session_key = session_key(&mut conn)?;
+        if conn.backend() == db::Backend::Postgres {
+            // Hear about changes other instances commit, for caches and live streams.
+            db::notify::spawn_listener(args.database.database_url.clone(), |payload| {
+                if let Some(change) = CatalogChange::from_payload(payload) {
+                    changes::publish(change);
+                }
+            });
+        }
         drop(conn);
         let listener = TcpListener::bind(&args.bind).map_err(|source| StartError::Bind {
             bind: args.bind.clone(),

@@ -3,8 +3,10 @@
 //! whichever database is behind it.
 
 pub mod models;
+pub mod notify;
 pub mod schema;
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -156,6 +158,29 @@ pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<(), SetupError> 
     reverted.map_err(|e| SetupError::Migration(e.to_string()))
 }
 
+thread_local! {
+    /// Work to do once the current thread's write transaction commits.
+    static AFTER_COMMIT: RefCell<Vec<Box<dyn FnOnce()>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` after the write transaction in progress on this thread commits,
+/// or never if it rolls back. Call it only inside `write_transaction`.
+///
+/// Announcements of a change must not be seen before the change is visible,
+/// and must not be sent for a change that was rolled back.
+pub fn after_commit(f: impl FnOnce() + 'static) {
+    AFTER_COMMIT.with(|queue| queue.borrow_mut().push(Box::new(f)));
+}
+
+fn run_after_commit(committed: bool) {
+    let queued = AFTER_COMMIT.with(|queue| std::mem::take(&mut *queue.borrow_mut()));
+    if committed {
+        for f in queued {
+            f();
+        }
+    }
+}
+
 impl DbConnection {
     pub fn backend(&self) -> Backend {
         match self {
@@ -175,14 +200,17 @@ impl DbConnection {
         F: FnOnce(&mut DbConnection) -> Result<T, E>,
         E: From<diesel::result::Error>,
     {
-        match self {
+        // Whatever an earlier, failed transaction on this thread left queued is void.
+        run_after_commit(false);
+        let outcome = match self {
             DbConnection::Postgres(_) => self.transaction(f),
             DbConnection::Sqlite(inner) => {
                 AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
                 match f(self) {
                     Ok(value) => {
-                        <DbConnection as Connection>::TransactionManager::commit_transaction(self)?;
-                        Ok(value)
+                        <DbConnection as Connection>::TransactionManager::commit_transaction(self)
+                            .map(|()| value)
+                            .map_err(E::from)
                     }
                     Err(error) => {
                         <DbConnection as Connection>::TransactionManager::rollback_transaction(
@@ -192,7 +220,9 @@ impl DbConnection {
                     }
                 }
             }
-        }
+        };
+        run_after_commit(outcome.is_ok());
+        outcome
     }
 
     /// Runs `f` in a read-only transaction, so every query in it sees one

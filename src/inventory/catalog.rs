@@ -3,9 +3,10 @@
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use super::changes::{self, CatalogChange};
 use super::{InventoryError, Result};
-use crate::db::DbConnection;
 use crate::db::schema::merchants;
+use crate::db::{self, DbConnection, notify};
 
 /// Serialises writers of one merchant for the rest of the transaction, and
 /// fails with NotFound if the merchant does not exist.
@@ -42,14 +43,23 @@ pub(super) fn lock_merchant(conn: &mut DbConnection, merchant_id: i64) -> Result
     }
 }
 
-/// Bumps the merchant's catalog version and returns the new value.
+/// Bumps the merchant's catalog version and returns the new value; once the
+/// transaction commits, the change is announced on the catalog-change feed,
+/// here and (on PostgreSQL) to the other instances.
 pub(super) fn next_version(conn: &mut DbConnection, merchant_id: i64) -> Result<i64> {
-    diesel::update(merchants::table.find(merchant_id))
+    let version: i64 = diesel::update(merchants::table.find(merchant_id))
         .set(merchants::catalog_version.eq(merchants::catalog_version + 1))
         .returning(merchants::catalog_version)
         .get_result(conn)
         .optional()?
-        .ok_or(InventoryError::NotFound("merchant"))
+        .ok_or(InventoryError::NotFound("merchant"))?;
+    let change = CatalogChange {
+        merchant_id,
+        catalog_version: version,
+    };
+    notify::notify(conn, &change.to_payload())?;
+    db::after_commit(move || changes::publish(change));
+    Ok(version)
 }
 
 /// The merchant's current catalog version.

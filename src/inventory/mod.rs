@@ -5,6 +5,7 @@
 
 pub mod audit;
 mod catalog;
+pub mod changes;
 pub mod designate;
 pub mod items;
 pub mod lists;

@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod changes;
 mod designations;
 mod items;
 mod lists;
