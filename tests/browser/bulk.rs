@@ -18,25 +18,40 @@ on_both_backends! {
         browser.goto(&app.url("/items?filter=in_store_only")).await;
         let chosen = [&CHAMOMILE_TEA, &GREETING_CARD, &LINEN_TEA_TOWEL];
         for item in chosen {
-            browser.wait_for_attr(&item.row(), "data-online", "hidden").await;
+            browser
+                .wait_for_attr(&item.row(), "data-online", "hidden")
+                .await;
             browser.click(&checkbox(item)).await;
         }
         browser.choose("#bulk-action", "sell_online").await;
-        browser.screenshot("01-ticked").await;
+        browser.screenshot("ticked").await;
         assert_eq!(browser.count("input[name=ids][form=bulk]:checked").await, 3);
 
         browser.click("#bulk-apply").await;
 
-        browser.wait_for_text("#flash p.notice.success", "Sell online: 3 items changed.").await;
-        browser.screenshot("02-applied").await;
+        browser
+            .wait_for_text("#flash p.notice.success", "Sell online: 3 items changed.")
+            .await;
+        browser.screenshot("applied").await;
         for item in chosen {
-            assert_eq!(browser.attr(&item.row(), "data-online").await.as_deref(), Some("for_sale"),
-                "{} is for sale online", item.name);
-            assert_eq!(browser.attr(&item.row(), "data-in-store").await.as_deref(), Some("true"),
-                "{} is still sold in store", item.name);
+            assert_eq!(
+                browser.attr(&item.row(), "data-online").await.as_deref(),
+                Some("for_sale"),
+                "{} is for sale online",
+                item.name
+            );
+            assert_eq!(
+                browser.attr(&item.row(), "data-in-store").await.as_deref(),
+                Some("true"),
+                "{} is still sold in store",
+                item.name
+            );
         }
-        assert_eq!(browser.count("input[name=ids][form=bulk]:checked").await, 0,
-            "the list comes back with nothing ticked");
+        assert_eq!(
+            browser.count("input[name=ids][form=bulk]:checked").await,
+            0,
+            "the list comes back with nothing ticked"
+        );
         browser.close().await;
     }
 
@@ -49,30 +64,62 @@ on_both_backends! {
             browser.wait_for(&item.row()).await;
             browser.click(&checkbox(item)).await;
         }
-        browser.choose("#bulk-action", "view_online_buy_in_store").await;
-        browser.screenshot("01-ticked").await;
-        assert_eq!(browser.count("input[name=ids][form=bulk]:checked").await, 3,
-            "choosing the action keeps the ticks");
+        browser
+            .choose("#bulk-action", "view_online_buy_in_store")
+            .await;
+        browser.screenshot("ticked").await;
+        assert_eq!(
+            browser.count("input[name=ids][form=bulk]:checked").await,
+            3,
+            "choosing the action keeps the ticks"
+        );
 
         browser.click("#bulk-apply").await;
 
         browser.wait_for("tr.refused-item").await;
-        browser.screenshot("02-review").await;
+        browser.screenshot("review").await;
         assert_eq!(browser.count("tr.refused-item").await, 1);
-        assert_eq!(browser.text("tr.refused-item td.name").await.as_deref(), Some(GEL_PENS.name));
-        assert_eq!(browser.text("#apply-valid").await.as_deref(), Some("Apply to the 2 other items only"));
+        assert_eq!(
+            browser.text("tr.refused-item td.name").await.as_deref(),
+            Some(GEL_PENS.name)
+        );
+        assert_eq!(
+            browser.text("#apply-valid").await.as_deref(),
+            Some("Apply to the 2 other items only")
+        );
 
         browser.click("#apply-valid").await;
 
-        browser.wait_for_text("#flash p.notice.success", "View online, buy in store: 2 items changed.").await;
-        browser.screenshot("03-applied-to-the-rest").await;
+        browser
+            .wait_for_text(
+                "#flash p.notice.success",
+                "View online, buy in store: 2 items changed.",
+            )
+            .await;
+        browser.screenshot("applied-to-the-rest").await;
         for item in can_take_it {
-            assert_eq!(browser.attr(&item.row(), "data-online").await.as_deref(), Some("view_only"),
-                "{} is view online, buy in store", item.name);
+            assert_eq!(
+                browser.attr(&item.row(), "data-online").await.as_deref(),
+                Some("view_only"),
+                "{} is view online, buy in store",
+                item.name
+            );
         }
-        assert_eq!(browser.attr(&GEL_PENS.row(), "data-online").await.as_deref(), Some("for_sale"),
-            "the refused item is left as it was");
-        assert_eq!(browser.attr(&GEL_PENS.row(), "data-in-store").await.as_deref(), Some("false"));
+        assert_eq!(
+            browser
+                .attr(&GEL_PENS.row(), "data-online")
+                .await
+                .as_deref(),
+            Some("for_sale"),
+            "the refused item is left as it was"
+        );
+        assert_eq!(
+            browser
+                .attr(&GEL_PENS.row(), "data-in-store")
+                .await
+                .as_deref(),
+            Some("false")
+        );
         browser.close().await;
     }
 }

@@ -105,6 +105,22 @@ struct Screenshots {
     taken: AtomicU32,
 }
 
+/// Removes the screenshots an earlier run of the same test left, so the
+/// directory shows this run only (and no stale `failed` picture).
+fn remove_earlier_screenshots(dir: &std::path::Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mine = format!("{prefix}-");
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&mine) && name.ends_with(".png") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// One headless Chromium session for one test.
 pub struct Browser {
     client: Client,
@@ -152,11 +168,13 @@ impl Browser {
         };
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).expect("target/screenshots should be creatable");
+        let prefix = format!("{test}-{backend}");
+        remove_earlier_screenshots(&dir, &prefix);
         Browser {
             client,
             screenshots: Screenshots {
                 dir,
-                prefix: format!("{test}-{backend}"),
+                prefix,
                 taken: AtomicU32::new(0),
             },
             _driver: driver,
@@ -283,6 +301,17 @@ impl Browser {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Scrolls the element matching `css` to the middle of the window, so a
+    /// screenshot shows it.
+    pub async fn scroll_to(&self, css: &str) {
+        self.script(
+            "const el = document.querySelector(arguments[0]);
+             if (el) el.scrollIntoView({block: 'center'});",
+            vec![json!(css)],
+        )
+        .await;
     }
 
     /// The text of an open alert, confirm or prompt dialog, if one is open.

@@ -33,6 +33,19 @@ impl DemoItem {
         format!("#item-{} button[name=action][value={action}]", self.id)
     }
 
+    /// The message a designation press leaves in the item's row.
+    pub fn row_notice(&self) -> String {
+        format!("#item-{} p.row-notice", self.id)
+    }
+
+    /// The item on the shop page, listed with `online` (`for_sale`, `view_only`).
+    pub fn shop_product(&self, online: &str) -> String {
+        format!(
+            "article.product[data-item-id=\"{}\"][data-online=\"{online}\"]",
+            self.id
+        )
+    }
+
     /// The dashboard list narrowed to this item.
     pub fn search_path(&self) -> String {
         format!("/items?q={}", self.sku)
@@ -101,6 +114,13 @@ pub async fn catalog_version(browser: &Browser) -> i64 {
 /// Marks the current page so a test can tell it was not reloaded since.
 pub async fn mark_page(browser: &Browser) {
     browser.script("window.__noReload = 'yes';", vec![]).await;
+}
+
+/// The designation buttons the item's row offers, by form value.
+pub async fn offered_actions(browser: &Browser, item: &DemoItem) -> Vec<String> {
+    browser
+        .attrs(&format!("{} button[name=action]", item.row()), "value")
+        .await
 }
 
 /// Whether the page marked by `mark_page` is still the one showing.

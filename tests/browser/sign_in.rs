@@ -14,13 +14,22 @@ on_both_backends! {
 
         browser.fill("#email", DEMO_EMAIL).await;
         browser.fill("#password", DEMO_PASSWORD).await;
-        browser.click("form[action='/login'] button[type=submit]").await;
+        browser
+            .click("form[action='/login'] button[type=submit]")
+            .await;
 
         browser.wait_for("tr.item-row").await;
         browser.screenshot("item-list").await;
-        assert_eq!(browser.text(".signout .who").await.as_deref(), Some("Sam Rivera"));
+        assert_eq!(
+            browser.text(".signout .who").await.as_deref(),
+            Some("Sam Rivera")
+        );
         assert_eq!(browser.text("p.count").await.as_deref(), Some("60 items"));
-        assert_eq!(browser.count("tr.item-row").await, 50, "the first page holds 50 items");
+        assert_eq!(
+            browser.count("tr.item-row").await,
+            50,
+            "the first page holds 50 items"
+        );
         assert_eq!(
             browser.text("nav.pager span").await.as_deref(),
             Some("Page 1 of 2")
