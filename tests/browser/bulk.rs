@@ -32,6 +32,7 @@ on_both_backends! {
         browser
             .wait_for_text("#flash p.notice.success", "Sell online: 3 items changed.")
             .await;
+        browser.scroll_to(&CHAMOMILE_TEA.row()).await;
         browser.screenshot("applied").await;
         for item in chosen {
             assert_eq!(
@@ -96,6 +97,7 @@ on_both_backends! {
                 "View online, buy in store: 2 items changed.",
             )
             .await;
+        browser.scroll_to(&CHAMOMILE_TEA.row()).await;
         browser.screenshot("applied-to-the-rest").await;
         for item in can_take_it {
             assert_eq!(
