@@ -4,12 +4,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{Actor, InventoryError, Result, audit, catalog, now, outbox};
-use crate::db::DbConnection;
 use crate::db::models::{ItemFieldsChangeset, ItemRow, NewItemRow};
 use crate::db::schema::{items, stock_levels};
+use crate::db::{Backend, DbConnection};
 use crate::domain::{
     Barcode, Currency, Description, Designation, FieldError, ItemName, Money, OnlineListing, Sku,
 };
+use diesel::dsl::sql;
+use diesel::sql_types::{Bool, Text};
 
 /// An item as the service hands it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -405,6 +407,23 @@ impl ItemFilter {
         }
     }
 
+    /// The filter as an SQL condition on `items`, valid on both backends.
+    /// Written once as SQL so the indexed search can use it too.
+    fn condition(self) -> &'static str {
+        match self {
+            ItemFilter::All => "NOT items.archived",
+            ItemFilter::InStoreOnly => {
+                "NOT items.archived AND items.in_store AND items.online = 'hidden'"
+            }
+            ItemFilter::ForSale => "NOT items.archived AND items.online = 'for_sale'",
+            ItemFilter::ViewOnly => "NOT items.archived AND items.online = 'view_only'",
+            ItemFilter::Nowhere => {
+                "NOT items.archived AND NOT items.in_store AND items.online = 'hidden'"
+            }
+            ItemFilter::Archived => "items.archived",
+        }
+    }
+
     pub fn parse(raw: &str) -> Result<ItemFilter, FieldError> {
         ItemFilter::ALL
             .into_iter()
@@ -484,8 +503,11 @@ pub struct ListedItem {
 #[derive(Debug, Clone)]
 pub struct ItemPage {
     pub items: Vec<ListedItem>,
-    /// How many items match the search and filter in all.
+    /// How many items match the search and filter in all (at most
+    /// `SEARCH_CAP` when `capped`).
     pub total: i64,
+    /// More items match than the search shows; narrow it to see them.
+    pub capped: bool,
     pub page: i64,
     pub per_page: i64,
 }
@@ -500,45 +522,101 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 
 type ItemsBoxed<'a> = items::BoxedQuery<'a, crate::db::DbBackend>;
 
-fn matching(merchant_id: i64, search: &str, filter: ItemFilter) -> ItemsBoxed<'static> {
-    let mut query = items::table
+fn matching(
+    backend: Backend,
+    merchant_id: i64,
+    search: &str,
+    filter: ItemFilter,
+) -> ItemsBoxed<'static> {
+    let query = items::table
         .filter(items::merchant_id.eq(merchant_id))
+        .filter(sql::<Bool>(filter.condition()))
         .into_boxed();
-    query = match filter {
-        ItemFilter::Archived => query.filter(items::archived.eq(true)),
-        _ => query.filter(items::archived.eq(false)),
-    };
-    query = match filter {
-        ItemFilter::All | ItemFilter::Archived => query,
-        ItemFilter::InStoreOnly => query
-            .filter(items::in_store.eq(true))
-            .filter(items::online.eq(OnlineListing::Hidden.as_str())),
-        ItemFilter::ForSale => query.filter(items::online.eq(OnlineListing::ForSale.as_str())),
-        ItemFilter::ViewOnly => query.filter(items::online.eq(OnlineListing::ViewOnly.as_str())),
-        ItemFilter::Nowhere => query
-            .filter(items::in_store.eq(false))
-            .filter(items::online.eq(OnlineListing::Hidden.as_str())),
-    };
     let search = search.trim();
-    if !search.is_empty() {
-        let escaped: String = search
-            .to_lowercase()
-            .chars()
-            .flat_map(|c| match c {
-                '%' | '_' | '\\' => vec!['\\', c],
-                c => vec![c],
-            })
-            .collect();
-        let pattern = format!("%{escaped}%");
-        query = query.filter(
-            lower(items::name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(lower(items::sku).like(pattern).escape('\\'))
-                .or(items::barcode.eq(search.to_owned())),
-        );
+    if search.is_empty() {
+        return query;
     }
-    query
+    if uses_search_index(backend, search) {
+        let in_index =
+            sql::<Bool>("items.id IN (SELECT rowid FROM items_search WHERE items_search MATCH ")
+                .bind::<Text, _>(fts_phrase(search))
+                .sql(")");
+        return query.filter(in_index);
+    }
+    let by_barcode = items::barcode.eq(search.to_owned());
+    let escaped: String = search
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("%{escaped}%");
+    query.filter(
+        lower(items::name)
+            .like(pattern.clone())
+            .escape('\\')
+            .or(lower(items::sku).like(pattern).escape('\\'))
+            .or(by_barcode),
+    )
+}
+
+/// Whether a search goes to SQLite's trigram index, which answers substrings
+/// of three or more characters. Shorter terms, and PostgreSQL (whose trigram
+/// indexes serve `LIKE`), use `LIKE`.
+fn uses_search_index(backend: Backend, search: &str) -> bool {
+    backend == Backend::Sqlite && search.chars().count() >= 3
+}
+
+/// A search term as an FTS5 phrase: matched as text, never as query syntax.
+fn fts_phrase(search: &str) -> String {
+    format!("\"{}\"", search.replace('"', "\"\""))
+}
+
+#[derive(QueryableByName)]
+struct MatchedId {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// Up to `SEARCH_CAP + 1` ids of the merchant's items matching an indexed
+/// search and filter. The index drives the query (`CROSS JOIN` keeps SQLite
+/// from starting at the merchant's index instead), so it stops as soon as
+/// enough matches are found, however many there are.
+fn indexed_matches(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    search: &str,
+    filter: ItemFilter,
+) -> Result<Vec<i64>> {
+    let sql = format!(
+        "SELECT items.id AS id FROM items_search CROSS JOIN items ON items.id = items_search.rowid \
+         WHERE items_search MATCH ? AND items.merchant_id = ? AND {} LIMIT ?",
+        filter.condition()
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Text, _>(fts_phrase(search))
+        .bind::<diesel::sql_types::BigInt, _>(merchant_id)
+        .bind::<diesel::sql_types::BigInt, _>(SEARCH_CAP + 1)
+        .load::<MatchedId>(conn)?
+        .into_iter()
+        .map(|m| m.id)
+        .collect())
+}
+
+/// A search on SQLite shows at most this many matches (sorted and paged);
+/// the list says when there are more, so the merchant can narrow the search.
+pub const SEARCH_CAP: i64 = 1000;
+
+fn sorted(query: ItemsBoxed<'static>, sort: ItemSort) -> ItemsBoxed<'static> {
+    match sort {
+        ItemSort::Name => query.order((items::name.asc(), items::id.asc())),
+        ItemSort::Sku => query.order((items::sku.asc(), items::id.asc())),
+        ItemSort::PriceLowHigh => query.order((items::price_minor.asc(), items::id.asc())),
+        ItemSort::PriceHighLow => query.order((items::price_minor.desc(), items::id.asc())),
+        ItemSort::RecentlyChanged => query.order((items::changed_version.desc(), items::id.asc())),
+    }
 }
 
 /// The merchant's items matching a search and filter, one page of them.
@@ -549,23 +627,29 @@ pub fn list_items(
 ) -> Result<ItemPage> {
     let per_page = query.per_page.clamp(1, 500);
     let page = query.page.max(1);
+    let backend = conn.backend();
     conn.read_transaction(|conn| {
-        let total: i64 = matching(merchant_id, &query.search, query.filter)
-            .count()
-            .get_result(conn)?;
-        let ordered = match query.sort {
-            ItemSort::Name => matching(merchant_id, &query.search, query.filter)
-                .order((items::name.asc(), items::id.asc())),
-            ItemSort::Sku => matching(merchant_id, &query.search, query.filter)
-                .order((items::sku.asc(), items::id.asc())),
-            ItemSort::PriceLowHigh => matching(merchant_id, &query.search, query.filter)
-                .order((items::price_minor.asc(), items::id.asc())),
-            ItemSort::PriceHighLow => matching(merchant_id, &query.search, query.filter)
-                .order((items::price_minor.desc(), items::id.asc())),
-            ItemSort::RecentlyChanged => matching(merchant_id, &query.search, query.filter)
-                .order((items::changed_version.desc(), items::id.asc())),
+        let (candidates, total, capped) = if uses_search_index(backend, &query.search) {
+            let mut ids = indexed_matches(conn, merchant_id, query.search.trim(), query.filter)?;
+            let capped = ids.len() as i64 > SEARCH_CAP;
+            ids.truncate(SEARCH_CAP as usize);
+            let total = ids.len() as i64;
+            let candidates = items::table
+                .filter(items::merchant_id.eq(merchant_id))
+                .filter(items::id.eq_any(ids))
+                .into_boxed();
+            (candidates, total, capped)
+        } else {
+            let total: i64 = matching(backend, merchant_id, &query.search, query.filter)
+                .count()
+                .get_result(conn)?;
+            (
+                matching(backend, merchant_id, &query.search, query.filter),
+                total,
+                false,
+            )
         };
-        let rows = ordered
+        let rows = sorted(candidates, query.sort)
             .limit(per_page)
             .offset((page - 1).saturating_mul(per_page))
             .select(ItemRow::as_select())
@@ -582,6 +666,7 @@ pub fn list_items(
         Ok(ItemPage {
             items,
             total,
+            capped,
             page,
             per_page,
         })
@@ -595,7 +680,7 @@ pub fn matching_ids(
     search: &str,
     filter: ItemFilter,
 ) -> Result<Vec<i64>> {
-    Ok(matching(merchant_id, search, filter)
+    Ok(matching(conn.backend(), merchant_id, search, filter)
         .order(items::id)
         .select(items::id)
         .load(conn)?)

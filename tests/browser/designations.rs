@@ -217,9 +217,10 @@ on_both_backends! {
             .unwrap_or_else(|| panic!("{warning:?}"));
         let time = who
             .strip_prefix("Changed by Alex Chen at ")
+            .and_then(|rest| rest.strip_suffix(" UTC"))
             .unwrap_or_else(|| panic!("names who changed it: {warning:?}"));
         let is_clock_time = time.len() == 5 && time.chars().nth(2) == Some(':');
-        assert!(is_clock_time, "a time like 14:02: {warning:?}");
+        assert!(is_clock_time, "a time like 14:02 UTC: {warning:?}");
         assert_eq!(
             what,
             "now View online, buy in store, sold in store; press again to apply"

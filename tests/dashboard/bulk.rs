@@ -29,6 +29,7 @@ on_both_backends! {
         ]).await;
 
         assert_eq!(response.status(), 303);
+        assert_eq!(response.headers()["location"], "/items?q=&filter=all");
         let doc = app.get_html("/items").await;
         assert_eq!(text_of(&doc, "#flash p.notice.success").as_deref(), Some("Sell online: 3 items changed."));
         for id in ids {
@@ -75,6 +76,7 @@ on_both_backends! {
         let response = app.post_form("/items/bulk", &[("action", "remove_from_online"), ("all_matching", "1"), ("filter", "view_only"), ("q", "")]).await;
 
         assert_eq!(response.status(), 303);
+        assert_eq!(response.headers()["location"], "/items?q=&filter=view_only", "back to the list the merchant was in");
         let doc = app.get_html("/items?filter=view_only").await;
         assert_eq!(text_of(&doc, "#flash p.notice.success").as_deref(), Some("Remove from online: 10 items changed."));
         assert_eq!(text_of(&doc, "p.count").as_deref(), Some("0 items"));

@@ -137,6 +137,9 @@ on_both_backends! {
         assert_eq!(names(&mut conn, "mug", ItemFilter::All), vec!["Blue Mug", "Red mug"]);
         assert_eq!(names(&mut conn, "tea-1", ItemFilter::All), vec!["Green tea"]);
         assert_eq!(names(&mut conn, "100%", ItemFilter::All), vec!["100% kite"]);
+        assert_eq!(names(&mut conn, "lue m", ItemFilter::All), vec!["Blue Mug"]);
+        assert_eq!(names(&mut conn, "mu", ItemFilter::All), vec!["Blue Mug", "Red mug"]);
+        assert!(names(&mut conn, "\"mug OR tea", ItemFilter::All).is_empty(), "search terms are text, not query syntax");
         assert_eq!(names(&mut conn, "", ItemFilter::ForSale), vec!["Blue Mug"]);
         assert_eq!(names(&mut conn, "", ItemFilter::ViewOnly), vec!["Red mug"]);
         assert_eq!(names(&mut conn, "", ItemFilter::InStoreOnly), vec!["Green tea"]);
@@ -149,4 +152,48 @@ fn item_fields_report_every_bad_field_at_once() {
     let errors = fields("", "", "-3").expect_err("invalid");
     let named: Vec<&str> = errors.iter().map(|e| e.field).collect();
     assert_eq!(named, vec!["sku", "name", "price"]);
+}
+
+#[tokio::test]
+async fn a_broad_search_on_sqlite_shows_the_first_thousand_matches_and_says_there_are_more() {
+    let db = TestDb::new(crate::common::Backend::Sqlite);
+    let mut conn = db.pool().get().expect("conn");
+    let merchant = seeded_merchant(&mut conn, "m1");
+    for n in 0..1_005 {
+        let online = if n % 2 == 0 {
+            OnlineListing::ForSale
+        } else {
+            OnlineListing::Hidden
+        };
+        new_item(
+            &mut conn,
+            merchant,
+            &format!("CAP-{n}"),
+            &format!("Cap mug {n}"),
+            true,
+            online,
+        );
+    }
+    let search = |filter| ItemQuery {
+        search: "cap mug".into(),
+        filter,
+        page: 1,
+        per_page: 50,
+        ..ItemQuery::default()
+    };
+
+    let broad = list_items(&mut conn, merchant, &search(ItemFilter::All)).expect("list");
+    let narrower = list_items(&mut conn, merchant, &search(ItemFilter::ForSale)).expect("list");
+
+    assert!(broad.capped);
+    assert_eq!(broad.total, 1_000);
+    assert_eq!(broad.items.len(), 50);
+    assert!(!narrower.capped, "the filter applies before the cap");
+    assert_eq!(narrower.total, 503);
+    assert!(
+        narrower
+            .items
+            .iter()
+            .all(|l| l.item.online() == OnlineListing::ForSale)
+    );
 }

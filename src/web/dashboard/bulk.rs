@@ -50,6 +50,9 @@ struct BulkReviewPage {
     refused: Vec<Refusal>,
     valid_ids: Vec<i64>,
     unchanged: usize,
+    /// The list the merchant came from, to return to.
+    q: String,
+    filter: String,
 }
 
 async fn apply(
@@ -59,7 +62,16 @@ async fn apply(
 ) -> Result<HttpResponse, HtmlError> {
     let form: BulkForm = serde_html_form::from_bytes(&form)
         .map_err(|e| HtmlError::BadRequest(format!("The bulk form could not be read: {e}")))?;
-    let back = "/items";
+    // Back to the list the merchant was working in.
+    let back_to_list = format!(
+        "/items?{}",
+        serde_html_form::to_string([
+            ("q", form.q.as_deref().unwrap_or("")),
+            ("filter", form.filter.as_deref().unwrap_or("all")),
+        ])
+        .unwrap_or_default()
+    );
+    let back = back_to_list.as_str();
     let Some(action) = form.action.as_deref().and_then(DesignationAction::parse) else {
         set_flash(
             &current.session,
@@ -134,6 +146,8 @@ async fn apply(
                 .collect(),
             valid_ids: outcome.held_back.iter().map(|item| item.id).collect(),
             unchanged: outcome.unchanged.len(),
+            q: form.q.clone().unwrap_or_default(),
+            filter: form.filter.clone().unwrap_or_default(),
         };
         return render(&page);
     }

@@ -44,6 +44,8 @@ pub struct Choice {
 pub struct ItemTable {
     pub rows: Vec<ItemRow>,
     pub total: i64,
+    /// More items match a search than it shows.
+    pub capped: bool,
     pub page: i64,
     pub page_count: i64,
     pub prev_url: Option<String>,
@@ -138,6 +140,7 @@ async fn list(
             })
             .collect(),
         total: found.total,
+        capped: found.capped,
         page: found.page,
         page_count,
         prev_url: (found.page > 1).then(|| list_url(&q, filter, sort, found.page - 1)),
@@ -264,7 +267,7 @@ async fn change_designation(
             let who = last
                 .map(|entry| {
                     format!(
-                        "Changed by {} at {}",
+                        "Changed by {} at {} UTC",
                         entry.actor,
                         entry.created_at.format("%H:%M")
                     )

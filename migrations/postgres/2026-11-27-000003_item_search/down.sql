@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS items_sku_trgm;
+DROP INDEX IF EXISTS items_name_trgm;
