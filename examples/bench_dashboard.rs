@@ -176,7 +176,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for n in 0..args.toggles {
         let item = targets[n % targets.len()];
         let version = *versions.entry(item).or_insert(1_i64);
-        let action = if (n / targets.len()) % 2 == 0 {
+        let action = if (n / targets.len()).is_multiple_of(2) {
             "sell_online"
         } else {
             "remove_from_online"
