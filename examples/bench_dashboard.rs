@@ -152,6 +152,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
     }
     let mut searches = Vec::with_capacity(args.searches);
+    let mut by_term: Vec<Vec<Duration>> = vec![Vec::new(); terms.len()];
     for n in 0..args.searches {
         let term = terms[n % terms.len()];
         let started = Instant::now();
@@ -163,19 +164,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let status = response.status();
         response.bytes().await?;
         searches.push(started.elapsed());
+        by_term[n % terms.len()].push(started.elapsed());
         if !status.is_success() {
             return Err(format!("search {term:?} answered {status}").into());
         }
     }
 
-    // Presses: alternate Sell online / Remove from online on in-store items,
+    // Presses: alternate Sell online / Remove from online on in-store items
+    // (generated items whose index is 1 mod 6 start in store, not online),
     // sending the version the last answer showed, as the page would.
     let targets: Vec<i64> = (0..50).map(|n| 61 + n * 6 + 1).collect();
     let mut versions = std::collections::HashMap::new();
     let mut presses = Vec::with_capacity(args.toggles);
     for n in 0..args.toggles {
         let item = targets[n % targets.len()];
-        let version = *versions.entry(item).or_insert(1_i64);
+        let version = match versions.get(&item) {
+            Some(version) => *version,
+            None => {
+                let page = client
+                    .get(format!("{base}/items/{item}"))
+                    .send()
+                    .await?
+                    .text()
+                    .await?;
+                first_attr(&page, "form.item-form input[name=version]", "value")
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .ok_or("the item page shows no version")?
+            }
+        };
         let action = if (n / targets.len()).is_multiple_of(2) {
             "sell_online"
         } else {
@@ -215,6 +231,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or(0)
     );
     report("GET /items?q=… (search, 50 rows)", searches);
+    for (term, samples) in terms.iter().zip(by_term) {
+        report(&format!("    q={term:?}"), samples);
+    }
     report("POST /items/{id}/designation (htmx press)", presses);
     Ok(())
 }

@@ -528,50 +528,93 @@ fn matching(
     search: &str,
     filter: ItemFilter,
 ) -> ItemsBoxed<'static> {
-    let query = items::table
+    let mut query = items::table
         .filter(items::merchant_id.eq(merchant_id))
         .filter(sql::<Bool>(filter.condition()))
         .into_boxed();
-    let search = search.trim();
-    if search.is_empty() {
-        return query;
-    }
-    if uses_search_index(backend, search) {
-        let in_index =
+    let terms = SearchTerms::parse(search);
+    if let Some(index_query) = terms.index_query(backend) {
+        query = query.filter(
             sql::<Bool>("items.id IN (SELECT rowid FROM items_search WHERE items_search MATCH ")
-                .bind::<Text, _>(fts_phrase(search))
-                .sql(")");
-        return query.filter(in_index);
+                .bind::<Text, _>(index_query)
+                .sql(")"),
+        );
     }
-    let by_barcode = items::barcode.eq(search.to_owned());
-    let escaped: String = search
-        .to_lowercase()
+    for word in terms.like_words(backend) {
+        let pattern = like_pattern(word);
+        query = query.filter(
+            lower(items::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(items::sku).like(pattern.clone()).escape('\\'))
+                .or(items::barcode.like(pattern).escape('\\')),
+        );
+    }
+    query
+}
+
+/// What a merchant typed in the search box: words, each of which must appear
+/// in the item's name, SKU or barcode, in any order and any case.
+struct SearchTerms {
+    words: Vec<String>,
+}
+
+impl SearchTerms {
+    /// More words than this are ignored; they would only narrow further.
+    const MAX_WORDS: usize = 8;
+    /// The trigram index answers substrings of at least this many characters.
+    const INDEXED_MIN_CHARS: usize = 3;
+
+    fn parse(raw: &str) -> SearchTerms {
+        SearchTerms {
+            words: raw
+                .split_whitespace()
+                .map(str::to_lowercase)
+                .take(Self::MAX_WORDS)
+                .collect(),
+        }
+    }
+
+    fn is_indexed(word: &str) -> bool {
+        word.chars().count() >= Self::INDEXED_MIN_CHARS
+    }
+
+    /// On SQLite, an FTS5 query requiring every word the trigram index can
+    /// answer, each as a quoted phrase (matched as text, never as syntax).
+    fn index_query(&self, backend: Backend) -> Option<String> {
+        if backend != Backend::Sqlite {
+            return None;
+        }
+        let phrases: Vec<String> = self
+            .words
+            .iter()
+            .filter(|word| Self::is_indexed(word))
+            .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
+            .collect();
+        (!phrases.is_empty()).then(|| phrases.join(" "))
+    }
+
+    /// The words to match with `LIKE`: on SQLite the ones too short for the
+    /// index; on PostgreSQL all of them (its trigram indexes serve `LIKE`).
+    fn like_words(&self, backend: Backend) -> Vec<&str> {
+        self.words
+            .iter()
+            .filter(|word| backend != Backend::Sqlite || !Self::is_indexed(word))
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// `%word%` with LIKE's wildcards in the word escaped by `\`.
+fn like_pattern(word: &str) -> String {
+    let escaped: String = word
         .chars()
         .flat_map(|c| match c {
             '%' | '_' | '\\' => vec!['\\', c],
             c => vec![c],
         })
         .collect();
-    let pattern = format!("%{escaped}%");
-    query.filter(
-        lower(items::name)
-            .like(pattern.clone())
-            .escape('\\')
-            .or(lower(items::sku).like(pattern).escape('\\'))
-            .or(by_barcode),
-    )
-}
-
-/// Whether a search goes to SQLite's trigram index, which answers substrings
-/// of three or more characters. Shorter terms, and PostgreSQL (whose trigram
-/// indexes serve `LIKE`), use `LIKE`.
-fn uses_search_index(backend: Backend, search: &str) -> bool {
-    backend == Backend::Sqlite && search.chars().count() >= 3
-}
-
-/// A search term as an FTS5 phrase: matched as text, never as query syntax.
-fn fts_phrase(search: &str) -> String {
-    format!("\"{}\"", search.replace('"', "\"\""))
+    format!("%{escaped}%")
 }
 
 #[derive(QueryableByName)]
@@ -580,24 +623,42 @@ struct MatchedId {
     id: i64,
 }
 
-/// Up to `SEARCH_CAP + 1` ids of the merchant's items matching an indexed
-/// search and filter. The index drives the query (`CROSS JOIN` keeps SQLite
-/// from starting at the merchant's index instead), so it stops as soon as
-/// enough matches are found, however many there are.
+/// Up to `SEARCH_CAP + 1` ids of the merchant's items matching a search on
+/// SQLite's trigram index and a filter. The index drives the query (`CROSS
+/// JOIN` keeps SQLite from starting at the merchant's index instead), so it
+/// stops as soon as enough matches are found, however many there are.
 fn indexed_matches(
     conn: &mut DbConnection,
     merchant_id: i64,
-    search: &str,
+    terms: &SearchTerms,
+    index_query: String,
     filter: ItemFilter,
 ) -> Result<Vec<i64>> {
-    let sql = format!(
+    let like_words = terms.like_words(Backend::Sqlite);
+    let mut sql = format!(
         "SELECT items.id AS id FROM items_search CROSS JOIN items ON items.id = items_search.rowid \
-         WHERE items_search MATCH ? AND items.merchant_id = ? AND {} LIMIT ?",
+         WHERE items_search MATCH ? AND items.merchant_id = ? AND {}",
         filter.condition()
     );
-    Ok(diesel::sql_query(sql)
-        .bind::<Text, _>(fts_phrase(search))
-        .bind::<diesel::sql_types::BigInt, _>(merchant_id)
+    for _ in &like_words {
+        sql.push_str(
+            " AND (lower(items.name) LIKE ? ESCAPE '\\' OR lower(items.sku) LIKE ? ESCAPE '\\' \
+             OR items.barcode LIKE ? ESCAPE '\\')",
+        );
+    }
+    sql.push_str(" LIMIT ?");
+    let mut query = diesel::sql_query(sql)
+        .into_boxed::<crate::db::DbBackend>()
+        .bind::<Text, _>(index_query)
+        .bind::<diesel::sql_types::BigInt, _>(merchant_id);
+    for word in like_words {
+        let pattern = like_pattern(word);
+        query = query
+            .bind::<Text, _>(pattern.clone())
+            .bind::<Text, _>(pattern.clone())
+            .bind::<Text, _>(pattern);
+    }
+    Ok(query
         .bind::<diesel::sql_types::BigInt, _>(SEARCH_CAP + 1)
         .load::<MatchedId>(conn)?
         .into_iter()
@@ -629,15 +690,16 @@ pub fn list_items(
     let page = query.page.max(1);
     let backend = conn.backend();
     conn.read_transaction(|conn| {
-        let (candidates, total, capped) = if uses_search_index(backend, &query.search) {
-            let mut ids = indexed_matches(conn, merchant_id, query.search.trim(), query.filter)?;
+        let terms = SearchTerms::parse(&query.search);
+        let (candidates, total, capped) = if let Some(index_query) = terms.index_query(backend) {
+            let mut ids = indexed_matches(conn, merchant_id, &terms, index_query, query.filter)?;
             let capped = ids.len() as i64 > SEARCH_CAP;
             ids.truncate(SEARCH_CAP as usize);
             let total = ids.len() as i64;
-            let candidates = items::table
-                .filter(items::merchant_id.eq(merchant_id))
-                .filter(items::id.eq_any(ids))
-                .into_boxed();
+            // The ids are already this merchant's. Filtering by id alone keeps
+            // SQLite on rowid look-ups; adding the merchant would let it walk
+            // the merchant's name index looking for them instead.
+            let candidates = items::table.filter(items::id.eq_any(ids)).into_boxed();
             (candidates, total, capped)
         } else {
             let total: i64 = matching(backend, merchant_id, &query.search, query.filter)

@@ -138,6 +138,8 @@ on_both_backends! {
         assert_eq!(names(&mut conn, "tea-1", ItemFilter::All), vec!["Green tea"]);
         assert_eq!(names(&mut conn, "100%", ItemFilter::All), vec!["100% kite"]);
         assert_eq!(names(&mut conn, "lue m", ItemFilter::All), vec!["Blue Mug"]);
+        assert_eq!(names(&mut conn, "mug blue", ItemFilter::All), vec!["Blue Mug"], "every word, in any order");
+        assert_eq!(names(&mut conn, "mug 2", ItemFilter::All), vec!["Red mug"], "a short word narrows by SKU");
         assert_eq!(names(&mut conn, "mu", ItemFilter::All), vec!["Blue Mug", "Red mug"]);
         assert!(names(&mut conn, "\"mug OR tea", ItemFilter::All).is_empty(), "search terms are text, not query syntax");
         assert_eq!(names(&mut conn, "", ItemFilter::ForSale), vec!["Blue Mug"]);
