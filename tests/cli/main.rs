@@ -1,0 +1,135 @@
+//! The `shelfsync` command line, run as a real process.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Backend, TestDb};
+
+fn shelfsync() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shelfsync"));
+    command.env_remove("DATABASE_URL").env("RUST_LOG", "info");
+    command
+}
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let output = shelfsync()
+        .args(args)
+        .output()
+        .expect("shelfsync should run");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["demo", "--help"],
+        vec!["token", "--help"],
+        vec!["token", "create", "--help"],
+    ] {
+        let (ok, stdout, _) = run(&args);
+        assert!(ok, "{args:?}");
+        assert!(stdout.contains("Usage: shelfsync"), "{args:?}: {stdout}");
+    }
+    let (_, stdout, _) = run(&["serve", "--help"]);
+    for flag in [
+        "--bind",
+        "--database-url",
+        "[env: SHELFSYNC_BIND=]",
+        "[env: DATABASE_URL=",
+    ] {
+        assert!(
+            stdout.contains(flag),
+            "serve --help mentions {flag}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_subcommand_or_flag_is_refused_with_a_message() {
+    let (ok, _, stderr) = run(&["frobnicate"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("unrecognized subcommand 'frobnicate'"),
+        "{stderr}"
+    );
+}
+
+on_both_backends! {
+    async fn migrate_then_demo_then_a_token_work_on_a_fresh_database(backend) {
+        let db = TestDb::new(backend);
+
+        let (migrated, stdout, stderr) = run(&["migrate", "--database-url", &db.url]);
+        assert!(migrated, "{stderr}");
+        assert!(stdout.contains("migration(s)"), "{stdout}");
+        let (seeded, stdout, stderr) = run(&["demo", "--database-url", &db.url]);
+        assert!(seeded, "{stderr}");
+        assert!(stdout.contains(shelfsync::demo::EMAIL), "{stdout}");
+
+        let (created, secret, stderr) = run(&["token", "create", "--database-url", &db.url, "--merchant", "corner-goods", "--name", "Counter iPad", "--scope", "pos", "--location", "Downtown"]);
+        assert!(created, "{stderr}");
+        assert!(secret.trim().starts_with(shelfsync::inventory::tokens::SECRET_PREFIX), "{secret}");
+        let token = shelfsync::inventory::tokens::authenticate(&mut db.pool().get().expect("conn"), secret.trim())
+            .expect("lookup")
+            .expect("the printed secret is a live token");
+        assert_eq!(token.scope.as_str(), "pos");
+
+        let (refused, _, stderr) = run(&["token", "create", "--database-url", &db.url, "--merchant", "corner-goods", "--name", "Till", "--scope", "pos"]);
+        assert!(!refused);
+        assert!(stderr.contains("location_id"), "names what is missing: {stderr}");
+    }
+}
+
+#[test]
+fn serve_on_an_empty_database_seeds_the_demo_and_logs_the_login_once() {
+    let db = TestDb::new(Backend::Sqlite);
+    let mut child = shelfsync()
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db.url])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut log = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline
+        && !log
+            .iter()
+            .any(|l: &String| l.contains("shelfsync is serving on http://127.0.0.1:"))
+    {
+        if let Ok(line) = lines_rx.recv_timeout(Duration::from_millis(200)) {
+            log.push(line);
+        }
+    }
+    child.kill().expect("stop the server");
+    let _ = child.wait();
+
+    let logins = log
+        .iter()
+        .filter(|l| l.contains(shelfsync::demo::EMAIL) && l.contains(shelfsync::demo::PASSWORD))
+        .count();
+    assert_eq!(logins, 1, "{log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("shelfsync is serving on http://127.0.0.1:")),
+        "{log:#?}"
+    );
+}
