@@ -81,7 +81,7 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { pool });
+        let state = web::Data::new(AppState::new(pool));
         let secure = args.secure_cookies;
         let mut server = HttpServer::new(move || {
             App::new()

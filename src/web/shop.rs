@@ -1,12 +1,13 @@
 //! `/shop/{merchant}`: the hosted storefront page, rendered from the online
-//! list, public and usable on a phone.
+//! list, public and usable on a phone; cached by catalog version with an ETag.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::AppState;
 use super::errors::HtmlError;
-use super::{AppState, run};
+use super::list_cache::{self, BuiltList, ListKind};
 use crate::inventory::lists::{OnlineListEntry, OnlineListQuery, OnlineRecord, online_list};
 use crate::inventory::merchants::Merchant;
 
@@ -28,6 +29,8 @@ struct ShopPage {
     merchant: Merchant,
     products: Vec<OnlineListEntry>,
     next_url: Option<String>,
+    /// Whether this is the first page (later ones link back to it).
+    first_page: bool,
     catalog_version: i64,
 }
 
@@ -62,6 +65,7 @@ impl ShopPage {
 
 async fn shop(
     state: web::Data<AppState>,
+    req: HttpRequest,
     slug: web::Path<String>,
     params: web::Query<ShopParams>,
 ) -> Result<HttpResponse, HtmlError> {
@@ -73,7 +77,8 @@ async fn shop(
         ),
     };
     let slug = slug.into_inner();
-    let (merchant, page) = run(&state, move |conn| {
+    let key = format!("shop\n{slug}\n{}", after_id.unwrap_or(0));
+    list_cache::serve(&state, &req, ListKind::ShopHtml, key, move |conn| {
         let merchant = Merchant::by_slug(conn, &slug)?;
         let query = OnlineListQuery {
             after_id,
@@ -81,29 +86,32 @@ async fn shop(
             ..OnlineListQuery::default()
         };
         let page = online_list(conn, merchant.id, query)?;
-        Ok((merchant, page))
-    })
-    .await?;
-    let next_url = page
-        .next_after_id
-        .map(|after| format!("/shop/{}?after={after}", merchant.slug));
-    let products = page
-        .records
-        .into_iter()
-        .filter_map(|record| match record {
-            OnlineRecord::Listed(entry) => Some(*entry),
-            OnlineRecord::Removed(_) => None,
+        let next_url = page
+            .next_after_id
+            .map(|after| format!("/shop/{}?after={after}", merchant.slug));
+        let products = page
+            .records
+            .into_iter()
+            .filter_map(|record| match record {
+                OnlineRecord::Listed(entry) => Some(*entry),
+                OnlineRecord::Removed(_) => None,
+            })
+            .collect();
+        let merchant_id = merchant.id;
+        let body = ShopPage {
+            merchant,
+            products,
+            next_url,
+            first_page: after_id.is_none(),
+            catalog_version: page.catalog_version,
+        }
+        .render()
+        .map_err(|e| HtmlError::Internal(format!("shop page: {e}")))?;
+        Ok(BuiltList {
+            merchant_id,
+            catalog_version: page.catalog_version,
+            body: body.into_bytes(),
         })
-        .collect();
-    let body = ShopPage {
-        merchant,
-        products,
-        next_url,
-        catalog_version: page.catalog_version,
-    }
-    .render()
-    .map_err(|e| HtmlError::Internal(format!("shop page: {e}")))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body))
+    })
+    .await
 }
