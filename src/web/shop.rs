@@ -9,7 +9,7 @@ use super::AppState;
 use super::errors::HtmlError;
 use super::list_cache::{self, BuiltList, ListKind};
 use crate::inventory::lists::{OnlineListEntry, OnlineListQuery, OnlineRecord, online_list};
-use crate::inventory::merchants::Merchant;
+use crate::inventory::merchants::{Location, Merchant};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/shop/{slug}", web::get().to(shop));
@@ -31,6 +31,8 @@ struct ShopPage {
     next_url: Option<String>,
     /// Whether this is the first page (later ones link back to it).
     first_page: bool,
+    /// "Downtown and Riverside", for the header.
+    store_names: String,
     catalog_version: i64,
 }
 
@@ -42,9 +44,9 @@ impl ShopPage {
             .unwrap_or_default()
     }
 
-    /// "Downtown (in stock)", "Riverside (out of stock)" for a view-only item.
+    /// "Downtown (in stock) or Riverside (out of stock)" for a view-only item.
     fn stores(&self, product: &OnlineListEntry) -> String {
-        product
+        let each: Vec<String> = product
             .stores
             .iter()
             .map(|store| {
@@ -58,8 +60,25 @@ impl ShopPage {
                     }
                 )
             })
-            .collect::<Vec<_>>()
-            .join(", ")
+            .collect();
+        join_names(&each, "or")
+    }
+
+    /// The first letter of a name, for the placeholder art.
+    fn initial(&self, name: &str) -> String {
+        name.chars()
+            .find(|c| c.is_alphanumeric())
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// "A", "A and B", "A, B and C".
+fn join_names(names: &[String], conjunction: &str) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} {conjunction} {last}", init.join(", ")),
     }
 }
 
@@ -80,6 +99,10 @@ async fn shop(
     let key = format!("shop\n{slug}\n{}", after_id.unwrap_or(0));
     list_cache::serve(&state, &req, ListKind::ShopHtml, key, move |conn| {
         let merchant = Merchant::by_slug(conn, &slug)?;
+        let stores: Vec<String> = Location::all_of(conn, merchant.id)?
+            .into_iter()
+            .map(|location| location.name)
+            .collect();
         let query = OnlineListQuery {
             after_id,
             limit: PER_PAGE,
@@ -103,6 +126,7 @@ async fn shop(
             products,
             next_url,
             first_page: after_id.is_none(),
+            store_names: join_names(&stores, "and"),
             catalog_version: page.catalog_version,
         }
         .render()
