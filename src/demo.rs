@@ -270,6 +270,54 @@ pub fn create(conn: &mut DbConnection) -> Result<Merchant, InventoryError> {
     Merchant::find(conn, merchant.id)
 }
 
+/// The SKU prefix of generated items.
+const GENERATED_PREFIX: &str = "GEN-";
+
+/// Tops the merchant up to `count` generated items (`GEN-000001`, …), each
+/// created through `create_item` like a merchant's own: its own transaction,
+/// catalog version, audit entry and outbox event, so lists, deltas and
+/// versions at 100k items are exactly what production data would give.
+/// Designations cycle through every state; generated items hold no stock.
+/// Returns how many were created; calls `progress` after each.
+pub fn generate_items(
+    conn: &mut DbConnection,
+    merchant: &Merchant,
+    count: u32,
+    mut progress: impl FnMut(u32),
+) -> Result<u32, InventoryError> {
+    let existing =
+        inventory::items::matching_ids(conn, merchant.id, GENERATED_PREFIX, Default::default())?
+            .len() as u32;
+    let actor = Actor::system();
+    let mut made = 0;
+    for number in existing + 1..=count {
+        let index = number as usize;
+        let (name, description, cents) = CATALOGUE[index % CATALOGUE.len()];
+        let cents = cents + (index as i64 % 17) * 25;
+        let sku = format!("{GENERATED_PREFIX}{number:06}");
+        let name = format!("{name} No. {number}");
+        let price = format!("{}.{:02}", cents / 100, cents % 100);
+        let fields = ItemFields::parse(
+            &ItemInput {
+                sku: &sku,
+                name: &name,
+                description,
+                price: &price,
+                currency: "",
+                barcode: "",
+            },
+            merchant.currency,
+        )
+        .map_err(|errors| {
+            InventoryError::Corrupt(format!("generated item {sku} does not parse: {errors:?}"))
+        })?;
+        inventory::items::create_item(conn, &actor, merchant.id, &fields, designation_for(index))?;
+        made += 1;
+        progress(made);
+    }
+    Ok(made)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
