@@ -78,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let fresh = !shelfsync::inventory::merchants::Merchant::any(&mut conn)?;
         let merchant = shelfsync::demo::create(&mut conn)?;
         if fresh {
-            shelfsync::demo::add_generated_items(&mut conn, merchant.id, args.items)?;
+            shelfsync::demo::generate_items(&mut conn, &merchant, args.items as u32, |_| {})?;
             println!(
                 "seeded {} items in {:.1} s ({url})",
                 args.items + 60,
@@ -171,9 +171,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Presses: alternate Sell online / Remove from online on in-store items
-    // (generated items whose index is 1 mod 6 start in store, not online),
-    // sending the version the last answer showed, as the page would.
-    let targets: Vec<i64> = (0..50).map(|n| 61 + n * 6 + 1).collect();
+    // (generated item k has id 60 + k and starts in store, not online, when
+    // k is 1 mod 6), sending the version the last answer showed, as the page would.
+    let targets: Vec<i64> = (0..50).map(|n| 61 + n * 6).collect();
     let mut versions = std::collections::HashMap::new();
     let mut presses = Vec::with_capacity(args.toggles);
     for n in 0..args.toggles {

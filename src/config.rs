@@ -26,7 +26,7 @@ pub enum Command {
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
     /// Create the demo merchant "Corner Goods" with two stores, ~60 items and a login.
-    Demo(DatabaseArgs),
+    Demo(DemoArgs),
     /// Create, list or revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -68,6 +68,18 @@ pub enum TokenCommand {
         /// The token's id, as `token list` shows it.
         id: i64,
     },
+}
+
+/// `shelfsync demo`
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Also generate this many more items (for load tests), created through
+    /// the inventory service like any other; repeated runs top up to this many.
+    #[arg(long, default_value_t = 0)]
+    pub items: u32,
 }
 
 /// Where the data lives.

@@ -270,43 +270,38 @@ pub fn create(conn: &mut DbConnection) -> Result<Merchant, InventoryError> {
     Merchant::find(conn, merchant.id)
 }
 
-/// Words for generated catalogue items, for load tests at realistic sizes.
-const COLOURS: [&str; 12] = [
-    "Blue", "Red", "Green", "Ochre", "Slate", "Ivory", "Black", "Sage", "Rust", "Navy", "Plum",
-    "Sand",
-];
-const MATERIALS: [&str; 10] = [
-    "ceramic", "linen", "oak", "brass", "wool", "glass", "cotton", "steel", "bamboo", "leather",
-];
-const THINGS: [&str; 16] = [
-    "mug", "bowl", "notebook", "candle", "scarf", "tray", "vase", "spoon", "basket", "lamp",
-    "cushion", "jar", "towel", "pen", "planter", "clock",
-];
+/// The SKU prefix of generated items.
+const GENERATED_PREFIX: &str = "GEN-";
 
-/// Adds `count` generated items (SKU `GEN-000001` …) to a merchant through the
-/// inventory service, spread over every designation state, for benchmarks.
-pub fn add_generated_items(
+/// Tops the merchant up to `count` generated items (`GEN-000001`, …), each
+/// created through `create_item` like a merchant's own: its own transaction,
+/// catalog version, audit entry and outbox event, so lists, deltas and
+/// versions at 100k items are exactly what production data would give.
+/// Designations cycle through every state; generated items hold no stock.
+/// Returns how many were created; calls `progress` after each.
+pub fn generate_items(
     conn: &mut DbConnection,
-    merchant_id: i64,
-    count: usize,
-) -> Result<(), InventoryError> {
-    let merchant = Merchant::find(conn, merchant_id)?;
+    merchant: &Merchant,
+    count: u32,
+    mut progress: impl FnMut(u32),
+) -> Result<u32, InventoryError> {
+    let existing =
+        inventory::items::matching_ids(conn, merchant.id, GENERATED_PREFIX, Default::default())?
+            .len() as u32;
     let actor = Actor::system();
-    for n in 0..count {
-        let name = format!(
-            "{} {} {} no. {}",
-            COLOURS[n % COLOURS.len()],
-            MATERIALS[(n / COLOURS.len()) % MATERIALS.len()],
-            THINGS[(n / 7) % THINGS.len()],
-            n + 1
-        );
-        let sku = format!("GEN-{:06}", n + 1);
-        let price = format!("{}.{:02}", 3 + (n * 37) % 200, (n * 13) % 100);
+    let mut made = 0;
+    for number in existing + 1..=count {
+        let index = number as usize;
+        let (name, description, cents) = CATALOGUE[index % CATALOGUE.len()];
+        let cents = cents + (index as i64 % 17) * 25;
+        let sku = format!("{GENERATED_PREFIX}{number:06}");
+        let name = format!("{name} No. {number}");
+        let price = format!("{}.{:02}", cents / 100, cents % 100);
         let fields = ItemFields::parse(
             &ItemInput {
                 sku: &sku,
                 name: &name,
-                description: "Generated for load testing.",
+                description,
                 price: &price,
                 currency: "",
                 barcode: "",
@@ -316,9 +311,11 @@ pub fn add_generated_items(
         .map_err(|errors| {
             InventoryError::Corrupt(format!("generated item {sku} does not parse: {errors:?}"))
         })?;
-        inventory::items::create_item(conn, &actor, merchant.id, &fields, designation_for(n))?;
+        inventory::items::create_item(conn, &actor, merchant.id, &fields, designation_for(index))?;
+        made += 1;
+        progress(made);
     }
-    Ok(())
+    Ok(made)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use actix_web::{App, HttpServer, web};
 use diesel::prelude::*;
 use rand::RngCore;
 
-use crate::config::{DatabaseArgs, ServeArgs, TokenCommand};
+use crate::config::{DatabaseArgs, DemoArgs, ServeArgs, TokenCommand};
 use crate::db::models::AppSettingRow;
 use crate::db::schema::app_settings;
 use crate::db::{self, DbConnection, Pool};
@@ -81,7 +81,7 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { pool });
+        let state = web::Data::new(AppState::new(pool));
         let secure = args.secure_cookies;
         let mut server = HttpServer::new(move || {
             App::new()
@@ -188,11 +188,23 @@ pub fn migrate(args: &DatabaseArgs) -> Result<(), StartError> {
 }
 
 /// `shelfsync demo`.
-pub fn create_demo(args: &DatabaseArgs) -> Result<(), StartError> {
-    let pool = open(args)?;
+pub fn create_demo(args: &DemoArgs) -> Result<(), StartError> {
+    let pool = open(&args.database)?;
     let mut conn = pool.get().map_err(db::SetupError::from)?;
     db::run_migrations(&mut conn)?;
     let merchant = demo::create(&mut conn)?;
+    if args.items > 0 {
+        let started = std::time::Instant::now();
+        let made = demo::generate_items(&mut conn, &merchant, args.items, |done| {
+            if done % 10_000 == 0 {
+                eprintln!("… {done} generated items");
+            }
+        })?;
+        println!(
+            "generated {made} more items in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
     println!(
         "demo merchant {:?} is ready: sign in as {} with password {}",
         merchant.name,

@@ -1,12 +1,8 @@
 //! Designation changes: the one path by which an item's in-store flag and
 //! online listing change, alone or in bulk.
 
-use diesel::prelude::*;
-
-use super::{Actor, InventoryError, Item, Result, audit, catalog, now, outbox};
+use super::{Actor, InventoryError, Item, Result, catalog, items};
 use crate::db::DbConnection;
-use crate::db::models::ItemRow;
-use crate::db::schema::items;
 use crate::domain::{Designation, DesignationRuleError, OnlineListing};
 
 /// What a merchant asked to change; `None` leaves that designation as it is.
@@ -38,7 +34,10 @@ impl DesignationChange {
         online: None,
     };
 
-    fn apply_to(self, current: Designation) -> Result<Designation, DesignationRuleError> {
+    pub(super) fn apply_to(
+        self,
+        current: Designation,
+    ) -> Result<Designation, DesignationRuleError> {
         current.change(self.in_store, self.online)
     }
 }
@@ -115,50 +114,7 @@ fn write_designation(
     next: Designation,
     catalog_version: i64,
 ) -> Result<Item> {
-    let row: ItemRow = diesel::update(
-        items::table
-            .filter(items::id.eq(item.id))
-            .filter(items::version.eq(item.version)),
-    )
-    .set((
-        items::in_store.eq(next.in_store()),
-        items::online.eq(next.online().as_str()),
-        items::version.eq(items::version + 1),
-        items::changed_version.eq(catalog_version),
-        items::updated_at.eq(now()),
-    ))
-    .returning(items::all_columns)
-    .get_result(conn)
-    .optional()?
-    // The merchant lock makes this unreachable in practice; never overwrite blindly.
-    .ok_or_else(|| InventoryError::Conflict {
-        current: Box::new(item.clone()),
-    })?;
-    let updated = Item::from_row(row)?;
-    if item.in_store() != next.in_store() {
-        audit::record(
-            conn,
-            actor,
-            &updated,
-            audit::FIELD_IN_STORE,
-            &item.in_store().to_string(),
-            &next.in_store().to_string(),
-            catalog_version,
-        )?;
-    }
-    if item.online() != next.online() {
-        audit::record(
-            conn,
-            actor,
-            &updated,
-            audit::FIELD_ONLINE,
-            item.online().as_str(),
-            next.online().as_str(),
-            catalog_version,
-        )?;
-    }
-    outbox::item_changed(conn, &updated, catalog_version)?;
-    Ok(updated)
+    items::write_change(conn, actor, item, None, Some(next), catalog_version)
 }
 
 /// Whether a bulk change may apply to part of the selection.

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{Actor, InventoryError, Result, audit, catalog, now, outbox};
+use super::{Actor, DesignationChange, InventoryError, Result, audit, catalog, now, outbox};
 use crate::db::models::{ItemFieldsChangeset, ItemRow, NewItemRow};
 use crate::db::schema::{items, stock_levels};
 use crate::db::{Backend, DbConnection};
@@ -249,37 +249,227 @@ pub fn edit_item(
         if sku_taken(conn, merchant_id, &fields.sku, Some(item_id))? {
             return Err(duplicate_sku(&fields.sku));
         }
-        let changes = field_changes(&before, fields);
-        if changes.is_empty() {
+        if field_changes(&before, fields).is_empty() {
             return Ok(before);
         }
         let version = catalog::next_version(conn, merchant_id)?;
-        let row: ItemRow = diesel::update(
-            items::table
-                .filter(items::id.eq(item_id))
-                .filter(items::version.eq(expected_version)),
-        )
-        .set((
-            ItemFieldsChangeset {
-                sku: fields.sku.as_str(),
-                name: fields.name.as_str(),
-                description: fields.description.as_str(),
-                price_minor: fields.price.amount_minor,
-                currency: fields.price.currency.as_str(),
-                barcode: fields.barcode.as_ref().map(Barcode::as_str),
-            },
-            items::version.eq(items::version + 1),
-            items::changed_version.eq(version),
-            items::updated_at.eq(now()),
-        ))
-        .returning(items::all_columns)
-        .get_result(conn)?;
-        let item = Item::from_row(row)?;
-        for (field, old, new) in &changes {
-            audit::record(conn, actor, &item, field, old, new, version)?;
+        write_change(conn, actor, &before, Some(fields), None, version)
+    })
+}
+
+/// Writes a checked change of an item — new fields, a new designation, or
+/// both — as one row update at `catalog_version`, so the item's version goes up
+/// by one however much changed; records an audit entry per changed value and
+/// one outbox event carrying the item as it now is. The caller holds the
+/// merchant lock, has checked the version and the rules, and has bumped the
+/// catalog version.
+pub(super) fn write_change(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    before: &Item,
+    fields: Option<&ItemFields>,
+    designation: Option<Designation>,
+    catalog_version: i64,
+) -> Result<Item> {
+    let row: ItemRow = diesel::update(
+        items::table
+            .filter(items::id.eq(before.id))
+            .filter(items::version.eq(before.version)),
+    )
+    .set((
+        fields.map(|fields| ItemFieldsChangeset {
+            sku: fields.sku.as_str(),
+            name: fields.name.as_str(),
+            description: fields.description.as_str(),
+            price_minor: fields.price.amount_minor,
+            currency: fields.price.currency.as_str(),
+            barcode: fields.barcode.as_ref().map(Barcode::as_str),
+        }),
+        designation.map(|next| {
+            (
+                items::in_store.eq(next.in_store()),
+                items::online.eq(next.online().as_str()),
+            )
+        }),
+        items::version.eq(items::version + 1),
+        items::changed_version.eq(catalog_version),
+        items::updated_at.eq(now()),
+    ))
+    .returning(items::all_columns)
+    .get_result(conn)
+    .optional()?
+    // The merchant lock makes this unreachable in practice; never overwrite blindly.
+    .ok_or_else(|| InventoryError::Conflict {
+        current: Box::new(before.clone()),
+    })?;
+    let item = Item::from_row(row)?;
+    if let Some(fields) = fields {
+        for (field, old, new) in &field_changes(before, fields) {
+            audit::record(conn, actor, &item, field, old, new, catalog_version)?;
         }
-        outbox::item_changed(conn, &item, version)?;
-        Ok(item)
+    }
+    if before.in_store() != item.in_store() {
+        audit::record(
+            conn,
+            actor,
+            &item,
+            audit::FIELD_IN_STORE,
+            &before.in_store().to_string(),
+            &item.in_store().to_string(),
+            catalog_version,
+        )?;
+    }
+    if before.online() != item.online() {
+        audit::record(
+            conn,
+            actor,
+            &item,
+            audit::FIELD_ONLINE,
+            before.online().as_str(),
+            item.online().as_str(),
+            catalog_version,
+        )?;
+    }
+    outbox::item_changed(conn, &item, catalog_version)?;
+    Ok(item)
+}
+
+/// Field edits of a partial update; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldEdits {
+    pub sku: Option<Sku>,
+    pub name: Option<ItemName>,
+    pub description: Option<Description>,
+    pub price: Option<Money>,
+    /// `Some(None)` clears the barcode.
+    pub barcode: Option<Option<Barcode>>,
+}
+
+impl FieldEdits {
+    pub fn is_empty(&self) -> bool {
+        self == &FieldEdits::default()
+    }
+
+    /// The item's fields with these edits applied.
+    fn applied_to(&self, item: &Item) -> Result<ItemFields> {
+        let stored =
+            |e: FieldError| InventoryError::Corrupt(format!("item {}: stored {}", item.id, e));
+        Ok(ItemFields {
+            sku: match &self.sku {
+                Some(sku) => sku.clone(),
+                None => Sku::parse(&item.sku).map_err(stored)?,
+            },
+            name: match &self.name {
+                Some(name) => name.clone(),
+                None => ItemName::parse(&item.name).map_err(stored)?,
+            },
+            description: match &self.description {
+                Some(description) => description.clone(),
+                None => Description::parse(&item.description).map_err(stored)?,
+            },
+            price: self.price.unwrap_or(item.price),
+            barcode: match &self.barcode {
+                Some(barcode) => barcode.clone(),
+                None => Barcode::parse_optional(item.barcode.as_deref().unwrap_or(""))
+                    .map_err(stored)?,
+            },
+        })
+    }
+}
+
+/// A partial update of an item: field edits and designation changes, applied together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemUpdate {
+    pub fields: FieldEdits,
+    pub designation: DesignationChange,
+}
+
+/// The result of `update_item`.
+#[derive(Debug, Clone)]
+pub struct ItemUpdateOutcome {
+    /// The item as it is now.
+    pub item: Item,
+    /// False when the item already had every asked-for value.
+    pub changed: bool,
+    /// The merchant's catalog version after the update.
+    pub catalog_version: i64,
+}
+
+/// Changes an item's fields and designations together, if it is still at
+/// `expected_version`: all of it or none of it, in one transaction, at one
+/// catalog version, as one item version, with one outbox event.
+///
+/// The same checks as `edit_item` and `designate` apply, in this order: the
+/// version (Conflict), an archived item's designations (they cannot change until
+/// it is restored), the designation rule (Rule), a duplicate SKU (Invalid).
+pub fn update_item(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    item_id: i64,
+    expected_version: i64,
+    update: &ItemUpdate,
+) -> Result<ItemUpdateOutcome> {
+    conn.write_transaction(|conn| {
+        catalog::lock_merchant(conn, merchant_id)?;
+        let before = Item::find(conn, merchant_id, item_id)?;
+        if before.version != expected_version {
+            return Err(InventoryError::Conflict {
+                current: Box::new(before),
+            });
+        }
+        let asked = update.designation;
+        if before.archived && asked != DesignationChange::default() {
+            let field = if asked.online.is_some() {
+                "online"
+            } else {
+                "in_store"
+            };
+            return Err(FieldError::new(
+                field,
+                "The item is archived; restore it before changing where it is sold",
+            )
+            .into());
+        }
+        let designation =
+            asked
+                .apply_to(before.designation)
+                .map_err(|rule| InventoryError::Rule {
+                    item: Box::new(before.clone()),
+                    rule,
+                })?;
+        let fields = if update.fields.is_empty() {
+            None
+        } else {
+            let fields = update.fields.applied_to(&before)?;
+            if sku_taken(conn, merchant_id, &fields.sku, Some(item_id))? {
+                return Err(duplicate_sku(&fields.sku));
+            }
+            Some(fields).filter(|fields| !field_changes(&before, fields).is_empty())
+        };
+        let designation = Some(designation).filter(|next| *next != before.designation);
+        if fields.is_none() && designation.is_none() {
+            let catalog_version = catalog::current_version(conn, merchant_id)?;
+            return Ok(ItemUpdateOutcome {
+                item: before,
+                changed: false,
+                catalog_version,
+            });
+        }
+        let catalog_version = catalog::next_version(conn, merchant_id)?;
+        let item = write_change(
+            conn,
+            actor,
+            &before,
+            fields.as_ref(),
+            designation,
+            catalog_version,
+        )?;
+        Ok(ItemUpdateOutcome {
+            item,
+            changed: true,
+            catalog_version,
+        })
     })
 }
 

@@ -20,7 +20,7 @@ pub use catalog::current_version as catalog_version;
 pub use designate::{
     BulkMode, BulkOutcome, DesignationChange, DesignationOutcome, designate, designate_many,
 };
-pub use items::{Item, ItemFields};
+pub use items::{FieldEdits, Item, ItemFields, ItemUpdate, ItemUpdateOutcome, update_item};
 
 /// Who made a change, as the audit log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,11 @@ impl Actor {
     /// A staff member, shown by display name.
     pub fn staff(display_name: &str) -> Actor {
         Actor(display_name.to_owned())
+    }
+
+    /// A client of the JSON API, shown by its token's name.
+    pub fn api_token(token_name: &str) -> Actor {
+        Actor(format!("API token “{token_name}”"))
     }
 
     /// shelfsync itself (the demo seed, automatic switches).

@@ -1,6 +1,8 @@
 //! API tokens: issued per merchant with a scope, shown once, stored hashed,
 //! revocable, with their last use recorded.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use rand::RngCore;
@@ -63,8 +65,19 @@ pub struct IssuedToken {
     pub secret: String,
 }
 
-fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+/// The stored form of a secret: hex SHA-256. Also how an in-memory cache
+/// keys tokens without holding their secrets.
+pub fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.trim().as_bytes()))
+}
+
+/// Bumped after every revocation in this process, so a cache of
+/// authenticated tokens can drop them at once.
+static REVOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// The count of revocations made by this process so far.
+pub fn revocations() -> u64 {
+    REVOCATIONS.load(Ordering::SeqCst)
 }
 
 /// Creates a token. A `pos` token must name one of the merchant's stores;
@@ -128,7 +141,7 @@ pub fn create_token(
 /// The live token with this secret, or `None`; records its use.
 pub fn authenticate(conn: &mut DbConnection, secret: &str) -> Result<Option<ApiToken>> {
     let row: Option<ApiTokenRow> = api_tokens::table
-        .filter(api_tokens::token_hash.eq(hash(secret.trim())))
+        .filter(api_tokens::token_hash.eq(hash(secret)))
         .filter(api_tokens::revoked_at.is_null())
         .select(ApiTokenRow::as_select())
         .first(conn)
@@ -174,5 +187,6 @@ pub fn revoke_token(conn: &mut DbConnection, merchant_id: i64, token_id: i64) ->
     .get_result(conn)
     .optional()?
     .ok_or(InventoryError::NotFound("token"))?;
+    REVOCATIONS.fetch_add(1, Ordering::SeqCst);
     row.try_into()
 }

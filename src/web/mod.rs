@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod dashboard;
 pub mod errors;
 pub mod htmx;
+pub mod list_cache;
 pub mod shop;
 
 use actix_web::web;
@@ -19,6 +20,22 @@ use crate::inventory::{self, InventoryError};
 pub struct AppState {
     /// Database connections; handlers borrow one inside `run` on a blocking thread.
     pub pool: Pool,
+    /// Rendered channel lists (API JSON and the storefront page) by catalog
+    /// version, so an unchanged list is served without database work.
+    pub lists: list_cache::ListCache,
+    /// API tokens recently authenticated, so a busy client's requests skip the
+    /// token lookup; a revocation on this instance empties it at once.
+    pub tokens: api::auth::TokenCache,
+}
+
+impl AppState {
+    pub fn new(pool: Pool) -> AppState {
+        AppState {
+            pool,
+            lists: list_cache::ListCache::default(),
+            tokens: api::auth::TokenCache::default(),
+        }
+    }
 }
 
 /// Runs a service call on a pooled connection on the blocking thread pool, so

@@ -1,14 +1,15 @@
 //! `/shop/{merchant}`: the hosted storefront page, rendered from the online
-//! list, public and usable on a phone.
+//! list, public and usable on a phone; cached by catalog version with an ETag.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::AppState;
 use super::errors::HtmlError;
-use super::{AppState, run};
+use super::list_cache::{self, BuiltList, ListKind};
 use crate::inventory::lists::{OnlineListEntry, OnlineListQuery, OnlineRecord, online_list};
-use crate::inventory::merchants::Merchant;
+use crate::inventory::merchants::{Location, Merchant};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/shop/{slug}", web::get().to(shop));
@@ -28,6 +29,10 @@ struct ShopPage {
     merchant: Merchant,
     products: Vec<OnlineListEntry>,
     next_url: Option<String>,
+    /// Whether this is the first page (later ones link back to it).
+    first_page: bool,
+    /// "Downtown and Riverside", for the header.
+    store_names: String,
     catalog_version: i64,
 }
 
@@ -39,9 +44,9 @@ impl ShopPage {
             .unwrap_or_default()
     }
 
-    /// "Downtown (in stock)", "Riverside (out of stock)" for a view-only item.
+    /// "Downtown (in stock) or Riverside (out of stock)" for a view-only item.
     fn stores(&self, product: &OnlineListEntry) -> String {
-        product
+        let each: Vec<String> = product
             .stores
             .iter()
             .map(|store| {
@@ -55,13 +60,31 @@ impl ShopPage {
                     }
                 )
             })
-            .collect::<Vec<_>>()
-            .join(", ")
+            .collect();
+        join_names(&each, "or")
+    }
+
+    /// The first letter of a name, for the placeholder art.
+    fn initial(&self, name: &str) -> String {
+        name.chars()
+            .find(|c| c.is_alphanumeric())
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// "A", "A and B", "A, B and C".
+fn join_names(names: &[String], conjunction: &str) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} {conjunction} {last}", init.join(", ")),
     }
 }
 
 async fn shop(
     state: web::Data<AppState>,
+    req: HttpRequest,
     slug: web::Path<String>,
     params: web::Query<ShopParams>,
 ) -> Result<HttpResponse, HtmlError> {
@@ -73,37 +96,46 @@ async fn shop(
         ),
     };
     let slug = slug.into_inner();
-    let (merchant, page) = run(&state, move |conn| {
+    let key = format!("shop\n{slug}\n{}", after_id.unwrap_or(0));
+    list_cache::serve(&state, &req, ListKind::ShopHtml, key, move |conn| {
         let merchant = Merchant::by_slug(conn, &slug)?;
+        let stores: Vec<String> = Location::all_of(conn, merchant.id)?
+            .into_iter()
+            .map(|location| location.name)
+            .collect();
         let query = OnlineListQuery {
             after_id,
             limit: PER_PAGE,
             ..OnlineListQuery::default()
         };
         let page = online_list(conn, merchant.id, query)?;
-        Ok((merchant, page))
-    })
-    .await?;
-    let next_url = page
-        .next_after_id
-        .map(|after| format!("/shop/{}?after={after}", merchant.slug));
-    let products = page
-        .records
-        .into_iter()
-        .filter_map(|record| match record {
-            OnlineRecord::Listed(entry) => Some(*entry),
-            OnlineRecord::Removed(_) => None,
+        let next_url = page
+            .next_after_id
+            .map(|after| format!("/shop/{}?after={after}", merchant.slug));
+        let products = page
+            .records
+            .into_iter()
+            .filter_map(|record| match record {
+                OnlineRecord::Listed(entry) => Some(*entry),
+                OnlineRecord::Removed(_) => None,
+            })
+            .collect();
+        let merchant_id = merchant.id;
+        let body = ShopPage {
+            merchant,
+            products,
+            next_url,
+            first_page: after_id.is_none(),
+            store_names: join_names(&stores, "and"),
+            catalog_version: page.catalog_version,
+        }
+        .render()
+        .map_err(|e| HtmlError::Internal(format!("shop page: {e}")))?;
+        Ok(BuiltList {
+            merchant_id,
+            catalog_version: page.catalog_version,
+            body: body.into_bytes(),
         })
-        .collect();
-    let body = ShopPage {
-        merchant,
-        products,
-        next_url,
-        catalog_version: page.catalog_version,
-    }
-    .render()
-    .map_err(|e| HtmlError::Internal(format!("shop page: {e}")))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body))
+    })
+    .await
 }

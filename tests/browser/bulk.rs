@@ -32,6 +32,15 @@ on_both_backends! {
         browser
             .wait_for_text("#flash p.notice.success", "Sell online: 3 items changed.")
             .await;
+        assert_eq!(
+            browser.attr("#filter option[selected]", "value").await.as_deref(),
+            Some("in_store_only"),
+            "the merchant is back in the list they were working in"
+        );
+        for item in chosen {
+            assert_eq!(browser.count(&item.row()).await, 0, "{} left the in-store-only list", item.name);
+        }
+        browser.goto(&app.url("/items?filter=for_sale")).await;
         browser.scroll_to(&CHAMOMILE_TEA.row()).await;
         browser.screenshot("applied").await;
         for item in chosen {

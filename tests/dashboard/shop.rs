@@ -16,7 +16,7 @@ on_both_backends! {
         let camping = format!("article[data-item-id=\"{CAMPING_MUG_VIEW_ONLY}\"]");
         assert_eq!(
             text_of(&doc, &format!("{camping} .availability")).as_deref(),
-            Some("See it here — buy it in store at Downtown (in stock), Riverside (in stock)")
+            Some("See it here — buy it in store at Downtown (in stock) or Riverside (in stock)")
         );
         let blue = format!("article[data-item-id=\"{BLUE_MUG_FOR_SALE}\"]");
         assert_eq!(text_of(&doc, &format!("{blue} .availability")).as_deref(), Some("Sold out online"));

@@ -86,7 +86,7 @@ impl From<InventoryError> for ApiError {
                 StatusCode::CONFLICT,
                 "version_conflict",
                 format!(
-                    "The item changed since version you sent; it is now at version {}. Re-read it and send that version to apply your change.",
+                    "The item changed since the version you sent; it is now at version {}. Re-read it and send that version to apply your change.",
                     current.version
                 ),
             )

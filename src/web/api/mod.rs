@@ -3,6 +3,10 @@
 
 pub mod auth;
 pub mod errors;
+pub mod items;
+pub mod params;
+pub mod pos;
+pub mod storefront;
 
 use actix_web::web;
 use serde::Serialize;
@@ -32,6 +36,9 @@ pub fn config(cfg: &mut web::ServiceConfig) {
                 )
                 .into()
             }))
+            .configure(storefront::config)
+            .configure(pos::config)
+            .configure(items::config)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, ApiError>(ApiError::new(
                     actix_web::http::StatusCode::NOT_FOUND,

@@ -1,0 +1,15 @@
+//! The JSON API and the hosted storefront page over HTTP, on SQLite and
+//! PostgreSQL: contracts (status, headers, body), tokens and scopes, ETags and
+//! 304s, cursors and deltas while changes happen, and merchant isolation.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod consistency;
+mod isolation;
+mod items;
+mod pos;
+mod shop;
+mod storefront;
+mod support;
+mod tokens;
