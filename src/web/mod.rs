@@ -19,6 +19,21 @@ use crate::inventory::{self, InventoryError};
 pub struct AppState {
     /// Database connections; handlers borrow one inside `run` on a blocking thread.
     pub pool: Pool,
+    /// Webhook and live-stream settings, and the dispatcher to wake.
+    pub push: PushState,
+}
+
+/// What the webhook settings pages and the live streams need.
+#[derive(Debug, Clone, Default)]
+pub struct PushState {
+    /// Wakes this process's webhook dispatcher (a no-op when it runs none).
+    pub dispatcher: crate::delivery::DispatcherWaker,
+    /// Deadline of a test event or resend sent from the dashboard.
+    pub webhook_timeout: std::time::Duration,
+    /// How long a rotated-out webhook secret keeps verifying.
+    pub secret_grace: std::time::Duration,
+    /// How often live event streams send a keep-alive comment.
+    pub heartbeat: std::time::Duration,
 }
 
 /// Runs a service call on a pooled connection on the blocking thread pool, so
