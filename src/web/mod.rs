@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod errors;
 pub mod htmx;
 pub mod shop;
+pub mod sse;
 
 use actix_web::web;
 

@@ -8,7 +8,9 @@ mod common;
 #[path = "../../examples/storefront_mirror/mirror.rs"]
 mod mirror;
 
+mod dashboard;
 mod delivery;
+mod events;
 mod restart;
 mod signatures;
 mod support;

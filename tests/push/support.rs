@@ -204,3 +204,71 @@ pub fn receive_stock(conn: &mut DbConnection, merchant_id: i64, count: usize) ->
         })
         .collect()
 }
+
+/// One Server-Sent Events frame.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frame {
+    pub id: Option<String>,
+    pub event: Option<String>,
+    pub data: String,
+    pub comment: Option<String>,
+}
+
+/// Reads frames off a streaming response.
+pub struct SseReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl SseReader {
+    pub fn new(response: reqwest::Response) -> SseReader {
+        SseReader {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next frame that is an event (comments and `retry:` skipped), within `seconds`.
+    pub async fn next_event(&mut self, seconds: u64) -> Option<Frame> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+        loop {
+            let frame = self.next_frame_until(deadline).await?;
+            if frame.event.is_some() {
+                return Some(frame);
+            }
+        }
+    }
+
+    /// The next frame of any kind, within `seconds`.
+    pub async fn next_frame(&mut self, seconds: u64) -> Option<Frame> {
+        self.next_frame_until(tokio::time::Instant::now() + Duration::from_secs(seconds))
+            .await
+    }
+
+    async fn next_frame_until(&mut self, deadline: tokio::time::Instant) -> Option<Frame> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let raw: String = self.buffer.drain(..end + 2).collect();
+                let mut frame = Frame::default();
+                for line in raw.lines() {
+                    if let Some(comment) = line.strip_prefix(": ") {
+                        frame.comment = Some(comment.to_owned());
+                    } else if let Some((field, value)) = line.split_once(": ") {
+                        match field {
+                            "id" => frame.id = Some(value.to_owned()),
+                            "event" => frame.event = Some(value.to_owned()),
+                            "data" => frame.data.push_str(value),
+                            _ => {}
+                        }
+                    }
+                }
+                return Some(frame);
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .ok()?
+                .ok()??;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}

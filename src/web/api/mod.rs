@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod errors;
+pub mod events;
 
 use actix_web::web;
 use serde::Serialize;
@@ -32,6 +33,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
                 )
                 .into()
             }))
+            .configure(events::config)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, ApiError>(ApiError::new(
                     actix_web::http::StatusCode::NOT_FOUND,
