@@ -270,6 +270,50 @@ pub fn create(conn: &mut DbConnection) -> Result<Merchant, InventoryError> {
     Merchant::find(conn, merchant.id)
 }
 
+/// Words for generated catalogue items, for load tests at realistic sizes.
+const COLOURS: [&str; 12] = [
+    "Blue", "Red", "Green", "Ochre", "Slate", "Ivory", "Black", "Sage", "Rust", "Navy", "Plum", "Sand",
+];
+const MATERIALS: [&str; 10] = [
+    "ceramic", "linen", "oak", "brass", "wool", "glass", "cotton", "steel", "bamboo", "leather",
+];
+const THINGS: [&str; 16] = [
+    "mug", "bowl", "notebook", "candle", "scarf", "tray", "vase", "spoon", "basket", "lamp", "cushion",
+    "jar", "towel", "pen", "planter", "clock",
+];
+
+/// Adds `count` generated items (SKU `GEN-000001` …) to a merchant through the
+/// inventory service, spread over every designation state, for benchmarks.
+pub fn add_generated_items(conn: &mut DbConnection, merchant_id: i64, count: usize) -> Result<(), InventoryError> {
+    let merchant = Merchant::find(conn, merchant_id)?;
+    let actor = Actor::system();
+    for n in 0..count {
+        let name = format!(
+            "{} {} {} no. {}",
+            COLOURS[n % COLOURS.len()],
+            MATERIALS[(n / COLOURS.len()) % MATERIALS.len()],
+            THINGS[(n / 7) % THINGS.len()],
+            n + 1
+        );
+        let sku = format!("GEN-{:06}", n + 1);
+        let price = format!("{}.{:02}", 3 + (n * 37) % 200, (n * 13) % 100);
+        let fields = ItemFields::parse(
+            &ItemInput {
+                sku: &sku,
+                name: &name,
+                description: "Generated for load testing.",
+                price: &price,
+                currency: "",
+                barcode: "",
+            },
+            merchant.currency,
+        )
+        .map_err(|errors| InventoryError::Corrupt(format!("generated item {sku} does not parse: {errors:?}")))?;
+        inventory::items::create_item(conn, &actor, merchant.id, &fields, designation_for(n))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

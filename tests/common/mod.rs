@@ -148,6 +148,14 @@ pub fn fragment(body: &str) -> Html {
     Html::parse_fragment(body)
 }
 
+/// Parses an htmx response whose main content is a table row, the way htmx
+/// applies it: the row in a table, and the out-of-band elements that the
+/// response wraps in `<template>` (so they survive next to a `<tr>`) unwrapped.
+pub fn row_fragment(body: &str) -> Html {
+    let unwrapped = body.replace("<template>", "").replace("</template>", "");
+    Html::parse_document(&format!("<table><tbody>{unwrapped}</tbody></table>"))
+}
+
 pub fn sel(css: &str) -> Selector {
     Selector::parse(css).unwrap_or_else(|e| panic!("bad selector {css}: {e}"))
 }
