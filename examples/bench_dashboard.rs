@@ -54,7 +54,11 @@ fn report(label: &str, mut samples: Vec<Duration>) {
 fn first_attr(html: &str, css: &str, attr: &str) -> Option<String> {
     let doc = Html::parse_document(html);
     let selector = Selector::parse(css).ok()?;
-    doc.select(&selector).next()?.value().attr(attr).map(str::to_owned)
+    doc.select(&selector)
+        .next()?
+        .value()
+        .attr(attr)
+        .map(str::to_owned)
 }
 
 #[tokio::main]
@@ -74,7 +78,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let merchant = shelfsync::demo::create(&mut conn)?;
         shelfsync::demo::add_generated_items(&mut conn, merchant.id, args.items)?;
     }
-    println!("seeded {} items in {:.1} s ({url})", args.items + 60, seeding.elapsed().as_secs_f64());
+    println!(
+        "seeded {} items in {:.1} s ({url})",
+        args.items + 60,
+        seeding.elapsed().as_secs_f64()
+    );
 
     let app = Application::build(&ServeArgs {
         database: DatabaseArgs {
@@ -85,31 +93,69 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         workers: Some(2),
         no_demo: true,
         secure_cookies: false,
+        push: Default::default(),
     })?;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
 
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
-    let login = client.get(format!("{base}/login")).send().await?.text().await?;
-    let token = first_attr(&login, "input[name=csrf_token]", "value").ok_or("no CSRF token on the login page")?;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let login = client
+        .get(format!("{base}/login"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let token = first_attr(&login, "input[name=csrf_token]", "value")
+        .ok_or("no CSRF token on the login page")?;
     client
         .post(format!("{base}/login"))
-        .form(&[("csrf_token", token.as_str()), ("email", shelfsync::demo::EMAIL), ("password", shelfsync::demo::PASSWORD)])
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", shelfsync::demo::EMAIL),
+            ("password", shelfsync::demo::PASSWORD),
+        ])
         .send()
         .await?;
-    let items_page = client.get(format!("{base}/items")).send().await?.text().await?;
+    let items_page = client
+        .get(format!("{base}/items"))
+        .send()
+        .await?
+        .text()
+        .await?;
     let csrf = first_attr(&items_page, "input[name=csrf_token]", "value").ok_or("not signed in")?;
 
     // Searches: common words, a SKU, a rare phrase, a miss.
-    let terms = ["mug", "ceramic", "sage linen", "GEN-0421", "no. 99999", "brass clock", "teapot", "zzz"];
+    let terms = [
+        "mug",
+        "ceramic",
+        "sage linen",
+        "GEN-0421",
+        "no. 99999",
+        "brass clock",
+        "teapot",
+        "zzz",
+    ];
     for term in terms {
-        client.get(format!("{base}/items")).query(&[("q", term)]).send().await?.bytes().await?;
+        client
+            .get(format!("{base}/items"))
+            .query(&[("q", term)])
+            .send()
+            .await?
+            .bytes()
+            .await?;
     }
     let mut searches = Vec::with_capacity(args.searches);
     for n in 0..args.searches {
         let term = terms[n % terms.len()];
         let started = Instant::now();
-        let response = client.get(format!("{base}/items")).query(&[("q", term)]).send().await?;
+        let response = client
+            .get(format!("{base}/items"))
+            .query(&[("q", term)])
+            .send()
+            .await?;
         let status = response.status();
         response.bytes().await?;
         searches.push(started.elapsed());
@@ -126,7 +172,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for n in 0..args.toggles {
         let item = targets[n % targets.len()];
         let version = *versions.entry(item).or_insert(1_i64);
-        let action = if (n / targets.len()) % 2 == 0 { "sell_online" } else { "remove_from_online" };
+        let action = if (n / targets.len()).is_multiple_of(2) {
+            "sell_online"
+        } else {
+            "remove_from_online"
+        };
         let started = Instant::now();
         let response = client
             .post(format!("{base}/items/{item}/designation"))
@@ -137,16 +187,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .await?;
         let body = response.text().await?;
         presses.push(started.elapsed());
-        let next = first_attr(&format!("<table>{body}</table>"), "tr.item-row", "data-version")
-            .and_then(|v| v.parse::<i64>().ok())
-            .ok_or("the press did not return a row")?;
+        let next = first_attr(
+            &format!("<table>{body}</table>"),
+            "tr.item-row",
+            "data-version",
+        )
+        .and_then(|v| v.parse::<i64>().ok())
+        .ok_or("the press did not return a row")?;
         if next != version + 1 {
-            return Err(format!("item {item}: expected version {} after the press, got {next}", version + 1).into());
+            return Err(format!(
+                "item {item}: expected version {} after the press, got {next}",
+                version + 1
+            )
+            .into());
         }
         versions.insert(item, next);
     }
 
-    println!("machine: {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+    println!(
+        "machine: {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
     report("GET /items?q=… (search, 50 rows)", searches);
     report("POST /items/{id}/designation (htmx press)", presses);
     Ok(())

@@ -272,19 +272,24 @@ pub fn create(conn: &mut DbConnection) -> Result<Merchant, InventoryError> {
 
 /// Words for generated catalogue items, for load tests at realistic sizes.
 const COLOURS: [&str; 12] = [
-    "Blue", "Red", "Green", "Ochre", "Slate", "Ivory", "Black", "Sage", "Rust", "Navy", "Plum", "Sand",
+    "Blue", "Red", "Green", "Ochre", "Slate", "Ivory", "Black", "Sage", "Rust", "Navy", "Plum",
+    "Sand",
 ];
 const MATERIALS: [&str; 10] = [
     "ceramic", "linen", "oak", "brass", "wool", "glass", "cotton", "steel", "bamboo", "leather",
 ];
 const THINGS: [&str; 16] = [
-    "mug", "bowl", "notebook", "candle", "scarf", "tray", "vase", "spoon", "basket", "lamp", "cushion",
-    "jar", "towel", "pen", "planter", "clock",
+    "mug", "bowl", "notebook", "candle", "scarf", "tray", "vase", "spoon", "basket", "lamp",
+    "cushion", "jar", "towel", "pen", "planter", "clock",
 ];
 
 /// Adds `count` generated items (SKU `GEN-000001` …) to a merchant through the
 /// inventory service, spread over every designation state, for benchmarks.
-pub fn add_generated_items(conn: &mut DbConnection, merchant_id: i64, count: usize) -> Result<(), InventoryError> {
+pub fn add_generated_items(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    count: usize,
+) -> Result<(), InventoryError> {
     let merchant = Merchant::find(conn, merchant_id)?;
     let actor = Actor::system();
     for n in 0..count {
@@ -308,7 +313,9 @@ pub fn add_generated_items(conn: &mut DbConnection, merchant_id: i64, count: usi
             },
             merchant.currency,
         )
-        .map_err(|errors| InventoryError::Corrupt(format!("generated item {sku} does not parse: {errors:?}")))?;
+        .map_err(|errors| {
+            InventoryError::Corrupt(format!("generated item {sku} does not parse: {errors:?}"))
+        })?;
         inventory::items::create_item(conn, &actor, merchant.id, &fields, designation_for(n))?;
     }
     Ok(())

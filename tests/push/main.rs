@@ -10,6 +10,7 @@ mod mirror;
 
 mod dashboard;
 mod delivery;
+mod end_to_end;
 mod events;
 mod restart;
 mod signatures;
