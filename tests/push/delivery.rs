@@ -125,5 +125,50 @@ on_both_backends! {
     }
 }
 
+/// A second shelfsync on the test's database, as behind a load balancer.
+fn second_instance(database_url: &str) -> shelfsync::startup::Application {
+    shelfsync::startup::Application::build(&shelfsync::config::ServeArgs {
+        database: shelfsync::config::DatabaseArgs {
+            database_url: database_url.to_owned(),
+            pool_size: 4,
+        },
+        bind: "127.0.0.1:0".to_owned(),
+        workers: Some(1),
+        no_demo: true,
+        secure_cookies: false,
+        push: fast_push(),
+    })
+    .expect("a second instance should start")
+}
+
+on_both_backends! {
+    async fn two_instances_on_one_database_deliver_each_event_in_order_without_overlapping(backend) {
+        let app = spawn_app_with(backend, fast_push()).await;
+        let other = second_instance(&app.db.url);
+        tokio::spawn(other.run_until_stopped());
+        let merchant = app.demo_merchant_id();
+        let recorder = Arc::new(Recorder::default());
+        let running = recorder_at(free_addr(), recorder.clone());
+        let endpoint = with_conn(&app.pool, |conn| add_endpoint(conn, merchant, &running.url()));
+
+        for _ in 0..10 {
+            with_conn(&app.pool, |conn| receive_stock(conn, merchant, 15));
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+
+        let expected: Vec<String> = with_conn(&app.pool, |conn| events_since(conn, merchant, endpoint.endpoint.cursor))
+            .iter().map(|e| e.public_id()).collect();
+        assert!(eventually(60, || recorder.count() >= expected.len()).await);
+        let received = in_order(&recorder.received());
+        let position = |id: &String| expected.iter().position(|e| e == id).expect("a known event");
+        let positions: Vec<usize> = received.iter().map(position).collect();
+        assert!(positions.windows(2).all(|w| w[0] <= w[1]), "never an older event after a newer one: {positions:?}");
+        let mut firsts = received.clone();
+        firsts.dedup();
+        assert_eq!(firsts, expected);
+        running.stop().await;
+    }
+}
+
 #[allow(dead_code)]
 fn unused(_: EventPosition, _: Backend) {}
