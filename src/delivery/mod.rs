@@ -60,11 +60,16 @@ impl DispatcherSettings {
     }
 }
 
-/// A running dispatcher; dropping it stops the thread at its next step.
+/// A running dispatcher; dropping it stops the thread and waits (briefly) for
+/// it to hand its endpoints back and close its connections.
 pub struct Dispatcher {
     stop: watch::Sender<()>,
     refresh: Arc<Notify>,
+    finished: std::sync::mpsc::Receiver<()>,
 }
+
+/// How long dropping a dispatcher waits for its thread to finish.
+const STOP_WAIT: Duration = Duration::from_secs(5);
 
 impl Dispatcher {
     /// Starts the dispatcher thread on its own two connections to `database_url`.
@@ -72,6 +77,7 @@ impl Dispatcher {
         let pool = db::open_pool(database_url, 2)
             .map_err(|e| InventoryError::Unavailable(e.to_string()))?;
         let (stop, stopped) = watch::channel(());
+        let (done, finished) = std::sync::mpsc::channel();
         let refresh = Arc::new(Notify::new());
         let context = Context {
             pool,
@@ -93,9 +99,17 @@ impl Dispatcher {
                     }
                 };
                 runtime.block_on(supervise(Arc::new(context), stopped));
+                // Closes the connections before saying so: a process that exits
+                // while this thread still talks to the database can crash in libpq.
+                drop(runtime);
+                let _ = done.send(());
             })
             .map_err(|e| InventoryError::Unavailable(format!("dispatcher thread: {e}")))?;
-        Ok(Dispatcher { stop, refresh })
+        Ok(Dispatcher {
+            stop,
+            refresh,
+            finished,
+        })
     }
 
     /// Looks at the endpoints again now (after one was added or a retry requested).
@@ -118,6 +132,9 @@ impl Drop for Dispatcher {
     fn drop(&mut self) {
         // Receivers see the change; the thread ends at its next await.
         let _ = self.stop.send(());
+        if self.finished.recv_timeout(STOP_WAIT).is_err() {
+            log::warn!("the webhook dispatcher did not stop within {STOP_WAIT:?}");
+        }
     }
 }
 

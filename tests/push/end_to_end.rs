@@ -223,7 +223,7 @@ on_both_backends! {
         assert_eq!(mirror.applied_version, final_version);
         assert!(down_since > 0);
         drop(mirror);
-        let log = with_conn(&app.pool, |conn| webhooks::deliveries::delivery_log(conn, merchant, issued.endpoint.id, false, 1000)).expect("log");
+        let log = with_conn(&app.pool, |conn| webhooks::deliveries::delivery_log(conn, merchant, issued.endpoint.id, false, 5000)).expect("log");
         assert!(log.iter().any(|d| d.attempts >= 2), "deliveries failed while the receiver was down, and were retried");
         running.stop().await;
     }

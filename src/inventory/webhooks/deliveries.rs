@@ -455,7 +455,7 @@ pub fn delivery_log(
             webhook_deliveries::catalog_version.desc(),
             webhook_deliveries::event_id.desc(),
         ))
-        .limit(limit.clamp(1, 1000))
+        .limit(limit.clamp(1, 10_000))
         .select(WebhookDeliveryRow::as_select())
         .load(conn)?
         .into_iter()
