@@ -98,6 +98,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         workers: Some(2),
         no_demo: true,
         secure_cookies: false,
+        push: Default::default(),
     })?;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

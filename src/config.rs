@@ -1,5 +1,7 @@
 //! Every setting, from a command-line flag or its environment variable.
 
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand};
 
 /// shelfsync keeps one inventory for a merchant's store and online shop.
@@ -115,11 +117,118 @@ pub struct ServeArgs {
     /// Mark session cookies Secure (set this when served over HTTPS).
     #[arg(long, env = "SHELFSYNC_SECURE_COOKIES")]
     pub secure_cookies: bool,
+
+    #[command(flatten)]
+    pub push: PushArgs,
+}
+
+/// How changes are pushed to online stores: webhooks and the live event stream.
+/// Durations take a unit: `500ms`, `5s`, `10m`, `24h`.
+#[derive(Debug, Clone, Args)]
+pub struct PushArgs {
+    /// How long one webhook request may take before it counts as failed.
+    #[arg(long, env = "SHELFSYNC_WEBHOOK_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub webhook_timeout: Duration,
+
+    /// How long an event is retried (with growing waits) before it is marked failed.
+    #[arg(long, env = "SHELFSYNC_WEBHOOK_GIVE_UP_AFTER", default_value = "24h", value_parser = parse_duration)]
+    pub webhook_give_up_after: Duration,
+
+    /// The wait after a first failed attempt; it doubles with each failure.
+    #[arg(long, env = "SHELFSYNC_WEBHOOK_FIRST_RETRY", default_value = "1s", value_parser = parse_duration)]
+    pub webhook_first_retry: Duration,
+
+    /// The longest wait between two attempts.
+    #[arg(long, env = "SHELFSYNC_WEBHOOK_MAX_RETRY", default_value = "1h", value_parser = parse_duration)]
+    pub webhook_max_retry: Duration,
+
+    /// How often the dispatcher looks for work it was not told about (other
+    /// processes' changes on SQLite, retries that fell due, new endpoints).
+    #[arg(long, env = "SHELFSYNC_WEBHOOK_POLL", default_value = "1s", value_parser = parse_duration)]
+    pub webhook_poll: Duration,
+
+    /// How long the previous secret keeps verifying after a rotation.
+    #[arg(long, env = "SHELFSYNC_WEBHOOK_SECRET_GRACE", default_value = "24h", value_parser = parse_duration)]
+    pub webhook_secret_grace: Duration,
+
+    /// Do not deliver webhooks from this instance (another instance does).
+    #[arg(long, env = "SHELFSYNC_NO_DISPATCHER")]
+    pub no_dispatcher: bool,
+
+    /// How often the live event stream sends a keep-alive comment.
+    #[arg(long, env = "SHELFSYNC_SSE_HEARTBEAT", default_value = "15s", value_parser = parse_duration)]
+    pub sse_heartbeat: Duration,
+}
+
+impl Default for PushArgs {
+    fn default() -> Self {
+        PushArgs {
+            webhook_timeout: Duration::from_secs(5),
+            webhook_give_up_after: Duration::from_secs(24 * 3600),
+            webhook_first_retry: Duration::from_secs(1),
+            webhook_max_retry: Duration::from_secs(3600),
+            webhook_poll: Duration::from_secs(1),
+            webhook_secret_grace: Duration::from_secs(24 * 3600),
+            no_dispatcher: false,
+            sse_heartbeat: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Parses `250ms`, `5s`, `10m`, `24h` or `2d`; a bare number is seconds.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let split = raw
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration such as 500ms, 5s, 10m or 24h"))?;
+    let seconds = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86400.0,
+        other => return Err(format!("unknown unit {other:?}: use ms, s, m, h or d")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("{raw:?}: {e}"))
 }
 
 impl Cli {
     /// The subcommand to run, `serve` when none was given.
     pub fn into_command(self) -> Command {
         self.command.unwrap_or(Command::Serve(self.serve))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86400)));
+        assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 years").is_err());
+    }
+
+    #[test]
+    fn the_push_defaults_match_the_flags() {
+        let cli = Cli::try_parse_from(["shelfsync"]).expect("no flags parse");
+        let defaults = PushArgs::default();
+        let parsed = cli.serve.push;
+        assert_eq!(parsed.webhook_timeout, defaults.webhook_timeout);
+        assert_eq!(parsed.webhook_give_up_after, defaults.webhook_give_up_after);
+        assert_eq!(parsed.webhook_first_retry, defaults.webhook_first_retry);
+        assert_eq!(parsed.webhook_max_retry, defaults.webhook_max_retry);
+        assert_eq!(parsed.webhook_poll, defaults.webhook_poll);
+        assert_eq!(parsed.webhook_secret_grace, defaults.webhook_secret_grace);
+        assert_eq!(parsed.sse_heartbeat, defaults.sse_heartbeat);
     }
 }

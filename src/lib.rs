@@ -5,6 +5,8 @@
 pub mod config;
 /// Storage: pool, backend selection, migrations, schema and rows.
 pub mod db;
+/// The webhook dispatcher: delivers outbox events to merchants' endpoints.
+pub mod delivery;
 /// The demo merchant "Corner Goods".
 pub mod demo;
 /// Validated values: sku, money, designations, …

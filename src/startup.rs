@@ -17,13 +17,14 @@ use crate::config::{DatabaseArgs, DemoArgs, ServeArgs, TokenCommand};
 use crate::db::models::AppSettingRow;
 use crate::db::schema::app_settings;
 use crate::db::{self, DbConnection, Pool};
+use crate::delivery::{Dispatcher, DispatcherSettings};
 use crate::demo;
 use crate::domain::TokenScope;
 use crate::inventory::changes::{self, CatalogChange};
 use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
 use crate::inventory::tokens;
-use crate::web::{AppState, csrf};
+use crate::web::{AppState, PushState, csrf};
 
 /// Why shelfsync could not start.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +46,8 @@ pub enum StartError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// Delivers webhooks in the background until the application is dropped.
+    dispatcher: Option<Dispatcher>,
 }
 
 impl Application {
@@ -76,12 +79,29 @@ impl Application {
             });
         }
         drop(conn);
+        let dispatcher = if args.push.no_dispatcher {
+            None
+        } else {
+            Some(Dispatcher::start(
+                &args.database.database_url,
+                DispatcherSettings::from_args(&args.push),
+            )?)
+        };
+        let push = PushState {
+            dispatcher: dispatcher
+                .as_ref()
+                .map(Dispatcher::waker)
+                .unwrap_or_default(),
+            webhook_timeout: args.push.webhook_timeout,
+            secret_grace: args.push.webhook_secret_grace,
+            heartbeat: args.push.sse_heartbeat,
+        };
         let listener = TcpListener::bind(&args.bind).map_err(|source| StartError::Bind {
             bind: args.bind.clone(),
             source,
         })?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(pool));
+        let state = web::Data::new(AppState::new(pool, push));
         let secure = args.secure_cookies;
         let mut server = HttpServer::new(move || {
             App::new()
@@ -111,6 +131,7 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            dispatcher,
         })
     }
 
@@ -118,8 +139,12 @@ impl Application {
         self.port
     }
 
+    /// Serves until the server stops; the dispatcher stops with it (or when
+    /// this future is dropped).
     pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
-        self.server.await
+        let outcome = self.server.await;
+        drop(self.dispatcher);
+        outcome
     }
 }
 

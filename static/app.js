@@ -32,4 +32,36 @@
   document.addEventListener("htmx:sendError", function () {
     showFlash("error", "shelfsync could not be reached. Check the connection and try again.");
   });
+
+  // The counter page listens for catalog changes (an online sale, another
+  // staff member's change) and redraws its table in place through htmx.
+  function liveCounter() {
+    var status = document.getElementById("counter-live");
+    if (!status || !window.EventSource || !window.htmx) return;
+    var source = new EventSource(status.getAttribute("data-live-url"));
+    var pending = null;
+    source.addEventListener("open", function () { status.hidden = false; });
+    source.addEventListener("error", function () { status.hidden = true; });
+    source.addEventListener("catalog", function (event) {
+      var version = JSON.parse(event.data).catalog_version;
+      var badge = document.getElementById("catalog-version");
+      if (badge) {
+        badge.textContent = "v" + version;
+        badge.setAttribute("data-version", version);
+      }
+      // Several changes in a burst need one redraw.
+      if (pending) return;
+      pending = setTimeout(function () {
+        pending = null;
+        htmx.ajax("GET", window.location.pathname + window.location.search,
+          { target: "#counter-list", swap: "outerHTML" });
+      }, 150);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", liveCounter);
+  } else {
+    liveCounter();
+  }
 })();

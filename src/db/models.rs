@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::{
     api_tokens, app_settings, audit_entries, items, locations, merchants, outbox_events, staff,
-    stock_levels,
+    stock_levels, webhook_deliveries, webhook_endpoints,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -222,4 +222,72 @@ pub struct NewApiTokenRow<'a> {
 pub struct AppSettingRow {
     pub name: String,
     pub value: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct WebhookEndpointRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub url: String,
+    pub secret: String,
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<NaiveDateTime>,
+    pub enabled: bool,
+    pub event_types: String,
+    pub cursor_version: i64,
+    pub cursor_event_id: i64,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = webhook_endpoints)]
+pub struct NewWebhookEndpointRow<'a> {
+    pub merchant_id: i64,
+    pub url: &'a str,
+    pub secret: &'a str,
+    pub enabled: bool,
+    pub event_types: &'a str,
+    pub cursor_version: i64,
+    pub cursor_event_id: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct WebhookDeliveryRow {
+    pub id: i64,
+    pub endpoint_id: i64,
+    pub event_id: i64,
+    pub catalog_version: i64,
+    pub event_type: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub last_attempt_at: Option<NaiveDateTime>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct NewWebhookDeliveryRow<'a> {
+    pub endpoint_id: i64,
+    pub event_id: i64,
+    pub catalog_version: i64,
+    pub event_type: &'a str,
+    pub status: &'a str,
+    pub attempts: i32,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub last_attempt_at: Option<NaiveDateTime>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<&'a str>,
+    pub delivered_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
 }

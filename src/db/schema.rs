@@ -107,6 +107,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        url -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        enabled -> Bool,
+        event_types -> Text,
+        cursor_version -> BigInt,
+        cursor_event_id -> BigInt,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        endpoint_id -> BigInt,
+        event_id -> BigInt,
+        catalog_version -> BigInt,
+        event_type -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     app_settings (name) {
         name -> Text,
         value -> Text,
@@ -121,6 +158,9 @@ diesel::joinable!(stock_levels -> items (item_id));
 diesel::joinable!(stock_levels -> locations (location_id));
 diesel::joinable!(outbox_events -> merchants (merchant_id));
 diesel::joinable!(api_tokens -> merchants (merchant_id));
+diesel::joinable!(webhook_endpoints -> merchants (merchant_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_deliveries -> outbox_events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     merchants,
@@ -131,5 +171,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_entries,
     outbox_events,
     api_tokens,
+    webhook_endpoints,
+    webhook_deliveries,
     app_settings,
 );

@@ -7,12 +7,14 @@ mod designation;
 mod money;
 mod scope;
 mod text;
+mod webhook;
 
 pub use barcode::Barcode;
 pub use designation::{Designation, DesignationRuleError, OnlineListing};
 pub use money::{Currency, Money};
 pub use scope::TokenScope;
 pub use text::{Description, Email, ItemName, Sku};
+pub use webhook::{EVENT_TYPES, EventTypes, WebhookUrl};
 
 /// A value a user typed was not acceptable; names the field and says why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,9 +10,10 @@ pub mod designate;
 pub mod items;
 pub mod lists;
 pub mod merchants;
-mod outbox;
+pub mod outbox;
 pub mod stock;
 pub mod tokens;
+pub mod webhooks;
 
 use crate::domain::{DesignationRuleError, FieldError};
 

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{Item, Result, lists, now};
 use crate::db::DbConnection;
-use crate::db::models::NewOutboxEventRow;
+use crate::db::models::{NewOutboxEventRow, OutboxEventRow};
 use crate::db::schema::outbox_events;
 
 /// Event type for any change to how an item appears in the lists.
@@ -32,4 +32,146 @@ pub(super) fn item_changed(
         })
         .execute(conn)?;
     Ok(())
+}
+
+/// Event type for a stock movement (written by the stock service).
+pub const ITEM_STOCK_CHANGED: &str = "item.stock_changed";
+
+/// An event of the outbox, as pushed to webhooks and the live stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEvent {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub catalog_version: i64,
+    pub event_type: String,
+    pub item_id: Option<i64>,
+    /// The event's `data`, as JSON text.
+    pub payload: String,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl From<OutboxEventRow> for OutboxEvent {
+    fn from(row: OutboxEventRow) -> OutboxEvent {
+        OutboxEvent {
+            id: row.id,
+            merchant_id: row.merchant_id,
+            catalog_version: row.catalog_version,
+            event_type: row.event_type,
+            item_id: row.item_id,
+            payload: row.payload,
+            created_at: row.created_at,
+        }
+    }
+}
+
+impl OutboxEvent {
+    /// The id receivers de-duplicate by: `evt_<n>`, unique across merchants.
+    pub fn public_id(&self) -> String {
+        format!("evt_{}", self.id)
+    }
+
+    /// Where the event sits in the merchant's order of events.
+    pub fn position(&self) -> EventPosition {
+        EventPosition {
+            catalog_version: self.catalog_version,
+            event_id: self.id,
+        }
+    }
+
+    /// The JSON document a webhook body and a live-stream `data:` line carry:
+    /// `{"id", "type", "catalog_version", "created_at", "data"}`.
+    pub fn to_json(&self) -> String {
+        let data: serde_json::Value = serde_json::from_str(&self.payload)
+            .unwrap_or_else(|_| serde_json::Value::String(self.payload.clone()));
+        json!({
+            "id": self.public_id(),
+            "type": self.event_type,
+            "catalog_version": self.catalog_version,
+            "created_at": self.created_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "data": data,
+        })
+        .to_string()
+    }
+}
+
+/// A point in a merchant's event order, which is (catalog version, event id):
+/// versions commit in order per merchant, and the events of one version (a
+/// bulk change) are in the order they were written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct EventPosition {
+    pub catalog_version: i64,
+    pub event_id: i64,
+}
+
+impl EventPosition {
+    /// After every event of `catalog_version`, before any of the next version.
+    pub fn end_of_version(catalog_version: i64) -> EventPosition {
+        EventPosition {
+            catalog_version,
+            event_id: i64::MAX,
+        }
+    }
+}
+
+/// The merchant's events after `after`, in order, at most `limit`; only the
+/// given types when `types` is `Some`.
+pub fn events_after(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    after: EventPosition,
+    types: Option<&[&str]>,
+    limit: i64,
+) -> Result<Vec<OutboxEvent>> {
+    let mut query = outbox_events::table
+        .filter(outbox_events::merchant_id.eq(merchant_id))
+        .filter(
+            outbox_events::catalog_version.gt(after.catalog_version).or(
+                outbox_events::catalog_version
+                    .eq(after.catalog_version)
+                    .and(outbox_events::id.gt(after.event_id)),
+            ),
+        )
+        .into_boxed();
+    if let Some(types) = types {
+        query = query.filter(outbox_events::event_type.eq_any(types.to_vec()));
+    }
+    Ok(query
+        .order((outbox_events::catalog_version, outbox_events::id))
+        .limit(limit.max(1))
+        .select(OutboxEventRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(OutboxEvent::from)
+        .collect())
+}
+
+/// The position just after the merchant's last event at `catalog_version`
+/// (event id 0 when that version has none): where a subscriber that has seen
+/// everything up to that version starts.
+pub fn position_at(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    catalog_version: i64,
+) -> Result<EventPosition> {
+    let last: Option<i64> = outbox_events::table
+        .filter(outbox_events::merchant_id.eq(merchant_id))
+        .filter(outbox_events::catalog_version.eq(catalog_version))
+        .select(diesel::dsl::max(outbox_events::id))
+        .first(conn)?;
+    Ok(EventPosition {
+        catalog_version,
+        event_id: last.unwrap_or(0),
+    })
+}
+
+/// One event of the merchant by id.
+pub fn find_event(conn: &mut DbConnection, merchant_id: i64, event_id: i64) -> Result<OutboxEvent> {
+    outbox_events::table
+        .filter(outbox_events::id.eq(event_id))
+        .filter(outbox_events::merchant_id.eq(merchant_id))
+        .select(OutboxEventRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(OutboxEvent::from)
+        .ok_or(super::InventoryError::NotFound("event"))
 }

@@ -10,6 +10,7 @@ pub mod errors;
 pub mod htmx;
 pub mod list_cache;
 pub mod shop;
+pub mod sse;
 
 use actix_web::web;
 
@@ -26,16 +27,32 @@ pub struct AppState {
     /// API tokens recently authenticated, so a busy client's requests skip the
     /// token lookup; a revocation on this instance empties it at once.
     pub tokens: api::auth::TokenCache,
+    /// Webhook and live-stream settings, and the dispatcher to wake.
+    pub push: PushState,
 }
 
 impl AppState {
-    pub fn new(pool: Pool) -> AppState {
+    pub fn new(pool: Pool, push: PushState) -> AppState {
         AppState {
             pool,
             lists: list_cache::ListCache::default(),
             tokens: api::auth::TokenCache::default(),
+            push,
         }
     }
+}
+
+/// What the webhook settings pages and the live streams need.
+#[derive(Debug, Clone, Default)]
+pub struct PushState {
+    /// Wakes this process's webhook dispatcher (a no-op when it runs none).
+    pub dispatcher: crate::delivery::DispatcherWaker,
+    /// Deadline of a test event or resend sent from the dashboard.
+    pub webhook_timeout: std::time::Duration,
+    /// How long a rotated-out webhook secret keeps verifying.
+    pub secret_grace: std::time::Duration,
+    /// How often live event streams send a keep-alive comment.
+    pub heartbeat: std::time::Duration,
 }
 
 /// Runs a service call on a pooled connection on the blocking thread pool, so

@@ -8,9 +8,11 @@ mod common;
 mod driver;
 
 mod bulk;
+mod counter;
 mod designations;
 mod escaping;
 mod sign_in;
+mod webhooks;
 
 use common::{DEMO_EMAIL, DEMO_PASSWORD, TestApp};
 use driver::Browser;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use scraper::{Html, Selector};
-use shelfsync::config::{DatabaseArgs, ServeArgs};
+use shelfsync::config::{DatabaseArgs, PushArgs, ServeArgs};
 use shelfsync::db::{self, DbConnection, Pool};
 use shelfsync::startup::Application;
 
@@ -99,6 +99,11 @@ pub struct TestApp {
 
 /// Starts shelfsync on a free port with a fresh database holding the demo.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, PushArgs::default()).await
+}
+
+/// Like `spawn_app`, with webhook and live-stream settings of the test's choosing.
+pub async fn spawn_app_with(backend: Backend, push: PushArgs) -> TestApp {
     let db = TestDb::new(backend);
     let args = ServeArgs {
         database: DatabaseArgs {
@@ -109,6 +114,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         workers: Some(2),
         no_demo: false,
         secure_cookies: false,
+        push,
     };
     let app = Application::build(&args).expect("the application should start");
     let port = app.port();

@@ -4,10 +4,11 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use shelfsync::db::models::{
     AppSettingRow, AuditEntryRow, ItemRow, LocationRow, MerchantRow, OutboxEventRow, StaffRow,
-    StockLevelRow,
+    StockLevelRow, WebhookDeliveryRow, WebhookEndpointRow,
 };
 use shelfsync::db::schema::{
     app_settings, audit_entries, items, locations, merchants, outbox_events, staff, stock_levels,
+    webhook_deliveries, webhook_endpoints,
 };
 use shelfsync::db::{self, DbConnection};
 
@@ -53,11 +54,14 @@ on_both_backends! {
         assert!(!audit_entries::table.select(AuditEntryRow::as_select()).load(&mut conn).expect("audit").is_empty());
         assert!(!outbox_events::table.select(OutboxEventRow::as_select()).load(&mut conn).expect("outbox").is_empty());
         app_settings::table.select(AppSettingRow::as_select()).load(&mut conn).expect("settings");
+        webhook_endpoints::table.select(WebhookEndpointRow::as_select()).load(&mut conn).expect("webhook endpoints");
+        webhook_deliveries::table.select(WebhookDeliveryRow::as_select()).load(&mut conn).expect("webhook deliveries");
 
         // The schema names every column the migrations create, no more, no less.
         for (table, columns) in [
             ("merchants", 6), ("locations", 5), ("staff", 7), ("items", 15),
             ("stock_levels", 5), ("audit_entries", 9), ("outbox_events", 7), ("api_tokens", 10), ("app_settings", 2),
+            ("webhook_endpoints", 14), ("webhook_deliveries", 13),
         ] {
             assert_eq!(column_count(&mut conn, backend, table), columns, "{table}");
         }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod errors;
+pub mod events;
 pub mod items;
 pub mod params;
 pub mod pos;
@@ -37,6 +38,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
                 .into()
             }))
             .configure(storefront::config)
+            .configure(events::config)
             .configure(pos::config)
             .configure(items::config)
             .default_service(web::to(|| async {

@@ -1,19 +1,22 @@
 //! `/counter?location=…`: the store list as the device at that store sees it.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
 
 use super::items::render;
 use super::{Layout, see_other};
 use crate::inventory::lists::{StoreListEntry, StoreListQuery, store_list};
 use crate::inventory::merchants::Location;
+use crate::inventory::{catalog_version, changes};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
-use crate::web::{AppState, run};
+use crate::web::{AppState, htmx, run, sse};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/counter", web::get().to(counter));
+    cfg.route("/counter", web::get().to(counter))
+        .route("/counter/events", web::get().to(live));
 }
 
 #[derive(Deserialize)]
@@ -31,11 +34,19 @@ struct CounterPage {
     locations: Vec<Location>,
     location: Location,
     show_all: bool,
+    list: CounterList,
+}
+
+/// The store list table: the part the live updates replace.
+#[derive(Template)]
+#[template(path = "counter/_list.html")]
+struct CounterList {
+    catalog_version: i64,
     entries: Vec<StoreListEntry>,
     next_url: Option<String>,
 }
 
-impl CounterPage {
+impl CounterList {
     fn price(&self, entry: &StoreListEntry) -> String {
         format!(
             "{}.{:02} {}",
@@ -47,6 +58,7 @@ impl CounterPage {
 }
 
 async fn counter(
+    req: HttpRequest,
     state: web::Data<AppState>,
     current: CurrentStaff,
     params: web::Query<CounterParams>,
@@ -85,13 +97,75 @@ async fn counter(
             if show_all { "&show=all" } else { "" }
         )
     });
+    let table = CounterList {
+        catalog_version: list.catalog_version,
+        entries: list.entries,
+        next_url,
+    };
+    // The live refresh (htmx) asks for the table alone.
+    if htmx::is_htmx(&req) {
+        return render(&table);
+    }
     let page = CounterPage {
         layout: Layout::new(&current, "counter"),
         locations,
         location: list.location,
         show_all,
-        entries: list.entries,
-        next_url,
+        list: table,
     };
     render(&page)
+}
+
+/// `/counter/events`: tells the signed-in dashboard, as Server-Sent Events
+/// (`event: catalog`, `data: {"catalog_version": N}`), each time the
+/// merchant's catalog moves — a sale online, a change by another staff member —
+/// so the counter page refreshes its table without a reload.
+async fn live(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+) -> Result<HttpResponse, HtmlError> {
+    let merchant_id = current.merchant.id;
+    let mut feed = changes::subscribe();
+    let mut known = run(&state, move |conn| catalog_version(conn, merchant_id)).await?;
+    let heartbeat = state.push.heartbeat;
+    let state = state.into_inner();
+    let (sender, response) = sse::stream();
+    actix_web::rt::spawn(async move {
+        loop {
+            let deadline = tokio::time::sleep(heartbeat);
+            tokio::pin!(deadline);
+            let check = tokio::select! {
+                () = sender.closed() => return,
+                () = &mut deadline => {
+                    if !sender.comment("keep-alive").await {
+                        return;
+                    }
+                    true
+                }
+                heard = feed.recv() => match heard {
+                    Ok(change) => change.merchant_id == merchant_id,
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => {
+                        feed = changes::subscribe();
+                        true
+                    }
+                },
+            };
+            if !check {
+                continue;
+            }
+            // The feed is a hint; the version in the database is the truth.
+            let Ok(now) = run(&state, move |conn| catalog_version(conn, merchant_id)).await else {
+                continue;
+            };
+            if now != known {
+                known = now;
+                let data = format!("{{\"catalog_version\":{now}}}");
+                if !sender.event(Some(now), "catalog", &data).await {
+                    return;
+                }
+            }
+        }
+    });
+    Ok(response)
 }

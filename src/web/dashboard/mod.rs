@@ -10,6 +10,7 @@ mod items;
 mod login;
 mod row;
 mod settings;
+mod webhooks;
 
 use actix_session::Session;
 use actix_web::web;
@@ -26,6 +27,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     counter::config(cfg);
     activity::config(cfg);
     settings::config(cfg);
+    webhooks::config(cfg);
 }
 
 /// What every dashboard page shows around its content.

@@ -1,0 +1,427 @@
+//! The webhook dispatcher: a background thread with its own async runtime and
+//! database connections, so delivery never holds up a request. It keeps one
+//! worker per enabled endpoint — a slow or dead receiver stalls only itself —
+//! and each worker walks its endpoint's queue in order, following the rules
+//! of `inventory::webhooks::deliveries`.
+//!
+//! Workers are woken by the catalog-change feed right after a commit (low
+//! latency) and also poll (restart safety, other processes, retries coming
+//! due). The database is the only truth: a lost wake-up costs a poll
+//! interval, never an event.
+
+pub mod http;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use tokio::sync::{Notify, broadcast, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::PushArgs;
+use crate::db::{self, Pool};
+use crate::inventory::changes;
+use crate::inventory::webhooks::deliveries::{self, ClaimedEndpoint, RetryPolicy};
+use crate::inventory::{InventoryError, Result};
+pub use http::WebhookSender;
+
+/// The most events a worker sends between two writes of its progress.
+const BATCH: i64 = 200;
+
+/// How the dispatcher behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct DispatcherSettings {
+    pub retry: RetryPolicy,
+    /// Deadline of one request, answer included.
+    pub attempt_timeout: Duration,
+    /// How often to look for work nobody announced.
+    pub poll: Duration,
+}
+
+impl DispatcherSettings {
+    pub fn from_args(args: &PushArgs) -> DispatcherSettings {
+        DispatcherSettings {
+            retry: RetryPolicy {
+                first_retry: args.webhook_first_retry,
+                max_retry: args.webhook_max_retry,
+                give_up_after: args.webhook_give_up_after,
+            },
+            attempt_timeout: args.webhook_timeout,
+            poll: args.webhook_poll,
+        }
+    }
+
+    /// How long a worker's hold on an endpoint lasts without renewal. Longer
+    /// than any request it makes in between, so a request of an instance that
+    /// lost the lease has ended before another instance sends the next event.
+    pub fn lease(&self) -> Duration {
+        self.attempt_timeout * 3 + Duration::from_secs(1)
+    }
+}
+
+/// A running dispatcher; dropping it stops the thread and waits (briefly) for
+/// it to hand its endpoints back and close its connections.
+pub struct Dispatcher {
+    stop: watch::Sender<()>,
+    refresh: Arc<Notify>,
+    finished: std::sync::mpsc::Receiver<()>,
+}
+
+/// How long dropping a dispatcher waits for its thread to finish.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
+impl Dispatcher {
+    /// Starts the dispatcher thread on its own two connections to `database_url`.
+    pub fn start(database_url: &str, settings: DispatcherSettings) -> Result<Dispatcher> {
+        let pool = db::open_pool(database_url, 2)
+            .map_err(|e| InventoryError::Unavailable(e.to_string()))?;
+        let (stop, stopped) = watch::channel(());
+        let (done, finished) = std::sync::mpsc::channel();
+        let refresh = Arc::new(Notify::new());
+        let context = Context {
+            pool,
+            settings,
+            owner: owner_name(),
+            refresh: refresh.clone(),
+        };
+        std::thread::Builder::new()
+            .name("webhook-dispatcher".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        log::error!("the webhook dispatcher could not start: {error}");
+                        return;
+                    }
+                };
+                runtime.block_on(supervise(Arc::new(context), stopped));
+                // Closes the connections before saying so: a process that exits
+                // while this thread still talks to the database can crash in libpq.
+                drop(runtime);
+                let _ = done.send(());
+            })
+            .map_err(|e| InventoryError::Unavailable(format!("dispatcher thread: {e}")))?;
+        Ok(Dispatcher {
+            stop,
+            refresh,
+            finished,
+        })
+    }
+
+    /// Looks at the endpoints again now (after one was added or a retry requested).
+    pub fn wake(&self) {
+        self.refresh.notify_one();
+    }
+
+    /// A handle web handlers keep to wake the dispatcher.
+    pub fn waker(&self) -> DispatcherWaker {
+        DispatcherWaker(Some(self.refresh.clone()))
+    }
+
+    /// Stops the dispatcher (also done by dropping it).
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Dispatcher {
+    fn drop(&mut self) {
+        // Receivers see the change; the thread ends at its next await.
+        let _ = self.stop.send(());
+        if self.finished.recv_timeout(STOP_WAIT).is_err() {
+            log::warn!("the webhook dispatcher did not stop within {STOP_WAIT:?}");
+        }
+    }
+}
+
+/// Wakes the dispatcher of this process, if it runs one.
+#[derive(Debug, Clone, Default)]
+pub struct DispatcherWaker(Option<Arc<Notify>>);
+
+impl DispatcherWaker {
+    pub fn wake(&self) {
+        if let Some(refresh) = &self.0 {
+            refresh.notify_one();
+        }
+    }
+}
+
+/// Who holds a lease: this process, told apart from its restarts.
+fn owner_name() -> String {
+    format!("{}-{:08x}", std::process::id(), rand::rng().random::<u32>())
+}
+
+struct Context {
+    pool: Pool,
+    settings: DispatcherSettings,
+    owner: String,
+    refresh: Arc<Notify>,
+}
+
+impl Context {
+    /// Runs a service call on a dispatcher connection off the async thread.
+    async fn db<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut db::DbConnection) -> Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| InventoryError::Unavailable(e.to_string()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| InventoryError::Unavailable(format!("dispatcher task: {e}")))?
+    }
+}
+
+struct Worker {
+    merchant_id: i64,
+    wake: Arc<Notify>,
+    task: JoinHandle<()>,
+}
+
+async fn supervise(context: Arc<Context>, mut stopped: watch::Receiver<()>) {
+    let mut feed = changes::subscribe();
+    let mut workers: HashMap<i64, Worker> = HashMap::new();
+    let mut tick = tokio::time::interval(context.settings.poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    log::info!("webhook dispatcher started as {}", context.owner);
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => break,
+            _ = tick.tick() => refresh(&context, &mut workers, &stopped).await,
+            () = context.refresh.notified() => refresh(&context, &mut workers, &stopped).await,
+            heard = feed.recv() => match heard {
+                Ok(change) => {
+                    for worker in workers.values().filter(|w| w.merchant_id == change.merchant_id) {
+                        worker.wake.notify_one();
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    for worker in workers.values() {
+                        worker.wake.notify_one();
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => feed = changes::subscribe(),
+            },
+        }
+    }
+    for (_, worker) in workers.drain() {
+        worker.task.abort();
+    }
+    // Let the next owner start without waiting for the leases to run out.
+    let owner = context.owner.clone();
+    let _ = context
+        .db(move |conn| {
+            for (endpoint_id, _) in deliveries::enabled_endpoints(conn)? {
+                deliveries::release(conn, endpoint_id, &owner)?;
+            }
+            Ok(())
+        })
+        .await;
+}
+
+/// Starts a worker for every enabled endpoint that has none, and nudges the rest.
+async fn refresh(
+    context: &Arc<Context>,
+    workers: &mut HashMap<i64, Worker>,
+    stopped: &watch::Receiver<()>,
+) {
+    workers.retain(|_, worker| !worker.task.is_finished());
+    let endpoints = match context.db(deliveries::enabled_endpoints).await {
+        Ok(endpoints) => endpoints,
+        Err(error) => {
+            log::warn!("webhook dispatcher could not list endpoints: {error}");
+            return;
+        }
+    };
+    for (endpoint_id, merchant_id) in endpoints {
+        if let Some(worker) = workers.get(&endpoint_id) {
+            worker.wake.notify_one();
+            continue;
+        }
+        let wake = Arc::new(Notify::new());
+        let task = tokio::spawn(work(
+            context.clone(),
+            endpoint_id,
+            wake.clone(),
+            stopped.clone(),
+        ));
+        workers.insert(
+            endpoint_id,
+            Worker {
+                merchant_id,
+                wake,
+                task,
+            },
+        );
+    }
+}
+
+/// Waits for a wake-up, the poll interval, `at_most`, or the stop signal;
+/// false when stopping.
+async fn pause(
+    context: &Context,
+    wake: &Notify,
+    stopped: &mut watch::Receiver<()>,
+    at_most: Duration,
+) -> bool {
+    tokio::select! {
+        _ = stopped.changed() => false,
+        () = wake.notified() => true,
+        () = tokio::time::sleep(at_most.min(context.settings.poll)) => true,
+    }
+}
+
+/// Delivers one endpoint's events in order until it is disabled, deleted or
+/// taken by another instance, or the dispatcher stops.
+async fn work(
+    context: Arc<Context>,
+    endpoint_id: i64,
+    wake: Arc<Notify>,
+    mut stopped: watch::Receiver<()>,
+) {
+    let sender = match WebhookSender::new(context.settings.attempt_timeout) {
+        Ok(sender) => sender,
+        Err(error) => {
+            log::error!("webhook endpoint {endpoint_id}: no HTTP client: {error}");
+            return;
+        }
+    };
+    let lease = context.settings.lease();
+    loop {
+        let owner = context.owner.clone();
+        let claimed = context
+            .db(move |conn| deliveries::claim(conn, endpoint_id, &owner, lease))
+            .await;
+        let endpoint = match claimed {
+            Ok(Some(endpoint)) => endpoint,
+            // Disabled, deleted, or another instance holds it: the supervisor looks again later.
+            Ok(None) => return,
+            Err(error) => {
+                log::warn!("webhook endpoint {endpoint_id}: {error}");
+                if !pause(&context, &wake, &mut stopped, context.settings.poll).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let for_queue = endpoint.clone();
+        let queue = match context
+            .db(move |conn| deliveries::queue(conn, &for_queue, BATCH))
+            .await
+        {
+            Ok(queue) => queue,
+            Err(error) => {
+                log::warn!("webhook endpoint {endpoint_id}: {error}");
+                if !pause(&context, &wake, &mut stopped, context.settings.poll).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let Some(head) = queue.first() else {
+            if !pause(&context, &wake, &mut stopped, context.settings.poll).await {
+                return;
+            }
+            continue;
+        };
+        if let Some(due) = head.next_attempt_at {
+            let wait = (due - chrono::Utc::now().naive_utc())
+                .to_std()
+                .unwrap_or_default();
+            if !wait.is_zero() {
+                if !pause(&context, &wake, &mut stopped, wait).await {
+                    return;
+                }
+                continue;
+            }
+        }
+        let started = Instant::now();
+        let budget = lease / 2;
+        let mut settled = Vec::new();
+        for queued in &queue {
+            if started.elapsed() + context.settings.attempt_timeout >= budget && !settled.is_empty()
+            {
+                break; // record progress and renew the lease before going on
+            }
+            let report = sender
+                .send(
+                    &endpoint.target,
+                    &queued.event.public_id(),
+                    queued.event.to_json(),
+                )
+                .await;
+            let outcome = deliveries::settle(
+                &context.settings.retry,
+                queued,
+                report,
+                rand::rng().random(),
+            );
+            log_outcome(&endpoint, &outcome);
+            let stop_here = outcome.status == deliveries::DeliveryStatus::Pending;
+            settled.push(outcome);
+            if stop_here || stopped.has_changed().unwrap_or(true) {
+                break;
+            }
+        }
+        let for_record = endpoint.clone();
+        let recorded = context
+            .db(move |conn| deliveries::record(conn, &for_record, lease, &settled))
+            .await;
+        match recorded {
+            Ok(true) => {}
+            Ok(false) => {
+                log::warn!(
+                    "merchant {}: webhook endpoint {endpoint_id} was taken over by another instance",
+                    endpoint.target.merchant_id
+                );
+                return;
+            }
+            Err(error) => {
+                // Nothing was written: the same events are sent again (at least once).
+                log::warn!("webhook endpoint {endpoint_id}: could not record deliveries: {error}");
+                if !pause(&context, &wake, &mut stopped, context.settings.poll).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn log_outcome(endpoint: &ClaimedEndpoint, outcome: &deliveries::Settled) {
+    match outcome.status {
+        deliveries::DeliveryStatus::Delivered => log::debug!(
+            "merchant {}: evt_{} (v{}) delivered to endpoint {}",
+            endpoint.target.merchant_id,
+            outcome.event_id,
+            outcome.position.catalog_version,
+            endpoint.target.endpoint_id
+        ),
+        deliveries::DeliveryStatus::Pending => log::info!(
+            "merchant {}: evt_{} (v{}) to endpoint {} failed (attempt {}: {}); retrying",
+            endpoint.target.merchant_id,
+            outcome.event_id,
+            outcome.position.catalog_version,
+            endpoint.target.endpoint_id,
+            outcome.attempts,
+            outcome.report.error.as_deref().unwrap_or("?")
+        ),
+        deliveries::DeliveryStatus::Failed => log::warn!(
+            "merchant {}: evt_{} (v{}) to endpoint {} given up after {} attempts: {}",
+            endpoint.target.merchant_id,
+            outcome.event_id,
+            outcome.position.catalog_version,
+            endpoint.target.endpoint_id,
+            outcome.attempts,
+            outcome.report.error.as_deref().unwrap_or("?")
+        ),
+    }
+}

@@ -1,0 +1,183 @@
+//! Webhook settings a merchant types: the endpoint URL and the event types.
+
+use super::FieldError;
+
+/// An endpoint URL: absolute `http` or `https`, with a host, at most 2,000 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    pub const MAX_LEN: usize = 2000;
+
+    pub fn parse(raw: &str) -> Result<WebhookUrl, FieldError> {
+        let value = raw.trim();
+        if value.is_empty() {
+            return Err(FieldError::new(
+                "url",
+                "Enter the URL your online store receives webhooks at, such as https://shop.example/hooks/shelfsync",
+            ));
+        }
+        if value.chars().count() > Self::MAX_LEN {
+            return Err(FieldError::new(
+                "url",
+                format!("The URL must be at most {} characters", Self::MAX_LEN),
+            ));
+        }
+        let parsed = url::Url::parse(value).map_err(|error| {
+            FieldError::new(
+                "url",
+                format!("{value:?} is not a valid URL ({error}); use a full address such as https://shop.example/hooks"),
+            )
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(FieldError::new(
+                "url",
+                format!(
+                    "The URL must start with https:// or http://, not {}:",
+                    parsed.scheme()
+                ),
+            ));
+        }
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(FieldError::new("url", "The URL must name a host"));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(FieldError::new(
+                "url",
+                "Leave credentials out of the URL: every request is signed instead",
+            ));
+        }
+        if parsed.fragment().is_some() {
+            return Err(FieldError::new(
+                "url",
+                "The URL must not have a #fragment; it is never sent to the server",
+            ));
+        }
+        Ok(WebhookUrl(parsed.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Every event type shelfsync sends, with what it announces.
+pub const EVENT_TYPES: &[(&str, &str)] = &[
+    (
+        "item.listing_changed",
+        "An item's online listing changed: designation, fields or availability",
+    ),
+    (
+        "item.stock_changed",
+        "An item's stock moved (sales, orders, receipts, counts)",
+    ),
+];
+
+/// The event types an endpoint wants: a non-empty subset of `EVENT_TYPES`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventTypes(Vec<&'static str>);
+
+impl EventTypes {
+    /// Every known event type.
+    pub fn all() -> EventTypes {
+        EventTypes(EVENT_TYPES.iter().map(|(name, _)| *name).collect())
+    }
+
+    /// Parses chosen type names; duplicates are dropped, unknown ones refused.
+    pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<EventTypes, FieldError> {
+        let mut chosen = Vec::new();
+        for name in names {
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let known = EVENT_TYPES
+                .iter()
+                .find(|(known, _)| *known == name)
+                .map(|(known, _)| *known)
+                .ok_or_else(|| {
+                    FieldError::new("event_types", format!("{name:?} is not an event type"))
+                })?;
+            if !chosen.contains(&known) {
+                chosen.push(known);
+            }
+        }
+        if chosen.is_empty() {
+            return Err(FieldError::new(
+                "event_types",
+                "Choose at least one event type to send",
+            ));
+        }
+        chosen.sort_unstable();
+        Ok(EventTypes(chosen))
+    }
+
+    /// Parses the stored, comma-separated form.
+    pub fn from_stored(stored: &str) -> Result<EventTypes, FieldError> {
+        EventTypes::parse(stored.split(','))
+    }
+
+    /// The comma-separated form stored in the database.
+    pub fn to_stored(&self) -> String {
+        self.0.join(",")
+    }
+
+    pub fn names(&self) -> &[&'static str] {
+        &self.0
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains(&name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_and_https_urls_are_accepted() {
+        for raw in [
+            "https://shop.example/hooks/shelfsync",
+            "http://127.0.0.1:9000/webhooks",
+            "  https://shop.example  ",
+        ] {
+            assert!(WebhookUrl::parse(raw).is_ok(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_and_malformed_urls_are_refused_naming_the_url() {
+        for raw in [
+            "",
+            "ftp://shop.example/hooks",
+            "javascript:alert(1)",
+            "shop.example/hooks",
+            "https://",
+            "http://user:pw@shop.example/",
+            "https://shop.example/#x",
+            "https://exa mple.com/",
+        ] {
+            let error = WebhookUrl::parse(raw).expect_err(raw);
+            assert_eq!(error.field, "url", "{raw}");
+            assert!(!error.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn event_types_parse_known_names_only_and_round_trip() {
+        let types = EventTypes::parse([
+            "item.stock_changed",
+            "item.listing_changed",
+            "item.stock_changed",
+        ])
+        .expect("known types");
+        assert_eq!(
+            EventTypes::from_stored(&types.to_stored()).expect("round trip"),
+            types
+        );
+        assert_eq!(types.names().len(), 2);
+        assert!(EventTypes::parse(["order.created"]).is_err());
+        assert!(EventTypes::parse(Vec::<&str>::new()).is_err());
+    }
+}

@@ -1,0 +1,273 @@
+//! Webhook endpoints of a merchant: the URL, a signing secret (shown once,
+//! rotated with a grace period), enabled or not, the event types to send, and
+//! the delivery log. The dispatcher (`crate::delivery`) does the sending; the
+//! rules it follows — order, retries, giving up — live here and in `deliveries`.
+
+pub mod deliveries;
+pub mod signature;
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::prelude::*;
+use rand::RngCore;
+
+use super::outbox::{self, EventPosition};
+use super::{InventoryError, Result, catalog, now};
+use crate::db::DbConnection;
+use crate::db::models::{NewWebhookEndpointRow, WebhookEndpointRow};
+use crate::db::schema::{outbox_events, webhook_deliveries, webhook_endpoints};
+use crate::domain::{EventTypes, WebhookUrl};
+
+pub use deliveries::{DeliveryLogEntry, DeliveryStatus, RetryPolicy};
+
+/// What every signing secret starts with, so a leaked one is recognisable.
+pub const SECRET_PREFIX: &str = "whsec_";
+
+/// A webhook endpoint as the merchant sees it (never its secrets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEndpoint {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub url: String,
+    pub enabled: bool,
+    pub event_types: EventTypes,
+    /// The first characters of the current secret, to tell secrets apart.
+    pub secret_hint: String,
+    /// Until when the secret replaced by the last rotation still verifies.
+    pub previous_secret_expires_at: Option<NaiveDateTime>,
+    /// Every event at or before this position has been delivered or given up.
+    pub cursor: EventPosition,
+    pub created_at: NaiveDateTime,
+}
+
+impl WebhookEndpoint {
+    fn from_row(row: WebhookEndpointRow) -> Result<WebhookEndpoint> {
+        let event_types = EventTypes::from_stored(&row.event_types).map_err(|e| {
+            InventoryError::Corrupt(format!("webhook endpoint {}: {}", row.id, e.message))
+        })?;
+        let at = now();
+        Ok(WebhookEndpoint {
+            id: row.id,
+            merchant_id: row.merchant_id,
+            url: row.url,
+            enabled: row.enabled,
+            event_types,
+            secret_hint: row.secret.chars().take(SECRET_PREFIX.len() + 6).collect(),
+            previous_secret_expires_at: row
+                .previous_secret_expires_at
+                .filter(|expires| *expires > at && row.previous_secret.is_some()),
+            cursor: EventPosition {
+                catalog_version: row.cursor_version,
+                event_id: row.cursor_event_id,
+            },
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// A newly made secret, which the dashboard shows once.
+#[derive(Debug, Clone)]
+pub struct IssuedSecret {
+    pub endpoint: WebhookEndpoint,
+    pub secret: String,
+}
+
+fn new_secret() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{SECRET_PREFIX}{}", hex::encode(bytes))
+}
+
+/// Adds an endpoint that receives the merchant's events from now on.
+pub fn create_endpoint(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    url: &WebhookUrl,
+    event_types: &EventTypes,
+) -> Result<IssuedSecret> {
+    let secret = new_secret();
+    conn.write_transaction(|conn| {
+        // Changes committed after this read have a higher version, so none is skipped.
+        let version = catalog::current_version(conn, merchant_id)?;
+        let start = outbox::position_at(conn, merchant_id, version)?;
+        let at = now();
+        let row: WebhookEndpointRow = diesel::insert_into(webhook_endpoints::table)
+            .values(NewWebhookEndpointRow {
+                merchant_id,
+                url: url.as_str(),
+                secret: &secret,
+                enabled: true,
+                event_types: &event_types.to_stored(),
+                cursor_version: start.catalog_version,
+                cursor_event_id: start.event_id,
+                created_at: at,
+                updated_at: at,
+            })
+            .returning(webhook_endpoints::all_columns)
+            .get_result(conn)?;
+        Ok(IssuedSecret {
+            endpoint: WebhookEndpoint::from_row(row)?,
+            secret: secret.clone(),
+        })
+    })
+}
+
+fn find_row(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+) -> Result<WebhookEndpointRow> {
+    webhook_endpoints::table
+        .filter(webhook_endpoints::id.eq(endpoint_id))
+        .filter(webhook_endpoints::merchant_id.eq(merchant_id))
+        .select(WebhookEndpointRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(InventoryError::NotFound("webhook endpoint"))
+}
+
+/// One endpoint of the merchant; another merchant's is NotFound.
+pub fn find_endpoint(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+) -> Result<WebhookEndpoint> {
+    WebhookEndpoint::from_row(find_row(conn, merchant_id, endpoint_id)?)
+}
+
+/// The merchant's endpoints, oldest first.
+pub fn list_endpoints(conn: &mut DbConnection, merchant_id: i64) -> Result<Vec<WebhookEndpoint>> {
+    webhook_endpoints::table
+        .filter(webhook_endpoints::merchant_id.eq(merchant_id))
+        .order(webhook_endpoints::id)
+        .select(WebhookEndpointRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(WebhookEndpoint::from_row)
+        .collect()
+}
+
+/// Turns delivery to an endpoint on or off. A disabled endpoint keeps its
+/// place: when it is enabled again it receives what happened meanwhile.
+pub fn set_enabled(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+    enabled: bool,
+) -> Result<WebhookEndpoint> {
+    let row: WebhookEndpointRow = diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::id.eq(endpoint_id))
+            .filter(webhook_endpoints::merchant_id.eq(merchant_id)),
+    )
+    .set((
+        webhook_endpoints::enabled.eq(enabled),
+        webhook_endpoints::updated_at.eq(now()),
+    ))
+    .returning(webhook_endpoints::all_columns)
+    .get_result(conn)
+    .optional()?
+    .ok_or(InventoryError::NotFound("webhook endpoint"))?;
+    WebhookEndpoint::from_row(row)
+}
+
+/// Changes which event types an endpoint receives, from its current place on.
+pub fn set_event_types(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+    event_types: &EventTypes,
+) -> Result<WebhookEndpoint> {
+    let row: WebhookEndpointRow = diesel::update(
+        webhook_endpoints::table
+            .filter(webhook_endpoints::id.eq(endpoint_id))
+            .filter(webhook_endpoints::merchant_id.eq(merchant_id)),
+    )
+    .set((
+        webhook_endpoints::event_types.eq(event_types.to_stored()),
+        webhook_endpoints::updated_at.eq(now()),
+    ))
+    .returning(webhook_endpoints::all_columns)
+    .get_result(conn)
+    .optional()?
+    .ok_or(InventoryError::NotFound("webhook endpoint"))?;
+    WebhookEndpoint::from_row(row)
+}
+
+/// Replaces the endpoint's secret. Requests are signed with both the new and
+/// the old secret for `grace`, so the receiver can switch without losing any.
+pub fn rotate_secret(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+    grace: Duration,
+) -> Result<IssuedSecret> {
+    let secret = new_secret();
+    let grace = TimeDelta::from_std(grace).unwrap_or(TimeDelta::MAX);
+    conn.write_transaction(|conn| {
+        let current = find_row(conn, merchant_id, endpoint_id)?;
+        let at = now();
+        let row: WebhookEndpointRow = diesel::update(webhook_endpoints::table.find(current.id))
+            .set((
+                webhook_endpoints::secret.eq(&secret),
+                webhook_endpoints::previous_secret.eq(Some(&current.secret)),
+                webhook_endpoints::previous_secret_expires_at.eq(Some(
+                    at.checked_add_signed(grace).unwrap_or(NaiveDateTime::MAX),
+                )),
+                webhook_endpoints::updated_at.eq(at),
+            ))
+            .returning(webhook_endpoints::all_columns)
+            .get_result(conn)?;
+        Ok(IssuedSecret {
+            endpoint: WebhookEndpoint::from_row(row)?,
+            secret: secret.clone(),
+        })
+    })
+}
+
+/// Removes an endpoint and its delivery log.
+pub fn delete_endpoint(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+) -> Result<WebhookEndpoint> {
+    conn.write_transaction(|conn| {
+        let endpoint = WebhookEndpoint::from_row(find_row(conn, merchant_id, endpoint_id)?)?;
+        diesel::delete(
+            webhook_deliveries::table.filter(webhook_deliveries::endpoint_id.eq(endpoint.id)),
+        )
+        .execute(conn)?;
+        diesel::delete(webhook_endpoints::table.find(endpoint.id)).execute(conn)?;
+        Ok(endpoint)
+    })
+}
+
+/// The secrets a request to this endpoint is signed with now: the current
+/// one, and the previous one while its grace period lasts.
+pub(crate) fn signing_secrets(row: &WebhookEndpointRow, at: NaiveDateTime) -> Vec<String> {
+    let mut secrets = vec![row.secret.clone()];
+    if let (Some(previous), Some(expires)) = (&row.previous_secret, row.previous_secret_expires_at)
+        && expires > at
+    {
+        secrets.push(previous.clone());
+    }
+    secrets
+}
+
+/// How many events wait for this endpoint beyond the one being retried.
+pub fn waiting_count(conn: &mut DbConnection, endpoint: &WebhookEndpoint) -> Result<i64> {
+    let cursor = endpoint.cursor;
+    Ok(outbox_events::table
+        .filter(outbox_events::merchant_id.eq(endpoint.merchant_id))
+        .filter(
+            outbox_events::catalog_version
+                .gt(cursor.catalog_version)
+                .or(outbox_events::catalog_version
+                    .eq(cursor.catalog_version)
+                    .and(outbox_events::id.gt(cursor.event_id))),
+        )
+        .filter(outbox_events::event_type.eq_any(endpoint.event_types.names().to_vec()))
+        .count()
+        .get_result(conn)?)
+}

@@ -1,0 +1,407 @@
+//! `/settings/webhooks`: the merchant's webhook endpoints — add one (the
+//! secret is shown once), enable or disable, choose event types, send a test
+//! event, rotate the secret — and each endpoint's delivery log with *Resend*.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::items::render;
+use super::{Layout, Notice, see_other, set_flash};
+use crate::delivery::WebhookSender;
+use crate::domain::{EVENT_TYPES, EventTypes, FieldError, WebhookUrl};
+use crate::inventory::InventoryError;
+use crate::inventory::webhooks::deliveries::{self, AttemptReport, Resend};
+use crate::inventory::webhooks::{self, DeliveryLogEntry, DeliveryStatus, WebhookEndpoint};
+use crate::web::auth::CurrentStaff;
+use crate::web::errors::HtmlError;
+use crate::web::{AppState, run};
+
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/settings/webhooks", web::get().to(list))
+        .route("/settings/webhooks", web::post().to(create))
+        .route("/settings/webhooks/{id}", web::get().to(log))
+        .route("/settings/webhooks/{id}/enable", web::post().to(enable))
+        .route("/settings/webhooks/{id}/disable", web::post().to(disable))
+        .route(
+            "/settings/webhooks/{id}/event-types",
+            web::post().to(event_types),
+        )
+        .route("/settings/webhooks/{id}/rotate", web::post().to(rotate))
+        .route("/settings/webhooks/{id}/test", web::post().to(send_test))
+        .route("/settings/webhooks/{id}/delete", web::post().to(delete))
+        .route(
+            "/settings/webhooks/deliveries/{id}/resend",
+            web::post().to(resend),
+        );
+}
+
+/// An endpoint with its queue as the list shows it.
+struct EndpointSummary {
+    endpoint: WebhookEndpoint,
+    waiting: i64,
+    failed: i64,
+}
+
+#[derive(Template)]
+#[template(path = "settings/webhooks.html")]
+struct WebhooksPage {
+    layout: Layout,
+    endpoints: Vec<EndpointSummary>,
+    event_types: &'static [(&'static str, &'static str)],
+    /// The secret just made (new endpoint or rotation), shown this once.
+    new_secret: Option<(i64, String)>,
+    error: Option<FieldError>,
+    url: String,
+}
+
+impl WebhooksPage {
+    fn sends(&self, summary: &EndpointSummary, event_type: &str) -> bool {
+        summary.endpoint.event_types.contains(event_type)
+    }
+}
+
+async fn page(state: &AppState, current: &CurrentStaff) -> Result<WebhooksPage, HtmlError> {
+    let merchant_id = current.merchant.id;
+    let endpoints = run(state, move |conn| {
+        webhooks::list_endpoints(conn, merchant_id)?
+            .into_iter()
+            .map(|endpoint| {
+                Ok(EndpointSummary {
+                    waiting: webhooks::waiting_count(conn, &endpoint)?,
+                    failed: deliveries::failed_count(conn, endpoint.id)?,
+                    endpoint,
+                })
+            })
+            .collect::<Result<Vec<_>, InventoryError>>()
+    })
+    .await?;
+    Ok(WebhooksPage {
+        layout: Layout::new(current, "settings"),
+        endpoints,
+        event_types: EVENT_TYPES,
+        new_secret: None,
+        error: None,
+        url: String::new(),
+    })
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+) -> Result<HttpResponse, HtmlError> {
+    render(&page(&state, &current).await?)
+}
+
+/// A form with a URL and a set of checkboxes; repeated keys need serde_html_form.
+#[derive(Deserialize)]
+struct EndpointForm {
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    event_types: Vec<String>,
+}
+
+fn parse_form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HtmlError> {
+    serde_html_form::from_bytes(body)
+        .map_err(|e| HtmlError::BadRequest(format!("The form could not be read: {e}")))
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    body: web::Bytes,
+) -> Result<HttpResponse, HtmlError> {
+    let form: EndpointForm = parse_form(&body)?;
+    let merchant_id = current.merchant.id;
+    let parsed = WebhookUrl::parse(&form.url).and_then(|url| {
+        EventTypes::parse(form.event_types.iter().map(String::as_str)).map(|types| (url, types))
+    });
+    let outcome = match parsed {
+        Ok((url, types)) => {
+            run(&state, move |conn| {
+                webhooks::create_endpoint(conn, merchant_id, &url, &types)
+            })
+            .await
+        }
+        Err(error) => Err(InventoryError::Invalid(error)),
+    };
+    let mut page = page(&state, &current).await?;
+    match outcome {
+        Ok(issued) => {
+            log::info!(
+                "merchant {merchant_id}: staff {} added webhook endpoint {}",
+                current.staff.id,
+                issued.endpoint.id
+            );
+            state.push.dispatcher.wake();
+            page.new_secret = Some((issued.endpoint.id, issued.secret));
+            render(&page)
+        }
+        Err(InventoryError::Invalid(error)) => {
+            page.error = Some(error);
+            page.url = form.url;
+            let mut response = render(&page)?;
+            *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn set_enabled(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    endpoint_id: i64,
+    enabled: bool,
+) -> Result<HttpResponse, HtmlError> {
+    let merchant_id = current.merchant.id;
+    let endpoint = run(&state, move |conn| {
+        webhooks::set_enabled(conn, merchant_id, endpoint_id, enabled)
+    })
+    .await?;
+    state.push.dispatcher.wake();
+    set_flash(
+        &current.session,
+        Notice::success(if enabled {
+            format!(
+                "Webhooks to {} are on again; what happened meanwhile is sent first.",
+                endpoint.url
+            )
+        } else {
+            format!(
+                "Webhooks to {} are paused; events wait until you enable it.",
+                endpoint.url
+            )
+        }),
+    );
+    Ok(see_other("/settings/webhooks"))
+}
+
+async fn enable(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, HtmlError> {
+    set_enabled(state, current, path.into_inner(), true).await
+}
+
+async fn disable(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, HtmlError> {
+    set_enabled(state, current, path.into_inner(), false).await
+}
+
+async fn event_types(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HtmlError> {
+    let form: EndpointForm = parse_form(&body)?;
+    let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
+    let notice = match EventTypes::parse(form.event_types.iter().map(String::as_str)) {
+        Ok(types) => {
+            let endpoint = run(&state, move |conn| {
+                webhooks::set_event_types(conn, merchant_id, endpoint_id, &types)
+            })
+            .await?;
+            Notice::success(format!(
+                "{} now receives: {}.",
+                endpoint.url,
+                endpoint.event_types.names().join(", ")
+            ))
+        }
+        Err(error) => Notice::error(error.message),
+    };
+    set_flash(&current.session, notice);
+    Ok(see_other("/settings/webhooks"))
+}
+
+async fn rotate(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, HtmlError> {
+    let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
+    let grace = state.push.secret_grace;
+    let issued = run(&state, move |conn| {
+        webhooks::rotate_secret(conn, merchant_id, endpoint_id, grace)
+    })
+    .await?;
+    log::info!(
+        "merchant {merchant_id}: staff {} rotated the secret of webhook endpoint {endpoint_id}",
+        current.staff.id
+    );
+    let mut page = page(&state, &current).await?;
+    page.new_secret = Some((issued.endpoint.id, issued.secret));
+    render(&page)
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, HtmlError> {
+    let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
+    let endpoint = run(&state, move |conn| {
+        webhooks::delete_endpoint(conn, merchant_id, endpoint_id)
+    })
+    .await?;
+    log::info!(
+        "merchant {merchant_id}: staff {} removed webhook endpoint {endpoint_id}",
+        current.staff.id
+    );
+    set_flash(
+        &current.session,
+        Notice::success(format!("{} no longer receives webhooks.", endpoint.url)),
+    );
+    Ok(see_other("/settings/webhooks"))
+}
+
+/// What one request sent from the dashboard brought, for a person.
+fn describe(report: &AttemptReport) -> String {
+    match (&report.error, report.status_code) {
+        (None, Some(code)) => format!("it answered {code}"),
+        (Some(error), _) => error.clone(),
+        (None, None) => "no answer".to_owned(),
+    }
+}
+
+async fn send_test(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, HtmlError> {
+    let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
+    let (target, id, body) = run(&state, move |conn| {
+        deliveries::test_event(conn, merchant_id, endpoint_id)
+    })
+    .await?;
+    let sender = WebhookSender::new(state.push.webhook_timeout)
+        .map_err(|e| HtmlError::Internal(format!("HTTP client: {e}")))?;
+    let report = sender.send(&target, &id, body).await;
+    let notice = if report.succeeded() {
+        Notice::success(format!(
+            "Test event {id} sent to {}: {}.",
+            target.url,
+            describe(&report)
+        ))
+    } else {
+        Notice::error(format!(
+            "Test event {id} to {} did not get through: {}.",
+            target.url,
+            describe(&report)
+        ))
+    };
+    set_flash(&current.session, notice);
+    Ok(see_other("/settings/webhooks"))
+}
+
+#[derive(Template)]
+#[template(path = "settings/webhook_log.html")]
+struct LogPage {
+    layout: Layout,
+    endpoint: WebhookEndpoint,
+    deliveries: Vec<DeliveryLogEntry>,
+    waiting: i64,
+    problems_only: bool,
+}
+
+impl LogPage {
+    fn status_class(&self, entry: &DeliveryLogEntry) -> &'static str {
+        match entry.status {
+            DeliveryStatus::Delivered => "store",
+            DeliveryStatus::Pending => "warning",
+            DeliveryStatus::Failed => "off",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LogParams {
+    show: Option<String>,
+}
+
+async fn log(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+    params: web::Query<LogParams>,
+) -> Result<HttpResponse, HtmlError> {
+    let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
+    let problems_only = params.show.as_deref() == Some("problems");
+    let (endpoint, deliveries, waiting) = run(&state, move |conn| {
+        let endpoint = webhooks::find_endpoint(conn, merchant_id, endpoint_id)?;
+        let deliveries =
+            deliveries::delivery_log(conn, merchant_id, endpoint_id, problems_only, 200)?;
+        let waiting = webhooks::waiting_count(conn, &endpoint)?;
+        Ok((endpoint, deliveries, waiting))
+    })
+    .await?;
+    render(&LogPage {
+        layout: Layout::new(&current, "settings"),
+        endpoint,
+        deliveries,
+        waiting,
+        problems_only,
+    })
+}
+
+async fn resend(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, HtmlError> {
+    let (merchant_id, delivery_id) = (current.merchant.id, path.into_inner());
+    let plan = run(&state, move |conn| {
+        deliveries::resend(conn, merchant_id, delivery_id)
+    })
+    .await?;
+    let (endpoint_id, notice) = match plan {
+        Resend::RetryingNow(entry) => {
+            state.push.dispatcher.wake();
+            (
+                entry.endpoint_id,
+                Notice::success(format!(
+                    "{} is being retried now, in order.",
+                    entry.public_event_id()
+                )),
+            )
+        }
+        Resend::SendAgain {
+            delivery,
+            target,
+            event,
+        } => {
+            let sender = WebhookSender::new(state.push.webhook_timeout)
+                .map_err(|e| HtmlError::Internal(format!("HTTP client: {e}")))?;
+            let report = sender
+                .send(&target, &event.public_id(), event.to_json())
+                .await;
+            let recorded = report.clone();
+            run(&state, move |conn| {
+                deliveries::record_resend(conn, merchant_id, delivery_id, &recorded)
+            })
+            .await?;
+            let notice = if report.succeeded() {
+                Notice::success(format!(
+                    "{} sent again: {}.",
+                    delivery.public_event_id(),
+                    describe(&report)
+                ))
+            } else {
+                Notice::error(format!(
+                    "{} did not get through: {}.",
+                    delivery.public_event_id(),
+                    describe(&report)
+                ))
+            };
+            (delivery.endpoint_id, notice)
+        }
+    };
+    set_flash(&current.session, notice);
+    Ok(see_other(&format!("/settings/webhooks/{endpoint_id}")))
+}

@@ -1,0 +1,17 @@
+//! Pushing changes to online stores: the webhook dispatcher, signatures, the
+//! delivery log, the live event stream and the reference consumer, on
+//! SQLite and PostgreSQL.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+#[path = "../../examples/storefront_mirror/mirror.rs"]
+mod mirror;
+
+mod dashboard;
+mod delivery;
+mod end_to_end;
+mod events;
+mod restart;
+mod signatures;
+mod support;

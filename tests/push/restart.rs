@@ -1,0 +1,110 @@
+//! Restart safety: events pending when the server is killed with SIGKILL are
+//! delivered, in order, by the next start.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use shelfsync::inventory::webhooks;
+
+use crate::common::TestDb;
+use crate::on_both_backends;
+use crate::support::*;
+
+/// The real `shelfsync` binary, killed when dropped.
+struct Server {
+    child: Child,
+}
+
+impl Server {
+    /// Starts `shelfsync serve` on a free port and waits until it listens.
+    fn start(database_url: &str) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_shelfsync"))
+            .args([
+                "--bind",
+                "127.0.0.1:0",
+                "--database-url",
+                database_url,
+                "--workers",
+                "1",
+                "--webhook-timeout",
+                "1s",
+                "--webhook-first-retry",
+                "100ms",
+                "--webhook-max-retry",
+                "300ms",
+                "--webhook-poll",
+                "200ms",
+            ])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the shelfsync binary should start");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (ready, listening) = std::sync::mpsc::channel();
+        // Keep draining the log, or the server blocks once the pipe is full.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("shelfsync is serving on") {
+                    let _ = ready.send(());
+                }
+            }
+        });
+        listening
+            .recv_timeout(Duration::from_secs(60))
+            .expect("shelfsync should report that it is serving");
+        Server { child }
+    }
+
+    /// SIGKILL: no shutdown code runs, leases are left held.
+    fn kill_9(mut self) {
+        self.child.kill().expect("SIGKILL should be sent");
+        self.child
+            .wait()
+            .expect("the killed server should be reaped");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+on_both_backends! {
+    async fn events_pending_at_a_kill_9_are_delivered_in_order_after_the_restart(backend) {
+        let db = TestDb::new(backend);
+        let pool = db.pool();
+        let first = Server::start(&db.url);
+        let merchant = {
+            let mut conn = pool.get().expect("conn");
+            shelfsync::inventory::merchants::Merchant::by_slug(&mut conn, shelfsync::demo::SLUG).expect("the demo merchant").id
+        };
+        let addr = free_addr();
+        let endpoint = add_endpoint(&mut pool.get().expect("conn"), merchant, &format!("http://{addr}/webhooks"));
+        receive_stock(&mut pool.get().expect("conn"), merchant, 8);
+        let expected: Vec<String> = events_since(&mut pool.get().expect("conn"), merchant, endpoint.endpoint.cursor)
+            .iter().map(|e| e.public_id()).collect();
+        let tried = eventually(30, || {
+            webhooks::deliveries::delivery_log(&mut pool.get().expect("conn"), merchant, endpoint.endpoint.id, false, 1)
+                .expect("log")
+                .first()
+                .is_some_and(|head| head.attempts >= 1)
+        }).await;
+        assert!(tried, "the first server should have tried (and failed) to deliver");
+
+        first.kill_9();
+        let recorder = Arc::new(Recorder::default());
+        let running = recorder_at(addr, recorder.clone());
+        let _second = Server::start(&db.url);
+
+        assert!(eventually(60, || recorder.count() >= expected.len()).await, "the restarted server delivers the pending events");
+        let mut got: Vec<String> = recorder.received().iter().map(|r| r.event_id.clone()).collect();
+        got.dedup();
+        assert_eq!(got, expected);
+        running.stop().await;
+    }
+}
