@@ -6,12 +6,16 @@ mod barcode;
 mod designation;
 mod money;
 mod scope;
+mod stock;
 mod text;
 
 pub use barcode::Barcode;
 pub use designation::{Designation, DesignationRuleError, OnlineListing};
 pub use money::{Currency, Money};
 pub use scope::TokenScope;
+pub use stock::{
+    Adjustment, IdempotencyKey, MAX_QUANTITY, MovementKind, Quantity, Reason, StockCount,
+};
 pub use text::{Description, Email, ItemName, Sku};
 
 /// A value a user typed was not acceptable; names the field and says why.

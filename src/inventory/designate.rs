@@ -107,7 +107,7 @@ pub fn designate(
     })
 }
 
-/// Writes a checked designation with its audit entries and outbox event.
+/// Writes a designation a person chose, with its audit entries and outbox event.
 fn write_designation(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -115,6 +115,39 @@ fn write_designation(
     next: Designation,
     catalog_version: i64,
 ) -> Result<Item> {
+    write(conn, actor, item, next, catalog_version, false)
+}
+
+/// Writes a designation shelfsync chose by itself (the automatic
+/// "view online, buy in store" switch), through the same path as a person's:
+/// checked against the rules, versioned, audited as shelfsync and announced.
+/// The caller holds the write transaction and the merchant lock.
+pub(super) fn switch_automatically(
+    conn: &mut DbConnection,
+    item: &Item,
+    change: DesignationChange,
+    catalog_version: i64,
+) -> Result<Item> {
+    let next = change
+        .apply_to(item.designation)
+        .map_err(|rule| InventoryError::Rule {
+            item: Box::new(item.clone()),
+            rule,
+        })?;
+    write(conn, &Actor::system(), item, next, catalog_version, true)
+}
+
+/// `automatic` marks the item as switched by shelfsync, so it may switch back;
+/// a person's change clears the mark.
+fn write(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    item: &Item,
+    next: Designation,
+    catalog_version: i64,
+    automatic: bool,
+) -> Result<Item> {
+    let auto_switched = automatic && next.online() == OnlineListing::ViewOnly;
     let row: ItemRow = diesel::update(
         items::table
             .filter(items::id.eq(item.id))
@@ -123,6 +156,7 @@ fn write_designation(
     .set((
         items::in_store.eq(next.in_store()),
         items::online.eq(next.online().as_str()),
+        items::auto_switched.eq(auto_switched),
         items::version.eq(items::version + 1),
         items::changed_version.eq(catalog_version),
         items::updated_at.eq(now()),

@@ -29,6 +29,16 @@ pub struct Item {
     pub archived: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Units held back from the online count for walk-in customers; `None`
+    /// uses the merchant's default.
+    pub online_buffer: Option<i64>,
+    /// Still purchasable online when nothing is available.
+    pub allow_backorder: bool,
+    /// Switch to "view online, buy in store" when sold out online while a
+    /// store still has it, and back to for sale when stock returns.
+    pub auto_view_only: bool,
+    /// The item is view-only because of that switch (not a person's choice).
+    pub auto_switched: bool,
 }
 
 impl Item {
@@ -62,6 +72,10 @@ impl Item {
             archived: row.archived,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            online_buffer: row.online_buffer,
+            allow_backorder: row.allow_backorder,
+            auto_view_only: row.auto_view_only,
+            auto_switched: row.auto_switched,
         })
     }
 
@@ -371,15 +385,24 @@ pub enum ItemFilter {
     Nowhere,
     /// Archived items.
     Archived,
+    /// Sold somewhere, with `LOW_STOCK_AT` units or fewer over all stores.
+    LowStock,
+    /// A level below zero somewhere (a sale recorded while short): count it.
+    Discrepancy,
 }
 
+/// At or below this many units over all stores, an item is low on stock.
+pub const LOW_STOCK_AT: i64 = 3;
+
 impl ItemFilter {
-    pub const ALL: [ItemFilter; 6] = [
+    pub const ALL: [ItemFilter; 8] = [
         ItemFilter::All,
         ItemFilter::InStoreOnly,
         ItemFilter::ForSale,
         ItemFilter::ViewOnly,
         ItemFilter::Nowhere,
+        ItemFilter::LowStock,
+        ItemFilter::Discrepancy,
         ItemFilter::Archived,
     ];
 
@@ -391,6 +414,8 @@ impl ItemFilter {
             ItemFilter::ViewOnly => "view_only",
             ItemFilter::Nowhere => "nowhere",
             ItemFilter::Archived => "archived",
+            ItemFilter::LowStock => "low_stock",
+            ItemFilter::Discrepancy => "discrepancy",
         }
     }
 
@@ -402,6 +427,8 @@ impl ItemFilter {
             ItemFilter::ViewOnly => "View online, buy in store",
             ItemFilter::Nowhere => "Not sold anywhere",
             ItemFilter::Archived => "Archived",
+            ItemFilter::LowStock => "Low stock (3 or fewer)",
+            ItemFilter::Discrepancy => "Stock below zero: count it",
         }
     }
 
@@ -518,6 +545,23 @@ fn matching(merchant_id: i64, search: &str, filter: ItemFilter) -> ItemsBoxed<'s
         ItemFilter::Nowhere => query
             .filter(items::in_store.eq(false))
             .filter(items::online.eq(OnlineListing::Hidden.as_str())),
+        ItemFilter::LowStock => query
+            .filter(
+                items::in_store
+                    .eq(true)
+                    .or(items::online.ne(OnlineListing::Hidden.as_str())),
+            )
+            .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "(SELECT COALESCE(SUM(stock_levels.on_hand), 0) FROM stock_levels \
+                  WHERE stock_levels.item_id = items.id) <= {LOW_STOCK_AT}"
+            ))),
+        ItemFilter::Discrepancy => query.filter(
+            items::id.eq_any(
+                stock_levels::table
+                    .filter(stock_levels::on_hand.lt(0))
+                    .select(stock_levels::item_id),
+            ),
+        ),
     };
     let search = search.trim();
     if !search.is_empty() {

@@ -6,9 +6,11 @@
 pub mod audit;
 mod catalog;
 pub mod designate;
+pub mod idempotency;
 pub mod items;
 pub mod lists;
 pub mod merchants;
+pub mod orders;
 mod outbox;
 pub mod stock;
 pub mod tokens;
@@ -20,6 +22,7 @@ pub use designate::{
     BulkMode, BulkOutcome, DesignationChange, DesignationOutcome, designate, designate_many,
 };
 pub use items::{Item, ItemFields};
+pub use stock::Shortage;
 
 /// Who made a change, as the audit log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +37,11 @@ impl Actor {
     /// shelfsync itself (the demo seed, automatic switches).
     pub fn system() -> Actor {
         Actor("shelfsync".to_owned())
+    }
+
+    /// A device or server calling the API, shown by its token's name.
+    pub fn api_token(token_name: &str) -> Actor {
+        Actor(format!("{token_name} (API)"))
     }
 
     pub fn as_str(&self) -> &str {
@@ -59,6 +67,16 @@ pub enum InventoryError {
         item: Box<Item>,
         rule: DesignationRuleError,
     },
+    /// A value of one line of an order or sale was not acceptable; `line`
+    /// counts from 0 and the field is the line's (`item_id`, `quantity`).
+    #[error("line {line}: {error}")]
+    InvalidLine { line: usize, error: FieldError },
+    /// Not enough stock for every line; nothing changed. One entry per short line.
+    #[error("not enough stock for {} line(s)", .0.len())]
+    InsufficientStock(Vec<Shortage>),
+    /// The idempotency key was already used for a different request.
+    #[error("the idempotency key was already used for a different request")]
+    IdempotencyKeyReused,
     /// The database failed; a bug or an outage, never the user's input.
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),

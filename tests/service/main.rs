@@ -6,4 +6,5 @@ mod common;
 mod designations;
 mod items;
 mod lists;
+mod stock;
 mod storage;

@@ -3,11 +3,12 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use shelfsync::db::models::{
-    AppSettingRow, AuditEntryRow, ItemRow, LocationRow, MerchantRow, OutboxEventRow, StaffRow,
-    StockLevelRow,
+    AppSettingRow, AuditEntryRow, IdempotencyKeyRow, ItemRow, LocationRow, MerchantRow,
+    OutboxEventRow, StaffRow, StockLevelRow, StockMovementRow,
 };
 use shelfsync::db::schema::{
-    app_settings, audit_entries, items, locations, merchants, outbox_events, staff, stock_levels,
+    app_settings, audit_entries, idempotency_keys, items, locations, merchants, outbox_events,
+    staff, stock_levels, stock_movements,
 };
 use shelfsync::db::{self, DbConnection};
 
@@ -53,11 +54,16 @@ on_both_backends! {
         assert!(!audit_entries::table.select(AuditEntryRow::as_select()).load(&mut conn).expect("audit").is_empty());
         assert!(!outbox_events::table.select(OutboxEventRow::as_select()).load(&mut conn).expect("outbox").is_empty());
         app_settings::table.select(AppSettingRow::as_select()).load(&mut conn).expect("settings");
+        // The demo's stock arrives as receipts through the ledger, each under its own key.
+        let receipts = stock_movements::table.select(StockMovementRow::as_select()).load(&mut conn).expect("movements");
+        assert!(!receipts.is_empty() && receipts.iter().all(|m| m.kind == "receipt" && m.quantity > 0));
+        assert_eq!(idempotency_keys::table.select(IdempotencyKeyRow::as_select()).load(&mut conn).expect("keys").len(), receipts.len());
 
         // The schema names every column the migrations create, no more, no less.
         for (table, columns) in [
-            ("merchants", 6), ("locations", 5), ("staff", 7), ("items", 15),
+            ("merchants", 7), ("locations", 5), ("staff", 7), ("items", 19),
             ("stock_levels", 5), ("audit_entries", 9), ("outbox_events", 7), ("api_tokens", 10), ("app_settings", 2),
+            ("stock_movements", 14), ("idempotency_keys", 7),
         ] {
             assert_eq!(column_count(&mut conn, backend, table), columns, "{table}");
         }

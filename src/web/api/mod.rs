@@ -3,6 +3,9 @@
 
 pub mod auth;
 pub mod errors;
+pub mod orders;
+pub mod sales;
+pub mod stock_request;
 
 use actix_web::web;
 use serde::Serialize;
@@ -32,6 +35,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
                 )
                 .into()
             }))
+            .configure(orders::config)
+            .configure(sales::config)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, ApiError>(ApiError::new(
                     actix_web::http::StatusCode::NOT_FOUND,
