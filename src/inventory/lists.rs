@@ -260,6 +260,25 @@ pub fn online_record_of(conn: &mut DbConnection, item: &Item) -> Result<OnlineRe
     Ok(online_record(item, &stock, false))
 }
 
+/// The online-list record of one item from stock its caller has read already
+/// (`on_hand` per store of the merchant, in `stores`).
+pub(super) fn online_record_from(
+    item: &Item,
+    stores: Vec<LocationRow>,
+    on_hand: &[(i64, i64)],
+    merchant_buffer: i64,
+) -> OnlineRecord {
+    let stock = StockIndex {
+        locations: stores,
+        on_hand: on_hand
+            .iter()
+            .map(|(location_id, quantity)| ((item.id, *location_id), *quantity))
+            .collect(),
+        merchant_buffer,
+    };
+    online_record(item, &stock, false)
+}
+
 /// Reads one page of the merchant's online list in one snapshot.
 pub fn online_list(
     conn: &mut DbConnection,

@@ -240,23 +240,25 @@ fn line_items(
     lines: &[Line],
     sellable: impl Fn(&Item) -> Option<String>,
 ) -> Result<Vec<Item>> {
-    let ids: Vec<i64> = lines.iter().map(|line| line.item_id).collect();
-    let found = Item::find_many(conn, merchant_id, &ids)?;
     let mut items = Vec::with_capacity(lines.len());
     for (index, line) in lines.iter().enumerate() {
-        let Some(item) = found.iter().find(|item| item.id == line.item_id) else {
-            return Err(InventoryError::InvalidLine {
-                line: index,
-                error: FieldError::new("item_id", format!("There is no item {}", line.item_id)),
-            });
+        let item = match Item::find(conn, merchant_id, line.item_id) {
+            Ok(item) => item,
+            Err(InventoryError::NotFound(_)) => {
+                return Err(InventoryError::InvalidLine {
+                    line: index,
+                    error: FieldError::new("item_id", format!("There is no item {}", line.item_id)),
+                });
+            }
+            Err(other) => return Err(other),
         };
-        if let Some(problem) = sellable(item) {
+        if let Some(problem) = sellable(&item) {
             return Err(InventoryError::InvalidLine {
                 line: index,
                 error: FieldError::new("item_id", problem),
             });
         }
-        items.push(item.clone());
+        items.push(item);
     }
     Ok(items)
 }
@@ -450,23 +452,6 @@ fn take_sale(
             None
         }
     })?;
-    let mut shortages = Vec::new();
-    for (item, line) in items.iter().zip(&request.lines) {
-        let on_hand = stock::on_hand(conn, item.id, location.id)?;
-        if !record_anyway && on_hand < line.quantity.get() {
-            shortages.push(Shortage {
-                item_id: item.id,
-                sku: item.sku.clone(),
-                location_id: Some(location.id),
-                requested: line.quantity.get(),
-                available: on_hand.max(0),
-            });
-        }
-    }
-    if !shortages.is_empty() {
-        return Err(InventoryError::InsufficientStock(shortages));
-    }
-
     let reference = new_reference("sale");
     let reason = match (&request.external_reference, record_anyway) {
         (Some(external), false) => format!("Sale {external} at the counter"),
@@ -484,7 +469,11 @@ fn take_sale(
         request.occurred_at,
         &touched,
     )?;
+    // Each line takes its units in one conditional statement; a short line
+    // is noted and the rest still tried, so the refusal names every short
+    // line. Any refusal rolls the whole sale back (the caller's savepoint).
     let mut lines = Vec::with_capacity(items.len());
+    let mut shortages = Vec::new();
     for (item, line) in items.iter().zip(&request.lines) {
         let quantity = line.quantity.get();
         let movement = Movement {
@@ -492,26 +481,28 @@ fn take_sale(
             reason: &reason,
         };
         let recorded = if record_anyway {
-            ledger.apply(conn, item, location.id, -quantity, movement)?
+            Some(ledger.apply(conn, item, location.id, -quantity, movement)?)
         } else {
-            ledger
-                .take(conn, item, location.id, quantity, movement)?
-                .ok_or_else(|| {
-                    InventoryError::InsufficientStock(vec![Shortage {
-                        item_id: item.id,
-                        sku: item.sku.clone(),
-                        location_id: Some(location.id),
-                        requested: quantity,
-                        available: 0,
-                    }])
-                })?
+            ledger.take(conn, item, location.id, quantity, movement)?
         };
-        lines.push(SaleLineReceipt {
-            item_id: item.id,
-            sku: item.sku.clone(),
-            quantity,
-            on_hand_after: recorded.on_hand_after,
-        });
+        match recorded {
+            Some(recorded) => lines.push(SaleLineReceipt {
+                item_id: item.id,
+                sku: item.sku.clone(),
+                quantity,
+                on_hand_after: recorded.on_hand_after,
+            }),
+            None => shortages.push(Shortage {
+                item_id: item.id,
+                sku: item.sku.clone(),
+                location_id: Some(location.id),
+                requested: quantity,
+                available: stock::on_hand(conn, item.id, location.id)?.max(0),
+            }),
+        }
+    }
+    if !shortages.is_empty() {
+        return Err(InventoryError::InsufficientStock(shortages));
     }
     let recorded_at = ledger.recorded_at();
     let occurred_at = request.occurred_at.unwrap_or(recorded_at);

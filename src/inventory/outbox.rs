@@ -33,9 +33,9 @@ pub(super) fn stock_changed(
     conn: &mut DbConnection,
     item: &Item,
     catalog_version: i64,
+    record: &lists::OnlineRecord,
     on_hand: &[(i64, i64)],
 ) -> Result<()> {
-    let record = lists::online_record_of(conn, item)?;
     let stock: Vec<_> = on_hand
         .iter()
         .map(|(location_id, on_hand)| json!({ "location_id": location_id, "on_hand": on_hand }))

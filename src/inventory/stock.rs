@@ -3,8 +3,6 @@
 //! change goes through a `Ledger` opened inside the transaction of the request
 //! that caused it (an order, a sale, a receipt, an adjustment, a count).
 
-use std::collections::HashMap;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -13,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::designate::{self, DesignationChange};
 use super::idempotency::{self, Fingerprint, Outcome, StoredResponse};
 use super::merchants::Location;
-use super::{Actor, InventoryError, Item, Result, audit, catalog, now, outbox};
+use super::{Actor, InventoryError, Item, Result, audit, catalog, lists, now, outbox};
 use crate::db::DbConnection;
 use crate::db::models::{LocationRow, NewStockLevelRow, NewStockMovementRow, StockMovementRow};
 use crate::db::schema::{items, locations, merchants, stock_levels, stock_movements};
@@ -91,23 +89,19 @@ fn levels_of(
     merchant_id: i64,
     item_id: i64,
 ) -> Result<Vec<(LocationRow, i64)>> {
-    let stores: Vec<LocationRow> = locations::table
+    let rows: Vec<(LocationRow, Option<i64>)> = locations::table
+        .left_join(
+            stock_levels::table.on(stock_levels::location_id
+                .eq(locations::id)
+                .and(stock_levels::item_id.eq(item_id))),
+        )
         .filter(locations::merchant_id.eq(merchant_id))
         .order(locations::id)
-        .select(LocationRow::as_select())
+        .select((LocationRow::as_select(), stock_levels::on_hand.nullable()))
         .load(conn)?;
-    let levels: HashMap<i64, i64> = stock_levels::table
-        .filter(stock_levels::item_id.eq(item_id))
-        .select((stock_levels::location_id, stock_levels::on_hand))
-        .load::<(i64, i64)>(conn)?
+    Ok(rows
         .into_iter()
-        .collect();
-    Ok(stores
-        .into_iter()
-        .map(|store| {
-            let on_hand = levels.get(&store.id).copied().unwrap_or(0);
-            (store, on_hand)
-        })
+        .map(|(store, on_hand)| (store, on_hand.unwrap_or(0)))
         .collect())
 }
 
@@ -254,11 +248,22 @@ impl<'a> Ledger<'a> {
         occurred_at: Option<NaiveDateTime>,
         items: &[&Item],
     ) -> Result<Ledger<'a>> {
-        let catalog_version = if items.iter().any(|item| visible(item)) {
-            catalog::next_version(conn, merchant_id)?
+        let merchant = merchants::table.find(merchant_id);
+        let versioned = if items.iter().any(|item| visible(item)) {
+            // One statement: the new catalog version and the buffer with it.
+            diesel::update(merchant)
+                .set(merchants::catalog_version.eq(merchants::catalog_version + 1))
+                .returning((merchants::catalog_version, merchants::online_buffer))
+                .get_result::<(i64, i64)>(conn)
+                .optional()?
         } else {
-            catalog::current_version(conn, merchant_id)?
+            merchant
+                .select((merchants::catalog_version, merchants::online_buffer))
+                .first::<(i64, i64)>(conn)
+                .optional()?
         };
+        let (catalog_version, merchant_buffer) =
+            versioned.ok_or(InventoryError::NotFound("merchant"))?;
         let recorded_at = now();
         Ok(Ledger {
             merchant_id,
@@ -268,7 +273,7 @@ impl<'a> Ledger<'a> {
             occurred_at: occurred_at.unwrap_or(recorded_at),
             recorded_at,
             catalog_version,
-            merchant_buffer: merchant_buffer(conn, merchant_id)?,
+            merchant_buffer,
             touched: Vec::new(),
         })
     }
@@ -420,7 +425,9 @@ fn announce(
         .iter()
         .map(|(store, on_hand)| (store.id, *on_hand))
         .collect();
-    outbox::stock_changed(conn, &item, catalog_version, &on_hand)?;
+    let stores = levels.into_iter().map(|(store, _)| store).collect();
+    let record = lists::online_record_from(&item, stores, &on_hand, merchant_buffer);
+    outbox::stock_changed(conn, &item, catalog_version, &record, &on_hand)?;
     Ok(item)
 }
 
