@@ -80,6 +80,31 @@ on_both_backends! {
         shelfsync::demo::create(&mut conn).expect("the demo seeds after a round trip");
     }
 
+    async fn stock_from_before_the_ledger_becomes_its_opening_balance(backend) {
+        let db = TestDb::new(backend);
+        let pool = db::open_pool(&db.url, 2).expect("pool");
+        let mut conn = pool.get().expect("conn");
+        // The schema before the ledger: the core and API tokens.
+        db::run_next_migrations(&mut conn, 2).expect("the first two migrations");
+        for statement in [
+            "INSERT INTO merchants (slug, name, currency, catalog_version, created_at) VALUES ('old', 'Old shop', 'USD', 7, '2026-01-01 00:00:00')",
+            "INSERT INTO locations (merchant_id, name, fulfils_online, created_at) SELECT id, 'Main', TRUE, '2026-01-01 00:00:00' FROM merchants",
+            "INSERT INTO items (merchant_id, sku, name, price_minor, currency, in_store, online, changed_version, created_at, updated_at) SELECT id, 'OLD-1', 'Old mug', 100, 'USD', TRUE, 'for_sale', 7, '2026-01-01 00:00:00', '2026-01-01 00:00:00' FROM merchants",
+            "INSERT INTO stock_levels (item_id, location_id, on_hand, updated_at) SELECT items.id, locations.id, 12, '2026-01-02 00:00:00' FROM items, locations",
+        ] {
+            diesel::sql_query(statement).execute(&mut conn).expect(statement);
+        }
+
+        db::run_migrations(&mut conn).expect("the ledger migration applies");
+
+        assert!(shelfsync::inventory::stock::verify_ledger(&mut conn).expect("verify").is_empty());
+        let opening: Vec<(String, i64, String)> = stock_movements::table
+            .select((stock_movements::kind, stock_movements::quantity, stock_movements::reason))
+            .load(&mut conn)
+            .expect("movements");
+        assert_eq!(opening, vec![("count".to_owned(), 12, "Opening balance".to_owned())]);
+    }
+
     async fn the_database_refuses_a_view_only_item_that_is_not_in_store(backend) {
         let db = TestDb::new(backend);
         let mut conn = db.pool().get().expect("conn");
