@@ -134,7 +134,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for n in 0..args.latency_events {
         let item = item_ids[n % item_ids.len()];
         let started = Instant::now();
-        stock::receive(&mut conn, merchant.id, item, store, 1)?;
+        receive_one(
+            &mut conn,
+            merchant.id,
+            item,
+            store,
+            &format!("bench-latency-{n}"),
+        )?;
         let version = shelfsync::inventory::catalog_version(&mut conn, merchant.id)?;
         let deadline = Instant::now() + Duration::from_secs(10);
         let at = loop {
@@ -165,12 +171,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let first_version = shelfsync::inventory::catalog_version(&mut conn, merchant.id)? + 1;
     let writing = Instant::now();
     for n in 0..args.backlog {
-        stock::receive(
+        receive_one(
             &mut conn,
             merchant.id,
             item_ids[n % item_ids.len()],
             store,
-            1,
+            &format!("bench-backlog-{n}"),
         )?;
     }
     let written = writing.elapsed();
@@ -196,4 +202,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (delivered - 1.0) / span.max(f64::EPSILON),
     );
     Ok(())
+}
+
+/// Receives one unit through the ledger: one catalog change, one outbox event.
+fn receive_one(
+    conn: &mut shelfsync::db::DbConnection,
+    merchant_id: i64,
+    item_id: i64,
+    store: i64,
+    key: &str,
+) -> Result<i64, shelfsync::inventory::InventoryError> {
+    stock::receive(
+        conn,
+        &shelfsync::inventory::Actor::system(),
+        merchant_id,
+        item_id,
+        store,
+        shelfsync::domain::Quantity::new(1, "quantity")?,
+        shelfsync::domain::IdempotencyKey::parse(key)?,
+    )
 }

@@ -29,6 +29,9 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Create the demo merchant "Corner Goods" with two stores, ~60 items and a login.
     Demo(DemoArgs),
+    /// Verify that every stock level equals the sum of its movements; exits
+    /// non-zero listing every level that differs.
+    Check(DatabaseArgs),
     /// Create, list or revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),

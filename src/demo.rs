@@ -3,7 +3,9 @@
 //! inventory service like any other data.
 
 use crate::db::DbConnection;
-use crate::domain::{Barcode, Currency, Designation, Email, OnlineListing};
+use crate::domain::{
+    Barcode, Currency, Designation, Email, IdempotencyKey, OnlineListing, Quantity,
+};
 use crate::inventory::items::ItemInput;
 use crate::inventory::merchants::{self, Merchant};
 use crate::inventory::{self, Actor, InventoryError, ItemFields, stock};
@@ -260,11 +262,19 @@ pub fn create(conn: &mut DbConnection) -> Result<Merchant, InventoryError> {
         // Deterministic, varied stock: some sold out, some only at one store.
         let downtown_qty = ((index * 7) % 13) as i64;
         let riverside_qty = ((index * 5) % 9) as i64;
-        if downtown_qty > 0 {
-            stock::receive(conn, merchant.id, item.id, downtown.id, downtown_qty)?;
-        }
-        if riverside_qty > 0 {
-            stock::receive(conn, merchant.id, item.id, riverside.id, riverside_qty)?;
+        // Recorded as receipts through the ledger, like a delivery would be.
+        for (store, quantity) in [(&downtown, downtown_qty), (&riverside, riverside_qty)] {
+            if quantity > 0 {
+                stock::receive(
+                    conn,
+                    &actor,
+                    merchant.id,
+                    item.id,
+                    store.id,
+                    Quantity::new(quantity, "quantity")?,
+                    IdempotencyKey::parse(&format!("demo-receipt-{}-{}", item.id, store.id))?,
+                )?;
+            }
         }
     }
     Merchant::find(conn, merchant.id)

@@ -40,6 +40,8 @@ pub enum StartError {
     },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("{0} stock level(s) differ from the sum of their movements")]
+    LedgerMismatch(usize),
 }
 
 /// A built server, not yet running, and the port it listens on.
@@ -237,6 +239,33 @@ pub fn create_demo(args: &DemoArgs) -> Result<(), StartError> {
         demo::PASSWORD
     );
     Ok(())
+}
+
+/// `shelfsync check`: every stock level against the sum of its movements.
+pub fn check(args: &DatabaseArgs) -> Result<(), StartError> {
+    let pool = open(args)?;
+    let mut conn = pool.get().map_err(db::SetupError::from)?;
+    db::run_migrations(&mut conn)?;
+    let mismatches = crate::inventory::stock::verify_ledger(&mut conn)?;
+    for m in &mismatches {
+        println!(
+            "merchant {} item {} ({}) at {} ({}): level {} but movements sum to {} (difference {:+})",
+            m.merchant_id,
+            m.item_id,
+            m.sku,
+            m.location_id,
+            m.location_name,
+            m.on_hand,
+            m.ledger_sum,
+            m.on_hand - m.ledger_sum
+        );
+    }
+    if mismatches.is_empty() {
+        println!("every stock level equals the sum of its movements");
+        Ok(())
+    } else {
+        Err(StartError::LedgerMismatch(mismatches.len()))
+    }
 }
 
 /// `shelfsync token …`.

@@ -12,6 +12,10 @@ cd "$(dirname "$0")/.."
 
 export SHELFSYNC_TEST_POSTGRES_URL="${SHELFSYNC_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+# The local test server needs no TLS. With TLS negotiated, libpq initialises
+# OpenSSL, whose exit handler (OPENSSL_cleanup) now and then crashed a test
+# process that had passed (SIGSEGV) while server threads were still alive.
+export PGSSLMODE="${PGSSLMODE:-disable}"
 
 say() { printf '\n== %s\n' "$*"; }
 

@@ -149,6 +149,21 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, SetupError> {
     applied.map_err(|e| SetupError::Migration(e.to_string()))
 }
 
+/// Applies the next `count` pending migrations only (used to test a
+/// migration against data written under the schema before it).
+pub fn run_next_migrations(conn: &mut DbConnection, count: usize) -> Result<usize, SetupError> {
+    let mut applied = 0;
+    for _ in 0..count {
+        let step = match conn {
+            DbConnection::Sqlite(c) => c.run_next_migration(SQLITE_MIGRATIONS).map(drop),
+            DbConnection::Postgres(c) => c.run_next_migration(POSTGRES_MIGRATIONS).map(drop),
+        };
+        step.map_err(|e| SetupError::Migration(e.to_string()))?;
+        applied += 1;
+    }
+    Ok(applied)
+}
+
 /// Reverts every applied migration (used by the migration round-trip test).
 pub fn revert_all_migrations(conn: &mut DbConnection) -> Result<(), SetupError> {
     let reverted = match conn {

@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    api_tokens, app_settings, audit_entries, items, locations, merchants, outbox_events, staff,
-    stock_levels, webhook_deliveries, webhook_endpoints,
+    api_tokens, app_settings, audit_entries, idempotency_keys, items, locations, merchants,
+    outbox_events, staff, stock_levels, stock_movements, webhook_deliveries, webhook_endpoints,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -18,6 +18,8 @@ pub struct MerchantRow {
     pub currency: String,
     pub catalog_version: i64,
     pub created_at: NaiveDateTime,
+    /// Units held back from the online count for walk-in customers.
+    pub online_buffer: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -88,6 +90,11 @@ pub struct ItemRow {
     pub archived: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `None`: the merchant's default buffer applies.
+    pub online_buffer: Option<i64>,
+    pub allow_backorder: bool,
+    pub auto_view_only: bool,
+    pub auto_switched: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -275,6 +282,56 @@ pub struct WebhookDeliveryRow {
     pub created_at: NaiveDateTime,
 }
 
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = stock_movements)]
+pub struct StockMovementRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub kind: String,
+    /// The signed change of the level.
+    pub quantity: i64,
+    pub on_hand_after: i64,
+    pub actor: String,
+    pub reason: String,
+    pub occurred_at: NaiveDateTime,
+    pub recorded_at: NaiveDateTime,
+    pub idempotency_key: String,
+    pub reference: String,
+    pub catalog_version: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = stock_movements)]
+pub struct NewStockMovementRow<'a> {
+    pub merchant_id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub kind: &'a str,
+    pub quantity: i64,
+    pub on_hand_after: i64,
+    pub actor: &'a str,
+    pub reason: &'a str,
+    pub occurred_at: NaiveDateTime,
+    pub recorded_at: NaiveDateTime,
+    pub idempotency_key: &'a str,
+    pub reference: &'a str,
+    pub catalog_version: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct IdempotencyKeyRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub idempotency_key: String,
+    pub fingerprint: String,
+    pub status: i32,
+    pub response_body: String,
+    pub created_at: NaiveDateTime,
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = webhook_deliveries)]
 pub struct NewWebhookDeliveryRow<'a> {
@@ -289,5 +346,16 @@ pub struct NewWebhookDeliveryRow<'a> {
     pub last_status_code: Option<i32>,
     pub last_error: Option<&'a str>,
     pub delivered_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct NewIdempotencyKeyRow<'a> {
+    pub merchant_id: i64,
+    pub idempotency_key: &'a str,
+    pub fingerprint: &'a str,
+    pub status: i32,
+    pub response_body: &'a str,
     pub created_at: NaiveDateTime,
 }

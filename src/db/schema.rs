@@ -10,6 +10,7 @@ diesel::table! {
         currency -> Text,
         catalog_version -> BigInt,
         created_at -> Timestamp,
+        online_buffer -> BigInt,
     }
 }
 
@@ -52,6 +53,10 @@ diesel::table! {
         archived -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        online_buffer -> Nullable<BigInt>,
+        allow_backorder -> Bool,
+        auto_view_only -> Bool,
+        auto_switched -> Bool,
     }
 }
 
@@ -144,6 +149,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    stock_movements (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        item_id -> BigInt,
+        location_id -> BigInt,
+        kind -> Text,
+        quantity -> BigInt,
+        on_hand_after -> BigInt,
+        actor -> Text,
+        reason -> Text,
+        occurred_at -> Timestamp,
+        recorded_at -> Timestamp,
+        idempotency_key -> Text,
+        reference -> Text,
+        catalog_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     app_settings (name) {
         name -> Text,
         value -> Text,
@@ -161,6 +197,9 @@ diesel::joinable!(api_tokens -> merchants (merchant_id));
 diesel::joinable!(webhook_endpoints -> merchants (merchant_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_deliveries -> outbox_events (event_id));
+diesel::joinable!(stock_movements -> items (item_id));
+diesel::joinable!(stock_movements -> locations (location_id));
+diesel::joinable!(idempotency_keys -> merchants (merchant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     merchants,
@@ -173,5 +212,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     webhook_endpoints,
     webhook_deliveries,
+    stock_movements,
+    idempotency_keys,
     app_settings,
 );

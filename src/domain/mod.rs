@@ -6,6 +6,7 @@ mod barcode;
 mod designation;
 mod money;
 mod scope;
+mod stock;
 mod text;
 mod webhook;
 
@@ -13,6 +14,9 @@ pub use barcode::Barcode;
 pub use designation::{Designation, DesignationRuleError, OnlineListing};
 pub use money::{Currency, Money};
 pub use scope::TokenScope;
+pub use stock::{
+    Adjustment, IdempotencyKey, MAX_QUANTITY, MovementKind, Quantity, Reason, StockCount,
+};
 pub use text::{Description, Email, ItemName, Sku};
 pub use webhook::{EVENT_TYPES, EventTypes, WebhookUrl};
 

@@ -106,7 +106,7 @@ pub fn designate(
     })
 }
 
-/// Writes a checked designation with its audit entries and outbox event.
+/// Writes a designation a person chose, with its audit entries and outbox event.
 fn write_designation(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -114,7 +114,34 @@ fn write_designation(
     next: Designation,
     catalog_version: i64,
 ) -> Result<Item> {
-    items::write_change(conn, actor, item, None, Some(next), catalog_version)
+    items::write_change(conn, actor, item, None, Some(next), catalog_version, false)
+}
+
+/// Writes a designation shelfsync chose by itself (the automatic
+/// "view online, buy in store" switch), through the same path as a person's:
+/// checked against the rules, versioned, audited as shelfsync and announced.
+/// The caller holds the write transaction and the merchant lock.
+pub(super) fn switch_automatically(
+    conn: &mut DbConnection,
+    item: &Item,
+    change: DesignationChange,
+    catalog_version: i64,
+) -> Result<Item> {
+    let next = change
+        .apply_to(item.designation)
+        .map_err(|rule| InventoryError::Rule {
+            item: Box::new(item.clone()),
+            rule,
+        })?;
+    items::write_change(
+        conn,
+        &Actor::system(),
+        item,
+        None,
+        Some(next),
+        catalog_version,
+        true,
+    )
 }
 
 /// Whether a bulk change may apply to part of the selection.

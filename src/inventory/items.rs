@@ -31,6 +31,16 @@ pub struct Item {
     pub archived: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Units held back from the online count for walk-in customers; `None`
+    /// uses the merchant's default.
+    pub online_buffer: Option<i64>,
+    /// Still purchasable online when nothing is available.
+    pub allow_backorder: bool,
+    /// Switch to "view online, buy in store" when sold out online while a
+    /// store still has it, and back to for sale when stock returns.
+    pub auto_view_only: bool,
+    /// The item is view-only because of that switch (not a person's choice).
+    pub auto_switched: bool,
 }
 
 impl Item {
@@ -64,6 +74,10 @@ impl Item {
             archived: row.archived,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            online_buffer: row.online_buffer,
+            allow_backorder: row.allow_backorder,
+            auto_view_only: row.auto_view_only,
+            auto_switched: row.auto_switched,
         })
     }
 
@@ -253,7 +267,7 @@ pub fn edit_item(
             return Ok(before);
         }
         let version = catalog::next_version(conn, merchant_id)?;
-        write_change(conn, actor, &before, Some(fields), None, version)
+        write_change(conn, actor, &before, Some(fields), None, version, false)
     })
 }
 
@@ -262,7 +276,9 @@ pub fn edit_item(
 /// by one however much changed; records an audit entry per changed value and
 /// one outbox event carrying the item as it now is. The caller holds the
 /// merchant lock, has checked the version and the rules, and has bumped the
-/// catalog version.
+/// catalog version. `automatic` marks a designation shelfsync chose itself
+/// (the sold-out switch), so it may switch back; a person's designation
+/// clears the mark.
 pub(super) fn write_change(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -270,6 +286,7 @@ pub(super) fn write_change(
     fields: Option<&ItemFields>,
     designation: Option<Designation>,
     catalog_version: i64,
+    automatic: bool,
 ) -> Result<Item> {
     let row: ItemRow = diesel::update(
         items::table
@@ -289,6 +306,7 @@ pub(super) fn write_change(
             (
                 items::in_store.eq(next.in_store()),
                 items::online.eq(next.online().as_str()),
+                items::auto_switched.eq(automatic && next.online() == OnlineListing::ViewOnly),
             )
         }),
         items::version.eq(items::version + 1),
@@ -464,6 +482,7 @@ pub fn update_item(
             fields.as_ref(),
             designation,
             catalog_version,
+            false,
         )?;
         Ok(ItemUpdateOutcome {
             item,
@@ -563,15 +582,24 @@ pub enum ItemFilter {
     Nowhere,
     /// Archived items.
     Archived,
+    /// Sold somewhere, with `LOW_STOCK_AT` units or fewer over all stores.
+    LowStock,
+    /// A level below zero somewhere (a sale recorded while short): count it.
+    Discrepancy,
 }
 
+/// At or below this many units over all stores, an item is low on stock.
+pub const LOW_STOCK_AT: i64 = 3;
+
 impl ItemFilter {
-    pub const ALL: [ItemFilter; 6] = [
+    pub const ALL: [ItemFilter; 8] = [
         ItemFilter::All,
         ItemFilter::InStoreOnly,
         ItemFilter::ForSale,
         ItemFilter::ViewOnly,
         ItemFilter::Nowhere,
+        ItemFilter::LowStock,
+        ItemFilter::Discrepancy,
         ItemFilter::Archived,
     ];
 
@@ -583,6 +611,8 @@ impl ItemFilter {
             ItemFilter::ViewOnly => "view_only",
             ItemFilter::Nowhere => "nowhere",
             ItemFilter::Archived => "archived",
+            ItemFilter::LowStock => "low_stock",
+            ItemFilter::Discrepancy => "discrepancy",
         }
     }
 
@@ -594,23 +624,33 @@ impl ItemFilter {
             ItemFilter::ViewOnly => "View online, buy in store",
             ItemFilter::Nowhere => "Not sold anywhere",
             ItemFilter::Archived => "Archived",
+            ItemFilter::LowStock => "Low stock (3 or fewer)",
+            ItemFilter::Discrepancy => "Stock below zero: count it",
         }
     }
 
     /// The filter as an SQL condition on `items`, valid on both backends.
     /// Written once as SQL so the indexed search can use it too.
-    fn condition(self) -> &'static str {
+    fn condition(self) -> String {
         match self {
-            ItemFilter::All => "NOT items.archived",
+            ItemFilter::All => "NOT items.archived".into(),
             ItemFilter::InStoreOnly => {
-                "NOT items.archived AND items.in_store AND items.online = 'hidden'"
+                "NOT items.archived AND items.in_store AND items.online = 'hidden'".into()
             }
-            ItemFilter::ForSale => "NOT items.archived AND items.online = 'for_sale'",
-            ItemFilter::ViewOnly => "NOT items.archived AND items.online = 'view_only'",
+            ItemFilter::ForSale => "NOT items.archived AND items.online = 'for_sale'".into(),
+            ItemFilter::ViewOnly => "NOT items.archived AND items.online = 'view_only'".into(),
             ItemFilter::Nowhere => {
-                "NOT items.archived AND NOT items.in_store AND items.online = 'hidden'"
+                "NOT items.archived AND NOT items.in_store AND items.online = 'hidden'".into()
             }
-            ItemFilter::Archived => "items.archived",
+            ItemFilter::Archived => "items.archived".into(),
+            ItemFilter::LowStock => format!(
+                "NOT items.archived AND (items.in_store OR items.online <> 'hidden') \
+                 AND (SELECT COALESCE(SUM(stock_levels.on_hand), 0) FROM stock_levels \
+                 WHERE stock_levels.item_id = items.id) <= {LOW_STOCK_AT}"
+            ),
+            ItemFilter::Discrepancy => "NOT items.archived AND items.id IN \
+                 (SELECT stock_levels.item_id FROM stock_levels WHERE stock_levels.on_hand < 0)"
+                .into(),
         }
     }
 
@@ -720,7 +760,7 @@ fn matching(
 ) -> ItemsBoxed<'static> {
     let mut query = items::table
         .filter(items::merchant_id.eq(merchant_id))
-        .filter(sql::<Bool>(filter.condition()))
+        .filter(sql::<Bool>(&filter.condition()))
         .into_boxed();
     let terms = SearchTerms::parse(search);
     if let Some(index_query) = terms.index_query(backend) {

@@ -7,10 +7,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::merchants::Location;
-use super::{InventoryError, Item, Result, catalog};
+use super::{InventoryError, Item, Result, catalog, stock};
 use crate::db::DbConnection;
 use crate::db::models::{ItemRow, LocationRow};
-use crate::db::schema::{items, locations, stock_levels};
+use crate::db::schema::{items, locations, merchants, stock_levels};
 use crate::domain::{Money, OnlineListing};
 
 /// The most records one page of a list may hold.
@@ -56,8 +56,11 @@ pub struct OnlineListEntry {
     pub listed_online: bool,
     /// Whether a shopper can buy it online now.
     pub purchasable_online: bool,
-    /// Units that can be sold online now.
+    /// Units that can be sold online now (on hand at the stores that fulfil
+    /// online orders, less the units held back for walk-in customers).
     pub available_online: i64,
+    /// Orders are taken beyond `available_online`; the rest is backordered.
+    pub backorder: bool,
     /// The stores selling it in person, with their stock state.
     pub stores: Vec<StoreAvailability>,
     /// The catalog version at which the item last changed.
@@ -139,10 +142,18 @@ pub struct OnlineListPage {
 struct StockIndex {
     locations: Vec<LocationRow>,
     on_hand: HashMap<(i64, i64), i64>,
+    /// The merchant's default online buffer.
+    merchant_buffer: i64,
 }
 
 impl StockIndex {
     fn load(conn: &mut DbConnection, merchant_id: i64, item_ids: &[i64]) -> Result<StockIndex> {
+        let merchant_buffer = merchants::table
+            .find(merchant_id)
+            .select(merchants::online_buffer)
+            .first(conn)
+            .optional()?
+            .ok_or(InventoryError::NotFound("merchant"))?;
         let locations = locations::table
             .filter(locations::merchant_id.eq(merchant_id))
             .order(locations::id)
@@ -162,7 +173,11 @@ impl StockIndex {
                 on_hand.insert((item_id, location_id), quantity);
             }
         }
-        Ok(StockIndex { locations, on_hand })
+        Ok(StockIndex {
+            locations,
+            on_hand,
+            merchant_buffer,
+        })
     }
 
     fn on_hand(&self, item_id: i64, location_id: i64) -> i64 {
@@ -172,13 +187,16 @@ impl StockIndex {
             .unwrap_or(0)
     }
 
-    /// Units that may be sold online: on-hand at the stores that ship online orders.
-    fn available_online(&self, item_id: i64) -> i64 {
-        self.locations
-            .iter()
-            .filter(|location| location.fulfils_online)
-            .map(|location| self.on_hand(item_id, location.id).max(0))
-            .sum()
+    /// Units that may be sold online: on-hand at the stores that fulfil online
+    /// orders, less the item's online buffer.
+    fn available_online(&self, item: &Item) -> i64 {
+        stock::available_online(
+            self.locations
+                .iter()
+                .filter(|location| location.fulfils_online)
+                .map(|location| self.on_hand(item.id, location.id)),
+            stock::online_buffer(item, self.merchant_buffer),
+        )
     }
 }
 
@@ -189,7 +207,7 @@ fn in_online_list(item: &Item, include_unlisted: bool) -> bool {
 
 fn online_entry(item: &Item, stock: &StockIndex) -> OnlineListEntry {
     let available_online = if item.online() == OnlineListing::ForSale {
-        stock.available_online(item.id)
+        stock.available_online(item)
     } else {
         0
     };
@@ -214,7 +232,9 @@ fn online_entry(item: &Item, stock: &StockIndex) -> OnlineListEntry {
         price: item.price.into(),
         online: OnlineListingJson(item.online()),
         listed_online: item.online().is_listed(),
-        purchasable_online: item.online() == OnlineListing::ForSale && available_online > 0,
+        purchasable_online: item.online() == OnlineListing::ForSale
+            && (available_online > 0 || item.allow_backorder),
+        backorder: item.allow_backorder,
         available_online,
         stores,
         changed_version: item.changed_version,
@@ -238,6 +258,25 @@ fn online_record(item: &Item, stock: &StockIndex, include_unlisted: bool) -> Onl
 pub fn online_record_of(conn: &mut DbConnection, item: &Item) -> Result<OnlineRecord> {
     let stock = StockIndex::load(conn, item.merchant_id, &[item.id])?;
     Ok(online_record(item, &stock, false))
+}
+
+/// The online-list record of one item from stock its caller has read already
+/// (`on_hand` per store of the merchant, in `stores`).
+pub(super) fn online_record_from(
+    item: &Item,
+    stores: Vec<LocationRow>,
+    on_hand: &[(i64, i64)],
+    merchant_buffer: i64,
+) -> OnlineRecord {
+    let stock = StockIndex {
+        locations: stores,
+        on_hand: on_hand
+            .iter()
+            .map(|(location_id, quantity)| ((item.id, *location_id), *quantity))
+            .collect(),
+        merchant_buffer,
+    };
+    online_record(item, &stock, false)
 }
 
 /// Reads one page of the merchant's online list in one snapshot.

@@ -23,6 +23,9 @@ pub struct Merchant {
     pub name: String,
     pub currency: Currency,
     pub catalog_version: i64,
+    /// Units of each item held back from the online count for walk-in
+    /// customers, unless the item says otherwise.
+    pub online_buffer: i64,
 }
 
 impl TryFrom<MerchantRow> for Merchant {
@@ -37,6 +40,7 @@ impl TryFrom<MerchantRow> for Merchant {
             name: row.name,
             currency,
             catalog_version: row.catalog_version,
+            online_buffer: row.online_buffer,
         })
     }
 }

@@ -7,9 +7,11 @@ pub mod audit;
 mod catalog;
 pub mod changes;
 pub mod designate;
+pub mod idempotency;
 pub mod items;
 pub mod lists;
 pub mod merchants;
+pub mod orders;
 pub mod outbox;
 pub mod stock;
 pub mod tokens;
@@ -22,6 +24,7 @@ pub use designate::{
     BulkMode, BulkOutcome, DesignationChange, DesignationOutcome, designate, designate_many,
 };
 pub use items::{FieldEdits, Item, ItemFields, ItemUpdate, ItemUpdateOutcome, update_item};
+pub use stock::Shortage;
 
 /// Who made a change, as the audit log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +69,16 @@ pub enum InventoryError {
         item: Box<Item>,
         rule: DesignationRuleError,
     },
+    /// A value of one line of an order or sale was not acceptable; `line`
+    /// counts from 0 and the field is the line's (`item_id`, `quantity`).
+    #[error("line {line}: {error}")]
+    InvalidLine { line: usize, error: FieldError },
+    /// Not enough stock for every line; nothing changed. One entry per short line.
+    #[error("not enough stock for {} line(s)", .0.len())]
+    InsufficientStock(Vec<Shortage>),
+    /// The idempotency key was already used for a different request.
+    #[error("the idempotency key was already used for a different request")]
+    IdempotencyKeyReused,
     /// The database failed; a bug or an outage, never the user's input.
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),

@@ -35,6 +35,19 @@ impl From<InventoryError> for HtmlError {
                 HtmlError::NotFound(format!("That {what} does not exist."))
             }
             InventoryError::Invalid(field) => HtmlError::BadRequest(field.to_string()),
+            InventoryError::InvalidLine { line, error } => {
+                HtmlError::BadRequest(format!("Line {}: {}", line + 1, error.message))
+            }
+            InventoryError::InsufficientStock(shortages) => HtmlError::BadRequest(
+                shortages
+                    .iter()
+                    .map(|s| format!("Only {} of {} available.", s.available, s.sku))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            InventoryError::IdempotencyKeyReused => HtmlError::BadRequest(
+                "This form was already submitted with different values; reload the page and try again.".into(),
+            ),
             InventoryError::Rule { rule, .. } => HtmlError::BadRequest(rule.to_string()),
             InventoryError::Conflict { .. } => HtmlError::BadRequest(
                 "The item was changed by someone else; reload and try again.".into(),

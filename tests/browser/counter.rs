@@ -26,8 +26,7 @@ on_both_backends! {
         let version_before = catalog_version(&browser).await;
         browser.screenshot("before").await;
 
-        with_conn(&app.pool, |conn| shelfsync::inventory::stock::receive(conn, merchant, SPECKLED_MUG.id, downtown, 5))
-            .expect("stock is received");
+        with_conn(&app.pool, |conn| crate::common::receive_stock(conn, merchant, SPECKLED_MUG.id, downtown, 5));
 
         browser.wait_for_text(&cell, &(before + 5).to_string()).await;
         browser.screenshot("after").await;

@@ -65,7 +65,7 @@ on_both_backends! {
                 .expect("the signature verifies with the endpoint's secret");
             let body: serde_json::Value = serde_json::from_str(&received.body).expect("JSON");
             assert_eq!(body["id"], received.event_id.as_str());
-            assert_eq!(received.event_type, "item.listing_changed");
+            assert_eq!(received.event_type, "item.stock_changed");
             assert!(body["data"]["item"]["id"].is_i64());
             assert!(body["created_at"].is_string());
         }

@@ -41,7 +41,7 @@ on_both_backends! {
 
         let frame = stream.next_event(10).await.expect("an event");
         assert_eq!(frame.id, Some(versions[0].to_string()));
-        assert_eq!(frame.event.as_deref(), Some("item.listing_changed"));
+        assert_eq!(frame.event.as_deref(), Some("item.stock_changed"));
         let data: serde_json::Value = serde_json::from_str(&frame.data).expect("JSON data");
         assert_eq!(data["catalog_version"], versions[0]);
         assert!(data["id"].as_str().is_some_and(|id| id.starts_with("evt_")));

@@ -178,12 +178,14 @@ pub fn events_since(
 }
 
 /// Makes `count` catalog changes: receipts of one unit of stock, spread over
-/// the merchant's first items, each its own transaction and catalog version.
+/// the merchant's first in-store items (stock a channel can see), each its own
+/// transaction and catalog version.
 pub fn receive_stock(conn: &mut DbConnection, merchant_id: i64, count: usize) -> Vec<i64> {
     use diesel::prelude::*;
     use shelfsync::db::schema::{items, locations};
     let item_ids: Vec<i64> = items::table
         .filter(items::merchant_id.eq(merchant_id))
+        .filter(items::in_store.eq(true))
         .order(items::id)
         .select(items::id)
         .limit(10)
@@ -198,8 +200,7 @@ pub fn receive_stock(conn: &mut DbConnection, merchant_id: i64, count: usize) ->
     (0..count)
         .map(|n| {
             let item_id = item_ids[n % item_ids.len()];
-            shelfsync::inventory::stock::receive(conn, merchant_id, item_id, location_id, 1)
-                .expect("stock should be received");
+            crate::common::receive_stock(conn, merchant_id, item_id, location_id, 1);
             shelfsync::inventory::catalog_version(conn, merchant_id).expect("the catalog version")
         })
         .collect()

@@ -5,12 +5,13 @@ use shelfsync::inventory::lists::{
     OnlineListQuery, OnlineRecord, StoreListQuery, online_list, store_list,
 };
 use shelfsync::inventory::merchants::Location;
-use shelfsync::inventory::{Actor, DesignationChange, InventoryError, designate, stock};
+use shelfsync::inventory::{Actor, DesignationChange, InventoryError, designate};
 
 use crate::common::TestDb;
 use crate::on_both_backends;
 
 use super::items::{new_item, seeded_merchant};
+use super::stock::receive_units;
 
 fn listed(records: &[OnlineRecord]) -> Vec<(String, bool, bool)> {
     records
@@ -32,7 +33,7 @@ on_both_backends! {
         new_item(&mut conn, merchant, "VIEW", "View only", true, OnlineListing::ViewOnly);
         new_item(&mut conn, merchant, "STORE", "Store only", true, OnlineListing::Hidden);
         new_item(&mut conn, merchant, "NONE", "Nowhere", false, OnlineListing::Hidden);
-        stock::receive(&mut conn, merchant, sale.id, downtown, 3).expect("stock");
+        receive_units(&mut conn, merchant, sale.id, downtown, 3).expect("stock");
 
         let plain = online_list(&mut conn, merchant, OnlineListQuery::default()).expect("list");
         let other_form = online_list(&mut conn, merchant, OnlineListQuery { include_unlisted: true, ..OnlineListQuery::default() }).expect("list");
@@ -50,7 +51,7 @@ on_both_backends! {
         let merchant = seeded_merchant(&mut conn, "m1");
         let riverside = Location::all_of(&mut conn, merchant).expect("locations")[1].id;
         let item = new_item(&mut conn, merchant, "SALE", "For sale", true, OnlineListing::ForSale);
-        stock::receive(&mut conn, merchant, item.id, riverside, 5).expect("stock at a store that does not ship");
+        receive_units(&mut conn, merchant, item.id, riverside, 5).expect("stock at a store that does not ship");
 
         let page = online_list(&mut conn, merchant, OnlineListQuery::default()).expect("list");
 
@@ -73,7 +74,7 @@ on_both_backends! {
         let mug = new_item(&mut conn, merchant, "MUG", "Mug", true, OnlineListing::Hidden);
         new_item(&mut conn, merchant, "WEB", "Web only", false, OnlineListing::ForSale);
         new_item(&mut conn, merchant, "NONE", "Nowhere", false, OnlineListing::Hidden);
-        stock::receive(&mut conn, merchant, mug.id, downtown, 4).expect("stock");
+        receive_units(&mut conn, merchant, mug.id, downtown, 4).expect("stock");
         let query = StoreListQuery { location_id: downtown, include_all: false, after_id: None, limit: 100 };
 
         let plain = store_list(&mut conn, merchant, query).expect("store list");

@@ -7,4 +7,5 @@ mod changes;
 mod designations;
 mod items;
 mod lists;
+mod stock;
 mod storage;

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
 use super::ItemJson;
-use crate::inventory::InventoryError;
+use crate::inventory::{InventoryError, Shortage};
 
 /// An API error: status, a stable machine code, a message for a developer.
 #[derive(Debug)]
@@ -58,6 +58,57 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }
+
+    /// 422 naming a body field, such as `lines[2].quantity`.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+            .with_details(json!({ "field": field }))
+    }
+
+    /// 400: a stock-changing request without an `Idempotency-Key` header.
+    pub fn idempotency_key_required(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "idempotency_key_required", message)
+    }
+
+    /// The JSON body this error is sent with.
+    pub fn body(&self) -> Value {
+        json!({
+            "error": { "code": self.code, "message": self.message, "details": self.details }
+        })
+    }
+}
+
+/// 409 for short stock: names the first short line's item, store and the
+/// quantity available, and lists every short line.
+fn insufficient_stock(shortages: &[Shortage]) -> ApiError {
+    let message = shortages
+        .iter()
+        .map(|s| {
+            let place = match s.location_id {
+                Some(id) => format!("at location {id}"),
+                None => "online".to_owned(),
+            };
+            format!(
+                "{} has {} available {place}, {} asked for",
+                s.sku, s.available, s.requested
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let first = shortages.first();
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "insufficient_stock",
+        format!("Not enough stock; nothing was recorded. {message}."),
+    )
+    .with_details(json!({
+        "item_id": first.map(|s| s.item_id),
+        "sku": first.map(|s| s.sku.clone()),
+        "location_id": first.and_then(|s| s.location_id),
+        "available": first.map(|s| s.available),
+        "requested": first.map(|s| s.requested),
+        "lines": shortages,
+    }))
 }
 
 impl std::fmt::Display for ApiError {
@@ -95,6 +146,16 @@ impl From<InventoryError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "designation_rule", rule.to_string())
                     .with_details(json!({ "current": ItemJson::from(item.as_ref()) }))
             }
+            InventoryError::InvalidLine { line, error } => ApiError::invalid_field(
+                &format!("lines[{line}].{}", error.field),
+                error.message,
+            ),
+            InventoryError::InsufficientStock(shortages) => insufficient_stock(&shortages),
+            InventoryError::IdempotencyKeyReused => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "This Idempotency-Key was already used for a different request. Use a fresh key for a new request; resend the same body to retry.",
+            ),
             InventoryError::Unavailable(detail) => {
                 log::error!("database unavailable: {detail}");
                 ApiError::new(
@@ -121,8 +182,6 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(json!({
-            "error": { "code": self.code, "message": self.message, "details": self.details }
-        }))
+        HttpResponse::build(self.status).json(self.body())
     }
 }

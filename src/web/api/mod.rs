@@ -5,8 +5,11 @@ pub mod auth;
 pub mod errors;
 pub mod events;
 pub mod items;
+pub mod orders;
 pub mod params;
 pub mod pos;
+pub mod sales;
+pub mod stock_request;
 pub mod storefront;
 
 use actix_web::web;
@@ -39,7 +42,9 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             }))
             .configure(storefront::config)
             .configure(events::config)
+            .configure(orders::config)
             .configure(pos::config)
+            .configure(sales::config)
             .configure(items::config)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, ApiError>(ApiError::new(

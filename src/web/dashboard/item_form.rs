@@ -5,14 +5,14 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::item_stock::{StockPanel, load_panel};
 use super::items::render;
 use super::row::describe_state;
 use super::{Layout, Notice, see_other, set_flash};
 use crate::domain::{Designation, FieldError, OnlineListing};
 use crate::inventory::audit::{self, AuditEntry};
 use crate::inventory::items::{ItemInput, create_item, edit_item, set_archived};
-use crate::inventory::merchants::Location;
-use crate::inventory::{InventoryError, Item, ItemFields, stock};
+use crate::inventory::{InventoryError, Item, ItemFields};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, run};
@@ -85,15 +85,9 @@ impl FieldErrors {
     }
 }
 
-/// One store's stock of the item.
-struct StockRow {
-    location: String,
-    on_hand: i64,
-}
-
 #[derive(Template)]
 #[template(path = "items/form.html")]
-struct ItemFormPage {
+pub(super) struct ItemFormPage {
     layout: Layout,
     /// `None` on the create form.
     item_id: Option<i64>,
@@ -103,7 +97,8 @@ struct ItemFormPage {
     currency: String,
     archived: bool,
     state: String,
-    stock: Vec<StockRow>,
+    /// Stock per store, movements and the stock forms (edit page only).
+    pub(super) stock: StockPanel,
     history: Vec<AuditEntry>,
     online_choices: Vec<(&'static str, &'static str)>,
 }
@@ -119,7 +114,7 @@ impl ItemFormPage {
             currency: current.merchant.currency.as_str().to_owned(),
             archived: false,
             state: String::new(),
-            stock: Vec::new(),
+            stock: StockPanel::empty(),
             history: Vec::new(),
             online_choices: OnlineListing::ALL
                 .iter()
@@ -207,24 +202,26 @@ async fn load_details(
     item: &Item,
 ) -> Result<(), HtmlError> {
     let (merchant_id, item_id) = (item.merchant_id, item.id);
-    let (stock, history) = run(state, move |conn| {
-        let mut stock = Vec::new();
-        for location in Location::all_of(conn, merchant_id)? {
-            let on_hand = stock::on_hand(conn, item_id, location.id)?;
-            stock.push(StockRow {
-                location: location.name,
-                on_hand,
-            });
-        }
-        let history = audit::entries(conn, merchant_id, Some(item_id), None, 20)?.entries;
-        Ok((stock, history))
+    let history = run(state, move |conn| {
+        Ok(audit::entries(conn, merchant_id, Some(item_id), None, 20)?.entries)
     })
     .await?;
-    page.stock = stock;
+    page.stock = load_panel(state, item).await?;
     page.history = history;
     page.archived = item.archived;
     page.state = describe_state(item);
     Ok(())
+}
+
+/// The edit page of an item as it is now.
+pub(super) async fn edit_page(
+    state: &AppState,
+    current: &CurrentStaff,
+    item: &Item,
+) -> Result<ItemFormPage, HtmlError> {
+    let mut page = ItemFormPage::new(current, Some(item.id), ItemFormData::of(item));
+    load_details(state, &mut page, item).await?;
+    Ok(page)
 }
 
 async fn edit_form(
@@ -234,9 +231,7 @@ async fn edit_form(
 ) -> Result<HttpResponse, HtmlError> {
     let (merchant_id, item_id) = (current.merchant.id, path.into_inner());
     let item = run(&state, move |conn| Item::find(conn, merchant_id, item_id)).await?;
-    let mut page = ItemFormPage::new(&current, Some(item.id), ItemFormData::of(&item));
-    load_details(&state, &mut page, &item).await?;
-    render(&page)
+    render(&edit_page(&state, &current, &item).await?)
 }
 
 async fn update(

@@ -6,6 +6,7 @@ mod activity;
 mod bulk;
 mod counter;
 mod item_form;
+mod item_stock;
 mod items;
 mod login;
 mod row;
@@ -24,6 +25,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     items::config(cfg);
     bulk::config(cfg);
     item_form::config(cfg);
+    item_stock::config(cfg);
     counter::config(cfg);
     activity::config(cfg);
     settings::config(cfg);

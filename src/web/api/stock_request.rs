@@ -1,0 +1,174 @@
+//! What the stock-changing endpoints share: the `Idempotency-Key` header, the
+//! request fingerprint, parsing order and sale lines into domain values with
+//! errors that name the field, and answering with the stored response.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::{Map, Value};
+
+use super::errors::ApiError;
+use crate::domain::{IdempotencyKey, Quantity};
+use crate::inventory::InventoryError;
+use crate::inventory::idempotency::{Fingerprint, Outcome, StoredResponse};
+use crate::inventory::orders::{Line, Responses};
+
+/// The request header carrying the client's idempotency key.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// The response header marking a replayed response.
+pub const IDEMPOTENT_REPLAYED: &str = "Idempotent-Replayed";
+
+/// The request's idempotency key; a missing or malformed one is a 400.
+pub fn idempotency_key(req: &HttpRequest) -> Result<IdempotencyKey, ApiError> {
+    let Some(raw) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return Err(ApiError::idempotency_key_required(
+            "Send an Idempotency-Key header with a fresh random value (such as a UUID) per request; resend the same key to retry safely.",
+        ));
+    };
+    let raw = raw.to_str().unwrap_or("\u{0}");
+    IdempotencyKey::parse(raw).map_err(|e| ApiError::idempotency_key_required(e.message))
+}
+
+/// The fingerprint of this request: method, path, `scope`, raw body.
+pub fn fingerprint(req: &HttpRequest, scope: &str, body: &[u8]) -> Fingerprint {
+    Fingerprint::of_request(req.method().as_str(), req.path(), scope, body)
+}
+
+/// The body as a JSON object; anything else is a 400.
+pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ApiError::bad_request("The body must be a JSON object.")),
+        Err(error) => Err(ApiError::bad_request(format!(
+            "The body is not valid JSON: {error}"
+        ))),
+    }
+}
+
+/// A whole number from JSON, or a 422 naming `field`.
+fn whole(value: &Value, field: &str) -> Result<i64, ApiError> {
+    match value {
+        Value::Number(n) => match n.as_i64() {
+            Some(v) => Ok(v),
+            None if n
+                .as_f64()
+                .is_some_and(|f| f.fract() == 0.0 && f.abs() > 1e9) =>
+            {
+                Err(ApiError::invalid_field(
+                    field,
+                    "Quantity must be at most 1,000,000,000",
+                ))
+            }
+            None => Err(ApiError::invalid_field(
+                field,
+                format!("{field} must be a whole number, not {n}"),
+            )),
+        },
+        other => Err(ApiError::invalid_field(
+            field,
+            format!("{field} must be a whole number, not {other}"),
+        )),
+    }
+}
+
+/// A positive id from JSON, or a 422 naming `field`.
+pub fn id(value: Option<&Value>, field: &str) -> Result<i64, ApiError> {
+    let Some(value) = value else {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("{field} is required"),
+        ));
+    };
+    let id = whole(value, field)?;
+    if id < 1 {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("{field} must be a positive id"),
+        ));
+    }
+    Ok(id)
+}
+
+/// The `lines` of an order or sale: `[{"item_id": 12, "quantity": 2}, …]`.
+pub fn lines(body: &Map<String, Value>) -> Result<Vec<Line>, ApiError> {
+    let Some(Value::Array(raw)) = body.get("lines") else {
+        return Err(ApiError::invalid_field(
+            "lines",
+            "lines must be a list of {\"item_id\", \"quantity\"}",
+        ));
+    };
+    let mut lines = Vec::with_capacity(raw.len());
+    for (index, line) in raw.iter().enumerate() {
+        let Value::Object(line) = line else {
+            return Err(ApiError::invalid_field(
+                &format!("lines[{index}]"),
+                "Each line must be an object with item_id and quantity",
+            ));
+        };
+        let item_id = id(line.get("item_id"), &format!("lines[{index}].item_id"))?;
+        let field = format!("lines[{index}].quantity");
+        let Some(quantity) = line.get("quantity") else {
+            return Err(ApiError::invalid_field(&field, "quantity is required"));
+        };
+        let quantity = Quantity::new(whole(quantity, &field)?, "quantity")
+            .map_err(|e| ApiError::invalid_field(&field, e.message))?;
+        lines.push(Line { item_id, quantity });
+    }
+    Ok(lines)
+}
+
+/// An optional string field (`reference`).
+pub fn optional_text(body: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) if !text.trim().is_empty() => Ok(Some(text.trim().to_owned())),
+        Some(Value::String(_)) => Ok(None),
+        Some(_) => Err(ApiError::invalid_field(
+            field,
+            format!("{field} must be a string"),
+        )),
+    }
+}
+
+/// How outcomes are stored for retries: `{"<name>": receipt}` with 201, and
+/// 409 `insufficient_stock` for short stock. Other errors are not stored.
+pub fn responses<T: serde::Serialize>(name: &'static str) -> (SuccessFn<T>, RefusalFn) {
+    (
+        Box::new(move |receipt: &T| StoredResponse {
+            status: StatusCode::CREATED.as_u16(),
+            body: serde_json::json!({ name: receipt }).to_string(),
+        }),
+        Box::new(|error: &InventoryError| match error {
+            InventoryError::InsufficientStock(shortages) => {
+                let error = ApiError::from(InventoryError::InsufficientStock(shortages.to_vec()));
+                Some(StoredResponse {
+                    status: error.status.as_u16(),
+                    body: error.body().to_string(),
+                })
+            }
+            _ => None,
+        }),
+    )
+}
+
+pub type SuccessFn<T> = Box<dyn Fn(&T) -> StoredResponse>;
+pub type RefusalFn = Box<dyn Fn(&InventoryError) -> Option<StoredResponse>>;
+
+/// Borrows the pair as the service takes it.
+pub fn as_responses<'a, T>(pair: &'a (SuccessFn<T>, RefusalFn)) -> Responses<'a, T> {
+    Responses {
+        success: pair.0.as_ref(),
+        refusal: pair.1.as_ref(),
+    }
+}
+
+/// Sends the response an outcome stored, marking a replay.
+pub fn reply<T>(outcome: &Outcome<T>) -> HttpResponse {
+    let stored = outcome.response();
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    response.content_type("application/json");
+    if outcome.is_replay() {
+        response.insert_header((IDEMPOTENT_REPLAYED, "true"));
+    }
+    response.body(stored.body.clone())
+}
