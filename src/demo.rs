@@ -295,9 +295,13 @@ pub fn generate_items(
     count: u32,
     mut progress: impl FnMut(u32),
 ) -> Result<u32, InventoryError> {
-    let existing =
-        inventory::items::matching_ids(conn, merchant.id, GENERATED_PREFIX, Default::default())?
-            .len() as u32;
+    let existing = inventory::item_list::matching_ids(
+        conn,
+        merchant.id,
+        GENERATED_PREFIX,
+        Default::default(),
+    )?
+    .len() as u32;
     let actor = Actor::system();
     let mut made = 0;
     for number in existing + 1..=count {

@@ -8,6 +8,7 @@ mod catalog;
 pub mod changes;
 pub mod designate;
 pub mod idempotency;
+pub mod item_list;
 pub mod items;
 pub mod lists;
 pub mod merchants;

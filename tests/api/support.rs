@@ -228,11 +228,11 @@ pub fn designate_now(app: &TestApp, item_id: i64, change: DesignationChange) -> 
 pub fn demo_items(app: &TestApp) -> Vec<Item> {
     let mut conn = app.conn();
     let merchant = app.demo_merchant_id();
-    let ids = shelfsync::inventory::items::matching_ids(
+    let ids = shelfsync::inventory::item_list::matching_ids(
         &mut conn,
         merchant,
         "",
-        shelfsync::inventory::items::ItemFilter::All,
+        shelfsync::inventory::item_list::ItemFilter::All,
     )
     .expect("ids");
     Item::find_many(&mut conn, merchant, &ids).expect("items")

@@ -2,9 +2,8 @@
 
 use shelfsync::db::DbConnection;
 use shelfsync::domain::{Currency, Designation, Email, OnlineListing};
-use shelfsync::inventory::items::{
-    ItemFilter, ItemInput, ItemQuery, create_item, edit_item, list_items, set_archived,
-};
+use shelfsync::inventory::item_list::{ItemFilter, ItemQuery, list_items};
+use shelfsync::inventory::items::{ItemInput, create_item, edit_item, set_archived};
 use shelfsync::inventory::merchants;
 use shelfsync::inventory::{Actor, InventoryError, Item, ItemFields};
 

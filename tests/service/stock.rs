@@ -410,8 +410,8 @@ on_both_backends! {
         assert_eq!(level(&mut conn, mug.id, riverside), -1);
         let last = &stock::movements(&mut conn, merchant, mug.id, 1).expect("history")[0];
         assert_eq!((last.kind, last.quantity, last.occurred_at), (MovementKind::StoreSale, -2, offline_at));
-        let page = shelfsync::inventory::items::list_items(&mut conn, merchant, &shelfsync::inventory::items::ItemQuery {
-            filter: shelfsync::inventory::items::ItemFilter::Discrepancy, page: 1, per_page: 50, ..Default::default()
+        let page = shelfsync::inventory::item_list::list_items(&mut conn, merchant, &shelfsync::inventory::item_list::ItemQuery {
+            filter: shelfsync::inventory::item_list::ItemFilter::Discrepancy, page: 1, per_page: 50, ..Default::default()
         }).expect("list");
         assert_eq!(page.items.iter().map(|l| l.item.id).collect::<Vec<_>>(), vec![mug.id]);
         assert!(verify_ledger(&mut conn).expect("verify").is_empty());

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::items::render;
 use super::row::DesignationAction;
 use super::{Layout, Notice, see_other, set_flash};
-use crate::inventory::items::{ItemFilter, matching_ids};
+use crate::inventory::item_list::{ItemFilter, matching_ids};
 use crate::inventory::{BulkMode, designate_many};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;

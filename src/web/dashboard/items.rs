@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::row::{DesignationAction, ItemRow, describe_state};
 use super::{Layout, Notice, safe_return, see_other, set_flash};
-use crate::inventory::items::{ItemFilter, ItemQuery, ItemSort, list_items};
+use crate::inventory::item_list::{ItemFilter, ItemQuery, ItemSort, list_items};
 use crate::inventory::{self, InventoryError, Item, audit, designate};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
@@ -321,7 +321,7 @@ impl RowReply<'_> {
         }
         let item_id = item.id;
         let totals = run(self.state, move |conn| {
-            inventory::items::stock_totals(conn, &[item_id])
+            inventory::item_list::stock_totals(conn, &[item_id])
         })
         .await?;
         let stock_total = totals.get(&item_id).copied().unwrap_or(0);
