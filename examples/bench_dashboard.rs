@@ -135,7 +135,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Searches: broad words (thousands of matches), two-word searches, a SKU
     // prefix, one item by its number, and a miss. Generated names repeat the
     // demo's sixty names with a number, so "mug" matches one item in twenty.
-    let terms = ["mug", "tea", "notebook a5", "GEN-0421", "No. 99999", "candle cedar", "teapot", "zzz"];
+    let terms = [
+        "mug",
+        "tea",
+        "notebook a5",
+        "GEN-0421",
+        "No. 99999",
+        "candle cedar",
+        "teapot",
+        "zzz",
+    ];
     for term in terms {
         client
             .get(format!("{base}/items"))
