@@ -22,10 +22,10 @@ use shelfsync::db;
 use shelfsync::domain::{
     Currency, Designation, IdempotencyKey, OnlineListing, Quantity, TokenScope,
 };
-use shelfsync::inventory::idempotency::{Fingerprint, StoredResponse};
+use shelfsync::inventory::idempotency::Fingerprint;
 use shelfsync::inventory::items::{ItemInput, create_item};
 use shelfsync::inventory::merchants;
-use shelfsync::inventory::orders::{Line, Responses, SaleRequest, record_sale};
+use shelfsync::inventory::orders::{Line, SaleRequest, record_sale};
 use shelfsync::inventory::stock::{self, verify_ledger};
 use shelfsync::inventory::tokens::create_token;
 use shelfsync::inventory::{Actor, ItemFields};
@@ -62,7 +62,7 @@ fn main() -> Result<(), Failure> {
         .as_millis();
     let usd = Currency::parse("USD")?;
     let merchant = merchants::create_merchant(&mut conn, &format!("bench-{stamp}"), "Bench", usd)?;
-    let store = merchants::add_location(&mut conn, merchant.id, "Bench store", true)?;
+    let store = shelfsync::inventory::stores::add_location(&mut conn, merchant.id, "Bench store", true)?;
     let fields = ItemFields::parse(
         &ItemInput {
             sku: "BENCH-1",
@@ -112,11 +112,6 @@ fn main() -> Result<(), Failure> {
         threads.push(std::thread::spawn(move || -> Result<(), String> {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let actor = Actor::api_token("Bench till");
-            let success = |_: &_| StoredResponse {
-                status: 201,
-                body: String::new(),
-            };
-            let refusal = |_: &_| None;
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if n >= total {
@@ -141,10 +136,6 @@ fn main() -> Result<(), Failure> {
                     &key,
                     &Fingerprint::of_parts(&[key.as_str()]),
                     &request,
-                    Responses {
-                        success: &success,
-                        refusal: &refusal,
-                    },
                 )
                 .map_err(|e| e.to_string())?;
             }

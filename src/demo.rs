@@ -8,7 +8,7 @@ use crate::domain::{
 };
 use crate::inventory::items::ItemInput;
 use crate::inventory::merchants::{self, Merchant};
-use crate::inventory::{self, Actor, InventoryError, ItemFields, stock};
+use crate::inventory::{self, Actor, InventoryError, ItemFields, stock, stores};
 
 /// The demo merchant's storefront slug.
 pub const SLUG: &str = "corner-goods";
@@ -224,8 +224,8 @@ pub fn create(conn: &mut DbConnection) -> Result<Merchant, InventoryError> {
     }
     let usd = Currency::parse("USD")?;
     let merchant = merchants::create_merchant(conn, SLUG, "Corner Goods", usd)?;
-    let downtown = merchants::add_location(conn, merchant.id, "Downtown", true)?;
-    let riverside = merchants::add_location(conn, merchant.id, "Riverside", false)?;
+    let downtown = stores::add_location(conn, merchant.id, "Downtown", true)?;
+    let riverside = stores::add_location(conn, merchant.id, "Riverside", false)?;
     merchants::create_staff(
         conn,
         merchant.id,

@@ -159,6 +159,8 @@ pub struct AuditEntryRow {
     pub new_value: String,
     pub catalog_version: i64,
     pub created_at: NaiveDateTime,
+    /// The item version the change produced; `None` on entries from before it was kept.
+    pub item_version: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -172,6 +174,7 @@ pub struct NewAuditEntryRow<'a> {
     pub new_value: &'a str,
     pub catalog_version: i64,
     pub created_at: NaiveDateTime,
+    pub item_version: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -327,9 +330,10 @@ pub struct IdempotencyKeyRow {
     pub merchant_id: i64,
     pub idempotency_key: String,
     pub fingerprint: String,
-    pub status: i32,
     pub response_body: String,
     pub created_at: NaiveDateTime,
+    /// `performed` or `refused`.
+    pub outcome: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -355,7 +359,7 @@ pub struct NewIdempotencyKeyRow<'a> {
     pub merchant_id: i64,
     pub idempotency_key: &'a str,
     pub fingerprint: &'a str,
-    pub status: i32,
     pub response_body: &'a str,
     pub created_at: NaiveDateTime,
+    pub outcome: &'a str,
 }

@@ -81,6 +81,7 @@ diesel::table! {
         new_value -> Text,
         catalog_version -> BigInt,
         created_at -> Timestamp,
+        item_version -> Nullable<BigInt>,
     }
 }
 
@@ -173,9 +174,9 @@ diesel::table! {
         merchant_id -> BigInt,
         idempotency_key -> Text,
         fingerprint -> Text,
-        status -> Integer,
         response_body -> Text,
         created_at -> Timestamp,
+        outcome -> Text,
     }
 }
 

@@ -77,6 +77,49 @@ pub enum DesignationRuleError {
         "The item is listed as View online, buy in store, which needs in-store sales. Remove it from online or switch it to Sell online first."
     )]
     InStoreNeededByViewOnly,
+    /// Asked to change where an archived item is sold.
+    #[error("The item is archived. Restore it before changing where it is sold.")]
+    Archived,
+}
+
+/// What a merchant asked to change; `None` leaves that designation as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DesignationChange {
+    pub in_store: Option<bool>,
+    pub online: Option<OnlineListing>,
+}
+
+impl DesignationChange {
+    pub const SELL_ONLINE: DesignationChange = DesignationChange {
+        in_store: None,
+        online: Some(OnlineListing::ForSale),
+    };
+    pub const VIEW_ONLINE_BUY_IN_STORE: DesignationChange = DesignationChange {
+        in_store: None,
+        online: Some(OnlineListing::ViewOnly),
+    };
+    pub const REMOVE_FROM_ONLINE: DesignationChange = DesignationChange {
+        in_store: None,
+        online: Some(OnlineListing::Hidden),
+    };
+    pub const SELL_IN_STORE: DesignationChange = DesignationChange {
+        in_store: Some(true),
+        online: None,
+    };
+    pub const STOP_SELLING_IN_STORE: DesignationChange = DesignationChange {
+        in_store: Some(false),
+        online: None,
+    };
+
+    /// Asks for nothing.
+    pub fn is_empty(self) -> bool {
+        self == DesignationChange::default()
+    }
+
+    /// The designations after this change, if the rules allow them.
+    pub fn apply_to(self, current: Designation) -> Result<Designation, DesignationRuleError> {
+        current.change(self.in_store, self.online)
+    }
 }
 
 /// Both designations of an item, always a valid combination.

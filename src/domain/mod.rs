@@ -2,6 +2,7 @@
 //! so the service never holds a string where a `Sku` belongs. No actix or
 //! Diesel here.
 
+mod availability;
 mod barcode;
 mod designation;
 mod money;
@@ -10,8 +11,9 @@ mod stock;
 mod text;
 mod webhook;
 
+pub use availability::{Shortage, automatic_listing, available_online, online_buffer};
 pub use barcode::Barcode;
-pub use designation::{Designation, DesignationRuleError, OnlineListing};
+pub use designation::{Designation, DesignationChange, DesignationRuleError, OnlineListing};
 pub use money::{Currency, Money};
 pub use scope::TokenScope;
 pub use stock::{

@@ -71,6 +71,10 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "item.stock_changed",
         "An item's stock moved (sales, orders, receipts, counts)",
     ),
+    (
+        "location.changed",
+        "A store was added or changed: its name or whether it fulfils online orders",
+    ),
 ];
 
 /// The event types an endpoint wants: a non-empty subset of `EVENT_TYPES`.

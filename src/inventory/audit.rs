@@ -1,27 +1,89 @@
 //! The audit log: who changed which field of which item, from what to what,
-//! when and at which catalog version; and undo of a designation change.
+//! when, at which catalog version and to which item version. Entries are
+//! written only by the item writer (`items::change`); this module reads them.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{
-    Actor, DesignationChange, DesignationOutcome, InventoryError, Item, Result, designate, now,
-};
+use super::{Actor, InventoryError, Item, Result, now};
 use crate::db::DbConnection;
 use crate::db::models::{AuditEntryRow, NewAuditEntryRow};
 use crate::db::schema::{audit_entries, items};
-use crate::domain::OnlineListing;
 
-/// The audit field name of the in-store flag.
-pub const FIELD_IN_STORE: &str = "in_store";
-/// The audit field name of the online listing.
-pub const FIELD_ONLINE: &str = "online";
+/// What an audit entry is about. Stored as text; the names are stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditField {
+    /// The item was created (new value: its name).
+    Created,
+    Sku,
+    Name,
+    Description,
+    Price,
+    Barcode,
+    InStore,
+    Online,
+    /// Archived or active.
+    Status,
+    OnlineBuffer,
+    AllowBackorder,
+    AutoViewOnly,
+}
 
+impl AuditField {
+    pub const ALL: [AuditField; 12] = [
+        AuditField::Created,
+        AuditField::Sku,
+        AuditField::Name,
+        AuditField::Description,
+        AuditField::Price,
+        AuditField::Barcode,
+        AuditField::InStore,
+        AuditField::Online,
+        AuditField::Status,
+        AuditField::OnlineBuffer,
+        AuditField::AllowBackorder,
+        AuditField::AutoViewOnly,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditField::Created => "created",
+            AuditField::Sku => "sku",
+            AuditField::Name => "name",
+            AuditField::Description => "description",
+            AuditField::Price => "price",
+            AuditField::Barcode => "barcode",
+            AuditField::InStore => "in_store",
+            AuditField::Online => "online",
+            AuditField::Status => "status",
+            AuditField::OnlineBuffer => "online_buffer",
+            AuditField::AllowBackorder => "allow_backorder",
+            AuditField::AutoViewOnly => "auto_view_only",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<AuditField> {
+        AuditField::ALL.into_iter().find(|f| f.as_str() == raw)
+    }
+
+    /// A designation, which Undo can restore.
+    pub fn is_designation(self) -> bool {
+        matches!(self, AuditField::InStore | AuditField::Online)
+    }
+}
+
+impl std::fmt::Display for AuditField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Writes one entry for a change of `item` (as it is after the change).
 pub(super) fn record(
     conn: &mut DbConnection,
     actor: &Actor,
     item: &Item,
-    field: &str,
+    field: AuditField,
     old_value: &str,
     new_value: &str,
     catalog_version: i64,
@@ -31,14 +93,57 @@ pub(super) fn record(
             merchant_id: item.merchant_id,
             item_id: item.id,
             actor: actor.as_str(),
-            field,
+            field: field.as_str(),
             old_value,
             new_value,
             catalog_version,
             created_at: now(),
+            item_version: Some(item.version),
         })
         .execute(conn)?;
     Ok(())
+}
+
+/// Whether an entry can be undone now, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undo {
+    /// The item is still as this change left it.
+    Offered,
+    /// Only designation changes are undone from the log.
+    NotADesignation,
+    /// The item changed again since; undoing would overwrite that.
+    ItemMovedOn,
+    /// The item is archived; restore it first.
+    ItemArchived,
+}
+
+impl Undo {
+    fn of(field: AuditField, entry_version: Option<i64>, item: (i64, bool)) -> Undo {
+        let (item_version, archived) = item;
+        if !field.is_designation() {
+            Undo::NotADesignation
+        } else if archived {
+            Undo::ItemArchived
+        } else if entry_version != Some(item_version) {
+            Undo::ItemMovedOn
+        } else {
+            Undo::Offered
+        }
+    }
+
+    pub fn is_offered(self) -> bool {
+        self == Undo::Offered
+    }
+
+    /// Why Undo is not offered, for a person.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Undo::Offered => "",
+            Undo::NotADesignation => "Edit the item to change this back",
+            Undo::ItemMovedOn => "Changed again since; can no longer be undone",
+            Undo::ItemArchived => "The item is archived; restore it to undo",
+        }
+    }
 }
 
 /// One audit entry with the item's current name and sku, for display.
@@ -49,17 +154,20 @@ pub struct AuditEntry {
     pub item_name: String,
     pub item_sku: String,
     pub actor: String,
-    pub field: String,
+    pub field: AuditField,
     pub old_value: String,
     pub new_value: String,
     pub catalog_version: i64,
+    /// The item version this change produced (unknown for old entries).
+    pub item_version: Option<i64>,
     pub created_at: NaiveDateTime,
+    pub undo: Undo,
 }
 
 impl AuditEntry {
-    /// Whether Undo can restore the old value through the designation path.
+    /// Whether this entry changed a designation.
     pub fn is_designation(&self) -> bool {
-        self.field == FIELD_IN_STORE || self.field == FIELD_ONLINE
+        self.field.is_designation()
     }
 }
 
@@ -69,6 +177,29 @@ pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// Pass as `before` to read the next (older) page.
     pub next_before: Option<i64>,
+}
+
+type EntryWithItem = (AuditEntryRow, String, String, i64, bool);
+
+fn entry_from(row: EntryWithItem) -> Result<AuditEntry> {
+    let (row, item_name, item_sku, item_version, archived) = row;
+    let field = AuditField::parse(&row.field).ok_or_else(|| {
+        InventoryError::Corrupt(format!("audit entry {}: field {:?}", row.id, row.field))
+    })?;
+    Ok(AuditEntry {
+        id: row.id,
+        item_id: row.item_id,
+        item_name,
+        item_sku,
+        actor: row.actor,
+        field,
+        old_value: row.old_value,
+        new_value: row.new_value,
+        catalog_version: row.catalog_version,
+        item_version: row.item_version,
+        created_at: row.created_at,
+        undo: Undo::of(field, row.item_version, (item_version, archived)),
+    })
 }
 
 /// The merchant's audit log, newest first, optionally for one item.
@@ -90,28 +221,23 @@ pub fn entries(
     if let Some(before) = before {
         query = query.filter(audit_entries::id.lt(before));
     }
-    let rows: Vec<(AuditEntryRow, String, String)> = query
+    let rows: Vec<EntryWithItem> = query
         .order(audit_entries::id.desc())
         .limit(limit + 1)
-        .select((AuditEntryRow::as_select(), items::name, items::sku))
+        .select((
+            AuditEntryRow::as_select(),
+            items::name,
+            items::sku,
+            items::version,
+            items::archived,
+        ))
         .load(conn)?;
     let has_more = rows.len() as i64 > limit;
-    let entries: Vec<AuditEntry> = rows
+    let entries = rows
         .into_iter()
         .take(limit as usize)
-        .map(|(row, item_name, item_sku)| AuditEntry {
-            id: row.id,
-            item_id: row.item_id,
-            item_name,
-            item_sku,
-            actor: row.actor,
-            field: row.field,
-            old_value: row.old_value,
-            new_value: row.new_value,
-            catalog_version: row.catalog_version,
-            created_at: row.created_at,
-        })
-        .collect();
+        .map(entry_from)
+        .collect::<Result<Vec<_>>>()?;
     let next_before = if has_more {
         entries.last().map(|e| e.id)
     } else {
@@ -123,7 +249,26 @@ pub fn entries(
     })
 }
 
-/// The newest designation entry of an item, to say who changed it last.
+/// One entry of this merchant; another merchant's entry is NotFound.
+pub fn entry(conn: &mut DbConnection, merchant_id: i64, entry_id: i64) -> Result<AuditEntry> {
+    let row: EntryWithItem = audit_entries::table
+        .inner_join(items::table)
+        .filter(audit_entries::id.eq(entry_id))
+        .filter(audit_entries::merchant_id.eq(merchant_id))
+        .select((
+            AuditEntryRow::as_select(),
+            items::name,
+            items::sku,
+            items::version,
+            items::archived,
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or(InventoryError::NotFound("audit entry"))?;
+    entry_from(row)
+}
+
+/// The newest entry of an item, to say who changed it last.
 pub fn last_change(
     conn: &mut DbConnection,
     merchant_id: i64,
@@ -131,39 +276,4 @@ pub fn last_change(
 ) -> Result<Option<AuditEntry>> {
     let page = entries(conn, merchant_id, Some(item_id), None, 1)?;
     Ok(page.entries.into_iter().next())
-}
-
-/// Restores the old value of a designation entry through `designate`, at the
-/// item's current version, so the undo is itself audited and announced.
-pub fn undo(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    merchant_id: i64,
-    entry_id: i64,
-) -> Result<DesignationOutcome> {
-    let row: AuditEntryRow = audit_entries::table
-        .filter(audit_entries::id.eq(entry_id))
-        .filter(audit_entries::merchant_id.eq(merchant_id))
-        .select(AuditEntryRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or(InventoryError::NotFound("audit entry"))?;
-    let change = match row.field.as_str() {
-        FIELD_IN_STORE => DesignationChange {
-            in_store: Some(row.old_value == "true"),
-            online: None,
-        },
-        FIELD_ONLINE => DesignationChange {
-            in_store: None,
-            online: Some(OnlineListing::parse(&row.old_value)?),
-        },
-        _ => {
-            return Err(InventoryError::Invalid(crate::domain::FieldError::new(
-                "entry",
-                "Only designation changes can be undone here; edit the item to change its fields",
-            )));
-        }
-    };
-    let item = Item::find(conn, merchant_id, row.item_id)?;
-    designate(conn, actor, merchant_id, item.id, item.version, change)
 }

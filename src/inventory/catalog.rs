@@ -1,4 +1,6 @@
-//! The per-merchant catalog version and the merchant write lock.
+//! The per-merchant catalog version, the merchant write lock, and the
+//! merchant-wide setting every availability figure depends on (the default
+//! online buffer).
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -67,6 +69,17 @@ pub fn current_version(conn: &mut DbConnection, merchant_id: i64) -> Result<i64>
     merchants::table
         .find(merchant_id)
         .select(merchants::catalog_version)
+        .first(conn)
+        .optional()?
+        .ok_or(InventoryError::NotFound("merchant"))
+}
+
+/// The merchant's default online buffer: units of each item held back from
+/// the online count for walk-in customers, unless the item sets its own.
+pub(super) fn merchant_buffer(conn: &mut DbConnection, merchant_id: i64) -> Result<i64> {
+    merchants::table
+        .find(merchant_id)
+        .select(merchants::online_buffer)
         .first(conn)
         .optional()?
         .ok_or(InventoryError::NotFound("merchant"))

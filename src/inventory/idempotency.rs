@@ -1,17 +1,20 @@
 //! Idempotency keys: a stock-changing request runs once per (merchant, key).
 //! The key is claimed in the transaction of the effect, under the merchant
 //! lock, so of many concurrent retries exactly one performs the effect and the
-//! others replay the response it stored.
+//! others replay the outcome it stored: the typed result (a receipt) or the
+//! shortages of a refusal, as JSON. The HTTP layer maps it to a response.
 
 use chrono::TimeDelta;
 use diesel::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::{InventoryError, Result, catalog, now};
 use crate::db::DbConnection;
 use crate::db::models::{IdempotencyKeyRow, NewIdempotencyKeyRow};
 use crate::db::schema::idempotency_keys;
-use crate::domain::IdempotencyKey;
+use crate::domain::{IdempotencyKey, Shortage};
 
 /// How long a key is remembered at least; older ones are purged now and then.
 pub const RETENTION: TimeDelta = TimeDelta::hours(72);
@@ -53,95 +56,98 @@ impl Fingerprint {
     }
 }
 
-/// The answer a request got, stored for retries: a status and a body.
+/// What became of a keyed request, now or for an earlier request with the
+/// same key (`replayed`: then nothing happened now).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub body: String,
-}
-
-/// What became of a keyed request.
-#[derive(Debug)]
 pub enum Outcome<T> {
-    /// The effect happened now; `response` is stored for retries.
-    Performed { value: T, response: StoredResponse },
-    /// The request was refused now for a reason a retry would meet too (short
-    /// stock); nothing changed, and the refusal is stored for retries.
-    Refused {
-        error: InventoryError,
-        response: StoredResponse,
+    /// The effect happened; its result.
+    Done { value: T, replayed: bool },
+    /// Refused for short stock, which a retry would meet too; nothing changed.
+    Short {
+        shortages: Vec<Shortage>,
+        replayed: bool,
     },
-    /// An earlier request with this key and fingerprint already ran; this is
-    /// its response, and nothing happened now.
-    Replayed(StoredResponse),
 }
 
 impl<T> Outcome<T> {
-    /// The response to send, whichever way it went.
-    pub fn response(&self) -> &StoredResponse {
+    pub fn is_replay(&self) -> bool {
         match self {
-            Outcome::Performed { response, .. }
-            | Outcome::Refused { response, .. }
-            | Outcome::Replayed(response) => response,
+            Outcome::Done { replayed, .. } | Outcome::Short { replayed, .. } => *replayed,
         }
     }
-
-    pub fn is_replay(&self) -> bool {
-        matches!(self, Outcome::Replayed(_))
-    }
 }
+
+const PERFORMED: &str = "performed";
+const REFUSED: &str = "refused";
 
 /// Runs `effect` once for `key` in one write transaction with the merchant
 /// locked.
 ///
-/// A stored key with the same fingerprint replays its response; with another
+/// A stored key with the same fingerprint replays its outcome; with another
 /// fingerprint it is `IdempotencyKeyReused`. Otherwise the effect runs in a
-/// savepoint: on success `render` makes the response to store; on failure
-/// `refusal` may make one (the savepoint is rolled back, the key is stored
-/// with the refusal), or return `None` so the error propagates and nothing is
-/// stored (bad input, not found, outages: a retry may go differently).
-pub fn once<T>(
+/// savepoint: its result is stored with the key; a refusal for short stock
+/// rolls the savepoint back and is stored too. Any other error propagates
+/// and nothing is stored (bad input, not found, outages: a retry may go
+/// differently).
+pub fn once<T: Serialize + DeserializeOwned>(
     conn: &mut DbConnection,
     merchant_id: i64,
     key: &IdempotencyKey,
     fingerprint: &Fingerprint,
     effect: impl FnOnce(&mut DbConnection) -> Result<T>,
-    render: impl FnOnce(&T) -> StoredResponse,
-    refusal: impl FnOnce(&InventoryError) -> Option<StoredResponse>,
 ) -> Result<Outcome<T>> {
     conn.write_transaction(|conn| {
         catalog::lock_merchant(conn, merchant_id)?;
         if let Some(stored) = find(conn, merchant_id, key)? {
-            return if stored.fingerprint == fingerprint.as_str() {
-                Ok(Outcome::Replayed(StoredResponse {
-                    status: u16::try_from(stored.status).map_err(|_| {
-                        InventoryError::Corrupt(format!(
-                            "idempotency key {} has status {}",
-                            stored.id, stored.status
-                        ))
-                    })?,
-                    body: stored.response_body,
-                }))
-            } else {
-                Err(InventoryError::IdempotencyKeyReused)
-            };
+            if stored.fingerprint != fingerprint.as_str() {
+                return Err(InventoryError::IdempotencyKeyReused);
+            }
+            return replay(&stored);
         }
         // A savepoint, so a refusal undoes the effect but keeps the key.
         match conn.transaction(effect) {
             Ok(value) => {
-                let response = render(&value);
-                store(conn, merchant_id, key, fingerprint, &response)?;
-                Ok(Outcome::Performed { value, response })
+                store(conn, merchant_id, key, fingerprint, PERFORMED, &to_json(&value)?)?;
+                Ok(Outcome::Done {
+                    value,
+                    replayed: false,
+                })
             }
-            Err(error) => match refusal(&error) {
-                Some(response) => {
-                    store(conn, merchant_id, key, fingerprint, &response)?;
-                    Ok(Outcome::Refused { error, response })
-                }
-                None => Err(error),
-            },
+            Err(InventoryError::InsufficientStock(shortages)) => {
+                store(conn, merchant_id, key, fingerprint, REFUSED, &to_json(&shortages)?)?;
+                Ok(Outcome::Short {
+                    shortages,
+                    replayed: false,
+                })
+            }
+            Err(other) => Err(other),
         }
     })
+}
+
+fn to_json(value: &impl Serialize) -> Result<String> {
+    serde_json::to_string(value)
+        .map_err(|e| InventoryError::Corrupt(format!("an outcome could not be stored: {e}")))
+}
+
+fn replay<T: DeserializeOwned>(stored: &IdempotencyKeyRow) -> Result<Outcome<T>> {
+    let corrupt = |e: serde_json::Error| {
+        InventoryError::Corrupt(format!("idempotency key {}: {e}", stored.id))
+    };
+    match stored.outcome.as_str() {
+        PERFORMED => Ok(Outcome::Done {
+            value: serde_json::from_str(&stored.response_body).map_err(corrupt)?,
+            replayed: true,
+        }),
+        REFUSED => Ok(Outcome::Short {
+            shortages: serde_json::from_str(&stored.response_body).map_err(corrupt)?,
+            replayed: true,
+        }),
+        other => Err(InventoryError::Corrupt(format!(
+            "idempotency key {} has outcome {other:?}",
+            stored.id
+        ))),
+    }
 }
 
 fn find(
@@ -162,7 +168,8 @@ fn store(
     merchant_id: i64,
     key: &IdempotencyKey,
     fingerprint: &Fingerprint,
-    response: &StoredResponse,
+    outcome: &str,
+    body: &str,
 ) -> Result<()> {
     let at = now();
     let id: i64 = diesel::insert_into(idempotency_keys::table)
@@ -170,9 +177,9 @@ fn store(
             merchant_id,
             idempotency_key: key.as_str(),
             fingerprint: fingerprint.as_str(),
-            status: i32::from(response.status),
-            response_body: &response.body,
+            response_body: body,
             created_at: at,
+            outcome,
         })
         .returning(idempotency_keys::id)
         .get_result(conn)?;

@@ -7,11 +7,11 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::merchants::Location;
-use super::{InventoryError, Item, Result, catalog, stock};
+use super::{InventoryError, Item, Result, catalog};
 use crate::db::DbConnection;
 use crate::db::models::{ItemRow, LocationRow};
-use crate::db::schema::{items, locations, merchants, stock_levels};
-use crate::domain::{Money, OnlineListing};
+use crate::db::schema::{items, locations, stock_levels};
+use crate::domain::{Money, OnlineListing, available_online, online_buffer};
 
 /// The most records one page of a list may hold.
 pub const MAX_PAGE: i64 = 1000;
@@ -148,12 +148,7 @@ struct StockIndex {
 
 impl StockIndex {
     fn load(conn: &mut DbConnection, merchant_id: i64, item_ids: &[i64]) -> Result<StockIndex> {
-        let merchant_buffer = merchants::table
-            .find(merchant_id)
-            .select(merchants::online_buffer)
-            .first(conn)
-            .optional()?
-            .ok_or(InventoryError::NotFound("merchant"))?;
+        let merchant_buffer = catalog::merchant_buffer(conn, merchant_id)?;
         let locations = locations::table
             .filter(locations::merchant_id.eq(merchant_id))
             .order(locations::id)
@@ -190,14 +185,37 @@ impl StockIndex {
     /// Units that may be sold online: on-hand at the stores that fulfil online
     /// orders, less the item's online buffer.
     fn available_online(&self, item: &Item) -> i64 {
-        stock::available_online(
+        available_online(
             self.locations
                 .iter()
                 .filter(|location| location.fulfils_online)
                 .map(|location| self.on_hand(item.id, location.id)),
-            stock::online_buffer(item, self.merchant_buffer),
+            online_buffer(item.online_buffer, self.merchant_buffer),
         )
     }
+}
+
+/// Levels of one item at every store of the merchant, in store order, with
+/// each store's `fulfils_online` (zero where never stocked).
+pub(super) fn item_levels(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    item_id: i64,
+) -> Result<Vec<(LocationRow, i64)>> {
+    let rows: Vec<(LocationRow, Option<i64>)> = locations::table
+        .left_join(
+            stock_levels::table.on(stock_levels::location_id
+                .eq(locations::id)
+                .and(stock_levels::item_id.eq(item_id))),
+        )
+        .filter(locations::merchant_id.eq(merchant_id))
+        .order(locations::id)
+        .select((LocationRow::as_select(), stock_levels::on_hand.nullable()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(store, on_hand)| (store, on_hand.unwrap_or(0)))
+        .collect())
 }
 
 /// Whether an item belongs in the online list (or, with `include_unlisted`, in its other form).

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use super::{InventoryError, Result, now};
 use crate::db::DbConnection;
 use crate::db::models::{
-    LocationRow, MerchantRow, NewLocationRow, NewMerchantRow, NewStaffRow, StaffRow,
+    LocationRow, MerchantRow, NewMerchantRow, NewStaffRow, StaffRow,
 };
 use crate::db::schema::{locations, merchants, staff};
 use crate::domain::{Currency, Email, FieldError};
@@ -150,28 +150,6 @@ impl Location {
             .ok_or(InventoryError::NotFound("location"))?
             .into())
     }
-}
-
-pub fn add_location(
-    conn: &mut DbConnection,
-    merchant_id: i64,
-    name: &str,
-    fulfils_online: bool,
-) -> Result<Location> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(FieldError::new("name", "Store name must be 1–100 characters").into());
-    }
-    let row: LocationRow = diesel::insert_into(locations::table)
-        .values(NewLocationRow {
-            merchant_id,
-            name,
-            fulfils_online,
-            created_at: now(),
-        })
-        .returning(locations::all_columns)
-        .get_result(conn)?;
-    Ok(row.into())
 }
 
 /// A staff member who can sign in to the merchant's dashboard.

@@ -1,31 +1,38 @@
-//! The inventory service: items and their designations, the channel lists, the
-//! audit log and the outbox. Plain Rust over a `DbConnection`, no HTTP types.
-//! Every rule of the product lives here once; every write a channel can see
-//! goes through one function that does the whole change in one transaction.
+//! The inventory service: items and their designations, stock, the channel
+//! lists, the audit log and the outbox. Plain Rust over a `DbConnection`, no
+//! HTTP types. Every rule of the product lives here once. Every change to an
+//! item row goes through the item writer (`items::ItemWriter`), which does
+//! the version check, the rules, the catalog version, the audit entries and
+//! the outbox event in the transaction of the change; store changes bump the
+//! catalog the same way (`stores`).
 
-pub mod audit;
+// In dependency order: each module uses only those above it.
 mod catalog;
 pub mod changes;
-pub mod designate;
-pub mod idempotency;
-pub mod item_list;
-pub mod items;
-pub mod lists;
+pub mod audit;
 pub mod merchants;
-pub mod orders;
+pub mod lists;
 pub mod outbox;
+pub mod items;
+pub mod item_list;
+pub mod designations;
+pub mod stores;
 pub mod stock;
+pub mod idempotency;
+pub mod orders;
 pub mod tokens;
 pub mod webhooks;
 
 use crate::domain::{DesignationRuleError, FieldError};
 
 pub use catalog::current_version as catalog_version;
-pub use designate::{
-    BulkMode, BulkOutcome, DesignationChange, DesignationOutcome, designate, designate_many,
+pub use crate::domain::{DesignationChange, Shortage};
+pub use designations::{
+    BulkMode, BulkOutcome, DesignationOutcome, designate, designate_many, undo,
 };
-pub use items::{FieldEdits, Item, ItemFields, ItemUpdate, ItemUpdateOutcome, update_item};
-pub use stock::Shortage;
+pub use items::{
+    FieldEdits, Item, ItemChange, ItemChanged, ItemFields, ItemUpdate, change_item, update_item,
+};
 
 /// Who made a change, as the audit log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,14 +10,17 @@ use std::collections::HashSet;
 
 use chrono::{NaiveDateTime, TimeDelta};
 use rand::RngCore;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::idempotency::{self, Fingerprint, Outcome, StoredResponse};
+use super::idempotency::{self, Fingerprint, Outcome};
 use super::merchants::{Location, Merchant};
-use super::stock::{self, Ledger, Movement, Shortage};
+use super::stock::{self, Ledger, Movement};
 use super::{Actor, InventoryError, Item, Result, now};
 use crate::db::DbConnection;
-use crate::domain::{FieldError, IdempotencyKey, MovementKind, OnlineListing, Quantity};
+use crate::domain::{
+    FieldError, IdempotencyKey, MovementKind, OnlineListing, Quantity, Shortage, available_online,
+    online_buffer,
+};
 
 /// The most lines one order or sale may have.
 pub const MAX_LINES: usize = 100;
@@ -33,7 +36,7 @@ pub struct Line {
 }
 
 /// How an online order reaches the shopper.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Fulfilment {
     /// Shipped from any store that fulfils online orders.
@@ -52,7 +55,7 @@ pub struct OrderRequest {
 }
 
 /// Units of a line taken from one store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
     pub location_id: i64,
     pub quantity: i64,
@@ -60,7 +63,7 @@ pub struct Allocation {
 }
 
 /// One line of a placed order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLineReceipt {
     pub item_id: i64,
     pub sku: String,
@@ -72,7 +75,7 @@ pub struct OrderLineReceipt {
 }
 
 /// A placed order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderReceipt {
     /// shelfsync's reference, on every stock movement of the order.
     pub reference: String,
@@ -99,7 +102,7 @@ pub struct SaleRequest {
 }
 
 /// One line of a recorded sale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleLineReceipt {
     pub item_id: i64,
     pub sku: String,
@@ -108,7 +111,7 @@ pub struct SaleLineReceipt {
 }
 
 /// A recorded sale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleReceipt {
     pub reference: String,
     pub external_reference: Option<String>,
@@ -122,13 +125,6 @@ pub struct SaleReceipt {
     pub catalog_version: i64,
 }
 
-/// How the caller wants outcomes stored for retries: the response of a
-/// success, and of a refusal a retry would meet too (short stock).
-pub struct Responses<'a, T> {
-    pub success: &'a dyn Fn(&T) -> StoredResponse,
-    pub refusal: &'a dyn Fn(&InventoryError) -> Option<StoredResponse>,
-}
-
 /// Places an online order once per key: all lines or none, never more than
 /// is available online.
 pub fn place_order(
@@ -138,19 +134,12 @@ pub fn place_order(
     key: &IdempotencyKey,
     fingerprint: &Fingerprint,
     request: &OrderRequest,
-    responses: Responses<'_, OrderReceipt>,
 ) -> Result<Outcome<OrderReceipt>> {
     check_lines(&request.lines)?;
     check_external_reference(request.external_reference.as_deref())?;
-    idempotency::once(
-        conn,
-        merchant_id,
-        key,
-        fingerprint,
-        |conn| take_order(conn, actor, merchant_id, key, request),
-        responses.success,
-        responses.refusal,
-    )
+    idempotency::once(conn, merchant_id, key, fingerprint, |conn| {
+        take_order(conn, actor, merchant_id, key, request)
+    })
 }
 
 /// Records a counter sale once per key: all lines or none.
@@ -161,7 +150,6 @@ pub fn record_sale(
     key: &IdempotencyKey,
     fingerprint: &Fingerprint,
     request: &SaleRequest,
-    responses: Responses<'_, SaleReceipt>,
 ) -> Result<Outcome<SaleReceipt>> {
     check_lines(&request.lines)?;
     check_external_reference(request.external_reference.as_deref())?;
@@ -174,15 +162,9 @@ pub fn record_sale(
         )
         .into());
     }
-    idempotency::once(
-        conn,
-        merchant_id,
-        key,
-        fingerprint,
-        |conn| take_sale(conn, actor, merchant_id, key, request),
-        responses.success,
-        responses.refusal,
-    )
+    idempotency::once(conn, merchant_id, key, fingerprint, |conn| {
+        take_sale(conn, actor, merchant_id, key, request)
+    })
 }
 
 fn check_lines(lines: &[Line]) -> Result<()> {
@@ -317,9 +299,9 @@ fn take_order(
                 levels.push((store.id, on_hand));
             }
         }
-        let online = stock::available_online(
+        let online = available_online(
             all_fulfilling,
-            stock::online_buffer(item, merchant.online_buffer),
+            online_buffer(item.online_buffer, merchant.online_buffer),
         );
         let here: i64 = levels.iter().map(|(_, q)| (*q).max(0)).sum();
         let available = online.min(here);

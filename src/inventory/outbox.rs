@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 use serde_json::json;
 
+use super::merchants::Location;
 use super::{Item, Result, lists, now};
 use crate::db::DbConnection;
 use crate::db::models::{NewOutboxEventRow, OutboxEventRow};
@@ -14,6 +15,10 @@ pub const ITEM_LISTING_CHANGED: &str = "item.listing_changed";
 
 /// Event type for a change of an item's stock that a channel can see.
 pub const ITEM_STOCK_CHANGED: &str = "item.stock_changed";
+
+/// Event type for a store added or changed: its name and whether it fulfils
+/// online orders show in both lists.
+pub const LOCATION_CHANGED: &str = "location.changed";
 
 /// Records that `item` changed at `catalog_version`, carrying its online-list
 /// record (or tombstone) as the storefront will read it.
@@ -44,6 +49,28 @@ pub(super) fn stock_changed(
     insert(conn, item, catalog_version, ITEM_STOCK_CHANGED, &payload)
 }
 
+/// Records that a store of the merchant was added or changed at `catalog_version`.
+pub(super) fn location_changed(
+    conn: &mut DbConnection,
+    location: &Location,
+    catalog_version: i64,
+) -> Result<()> {
+    let payload = json!({ "location": {
+        "id": location.id,
+        "name": location.name,
+        "fulfils_online": location.fulfils_online,
+    }})
+    .to_string();
+    write(
+        conn,
+        location.merchant_id,
+        None,
+        catalog_version,
+        LOCATION_CHANGED,
+        &payload,
+    )
+}
+
 fn insert(
     conn: &mut DbConnection,
     item: &Item,
@@ -51,12 +78,30 @@ fn insert(
     event_type: &str,
     payload: &str,
 ) -> Result<()> {
+    write(
+        conn,
+        item.merchant_id,
+        Some(item.id),
+        catalog_version,
+        event_type,
+        payload,
+    )
+}
+
+fn write(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    item_id: Option<i64>,
+    catalog_version: i64,
+    event_type: &str,
+    payload: &str,
+) -> Result<()> {
     diesel::insert_into(outbox_events::table)
         .values(NewOutboxEventRow {
-            merchant_id: item.merchant_id,
+            merchant_id,
             catalog_version,
             event_type,
-            item_id: Some(item.id),
+            item_id,
             payload,
             created_at: now(),
         })

@@ -275,7 +275,7 @@ on_both_backends! {
             .expect("sell online");
         let entry = audit::last_change(&mut conn, merchant, item.id).expect("audit").expect("entry");
 
-        let undone = audit::undo(&mut conn, &Actor::staff("Ana"), merchant, entry.id).expect("undo");
+        let undone = shelfsync::inventory::undo(&mut conn, &Actor::staff("Ana"), merchant, entry.id).expect("undo");
 
         assert!(undone.changed);
         assert_eq!(undone.item.online(), OnlineListing::Hidden);

@@ -9,11 +9,11 @@ use shelfsync::db::schema::{audit_entries, stock_levels, stock_movements};
 use shelfsync::domain::{
     Adjustment, IdempotencyKey, MovementKind, OnlineListing, Quantity, Reason, StockCount,
 };
-use shelfsync::inventory::idempotency::{Fingerprint, Outcome, StoredResponse};
+use shelfsync::inventory::idempotency::{Fingerprint, Outcome};
 use shelfsync::inventory::lists::{OnlineListQuery, OnlineRecord, online_list};
 use shelfsync::inventory::merchants::Location;
 use shelfsync::inventory::orders::{
-    Fulfilment, Line, OrderReceipt, OrderRequest, Responses, SaleReceipt, SaleRequest, place_order,
+    Fulfilment, Line, OrderReceipt, OrderRequest, SaleReceipt, SaleRequest, place_order,
     record_sale,
 };
 use shelfsync::inventory::stock::{
@@ -86,20 +86,6 @@ fn q(n: i64) -> Quantity {
     Quantity::new(n, "quantity").expect("a valid quantity")
 }
 
-fn success<T: serde::Serialize>(receipt: &T) -> StoredResponse {
-    StoredResponse {
-        status: 201,
-        body: serde_json::to_string(receipt).expect("a receipt serialises"),
-    }
-}
-
-fn refusal(error: &InventoryError) -> Option<StoredResponse> {
-    matches!(error, InventoryError::InsufficientStock(_)).then(|| StoredResponse {
-        status: 409,
-        body: "short".into(),
-    })
-}
-
 fn order(
     conn: &mut DbConnection,
     merchant: i64,
@@ -126,10 +112,6 @@ fn order(
         key,
         &fingerprint,
         &request,
-        Responses {
-            success: &success,
-            refusal: &refusal,
-        },
     )
 }
 
@@ -171,10 +153,6 @@ fn place_sale(
         key,
         &Fingerprint::of_parts(&[&format!("{request:?}")]),
         request,
-        Responses {
-            success: &success,
-            refusal: &refusal,
-        },
     )
 }
 
@@ -197,9 +175,9 @@ fn refused_shortages<T: std::fmt::Debug>(
     outcome: Result<Outcome<T>, InventoryError>,
 ) -> Vec<shelfsync::inventory::Shortage> {
     match outcome {
-        Ok(Outcome::Refused {
-            error: InventoryError::InsufficientStock(shortages),
-            ..
+        Ok(Outcome::Short {
+            shortages,
+            replayed: false,
         }) => shortages,
         other => panic!("expected a refusal for short stock, got {other:?}"),
     }
@@ -319,7 +297,7 @@ on_both_backends! {
         set_stock_settings(&mut conn, &Actor::staff("Sam"), merchant, mug.id, mug.version, StockSettings { allow_backorder: true, ..StockSettings::of(&mug) }).expect("backorder");
         let placed = order(&mut conn, merchant, &fresh_key(), &[(mug.id, 3)], Fulfilment::Ship).expect("order");
 
-        let Outcome::Performed { value: receipt, .. } = placed else { panic!("expected the order to be placed: {placed:?}") };
+        let Outcome::Done { value: receipt, .. } = placed else { panic!("expected the order to be placed: {placed:?}") };
         assert_eq!((receipt.lines[0].quantity, receipt.lines[0].backordered), (3, 2));
         assert_eq!(level(&mut conn, mug.id, downtown), 0);
         let entry = online_entry(&mut conn, merchant, mug.id);
@@ -339,7 +317,7 @@ on_both_backends! {
 
         let placed = order(&mut conn, merchant, &fresh_key(), &[(mug.id, 2)], Fulfilment::Ship).expect("order");
 
-        let Outcome::Performed { value: receipt, .. } = placed else { panic!("expected a placed order: {placed:?}") };
+        let Outcome::Done { value: receipt, .. } = placed else { panic!("expected a placed order: {placed:?}") };
         assert_eq!(receipt.lines[0].allocations.len(), 1);
         assert_eq!(receipt.lines[0].allocations[0].location_id, downtown);
         assert_eq!((level(&mut conn, mug.id, downtown), level(&mut conn, mug.id, riverside)), (1, 9));
@@ -369,7 +347,7 @@ on_both_backends! {
 
         assert_eq!(shortages.len(), 1);
         assert_eq!((shortages[0].item_id, shortages[0].available, shortages[0].requested), (tea.id, 1, 2));
-        assert!(matches!(retry, Outcome::Replayed(ref r) if r.status == 409), "{retry:?}");
+        assert!(matches!(retry, Outcome::Short { replayed: true, ref shortages } if shortages[0].item_id == tea.id), "{retry:?}");
         assert_eq!((level(&mut conn, mug.id, downtown), level(&mut conn, tea.id, downtown)), (5, 1));
         assert_eq!((movement_count(&mut conn), catalog_version(&mut conn, merchant).expect("version")), before);
     }
@@ -404,7 +382,7 @@ on_both_backends! {
         let anyway = sale(&mut conn, merchant, riverside, &[(mug.id, 2)], true, Some(offline_at)).expect("recorded anyway");
 
         assert_eq!((short[0].location_id, short[0].available), (Some(riverside), 1));
-        let Outcome::Performed { value: receipt, .. } = anyway else { panic!("expected a recorded sale: {anyway:?}") };
+        let Outcome::Done { value: receipt, .. } = anyway else { panic!("expected a recorded sale: {anyway:?}") };
         assert!(receipt.discrepancy);
         assert_eq!(receipt.lines[0].on_hand_after, -1);
         assert_eq!(level(&mut conn, mug.id, riverside), -1);

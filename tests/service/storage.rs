@@ -65,7 +65,7 @@ on_both_backends! {
         // The schema names every column the migrations create, no more, no less.
         for (table, columns) in [
             ("merchants", 7), ("locations", 5), ("staff", 7), ("items", 19),
-            ("stock_levels", 5), ("audit_entries", 9), ("outbox_events", 7), ("api_tokens", 10), ("app_settings", 2),
+            ("stock_levels", 5), ("audit_entries", 10), ("outbox_events", 7), ("api_tokens", 10), ("app_settings", 2),
             ("webhook_endpoints", 14), ("webhook_deliveries", 13),
             ("stock_movements", 14), ("idempotency_keys", 7),
         ] {

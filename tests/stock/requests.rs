@@ -65,7 +65,7 @@ on_both_backends! {
         let other = {
             let mut conn = shop.app.conn();
             let other = merchants::create_merchant(&mut conn, "other", "Other", Currency::parse("USD").expect("USD")).expect("merchant");
-            merchants::add_location(&mut conn, other.id, "Elsewhere", true).expect("store").id
+            shelfsync::inventory::stores::add_location(&mut conn, other.id, "Elsewhere", true).expect("store").id
         };
         let api = client();
         let line = |quantity: serde_json::Value| json!({ "lines": [{ "item_id": item, "quantity": quantity }], "fulfilment": { "type": "ship" } });

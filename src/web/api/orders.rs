@@ -7,12 +7,11 @@ use serde_json::Value;
 use super::auth::ApiCaller;
 use super::errors::ApiError;
 use super::stock_request::{
-    as_responses, fingerprint, id, idempotency_key, json_object, lines, optional_text, reply,
-    responses,
+    fingerprint, id, idempotency_key, json_object, lines, optional_text, reply,
 };
 use crate::domain::TokenScope;
 use crate::inventory::Actor;
-use crate::inventory::orders::{Fulfilment, OrderReceipt, OrderRequest, place_order};
+use crate::inventory::orders::{Fulfilment, OrderRequest, place_order};
 use crate::web::{AppState, run};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -56,17 +55,8 @@ async fn create(
     };
     let (merchant_id, actor) = (token.merchant_id, Actor::api_token(&token.name));
     let outcome = run(&state, move |conn| {
-        let pair = responses::<OrderReceipt>("order");
-        place_order(
-            conn,
-            &actor,
-            merchant_id,
-            &key,
-            &fingerprint,
-            &request,
-            as_responses(&pair),
-        )
+        place_order(conn, &actor, merchant_id, &key, &fingerprint, &request)
     })
     .await?;
-    Ok(reply(&outcome))
+    Ok(reply("order", &outcome))
 }

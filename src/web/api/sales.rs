@@ -7,10 +7,10 @@ use serde_json::Value;
 use super::auth::ApiCaller;
 use super::errors::ApiError;
 use super::stock_request::{
-    as_responses, fingerprint, idempotency_key, json_object, lines, optional_text, reply, responses,
+    fingerprint, idempotency_key, json_object, lines, optional_text, reply,
 };
 use crate::domain::TokenScope;
-use crate::inventory::orders::{SaleReceipt, SaleRequest, record_sale};
+use crate::inventory::orders::{SaleRequest, record_sale};
 use crate::inventory::{Actor, InventoryError};
 use crate::web::{AppState, run};
 
@@ -73,17 +73,8 @@ async fn create(
     };
     let (merchant_id, actor) = (token.merchant_id, Actor::api_token(&token.name));
     let outcome = run(&state, move |conn| {
-        let pair = responses::<SaleReceipt>("sale");
-        record_sale(
-            conn,
-            &actor,
-            merchant_id,
-            &key,
-            &fingerprint,
-            &request,
-            as_responses(&pair),
-        )
+        record_sale(conn, &actor, merchant_id, &key, &fingerprint, &request)
     })
     .await?;
-    Ok(reply(&outcome))
+    Ok(reply("sale", &outcome))
 }

@@ -1,6 +1,6 @@
 //! What the stock-changing endpoints share: the `Idempotency-Key` header, the
 //! request fingerprint, parsing order and sale lines into domain values with
-//! errors that name the field, and answering with the stored response.
+//! errors that name the field, and answering with the request's outcome.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use super::errors::ApiError;
 use crate::domain::{IdempotencyKey, Quantity};
 use crate::inventory::InventoryError;
-use crate::inventory::idempotency::{Fingerprint, Outcome, StoredResponse};
-use crate::inventory::orders::{Line, Responses};
+use crate::inventory::idempotency::{Fingerprint, Outcome};
+use crate::inventory::orders::Line;
 
 /// The request header carrying the client's idempotency key.
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
@@ -129,46 +129,21 @@ pub fn optional_text(body: &Map<String, Value>, field: &str) -> Result<Option<St
     }
 }
 
-/// How outcomes are stored for retries: `{"<name>": receipt}` with 201, and
-/// 409 `insufficient_stock` for short stock. Other errors are not stored.
-pub fn responses<T: serde::Serialize>(name: &'static str) -> (SuccessFn<T>, RefusalFn) {
-    (
-        Box::new(move |receipt: &T| StoredResponse {
-            status: StatusCode::CREATED.as_u16(),
-            body: serde_json::json!({ name: receipt }).to_string(),
-        }),
-        Box::new(|error: &InventoryError| match error {
-            InventoryError::InsufficientStock(shortages) => {
-                let error = ApiError::from(InventoryError::InsufficientStock(shortages.to_vec()));
-                Some(StoredResponse {
-                    status: error.status.as_u16(),
-                    body: error.body().to_string(),
-                })
-            }
-            _ => None,
-        }),
-    )
-}
-
-pub type SuccessFn<T> = Box<dyn Fn(&T) -> StoredResponse>;
-pub type RefusalFn = Box<dyn Fn(&InventoryError) -> Option<StoredResponse>>;
-
-/// Borrows the pair as the service takes it.
-pub fn as_responses<'a, T>(pair: &'a (SuccessFn<T>, RefusalFn)) -> Responses<'a, T> {
-    Responses {
-        success: pair.0.as_ref(),
-        refusal: pair.1.as_ref(),
-    }
-}
-
-/// Sends the response an outcome stored, marking a replay.
-pub fn reply<T>(outcome: &Outcome<T>) -> HttpResponse {
-    let stored = outcome.response();
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+/// Answers a keyed request with its outcome, now or replayed: 201 with
+/// `{"<name>": receipt}`, or 409 `insufficient_stock` naming the short lines.
+/// A replay carries `Idempotent-Replayed: true` and the same body.
+pub fn reply<T: serde::Serialize>(name: &'static str, outcome: &Outcome<T>) -> HttpResponse {
+    let (status, body) = match outcome {
+        Outcome::Done { value, .. } => (StatusCode::CREATED, serde_json::json!({ name: value })),
+        Outcome::Short { shortages, .. } => {
+            let error = ApiError::from(InventoryError::InsufficientStock(shortages.clone()));
+            (error.status, error.body())
+        }
+    };
     let mut response = HttpResponse::build(status);
     response.content_type("application/json");
     if outcome.is_replay() {
         response.insert_header((IDEMPOTENT_REPLAYED, "true"));
     }
-    response.body(stored.body.clone())
+    response.body(body.to_string())
 }

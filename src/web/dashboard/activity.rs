@@ -7,8 +7,9 @@ use serde::Deserialize;
 use super::items::render;
 use super::{Layout, Notice, see_other, set_flash};
 use crate::domain::OnlineListing;
-use crate::inventory::audit::{self, AuditEntry};
-use crate::inventory::{InventoryError, Item};
+use crate::inventory::audit::{self, AuditEntry, AuditField};
+use crate::inventory::designations::describe;
+use crate::inventory::{InventoryError, Item, designations};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, run};
@@ -36,11 +37,11 @@ struct ActivityPage {
 impl ActivityPage {
     /// A stored value as the merchant reads it.
     fn shown(&self, entry: &AuditEntry, value: &str) -> String {
-        match entry.field.as_str() {
-            audit::FIELD_ONLINE => OnlineListing::parse(value)
+        match entry.field {
+            AuditField::Online => OnlineListing::parse(value)
                 .map(|o| o.label().to_owned())
                 .unwrap_or_else(|_| value.to_owned()),
-            audit::FIELD_IN_STORE => match value {
+            AuditField::InStore => match value {
                 "true" => "In store".to_owned(),
                 "false" => "Not in store".to_owned(),
                 other => other.to_owned(),
@@ -50,11 +51,11 @@ impl ActivityPage {
     }
 
     fn field_label(&self, entry: &AuditEntry) -> String {
-        match entry.field.as_str() {
-            audit::FIELD_ONLINE => "Online".to_owned(),
-            audit::FIELD_IN_STORE => "In store".to_owned(),
+        match entry.field {
+            AuditField::Online => "Online".to_owned(),
+            AuditField::InStore => "In store".to_owned(),
             other => {
-                let mut label = other.replace('_', " ");
+                let mut label = other.as_str().replace('_', " ");
                 if let Some(first) = label.get(..1) {
                     label = first.to_uppercase() + &label[1..];
                 }
@@ -110,24 +111,25 @@ async fn undo(
     let (merchant_id, entry_id) = (current.merchant.id, path.into_inner());
     let actor = current.actor();
     let notice = match run(&state, move |conn| {
-        audit::undo(conn, &actor, merchant_id, entry_id)
+        designations::undo(conn, &actor, merchant_id, entry_id)
     })
     .await
     {
         Ok(done) if done.changed => Notice::success(format!(
             "Undone: {} is back to {}",
             done.item.name,
-            super::row::describe_state(&done.item)
+            describe(&done.item)
         )),
         Ok(done) => Notice::warning(format!(
             "{} already is {}",
             done.item.name,
-            super::row::describe_state(&done.item)
+            describe(&done.item)
         )),
         Err(InventoryError::Rule { item, rule }) => Notice::error(format!("{}: {rule}", item.name)),
         Err(InventoryError::Conflict { current: item }) => Notice::warning(format!(
-            "{} changed at the same moment; press Undo again.",
-            item.name
+            "{} was changed again since, and is now {}; Undo would overwrite that, so nothing was changed.",
+            item.name,
+            describe(&item)
         )),
         Err(InventoryError::Invalid(error)) => Notice::error(error.message),
         Err(other) => return Err(other.into()),

@@ -9,8 +9,9 @@ use serde::Deserialize;
 use super::items::render;
 use super::row::DesignationAction;
 use super::{Layout, Notice, see_other, set_flash};
-use crate::inventory::item_list::{ItemFilter, matching_ids};
-use crate::inventory::{BulkMode, designate_many};
+use crate::inventory::InventoryError;
+use crate::inventory::designations::{BulkMode, Selected, Selection, bulk_designate};
+use crate::inventory::item_list::ItemFilter;
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, run};
@@ -18,9 +19,6 @@ use crate::web::{AppState, run};
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/items/bulk", web::post().to(apply));
 }
-
-/// The most items one bulk change may touch.
-const MAX_BULK: usize = 10_000;
 
 #[derive(Deserialize)]
 struct BulkForm {
@@ -39,6 +37,8 @@ struct Refusal {
     name: String,
     sku: String,
     reason: String,
+    /// Someone else changed it since the list was drawn.
+    changed_since_seen: bool,
 }
 
 #[derive(Template)]
@@ -48,7 +48,9 @@ struct BulkReviewPage {
     action_value: &'static str,
     action_label: &'static str,
     refused: Vec<Refusal>,
-    valid_ids: Vec<i64>,
+    /// The items that could take the change, as `ID:VERSION` so applying
+    /// to them alone still refuses any that change meanwhile.
+    valid: Vec<String>,
     unchanged: usize,
     /// The list the merchant came from, to return to.
     q: String,
@@ -80,7 +82,7 @@ async fn apply(
         return Ok(see_other(back));
     };
     let merchant_id = current.merchant.id;
-    let ids: Vec<i64> = if form.all_matching.as_deref() == Some("1") {
+    let selection = if form.all_matching.as_deref() == Some("1") {
         let filter = form
             .filter
             .as_deref()
@@ -88,48 +90,37 @@ async fn apply(
             .transpose()
             .map_err(|e| HtmlError::BadRequest(e.to_string()))?
             .unwrap_or_default();
-        let q = form.q.clone().unwrap_or_default();
-        run(&state, move |conn| {
-            matching_ids(conn, merchant_id, &q, filter)
-        })
-        .await?
+        Selection::Matching {
+            search: form.q.clone().unwrap_or_default(),
+            filter,
+        }
     } else {
         let mut parsed = Vec::with_capacity(form.ids.len());
         for raw in &form.ids {
-            let id = raw.trim().parse::<i64>().map_err(|_| {
-                HtmlError::BadRequest(format!("{raw:?} is not an item id; nothing was changed."))
-            })?;
-            parsed.push(id);
+            parsed.push(Selected::parse(raw).map_err(|e| {
+                HtmlError::BadRequest(format!("{}; nothing was changed.", e.message))
+            })?);
         }
-        parsed
+        Selection::Items(parsed)
     };
-    if ids.is_empty() {
-        set_flash(
-            &current.session,
-            Notice::error("Select at least one item first."),
-        );
-        return Ok(see_other(back));
-    }
-    if ids.len() > MAX_BULK {
-        set_flash(
-            &current.session,
-            Notice::error(format!(
-                "Select at most {MAX_BULK} items at once; nothing was changed."
-            )),
-        );
-        return Ok(see_other(back));
-    }
     let mode = if form.apply.as_deref() == Some("valid_only") {
         BulkMode::ValidOnly
     } else {
         BulkMode::AllOrNothing
     };
     let actor = current.actor();
-    let selected = ids.len();
-    let outcome = run(&state, move |conn| {
-        designate_many(conn, &actor, merchant_id, &ids, action.change(), mode)
+    let outcome = match run(&state, move |conn| {
+        bulk_designate(conn, &actor, merchant_id, &selection, action.change(), mode)
     })
-    .await?;
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(InventoryError::Invalid(error)) if error.field == "ids" => {
+            set_flash(&current.session, Notice::error(error.message));
+            return Ok(see_other(back));
+        }
+        Err(other) => return Err(other.into()),
+    };
     if mode == BulkMode::AllOrNothing && !outcome.refused.is_empty() {
         let page = BulkReviewPage {
             layout: Layout::new(&current, "items"),
@@ -142,9 +133,14 @@ async fn apply(
                     name: r.item.name.clone(),
                     sku: r.item.sku.clone(),
                     reason: r.reason.clone(),
+                    changed_since_seen: r.changed_since_seen,
                 })
                 .collect(),
-            valid_ids: outcome.held_back.iter().map(|item| item.id).collect(),
+            valid: outcome
+                .held_back
+                .iter()
+                .map(|item| format!("{}:{}", item.id, item.version))
+                .collect(),
             unchanged: outcome.unchanged.len(),
             q: form.q.clone().unwrap_or_default(),
             filter: form.filter.clone().unwrap_or_default(),
@@ -152,8 +148,9 @@ async fn apply(
         return render(&page);
     }
     log::info!(
-        "merchant {merchant_id}: bulk {} on {selected} items by staff {}: {} changed at catalog version {}",
+        "merchant {merchant_id}: bulk {} on {} items by staff {}: {} changed at catalog version {}",
         action.as_str(),
+        outcome.selected,
         current.staff.id,
         outcome.applied.len(),
         outcome.catalog_version

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::item_stock::{StockPanel, load_panel};
 use super::items::render;
-use super::row::describe_state;
+use crate::inventory::designations::describe as describe_state;
 use super::{Layout, Notice, see_other, set_flash};
 use crate::domain::{Designation, FieldError, OnlineListing};
 use crate::inventory::audit::{self, AuditEntry};

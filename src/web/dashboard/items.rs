@@ -5,10 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::row::{DesignationAction, ItemRow, describe_state};
+use super::row::{DesignationAction, ItemRow};
 use super::{Layout, Notice, safe_return, see_other, set_flash};
 use crate::inventory::item_list::{ItemFilter, ItemQuery, ItemSort, list_items};
-use crate::inventory::{self, InventoryError, Item, audit, designate};
+use crate::inventory::designations::{self, Pressed, RowView};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, htmx, run};
@@ -215,7 +215,6 @@ async fn change_designation(
     let item_id = path.into_inner();
     let form = form.into_inner();
     let reply = RowReply {
-        state: &state,
         req: &req,
         current: &current,
         return_to: safe_return(form.return_to.as_deref(), "/items"),
@@ -235,36 +234,32 @@ async fn change_designation(
         } else {
             "The form was missing the item version; nothing was changed. Press the button again."
         };
-        let item = run(&state, move |conn| Item::find(conn, merchant_id, item_id)).await?;
-        let catalog_version = current.merchant.catalog_version;
-        return reply
-            .send(item, catalog_version, Notice::error(problem))
-            .await;
+        let view = run(&state, move |conn| {
+            designations::row(conn, merchant_id, item_id)
+        })
+        .await?;
+        return reply.send(view, Notice::error(problem));
     };
 
     let actor = current.actor();
-    let outcome = run(&state, move |conn| {
-        designate(conn, &actor, merchant_id, item_id, version, action.change())
+    let view = run(&state, move |conn| {
+        designations::press(conn, &actor, merchant_id, item_id, version, action.change())
     })
-    .await;
-    match outcome {
-        Ok(done) => {
+    .await?;
+    let notice = match &view.pressed {
+        Pressed::Applied | Pressed::AlreadySo => {
             log::info!(
                 "merchant {merchant_id} item {item_id}: {} by staff {} at catalog version {}",
                 action.as_str(),
                 current.staff.id,
-                done.catalog_version
+                view.catalog_version
             );
-            let notice = Notice::success(action.confirmation(&done.item.name));
-            reply.send(done.item, done.catalog_version, notice).await
+            Notice::success(action.confirmation(&view.item.name))
         }
-        Err(InventoryError::Conflict { current: item }) => {
-            let item = *item;
-            let last = run(&state, move |conn| {
-                audit::last_change(conn, merchant_id, item_id)
-            })
-            .await?;
-            let who = last
+        Pressed::ChangedMeanwhile => {
+            let who = view
+                .last_change
+                .as_ref()
                 .map(|entry| {
                     format!(
                         "Changed by {} at {} UTC",
@@ -273,33 +268,19 @@ async fn change_designation(
                     )
                 })
                 .unwrap_or_else(|| "Changed by someone else".to_owned());
-            let notice = Notice::warning(format!(
+            Notice::warning(format!(
                 "{who} — now {}; press again to apply",
-                describe_state(&item)
-            ));
-            let catalog_version = current_catalog_version(&state, merchant_id).await?;
-            reply.send(item, catalog_version, notice).await
+                designations::describe(&view.item)
+            ))
         }
-        Err(InventoryError::Rule { item, rule }) => {
-            let notice = Notice::error(format!("{}: {rule}", item.name));
-            let catalog_version = current.merchant.catalog_version;
-            reply.send(*item, catalog_version, notice).await
-        }
-        Err(other) => Err(other.into()),
-    }
-}
-
-async fn current_catalog_version(state: &AppState, merchant_id: i64) -> Result<i64, HtmlError> {
-    Ok(run(state, move |conn| {
-        inventory::catalog_version(conn, merchant_id)
-    })
-    .await?)
+        Pressed::Refused(rule) => Notice::error(format!("{}: {rule}", view.item.name)),
+    };
+    reply.send(view, notice)
 }
 
 /// How to answer a designation press: the request it came from and where
 /// its page lives.
 struct RowReply<'a> {
-    state: &'a AppState,
     req: &'a HttpRequest,
     current: &'a CurrentStaff,
     return_to: String,
@@ -309,27 +290,21 @@ struct RowReply<'a> {
 impl RowReply<'_> {
     /// For htmx, the re-rendered row with the notice; otherwise a redirect
     /// back to the list with the notice as a flash message.
-    async fn send(
-        &self,
-        item: Item,
-        catalog_version: i64,
-        notice: Notice,
-    ) -> Result<HttpResponse, HtmlError> {
+    fn send(&self, view: RowView, notice: Notice) -> Result<HttpResponse, HtmlError> {
         if !htmx::is_htmx(self.req) {
             set_flash(&self.current.session, notice);
             return Ok(see_other(&self.return_to));
         }
-        let item_id = item.id;
-        let totals = run(self.state, move |conn| {
-            inventory::item_list::stock_totals(conn, &[item_id])
-        })
-        .await?;
-        let stock_total = totals.get(&item_id).copied().unwrap_or(0);
-        let row = ItemRow::new(&item, Some(stock_total), &self.csrf_token, &self.return_to)
-            .with_notice(notice.clone());
+        let row = ItemRow::new(
+            &view.item,
+            Some(view.stock_total),
+            &self.csrf_token,
+            &self.return_to,
+        )
+        .with_notice(notice.clone());
         render(&DesignationSwap {
             row,
-            catalog_version,
+            catalog_version: view.catalog_version,
             notice,
         })
     }

@@ -4,7 +4,6 @@
 use askama::Template;
 
 use super::Notice;
-use crate::domain::OnlineListing;
 use crate::inventory::{DesignationChange, Item};
 
 /// A designation button a merchant can press.
@@ -168,18 +167,4 @@ impl ItemRow {
         self.notice = Some(notice);
         self
     }
-}
-
-/// How a designation reads in a sentence: "For sale online, sold in store".
-pub fn describe_state(item: &Item) -> String {
-    let store = if item.in_store() {
-        "sold in store"
-    } else {
-        "not sold in store"
-    };
-    let online = match item.online() {
-        OnlineListing::Hidden => "Not online",
-        listed => listed.label(),
-    };
-    format!("{online}, {store}")
 }

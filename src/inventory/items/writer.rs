@@ -1,0 +1,590 @@
+//! The item writer: the one place an item row is written. Fields,
+//! designations, archive and restore, stock settings, and the availability
+//! change a stock movement causes all go through `ItemWriter::write`, which
+//! does in one place what every such change needs: the version check, the
+//! rules, the catalog version bump, an audit entry per changed value and the
+//! outbox event(s). `change_item` wraps it in a transaction for one item;
+//! bulk designations and the stock ledger drive the same writer inside theirs.
+//! A store change stamps the items that show it through `stores_changed`.
+
+use diesel::prelude::*;
+
+use super::{FieldEdits, Item, ItemFields, ItemUpdate, StockSettings};
+use crate::db::DbConnection;
+use crate::db::models::{ItemFieldsChangeset, ItemRow, LocationRow, NewItemRow};
+use crate::db::schema::items;
+use crate::domain::{
+    Barcode, Designation, DesignationChange, DesignationRuleError, FieldError, OnlineListing, Sku,
+    automatic_listing, available_online, online_buffer,
+};
+use crate::inventory::audit::{self, AuditField};
+use crate::inventory::{Actor, InventoryError, Result, catalog, lists, now, outbox};
+
+/// A change a person asks of one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemChange {
+    /// Field edits and designation changes together (the item form, the
+    /// API's PATCH, a designation button).
+    Update(ItemUpdate),
+    /// Archive (`true`) or restore (`false`). An archived item leaves both lists.
+    Archive(bool),
+    /// How the item's stock shows online; may switch it at once.
+    StockSettings(StockSettings),
+}
+
+impl ItemChange {
+    /// A designation change alone.
+    pub fn designation(change: DesignationChange) -> ItemChange {
+        ItemChange::Update(ItemUpdate {
+            fields: FieldEdits::default(),
+            designation: change,
+        })
+    }
+
+    /// Every field set to these values (the item form).
+    pub fn fields(fields: &ItemFields) -> ItemChange {
+        ItemChange::Update(ItemUpdate {
+            fields: FieldEdits {
+                sku: Some(fields.sku.clone()),
+                name: Some(fields.name.clone()),
+                description: Some(fields.description.clone()),
+                price: Some(fields.price),
+                barcode: Some(fields.barcode.clone()),
+            },
+            designation: DesignationChange::default(),
+        })
+    }
+}
+
+/// An item after `change_item`.
+#[derive(Debug, Clone)]
+pub struct ItemChanged {
+    /// The item as it is now.
+    pub item: Item,
+    /// The item as it was.
+    pub before: Item,
+    /// False when the item already had every asked-for value.
+    pub changed: bool,
+    /// The merchant's catalog version after the change.
+    pub catalog_version: i64,
+}
+
+/// Changes one item if it is still at `expected_version`: all of it or none
+/// of it, in one transaction, at one catalog version, as one item version.
+///
+/// Checks, in this order: the item exists (NotFound), the version (Conflict),
+/// an archived item's designations (Rule: restore it first), the designation
+/// rule (Rule), a duplicate SKU or a bad buffer (Invalid).
+pub fn change_item(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    item_id: i64,
+    expected_version: i64,
+    change: &ItemChange,
+) -> Result<ItemChanged> {
+    if let ItemChange::StockSettings(settings) = change {
+        settings.check()?;
+    }
+    conn.write_transaction(|conn| {
+        let mut writer = ItemWriter::begin(conn, actor, merchant_id)?;
+        let before = writer.load(conn, item_id, expected_version)?;
+        let written = writer.apply(conn, &before, change)?;
+        Ok(ItemChanged {
+            changed: written.is_some(),
+            item: written.unwrap_or_else(|| before.clone()),
+            before,
+            catalog_version: writer.catalog_version(conn)?,
+        })
+    })
+}
+
+/// Changes an item's fields if it is still at `expected_version`.
+pub fn edit_item(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    item_id: i64,
+    expected_version: i64,
+    fields: &ItemFields,
+) -> Result<Item> {
+    let change = ItemChange::fields(fields);
+    change_item(conn, actor, merchant_id, item_id, expected_version, &change).map(|done| done.item)
+}
+
+/// Changes an item's fields and designations together (the API's PATCH).
+pub fn update_item(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    item_id: i64,
+    expected_version: i64,
+    update: &ItemUpdate,
+) -> Result<ItemChanged> {
+    let change = ItemChange::Update(update.clone());
+    change_item(conn, actor, merchant_id, item_id, expected_version, &change)
+}
+
+/// Archives or restores an item.
+pub fn set_archived(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    item_id: i64,
+    expected_version: i64,
+    archived: bool,
+) -> Result<Item> {
+    let change = ItemChange::Archive(archived);
+    change_item(conn, actor, merchant_id, item_id, expected_version, &change).map(|done| done.item)
+}
+
+/// Changes an item's online buffer, backorder and automatic-switch settings.
+pub fn set_stock_settings(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    item_id: i64,
+    expected_version: i64,
+    settings: StockSettings,
+) -> Result<Item> {
+    let change = ItemChange::StockSettings(settings);
+    change_item(conn, actor, merchant_id, item_id, expected_version, &change).map(|done| done.item)
+}
+
+/// Creates an item with its initial designations, audited and announced.
+pub fn create_item(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    fields: &ItemFields,
+    designation: Designation,
+) -> Result<Item> {
+    conn.write_transaction(|conn| {
+        let mut writer = ItemWriter::begin(conn, actor, merchant_id)?;
+        writer.check_sku(conn, &fields.sku, None)?;
+        let version = writer.bump(conn)?;
+        let at = now();
+        let row: ItemRow = diesel::insert_into(items::table)
+            .values(NewItemRow {
+                merchant_id,
+                sku: fields.sku.as_str(),
+                name: fields.name.as_str(),
+                description: fields.description.as_str(),
+                price_minor: fields.price.amount_minor,
+                currency: fields.price.currency.as_str(),
+                barcode: fields.barcode.as_ref().map(Barcode::as_str),
+                in_store: designation.in_store(),
+                online: designation.online().as_str(),
+                changed_version: version,
+                created_at: at,
+                updated_at: at,
+            })
+            .returning(items::all_columns)
+            .get_result(conn)?;
+        let item = Item::from_row(row)?;
+        audit::record(
+            conn,
+            actor,
+            &item,
+            AuditField::Created,
+            "",
+            &item.name,
+            version,
+        )?;
+        outbox::item_changed(conn, &item, version)?;
+        Ok(item)
+    })
+}
+
+/// The item writes of one transaction. It holds the merchant lock, bumps the
+/// catalog version once, on the first real change, and writes every change
+/// at that version.
+pub(in crate::inventory) struct ItemWriter<'a> {
+    actor: &'a Actor,
+    merchant_id: i64,
+    catalog_version: Option<i64>,
+    merchant_buffer: Option<i64>,
+}
+
+/// What one change will write, after the rules; `None` leaves a part alone.
+#[derive(Debug, Default)]
+struct Plan {
+    fields: Option<ItemFields>,
+    designation: Option<Designation>,
+    /// The designation is shelfsync's automatic switch, not a person's choice.
+    automatic: bool,
+    archived: Option<bool>,
+    settings: Option<StockSettings>,
+    /// Stock moved: the item's availability may differ; stamp and announce it.
+    stock_moved: bool,
+}
+
+impl Plan {
+    /// Whether the item's own values change (and so its version).
+    fn changes_item(&self) -> bool {
+        self.fields.is_some()
+            || self.designation.is_some()
+            || self.archived.is_some()
+            || self.settings.is_some()
+    }
+
+    /// Whether a stock figure a channel shows may change.
+    fn touches_stock(&self) -> bool {
+        self.stock_moved || self.settings.is_some()
+    }
+}
+
+impl<'a> ItemWriter<'a> {
+    /// Takes the merchant lock for the rest of the transaction.
+    pub(in crate::inventory) fn begin(
+        conn: &mut DbConnection,
+        actor: &'a Actor,
+        merchant_id: i64,
+    ) -> Result<ItemWriter<'a>> {
+        catalog::lock_merchant(conn, merchant_id)?;
+        Ok(ItemWriter {
+            actor,
+            merchant_id,
+            catalog_version: None,
+            merchant_buffer: None,
+        })
+    }
+
+    /// For a request that holds the merchant lock and has bumped the catalog
+    /// version already (the stock ledger, whose movements carry it).
+    pub(in crate::inventory) fn at_version(
+        actor: &'a Actor,
+        merchant_id: i64,
+        catalog_version: i64,
+        merchant_buffer: i64,
+    ) -> ItemWriter<'a> {
+        ItemWriter {
+            actor,
+            merchant_id,
+            catalog_version: Some(catalog_version),
+            merchant_buffer: Some(merchant_buffer),
+        }
+    }
+
+    /// Loads an item of this merchant that the caller saw at `expected_version`;
+    /// Conflict, carrying the item as it is, if it has moved on since.
+    pub(in crate::inventory) fn load(
+        &self,
+        conn: &mut DbConnection,
+        item_id: i64,
+        expected_version: i64,
+    ) -> Result<Item> {
+        let item = Item::find(conn, self.merchant_id, item_id)?;
+        if item.version != expected_version {
+            return Err(InventoryError::Conflict {
+                current: Box::new(item),
+            });
+        }
+        Ok(item)
+    }
+
+    /// The catalog version the writes of this transaction carry (or the
+    /// current one, if nothing was written).
+    pub(in crate::inventory) fn catalog_version(&self, conn: &mut DbConnection) -> Result<i64> {
+        match self.catalog_version {
+            Some(version) => Ok(version),
+            None => catalog::current_version(conn, self.merchant_id),
+        }
+    }
+
+    fn bump(&mut self, conn: &mut DbConnection) -> Result<i64> {
+        if let Some(version) = self.catalog_version {
+            return Ok(version);
+        }
+        let version = catalog::next_version(conn, self.merchant_id)?;
+        self.catalog_version = Some(version);
+        Ok(version)
+    }
+
+    fn merchant_buffer(&mut self, conn: &mut DbConnection) -> Result<i64> {
+        if let Some(buffer) = self.merchant_buffer {
+            return Ok(buffer);
+        }
+        let buffer = catalog::merchant_buffer(conn, self.merchant_id)?;
+        self.merchant_buffer = Some(buffer);
+        Ok(buffer)
+    }
+
+    /// Applies a person's change to `item` (loaded through `load`): checks
+    /// the rules, writes it, and returns the item as it now is, or `None`
+    /// when the item already had every asked-for value.
+    pub(in crate::inventory) fn apply(
+        &mut self,
+        conn: &mut DbConnection,
+        item: &Item,
+        change: &ItemChange,
+    ) -> Result<Option<Item>> {
+        let plan = self.plan(conn, item, change)?;
+        self.write(conn, item, plan)
+    }
+
+    /// Stamps an item whose stock moved with this transaction's catalog
+    /// version, applies the automatic switch if the merchant opted in, and
+    /// announces the new availability (and the new listing, if it switched).
+    pub(in crate::inventory) fn stock_moved(
+        &mut self,
+        conn: &mut DbConnection,
+        item: &Item,
+    ) -> Result<Item> {
+        let plan = Plan {
+            stock_moved: true,
+            ..Plan::default()
+        };
+        Ok(self.write(conn, item, plan)?.unwrap_or_else(|| item.clone()))
+    }
+
+    /// A store was added or changed: every active in-store item's records
+    /// show the merchant's stores, so each is stamped with this transaction's
+    /// catalog version (the delta feed then carries it). One statement; the
+    /// caller writes the one `location.changed` event. Returns the version.
+    pub(in crate::inventory) fn stores_changed(&mut self, conn: &mut DbConnection) -> Result<i64> {
+        let catalog_version = self.bump(conn)?;
+        diesel::update(
+            items::table
+                .filter(items::merchant_id.eq(self.merchant_id))
+                .filter(items::archived.eq(false))
+                .filter(items::in_store.eq(true)),
+        )
+        .set(items::changed_version.eq(catalog_version))
+        .execute(conn)?;
+        Ok(catalog_version)
+    }
+
+    /// The rules: what `change` may write to `item`, without the parts that
+    /// would not change anything.
+    fn plan(&mut self, conn: &mut DbConnection, item: &Item, change: &ItemChange) -> Result<Plan> {
+        let refuse = |rule: DesignationRuleError| InventoryError::Rule {
+            item: Box::new(item.clone()),
+            rule,
+        };
+        let mut plan = Plan::default();
+        match change {
+            ItemChange::Update(update) => {
+                if item.archived && !update.designation.is_empty() {
+                    return Err(refuse(DesignationRuleError::Archived));
+                }
+                let designation = update
+                    .designation
+                    .apply_to(item.designation)
+                    .map_err(refuse)?;
+                plan.designation = Some(designation).filter(|next| *next != item.designation);
+                if !update.fields.is_empty() {
+                    let fields = update.fields.applied_to(item)?;
+                    self.check_sku(conn, &fields.sku, Some(item.id))?;
+                    plan.fields = Some(fields).filter(|fields| !fields.same_as(item));
+                }
+            }
+            ItemChange::Archive(archived) => {
+                plan.archived = Some(*archived).filter(|archived| *archived != item.archived);
+            }
+            ItemChange::StockSettings(settings) => {
+                plan.settings =
+                    Some(settings.check()?).filter(|settings| *settings != StockSettings::of(item));
+            }
+        }
+        Ok(plan)
+    }
+
+    /// A SKU is unique within the merchant.
+    fn check_sku(
+        &self,
+        conn: &mut DbConnection,
+        sku: &Sku,
+        except_item: Option<i64>,
+    ) -> Result<()> {
+        let mut query = items::table
+            .filter(items::merchant_id.eq(self.merchant_id))
+            .filter(items::sku.eq(sku.as_str()))
+            .select(items::id)
+            .into_boxed();
+        if let Some(id) = except_item {
+            query = query.filter(items::id.ne(id));
+        }
+        if query.first::<i64>(conn).optional()?.is_some() {
+            return Err(FieldError::new(
+                "sku",
+                format!("SKU {} is already used by another item", sku.as_str()),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Writes a planned change as one row update: the item's version goes up
+    /// by one however much changed (not at all for a stock movement alone),
+    /// then one audit entry per changed value and the outbox event(s).
+    fn write(&mut self, conn: &mut DbConnection, before: &Item, mut plan: Plan) -> Result<Option<Item>> {
+        let stock = if plan.touches_stock() {
+            let levels = lists::item_levels(conn, self.merchant_id, before.id)?;
+            let merchant_buffer = self.merchant_buffer(conn)?;
+            if plan.designation.is_none() {
+                plan.designation = automatic_switch(before, &plan, &levels, merchant_buffer)?;
+                plan.automatic = plan.designation.is_some();
+            }
+            Some((levels, merchant_buffer))
+        } else {
+            None
+        };
+        if !plan.changes_item() && !plan.stock_moved {
+            return Ok(None);
+        }
+        let catalog_version = self.bump(conn)?;
+        let bumps_item = plan.changes_item();
+        let row: ItemRow = diesel::update(
+            items::table
+                .filter(items::id.eq(before.id))
+                .filter(items::version.eq(before.version)),
+        )
+        .set((
+            plan.fields.as_ref().map(|fields| ItemFieldsChangeset {
+                sku: fields.sku.as_str(),
+                name: fields.name.as_str(),
+                description: fields.description.as_str(),
+                price_minor: fields.price.amount_minor,
+                currency: fields.price.currency.as_str(),
+                barcode: fields.barcode.as_ref().map(Barcode::as_str),
+            }),
+            plan.designation.map(|next| {
+                (
+                    items::in_store.eq(next.in_store()),
+                    items::online.eq(next.online().as_str()),
+                    // Only the switch's own view-only may be switched back.
+                    items::auto_switched
+                        .eq(plan.automatic && next.online() == OnlineListing::ViewOnly),
+                )
+            }),
+            plan.archived.map(|archived| items::archived.eq(archived)),
+            plan.settings.map(|settings| {
+                (
+                    items::online_buffer.eq(settings.online_buffer),
+                    items::allow_backorder.eq(settings.allow_backorder),
+                    items::auto_view_only.eq(settings.auto_view_only),
+                )
+            }),
+            bumps_item.then(|| {
+                (
+                    items::version.eq(items::version + 1),
+                    items::updated_at.eq(now()),
+                )
+            }),
+            items::changed_version.eq(catalog_version),
+        ))
+        .returning(items::all_columns)
+        .get_result(conn)
+        .optional()?
+        // The merchant lock makes this unreachable in practice; never overwrite blindly.
+        .ok_or_else(|| InventoryError::Conflict {
+            current: Box::new(before.clone()),
+        })?;
+        let item = Item::from_row(row)?;
+        for (field, old, new) in changed_values(before, &item) {
+            let actor = if plan.automatic && field.is_designation() {
+                &Actor::system()
+            } else {
+                self.actor
+            };
+            audit::record(conn, actor, &item, field, &old, &new, catalog_version)?;
+        }
+        if plan.automatic {
+            log::info!(
+                "merchant {} item {}: switched automatically to {} at catalog version {catalog_version}",
+                item.merchant_id,
+                item.id,
+                item.online().as_str()
+            );
+        }
+        if plan.fields.is_some() || plan.designation.is_some() || plan.archived.is_some() {
+            outbox::item_changed(conn, &item, catalog_version)?;
+        }
+        if let Some((levels, merchant_buffer)) = stock {
+            let on_hand: Vec<(i64, i64)> = levels
+                .iter()
+                .map(|(store, on_hand)| (store.id, *on_hand))
+                .collect();
+            let stores = levels.into_iter().map(|(store, _)| store).collect();
+            let record = lists::online_record_from(&item, stores, &on_hand, merchant_buffer);
+            outbox::stock_changed(conn, &item, catalog_version, &record, &on_hand)?;
+        }
+        Ok(Some(item))
+    }
+}
+
+/// The automatic switch for an item whose stock or stock settings change,
+/// judged with the settings the plan writes.
+fn automatic_switch(
+    item: &Item,
+    plan: &Plan,
+    levels: &[(LocationRow, i64)],
+    merchant_buffer: i64,
+) -> Result<Option<Designation>> {
+    let settings = plan.settings.unwrap_or_else(|| StockSettings::of(item));
+    if !settings.auto_view_only || item.archived {
+        return Ok(None);
+    }
+    let available = available_online(
+        levels
+            .iter()
+            .filter(|(store, _)| store.fulfils_online)
+            .map(|(_, on_hand)| *on_hand),
+        online_buffer(settings.online_buffer, merchant_buffer),
+    );
+    let in_a_store = levels.iter().any(|(_, on_hand)| *on_hand > 0);
+    let Some(online) = automatic_listing(
+        item.designation,
+        item.auto_switched,
+        settings.allow_backorder,
+        available,
+        in_a_store,
+    ) else {
+        return Ok(None);
+    };
+    let change = DesignationChange {
+        in_store: None,
+        online: Some(online),
+    };
+    change
+        .apply_to(item.designation)
+        .map(Some)
+        .map_err(|rule| InventoryError::Rule {
+            item: Box::new(item.clone()),
+            rule,
+        })
+}
+
+/// Every audited value of an item, as the audit log shows it.
+fn audited_values(item: &Item) -> [(AuditField, String); 11] {
+    let buffer = item
+        .online_buffer
+        .map_or("default".to_owned(), |b| b.to_string());
+    [
+        (AuditField::Sku, item.sku.clone()),
+        (AuditField::Name, item.name.clone()),
+        (AuditField::Description, item.description.clone()),
+        (AuditField::Price, item.price.to_string()),
+        (AuditField::Barcode, item.barcode.clone().unwrap_or_default()),
+        (AuditField::InStore, item.in_store().to_string()),
+        (AuditField::Online, item.online().as_str().to_owned()),
+        (
+            AuditField::Status,
+            if item.archived { "archived" } else { "active" }.to_owned(),
+        ),
+        (AuditField::OnlineBuffer, buffer),
+        (AuditField::AllowBackorder, item.allow_backorder.to_string()),
+        (AuditField::AutoViewOnly, item.auto_view_only.to_string()),
+    ]
+}
+
+/// The (field, old, new) triples that differ between two states of an item.
+fn changed_values(before: &Item, after: &Item) -> Vec<(AuditField, String, String)> {
+    audited_values(before)
+        .into_iter()
+        .zip(audited_values(after))
+        .filter(|((_, old), (_, new))| old != new)
+        .map(|((field, old), (_, new))| (field, old, new))
+        .collect()
+}

@@ -1,0 +1,273 @@
+//! The ledger: every stock movement, append-only. A level moves only through
+//! a `Ledger` opened inside the transaction of the request that caused it, so
+//! all its movements share one catalog version, reference and key; closing
+//! the ledger hands each moved item a channel can see to the item writer,
+//! which stamps and announces its new availability.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::DbConnection;
+use crate::db::models::{NewStockLevelRow, NewStockMovementRow, StockMovementRow};
+use crate::db::schema::{stock_levels, stock_movements};
+use crate::domain::MovementKind;
+use crate::inventory::items::ItemWriter;
+use crate::inventory::{Actor, InventoryError, Item, Result, catalog, now};
+
+/// One entry of the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockMovement {
+    pub id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub kind: MovementKind,
+    /// The signed change of the level.
+    pub quantity: i64,
+    pub on_hand_after: i64,
+    pub actor: String,
+    pub reason: String,
+    /// When it happened (a sale recorded later from an offline device keeps its time).
+    pub occurred_at: NaiveDateTime,
+    /// When shelfsync recorded it.
+    pub recorded_at: NaiveDateTime,
+    pub idempotency_key: String,
+    /// The order or sale it belongs to.
+    pub reference: String,
+    pub catalog_version: i64,
+}
+
+impl TryFrom<StockMovementRow> for StockMovement {
+    type Error = InventoryError;
+
+    fn try_from(row: StockMovementRow) -> Result<StockMovement> {
+        let kind = MovementKind::parse(&row.kind)
+            .map_err(|e| InventoryError::Corrupt(format!("movement {}: {}", row.id, e.message)))?;
+        Ok(StockMovement {
+            id: row.id,
+            item_id: row.item_id,
+            location_id: row.location_id,
+            kind,
+            quantity: row.quantity,
+            on_hand_after: row.on_hand_after,
+            actor: row.actor,
+            reason: row.reason,
+            occurred_at: row.occurred_at,
+            recorded_at: row.recorded_at,
+            idempotency_key: row.idempotency_key,
+            reference: row.reference,
+            catalog_version: row.catalog_version,
+        })
+    }
+}
+
+/// An item's movements, newest first.
+pub fn movements(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    item_id: i64,
+    limit: i64,
+) -> Result<Vec<StockMovement>> {
+    stock_movements::table
+        .filter(stock_movements::merchant_id.eq(merchant_id))
+        .filter(stock_movements::item_id.eq(item_id))
+        .order(stock_movements::id.desc())
+        .limit(limit.clamp(1, 1000))
+        .select(StockMovementRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(StockMovement::try_from)
+        .collect()
+}
+
+/// Whether a channel can see the item, so that its stock matters to one: it
+/// is in the store list or in the online list.
+fn visible(item: &Item) -> bool {
+    !item.archived && (item.in_store() || item.online().is_listed())
+}
+
+/// The stock writes of one request, inside its write transaction with the
+/// merchant locked. Opened once per request, so all its movements share one
+/// catalog version, reference and idempotency key; closed to announce them.
+pub(in crate::inventory) struct Ledger<'a> {
+    merchant_id: i64,
+    actor: &'a Actor,
+    key: &'a str,
+    reference: &'a str,
+    occurred_at: NaiveDateTime,
+    recorded_at: NaiveDateTime,
+    catalog_version: i64,
+    merchant_buffer: i64,
+    /// Items moved so far, once each, in the order first moved.
+    touched: Vec<Item>,
+}
+
+/// What a movement is: its kind and reason.
+pub(in crate::inventory) struct Movement<'a> {
+    pub kind: MovementKind,
+    pub reason: &'a str,
+}
+
+impl<'a> Ledger<'a> {
+    /// Opens the ledger for a request that will move the stock of `items`.
+    /// Bumps the catalog version when a channel can see any of them.
+    pub(in crate::inventory) fn open(
+        conn: &mut DbConnection,
+        merchant_id: i64,
+        actor: &'a Actor,
+        key: &'a str,
+        reference: &'a str,
+        occurred_at: Option<NaiveDateTime>,
+        items: &[&Item],
+    ) -> Result<Ledger<'a>> {
+        // Through `catalog::next_version`, like every other catalog change, so
+        // caches, live streams and other instances hear of it after commit.
+        let catalog_version = if items.iter().any(|item| visible(item)) {
+            catalog::next_version(conn, merchant_id)?
+        } else {
+            catalog::current_version(conn, merchant_id)?
+        };
+        let merchant_buffer = catalog::merchant_buffer(conn, merchant_id)?;
+        let recorded_at = now();
+        Ok(Ledger {
+            merchant_id,
+            actor,
+            key,
+            reference,
+            occurred_at: occurred_at.unwrap_or(recorded_at),
+            recorded_at,
+            catalog_version,
+            merchant_buffer,
+            touched: Vec::new(),
+        })
+    }
+
+    pub(in crate::inventory) fn recorded_at(&self) -> NaiveDateTime {
+        self.recorded_at
+    }
+
+    /// Moves the level by `delta` whatever it is now (a receipt, an
+    /// adjustment, a count, a sale recorded anyway).
+    pub(in crate::inventory) fn apply(
+        &mut self,
+        conn: &mut DbConnection,
+        item: &Item,
+        location_id: i64,
+        delta: i64,
+        movement: Movement<'_>,
+    ) -> Result<StockMovement> {
+        let updated: Option<i64> = diesel::update(
+            stock_levels::table
+                .filter(stock_levels::item_id.eq(item.id))
+                .filter(stock_levels::location_id.eq(location_id)),
+        )
+        .set((
+            stock_levels::on_hand.eq(stock_levels::on_hand + delta),
+            stock_levels::updated_at.eq(self.recorded_at),
+        ))
+        .returning(stock_levels::on_hand)
+        .get_result(conn)
+        .optional()?;
+        let on_hand_after = match updated {
+            Some(level) => level,
+            None => {
+                // The merchant lock makes this the only writer of the level,
+                // so the missing row cannot appear underneath us.
+                diesel::insert_into(stock_levels::table)
+                    .values(NewStockLevelRow {
+                        item_id: item.id,
+                        location_id,
+                        on_hand: delta,
+                        updated_at: self.recorded_at,
+                    })
+                    .execute(conn)?;
+                delta
+            }
+        };
+        self.record(conn, item, location_id, delta, on_hand_after, movement)
+    }
+
+    /// Takes `quantity` units only if that many are on hand, in one
+    /// conditional statement; `None` (and nothing written) when short.
+    pub(in crate::inventory) fn take(
+        &mut self,
+        conn: &mut DbConnection,
+        item: &Item,
+        location_id: i64,
+        quantity: i64,
+        movement: Movement<'_>,
+    ) -> Result<Option<StockMovement>> {
+        let updated: Option<i64> = diesel::update(
+            stock_levels::table
+                .filter(stock_levels::item_id.eq(item.id))
+                .filter(stock_levels::location_id.eq(location_id))
+                .filter(stock_levels::on_hand.ge(quantity)),
+        )
+        .set((
+            stock_levels::on_hand.eq(stock_levels::on_hand - quantity),
+            stock_levels::updated_at.eq(self.recorded_at),
+        ))
+        .returning(stock_levels::on_hand)
+        .get_result(conn)
+        .optional()?;
+        match updated {
+            Some(on_hand_after) => self
+                .record(conn, item, location_id, -quantity, on_hand_after, movement)
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn record(
+        &mut self,
+        conn: &mut DbConnection,
+        item: &Item,
+        location_id: i64,
+        delta: i64,
+        on_hand_after: i64,
+        movement: Movement<'_>,
+    ) -> Result<StockMovement> {
+        let row: StockMovementRow = diesel::insert_into(stock_movements::table)
+            .values(NewStockMovementRow {
+                merchant_id: self.merchant_id,
+                item_id: item.id,
+                location_id,
+                kind: movement.kind.as_str(),
+                quantity: delta,
+                on_hand_after,
+                actor: self.actor.as_str(),
+                reason: movement.reason,
+                occurred_at: self.occurred_at,
+                recorded_at: self.recorded_at,
+                idempotency_key: self.key,
+                reference: self.reference,
+                catalog_version: self.catalog_version,
+            })
+            .returning(stock_movements::all_columns)
+            .get_result(conn)?;
+        if !self.touched.iter().any(|seen| seen.id == item.id) {
+            self.touched.push(item.clone());
+        }
+        row.try_into()
+    }
+
+    /// Announces every moved item a channel can see: stamps it with the
+    /// catalog version (so the delta feed carries it), switches it between
+    /// for sale and view-only if the merchant opted in, and writes the outbox
+    /// event. Returns the catalog version.
+    pub(in crate::inventory) fn close(self, conn: &mut DbConnection) -> Result<i64> {
+        let mut writer = ItemWriter::at_version(
+            self.actor,
+            self.merchant_id,
+            self.catalog_version,
+            self.merchant_buffer,
+        );
+        for item in &self.touched {
+            if visible(item) {
+                writer.stock_moved(conn, item)?;
+            }
+        }
+        Ok(self.catalog_version)
+    }
+}
+

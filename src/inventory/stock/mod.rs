@@ -1,0 +1,28 @@
+//! Stock: the on-hand level per item and store, and the append-only ledger of
+//! movements behind it. A level always equals the sum of its movements.
+//!
+//! - `levels`: what is on hand, per store, and what that means online;
+//! - `ledger`: the movements, written only through a `Ledger` opened inside
+//!   the transaction of the request that caused them;
+//! - `corrections`: receipts, adjustments and counts a person records;
+//! - `settings`: the merchant's default online buffer;
+//! - `check`: every level against the sum of its movements.
+//!
+//! An item's own stock settings (buffer, backorder, automatic switch) are
+//! item values, written by the item writer; they are re-exported here
+//! because the stock panel edits them.
+
+mod check;
+mod corrections;
+mod ledger;
+mod levels;
+mod settings;
+
+pub use crate::domain::Shortage;
+pub use crate::inventory::items::{StockSettings, parse_buffer, set_stock_settings};
+pub use check::{LedgerMismatch, verify_ledger};
+pub use corrections::{Corrected, Correction, CorrectionRequest, correct, receive};
+pub(super) use ledger::{Ledger, Movement};
+pub use ledger::{StockMovement, movements};
+pub use levels::{ItemStock, LocationStock, item_stock, on_hand};
+pub use settings::set_merchant_online_buffer;

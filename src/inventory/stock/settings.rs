@@ -1,0 +1,48 @@
+//! The merchant's default online buffer: units of every item held back from
+//! the online count for walk-in customers, unless the item sets its own.
+
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::models::ItemRow;
+use crate::db::schema::{items, merchants};
+use crate::domain::{OnlineListing, StockCount};
+use crate::inventory::items::ItemWriter;
+use crate::inventory::{Actor, Item, Result, catalog};
+
+/// Sets the merchant's default online buffer. Every for-sale item without
+/// its own buffer shows a new availability, so the item writer stamps and
+/// announces each (and may switch it, if the merchant opted in).
+pub fn set_merchant_online_buffer(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    buffer: StockCount,
+) -> Result<i64> {
+    let actor = Actor::system();
+    conn.write_transaction(|conn| {
+        catalog::lock_merchant(conn, merchant_id)?;
+        if catalog::merchant_buffer(conn, merchant_id)? == buffer.get() {
+            return catalog::current_version(conn, merchant_id);
+        }
+        let version = catalog::next_version(conn, merchant_id)?;
+        diesel::update(merchants::table.find(merchant_id))
+            .set(merchants::online_buffer.eq(buffer.get()))
+            .execute(conn)?;
+        let affected = items::table
+            .filter(items::merchant_id.eq(merchant_id))
+            .filter(items::archived.eq(false))
+            .filter(items::online_buffer.is_null())
+            .filter(
+                items::online
+                    .eq(OnlineListing::ForSale.as_str())
+                    .or(items::auto_switched.eq(true)),
+            )
+            .select(ItemRow::as_select())
+            .load(conn)?;
+        let mut writer = ItemWriter::at_version(&actor, merchant_id, version, buffer.get());
+        for row in affected {
+            writer.stock_moved(conn, &Item::from_row(row)?)?;
+        }
+        Ok(version)
+    })
+}
