@@ -62,7 +62,8 @@ fn main() -> Result<(), Failure> {
         .as_millis();
     let usd = Currency::parse("USD")?;
     let merchant = merchants::create_merchant(&mut conn, &format!("bench-{stamp}"), "Bench", usd)?;
-    let store = shelfsync::inventory::stores::add_location(&mut conn, merchant.id, "Bench store", true)?;
+    let store =
+        shelfsync::inventory::stores::add_location(&mut conn, merchant.id, "Bench store", true)?;
     let fields = ItemFields::parse(
         &ItemInput {
             sku: "BENCH-1",

@@ -32,7 +32,10 @@ pub fn automatic_listing(
 ) -> Option<OnlineListing> {
     match designation.online() {
         OnlineListing::ForSale
-            if available_online == 0 && !allow_backorder && in_a_store && designation.in_store() =>
+            if available_online == 0
+                && !allow_backorder
+                && in_a_store
+                && designation.in_store() =>
         {
             Some(OnlineListing::ViewOnly)
         }

@@ -9,7 +9,9 @@ use super::item_list::{self, ItemFilter};
 use super::items::{ItemChange, ItemWriter};
 use super::{Actor, InventoryError, Item, Result};
 use crate::db::DbConnection;
-use crate::domain::{Designation, DesignationChange, DesignationRuleError, FieldError, OnlineListing};
+use crate::domain::{
+    Designation, DesignationChange, DesignationRuleError, FieldError, OnlineListing,
+};
 
 /// The most items one bulk change may touch.
 pub const MAX_BULK: usize = 10_000;

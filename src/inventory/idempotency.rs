@@ -107,14 +107,28 @@ pub fn once<T: Serialize + DeserializeOwned>(
         // A savepoint, so a refusal undoes the effect but keeps the key.
         match conn.transaction(effect) {
             Ok(value) => {
-                store(conn, merchant_id, key, fingerprint, PERFORMED, &to_json(&value)?)?;
+                store(
+                    conn,
+                    merchant_id,
+                    key,
+                    fingerprint,
+                    PERFORMED,
+                    &to_json(&value)?,
+                )?;
                 Ok(Outcome::Done {
                     value,
                     replayed: false,
                 })
             }
             Err(InventoryError::InsufficientStock(shortages)) => {
-                store(conn, merchant_id, key, fingerprint, REFUSED, &to_json(&shortages)?)?;
+                store(
+                    conn,
+                    merchant_id,
+                    key,
+                    fingerprint,
+                    REFUSED,
+                    &to_json(&shortages)?,
+                )?;
                 Ok(Outcome::Short {
                     shortages,
                     replayed: false,

@@ -8,9 +8,7 @@ use diesel::prelude::*;
 
 use super::{InventoryError, Result, now};
 use crate::db::DbConnection;
-use crate::db::models::{
-    LocationRow, MerchantRow, NewMerchantRow, NewStaffRow, StaffRow,
-};
+use crate::db::models::{LocationRow, MerchantRow, NewMerchantRow, NewStaffRow, StaffRow};
 use crate::db::schema::{locations, merchants, staff};
 use crate::domain::{Currency, Email, FieldError};
 

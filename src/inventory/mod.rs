@@ -7,26 +7,26 @@
 //! catalog the same way (`stores`).
 
 // In dependency order: each module uses only those above it.
+pub mod audit;
 mod catalog;
 pub mod changes;
-pub mod audit;
-pub mod merchants;
-pub mod lists;
-pub mod outbox;
-pub mod items;
-pub mod item_list;
 pub mod designations;
-pub mod stores;
-pub mod stock;
 pub mod idempotency;
+pub mod item_list;
+pub mod items;
+pub mod lists;
+pub mod merchants;
 pub mod orders;
+pub mod outbox;
+pub mod stock;
+pub mod stores;
 pub mod tokens;
 pub mod webhooks;
 
 use crate::domain::{DesignationRuleError, FieldError};
 
-pub use catalog::current_version as catalog_version;
 pub use crate::domain::{DesignationChange, Shortage};
+pub use catalog::current_version as catalog_version;
 pub use designations::{
     BulkMode, BulkOutcome, DesignationOutcome, designate, designate_many, undo,
 };

@@ -168,7 +168,8 @@ pub fn other_merchant(app: &TestApp) -> OtherMerchant {
     let usd = Currency::parse("USD").expect("USD");
     let merchant = merchants::create_merchant(&mut conn, "harbour-books", "Harbour Books", usd)
         .expect("merchant");
-    let location = shelfsync::inventory::stores::add_location(&mut conn, merchant.id, "Quay", true).expect("store");
+    let location = shelfsync::inventory::stores::add_location(&mut conn, merchant.id, "Quay", true)
+        .expect("store");
     let items = [
         ("HB-1", OnlineListing::ForSale),
         ("HB-2", OnlineListing::ViewOnly),

@@ -22,7 +22,8 @@ pub fn other_merchant(app: &TestApp) -> (i64, i64) {
         Currency::parse("USD").expect("USD"),
     )
     .expect("second merchant");
-    shelfsync::inventory::stores::add_location(&mut conn, merchant.id, "Uptown", true).expect("location");
+    shelfsync::inventory::stores::add_location(&mut conn, merchant.id, "Uptown", true)
+        .expect("location");
     merchants::create_staff(
         &mut conn,
         merchant.id,

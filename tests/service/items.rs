@@ -15,8 +15,10 @@ pub fn seeded_merchant(conn: &mut DbConnection, slug: &str) -> i64 {
     let usd = Currency::parse("USD").expect("USD");
     let merchant =
         merchants::create_merchant(conn, slug, &format!("Shop {slug}"), usd).expect("merchant");
-    shelfsync::inventory::stores::add_location(conn, merchant.id, "Downtown", true).expect("location");
-    shelfsync::inventory::stores::add_location(conn, merchant.id, "Riverside", false).expect("location");
+    shelfsync::inventory::stores::add_location(conn, merchant.id, "Downtown", true)
+        .expect("location");
+    shelfsync::inventory::stores::add_location(conn, merchant.id, "Riverside", false)
+        .expect("location");
     let email = Email::parse(&format!("staff@{slug}.example")).expect("email");
     merchants::create_staff(conn, merchant.id, &email, "Staff", "long-enough-password")
         .expect("staff");

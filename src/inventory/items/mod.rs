@@ -15,11 +15,11 @@ use crate::domain::{
 
 mod writer;
 
-pub use writer::{
-    ItemChange, ItemChanged, change_item, create_item, edit_item, set_archived,
-    set_stock_settings, update_item,
-};
 pub(super) use writer::ItemWriter;
+pub use writer::{
+    ItemChange, ItemChanged, change_item, create_item, edit_item, set_archived, set_stock_settings,
+    update_item,
+};
 
 /// An item as the service hands it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,7 +188,6 @@ impl ItemFields {
     }
 }
 
-
 impl ItemFields {
     /// Whether the item already has exactly these values.
     fn same_as(&self, item: &Item) -> bool {
@@ -249,7 +248,6 @@ pub struct ItemUpdate {
     pub fields: FieldEdits,
     pub designation: DesignationChange,
 }
-
 
 /// How an item's stock shows online, as the merchant sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -335,7 +335,9 @@ impl<'a> ItemWriter<'a> {
             stock_moved: true,
             ..Plan::default()
         };
-        Ok(self.write(conn, item, plan)?.unwrap_or_else(|| item.clone()))
+        Ok(self
+            .write(conn, item, plan)?
+            .unwrap_or_else(|| item.clone()))
     }
 
     /// A store was added or changed: every active in-store item's records
@@ -418,7 +420,12 @@ impl<'a> ItemWriter<'a> {
     /// Writes a planned change as one row update: the item's version goes up
     /// by one however much changed (not at all for a stock movement alone),
     /// then one audit entry per changed value and the outbox event(s).
-    fn write(&mut self, conn: &mut DbConnection, before: &Item, mut plan: Plan) -> Result<Option<Item>> {
+    fn write(
+        &mut self,
+        conn: &mut DbConnection,
+        before: &Item,
+        mut plan: Plan,
+    ) -> Result<Option<Item>> {
         let stock = if plan.touches_stock() {
             let levels = lists::item_levels(conn, self.merchant_id, before.id)?;
             let merchant_buffer = self.merchant_buffer(conn)?;
@@ -566,7 +573,10 @@ fn audited_values(item: &Item) -> [(AuditField, String); 11] {
         (AuditField::Name, item.name.clone()),
         (AuditField::Description, item.description.clone()),
         (AuditField::Price, item.price.to_string()),
-        (AuditField::Barcode, item.barcode.clone().unwrap_or_default()),
+        (
+            AuditField::Barcode,
+            item.barcode.clone().unwrap_or_default(),
+        ),
         (AuditField::InStore, item.in_store().to_string()),
         (AuditField::Online, item.online().as_str().to_owned()),
         (

@@ -74,4 +74,3 @@ pub fn verify_ledger(conn: &mut DbConnection) -> Result<Vec<LedgerMismatch>> {
         Ok(mismatches)
     })
 }
-

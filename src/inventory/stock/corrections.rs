@@ -3,7 +3,10 @@
 //! submitted twice moves the level once.
 
 use crate::db::DbConnection;
-use crate::domain::{Adjustment, FieldError, IdempotencyKey, MAX_QUANTITY, MovementKind, Quantity, Reason, StockCount};
+use crate::domain::{
+    Adjustment, FieldError, IdempotencyKey, MAX_QUANTITY, MovementKind, Quantity, Reason,
+    StockCount,
+};
 use crate::inventory::idempotency::{self, Fingerprint, Outcome};
 use crate::inventory::merchants::Location;
 use crate::inventory::{Actor, InventoryError, Item, Result};
@@ -188,4 +191,3 @@ pub fn receive(
         .movement
         .on_hand_after)
 }
-

@@ -270,4 +270,3 @@ impl<'a> Ledger<'a> {
         Ok(self.catalog_version)
     }
 }
-

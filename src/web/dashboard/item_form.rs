@@ -7,10 +7,10 @@ use serde::Deserialize;
 
 use super::item_stock::{StockPanel, load_panel};
 use super::items::render;
-use crate::inventory::designations::describe as describe_state;
 use super::{Layout, Notice, see_other, set_flash};
 use crate::domain::{Designation, FieldError, OnlineListing};
 use crate::inventory::audit::{self, AuditEntry};
+use crate::inventory::designations::describe as describe_state;
 use crate::inventory::items::{ItemInput, create_item, edit_item, set_archived};
 use crate::inventory::{InventoryError, Item, ItemFields};
 use crate::web::auth::CurrentStaff;

@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use super::row::{DesignationAction, ItemRow};
 use super::{Layout, Notice, safe_return, see_other, set_flash};
-use crate::inventory::item_list::{ItemFilter, ItemQuery, ItemSort, list_items};
 use crate::inventory::designations::{self, Pressed, RowView};
+use crate::inventory::item_list::{ItemFilter, ItemQuery, ItemSort, list_items};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, htmx, run};
