@@ -280,9 +280,31 @@ impl TestApp {
     }
 }
 
-/// Defines each test twice, as `name::sqlite` and `name::postgres`.
+/// Runs each named test function on both databases: for
+/// `async fn stale_version_is_rejected(backend: Backend)`,
+/// `on_both_backends!(stale_version_is_rejected);` defines the tests
+/// `stale_version_is_rejected::sqlite` and `stale_version_is_rejected::postgres`.
+/// The functions are ordinary items, so rustfmt formats their bodies.
+///
+/// The older block form, `on_both_backends! { async fn name(backend) { ... } }`,
+/// is still accepted while tests written in it are converted.
 #[macro_export]
 macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::common::Backend::Postgres).await;
+                }
+            }
+        )+
+    };
     ($(async fn $name:ident($backend:ident) $body:block)*) => {
         $(
             mod $name {
