@@ -70,7 +70,7 @@ fn random_change(pool: &Pool, merchant: i64, locations: &[i64], item_ids: &[i64]
         }
         _ => {
             let location = locations[rng.below(locations.len())];
-            crate::common::receive_stock(
+            crate::common::fixtures::receive_stock(
                 &mut conn,
                 merchant,
                 item_id,

@@ -3,10 +3,11 @@
 use serde_json::json;
 use shelfsync::domain::TokenScope;
 
+use crate::common::fixtures::other_merchant;
 use crate::common::{Backend, spawn_app};
 use crate::on_both_backends;
 
-use super::support::{error_of, get, other_merchant, patch, read, read_all, token, token_for};
+use super::support::{error_of, get, patch, read, read_all, token, token_for};
 
 on_both_backends!(another_merchants_data_is_404_on_every_route);
 

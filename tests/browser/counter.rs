@@ -36,7 +36,7 @@ async fn a_stock_change_elsewhere_shows_at_the_counter_without_a_reload(backend:
     browser.screenshot("before").await;
 
     with_conn(&app.pool, |conn| {
-        crate::common::receive_stock(conn, merchant, SPECKLED_MUG.id, downtown, 5)
+        crate::common::fixtures::receive_stock(conn, merchant, SPECKLED_MUG.id, downtown, 5)
     });
 
     browser

@@ -1,10 +1,11 @@
 //! Item names are the merchant's text, never markup: not in the list, not in
 //! the row htmx swaps in, not in the flash, not on the shop page.
 
-use shelfsync::domain::{Currency, Designation, OnlineListing};
+use shelfsync::domain::{Designation, OnlineListing};
+use shelfsync::inventory::Actor;
 use shelfsync::inventory::items::{ItemInput, create_item};
-use shelfsync::inventory::{Actor, ItemFields};
 
+use crate::common::fixtures::{item_input, parse_item};
 use crate::common::{Backend, spawn_app};
 use crate::driver::Browser;
 use crate::{mark_page, on_both_backends, page_is_still_marked, sign_in};
@@ -16,17 +17,10 @@ on_both_backends!(an_item_named_like_a_script_shows_as_text_and_runs_nothing);
 
 async fn an_item_named_like_a_script_shows_as_text_and_runs_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
-    let fields = ItemFields::parse(
-        &ItemInput {
-            sku: "XSS-1",
-            name: SCRIPT_NAME,
-            description: IMG_DESCRIPTION,
-            price: "5.00",
-            currency: "",
-            barcode: "",
-        },
-        Currency::parse("USD").expect("USD is a currency"),
-    )
+    let fields = parse_item(&ItemInput {
+        description: IMG_DESCRIPTION,
+        ..item_input("XSS-1", SCRIPT_NAME, "5.00")
+    })
     .expect("a name with angle brackets is allowed");
     let designation = Designation::new(true, OnlineListing::Hidden).expect("in store, not online");
     let item = create_item(

@@ -1,8 +1,9 @@
 //! `/activity`: the audit log and Undo.
 
+use crate::common::demo::SPECKLED_MUG_IN_STORE_ONLY;
 use crate::common::{Backend, sel, spawn_app, text_of};
 use crate::on_both_backends;
-use crate::support::{SPECKLED_MUG_IN_STORE_ONLY, row_state, version_of};
+use crate::support::{row_state, version_of};
 
 on_both_backends!(
     a_designation_change_appears_in_the_log_and_undo_restores_it,

@@ -1,8 +1,10 @@
 //! Sign-in, sign-out, sessions and CSRF protection.
 
+use crate::common::demo::SPECKLED_MUG_IN_STORE_ONLY;
+use crate::common::fixtures::{OtherMerchant, other_merchant};
 use crate::common::{Backend, TestApp, attr_of, html, new_client, spawn_app, text_of};
 use crate::on_both_backends;
-use crate::support::{SPECKLED_MUG_IN_STORE_ONLY, other_merchant, row_state};
+use crate::support::row_state;
 
 async fn designation_of(app: &TestApp, item_id: i64) -> String {
     let doc = app
@@ -235,9 +237,9 @@ async fn a_cross_site_post_is_forbidden_even_with_the_right_token(backend: Backe
 
 async fn staff_see_only_their_own_merchant(backend: Backend) {
     let app = spawn_app(backend).await;
-    let (_, other_item) = other_merchant(&app);
+    let other = other_merchant(&app);
     let olga = new_client();
-    app.login_as(&olga, "owner@other.example", "other-password")
+    app.login_as(&olga, OtherMerchant::EMAIL, OtherMerchant::PASSWORD)
         .await;
 
     let page = olga.get(app.url("/items")).send().await.expect("items");
@@ -250,13 +252,18 @@ async fn staff_see_only_their_own_merchant(backend: Backend) {
 
     assert_eq!(
         text_of(&doc, ".topbar .brand strong").as_deref(),
-        Some("Other Shop")
+        Some(OtherMerchant::NAME)
     );
-    assert_eq!(doc.select(&crate::common::sel("tr.item-row")).count(), 1);
-    assert!(
-        doc.select(&crate::common::sel(&format!("tr#item-{other_item}")))
-            .next()
-            .is_some()
+    assert_eq!(
+        doc.select(&crate::common::sel("tr.item-row")).count(),
+        other.items.len()
     );
+    for item in &other.items {
+        assert!(
+            doc.select(&crate::common::sel(&format!("tr#item-{}", item.id)))
+                .next()
+                .is_some()
+        );
+    }
     assert_eq!(demo_item.status(), 404);
 }

@@ -1,10 +1,9 @@
 //! `/items/bulk`: one designation for many items, all or nothing.
 
+use crate::common::demo::{CAMPING_MUG_VIEW_ONLY, SPECKLED_MUG_IN_STORE_ONLY, TEAPOT_ONLINE_ONLY};
 use crate::common::{Backend, sel, spawn_app, text_of};
 use crate::on_both_backends;
-use crate::support::{
-    CAMPING_MUG_VIEW_ONLY, SPECKLED_MUG_IN_STORE_ONLY, TEAPOT_ONLINE_ONLY, row_state,
-};
+use crate::support::row_state;
 
 async fn state(app: &crate::common::TestApp, item_id: i64) -> (String, String, i64) {
     row_state(

@@ -1,8 +1,9 @@
 //! `/counter`: the store list as a store's device sees it.
 
+use crate::common::demo::{CAMPING_MUG_VIEW_ONLY, TEAPOT_ONLINE_ONLY};
+use crate::common::fixtures::other_merchant;
 use crate::common::{Backend, sel, spawn_app, text_of};
 use crate::on_both_backends;
-use crate::support::{CAMPING_MUG_VIEW_ONLY, TEAPOT_ONLINE_ONLY};
 
 fn location_ids(app: &crate::common::TestApp) -> Vec<i64> {
     shelfsync::inventory::merchants::Location::all_of(&mut app.conn(), app.demo_merchant_id())
@@ -66,7 +67,7 @@ async fn the_toggle_shows_online_only_items_marked_not_sold_here(backend: Backen
 async fn the_counter_of_another_merchants_store_is_not_found(backend: Backend) {
     let app = spawn_app(backend).await;
     app.login().await;
-    let (their_merchant, _) = crate::support::other_merchant(&app);
+    let their_merchant = other_merchant(&app).id;
     let their_store =
         shelfsync::inventory::merchants::Location::all_of(&mut app.conn(), their_merchant)
             .expect("locations")[0]

@@ -3,12 +3,11 @@
 
 use shelfsync::inventory::{Actor, DesignationChange, Item, designate};
 
+use crate::common::demo::{CAMPING_MUG_VIEW_ONLY, SPECKLED_MUG_IN_STORE_ONLY, TEAPOT_ONLINE_ONLY};
+use crate::common::fixtures::other_merchant;
 use crate::common::{Backend, attr_of, row_fragment, sel, spawn_app, text_of};
 use crate::on_both_backends;
-use crate::support::{
-    CAMPING_MUG_VIEW_ONLY, SPECKLED_MUG_IN_STORE_ONLY, TEAPOT_ONLINE_ONLY, other_merchant,
-    row_state, version_of,
-};
+use crate::support::{row_state, version_of};
 
 fn button_values(doc: &scraper::Html, item_id: i64) -> Vec<String> {
     doc.select(&sel(&format!("tr#item-{item_id} button[name=action]")))
@@ -277,7 +276,8 @@ async fn tampered_form_values_change_nothing_and_say_why(backend: Backend) {
 async fn another_merchants_item_is_not_found(backend: Backend) {
     let app = spawn_app(backend).await;
     app.login().await;
-    let (their_merchant, their_item) = other_merchant(&app);
+    let other = other_merchant(&app);
+    let (their_merchant, their_item) = (other.id, other.store_only_item().id);
 
     let response = app
         .htmx_post(

@@ -1,8 +1,9 @@
 //! Creating, editing and archiving an item through its forms.
 
+use crate::common::demo::BLUE_MUG_FOR_SALE;
+use crate::common::fixtures::other_merchant;
 use crate::common::{Backend, attr_of, html, sel, spawn_app, text_of};
 use crate::on_both_backends;
-use crate::support::{BLUE_MUG_FOR_SALE, other_merchant};
 
 fn field_errors(doc: &scraper::Html) -> Vec<(String, String)> {
     doc.select(&sel("p.field-error"))
@@ -231,7 +232,7 @@ async fn archiving_hides_the_item_from_the_list_and_the_shop(backend: Backend) {
 async fn another_merchants_item_page_is_not_found(backend: Backend) {
     let app = spawn_app(backend).await;
     app.login().await;
-    let (_, their_item) = other_merchant(&app);
+    let their_item = other_merchant(&app).store_only_item().id;
 
     assert_eq!(app.get(&format!("/items/{their_item}")).await.status(), 404);
     let response = app

@@ -3,9 +3,11 @@
 use shelfsync::domain::{Designation, OnlineListing};
 use shelfsync::inventory::{Actor, items::create_item};
 
+use crate::common::demo::BLUE_MUG_FOR_SALE;
+use crate::common::fixtures::item_fields;
 use crate::common::{Backend, attr_of, fragment, row_fragment, sel, spawn_app, text_of};
 use crate::on_both_backends;
-use crate::support::{BLUE_MUG_FOR_SALE, row_state};
+use crate::support::row_state;
 
 fn names(doc: &scraper::Html) -> Vec<String> {
     doc.select(&sel("tr.item-row td.name a"))
@@ -186,7 +188,7 @@ async fn user_strings_render_as_text_in_pages_and_fragments(backend: Backend) {
         ("XSS-1", "<script>alert(1)</script>"),
         ("XSS-2", "\"><img src=x onerror=alert(1)>"),
     ] {
-        let fields = crate::common_fields(sku, name, "1.00");
+        let fields = item_fields(sku, name, "1.00");
         let item = create_item(
             &mut app.conn(),
             &Actor::staff("<b>Mallory</b>"),

@@ -14,19 +14,3 @@ mod item_form;
 mod items;
 mod shop;
 mod support;
-
-/// Parsed item fields for tests that create items directly through the service.
-pub fn common_fields(sku: &str, name: &str, price: &str) -> shelfsync::inventory::ItemFields {
-    shelfsync::inventory::ItemFields::parse(
-        &shelfsync::inventory::items::ItemInput {
-            sku,
-            name,
-            description: "",
-            price,
-            currency: "",
-            barcode: "",
-        },
-        shelfsync::domain::Currency::parse("USD").expect("USD"),
-    )
-    .expect("valid fields")
-}

@@ -1,10 +1,10 @@
 //! `/shop/{merchant}`: the hosted storefront page.
 
-use crate::common::{Backend, sel, spawn_app, text_of};
-use crate::on_both_backends;
-use crate::support::{
+use crate::common::demo::{
     BLUE_MUG_FOR_SALE, CAMPING_MUG_VIEW_ONLY, SENCHA_NOWHERE, SPECKLED_MUG_IN_STORE_ONLY,
 };
+use crate::common::{Backend, sel, spawn_app, text_of};
+use crate::on_both_backends;
 
 on_both_backends!(
     the_shop_lists_online_items_with_buy_online_or_buy_in_store,

@@ -138,7 +138,7 @@ async fn after_a_rotation_requests_verify_with_the_new_and_the_old_secret(backen
         .await;
     let doc = html(&response.text().await.expect("a body"));
     let new = text_of(&doc, "#new-webhook-secret").expect("the new secret is shown once");
-    with_conn(&app.pool, |conn| receive_stock(conn, merchant, 1));
+    with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 1));
 
     assert_ne!(old, new);
     assert!(eventually(20, || recorder.count() >= 1).await);
@@ -168,7 +168,7 @@ async fn the_delivery_log_shows_attempts_response_and_error_and_resend_sends_aga
     recorder.answer.store(503, Ordering::SeqCst);
     let running = recorder_at(free_addr(), recorder.clone());
     let (id, _) = add_through_settings(&app, &running.url()).await;
-    with_conn(&app.pool, |conn| receive_stock(conn, merchant, 1));
+    with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 1));
     assert!(
         eventually(20, || recorder.count() >= 2).await,
         "retries arrive"
@@ -241,7 +241,7 @@ async fn a_disabled_endpoint_holds_its_events_until_it_is_enabled_again(backend:
     app.post_form(&format!("/settings/webhooks/{id}/disable"), &[])
         .await;
 
-    with_conn(&app.pool, |conn| receive_stock(conn, merchant, 3));
+    with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 3));
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     let while_disabled = recorder.count();
     let page = app.get_html("/settings/webhooks").await;
@@ -290,7 +290,7 @@ async fn the_counter_page_hears_catalog_changes_live_and_redraws_its_table(backe
     assert_eq!(live.status(), 200);
     let mut stream = SseReader::new(live);
 
-    let versions = with_conn(&app.pool, |conn| receive_stock(conn, merchant, 1));
+    let versions = with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 1));
     let frame = stream.next_event(10).await.expect("a catalog event");
     let table = app
         .client

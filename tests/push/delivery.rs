@@ -30,7 +30,7 @@ async fn a_receiver_that_is_down_gets_every_event_in_order_once_it_is_up(backend
     });
     let start = endpoint.endpoint.cursor;
 
-    with_conn(&app.pool, |conn| receive_stock(conn, merchant, 12));
+    with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 12));
     let retried = eventually(20, || {
         with_conn(&app.pool, |conn| {
             webhooks::deliveries::delivery_log(conn, merchant, endpoint.endpoint.id, false, 10)
@@ -93,7 +93,7 @@ async fn every_delivery_is_signed_with_the_endpoint_secret_and_carries_the_event
         add_endpoint(conn, merchant, &running.url())
     });
 
-    with_conn(&app.pool, |conn| receive_stock(conn, merchant, 3));
+    with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 3));
 
     assert!(eventually(20, || recorder.count() >= 3).await);
     for received in recorder.received() {
@@ -132,7 +132,7 @@ async fn a_slow_receiver_does_not_hold_up_another_endpoint(backend: Backend) {
         add_endpoint(conn, merchant, &healthy_running.url())
     });
 
-    with_conn(&app.pool, |conn| receive_stock(conn, merchant, 20));
+    with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 20));
 
     assert!(
         eventually(20, || healthy.count() >= 20).await,
@@ -175,7 +175,7 @@ async fn an_event_still_failing_after_the_give_up_period_is_marked_failed_and_th
         add_endpoint(conn, merchant, &running.url())
     });
 
-    with_conn(&app.pool, |conn| receive_stock(conn, merchant, 1));
+    with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 1));
     let failed = eventually(20, || {
         with_conn(&app.pool, |conn| {
             webhooks::deliveries::delivery_log(conn, merchant, endpoint.endpoint.id, true, 10)
@@ -190,7 +190,7 @@ async fn an_event_still_failing_after_the_give_up_period_is_marked_failed_and_th
         "the event should be marked failed after the give-up period"
     );
     recorder.answer.store(0, Ordering::SeqCst);
-    with_conn(&app.pool, |conn| receive_stock(conn, merchant, 1));
+    with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 1));
 
     assert!(
         eventually(20, || recorder.received().iter().any(
@@ -257,7 +257,7 @@ async fn two_instances_on_one_database_deliver_each_event_in_order_without_overl
     });
 
     for _ in 0..10 {
-        with_conn(&app.pool, |conn| receive_stock(conn, merchant, 15));
+        with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 15));
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 

@@ -93,7 +93,7 @@ fn random_changes(pool: &Pool, merchant_id: i64, rng: &mut StdRng, count: usize)
                 continue;
             }
             let location = location_ids[rng.random_range(0..location_ids.len())];
-            crate::common::receive_stock(
+            crate::common::fixtures::receive_stock(
                 &mut conn,
                 merchant_id,
                 item_id,

@@ -44,7 +44,7 @@ async fn a_change_reaches_the_event_stream_with_its_catalog_version_as_id(backen
     assert_eq!(response.headers()["content-type"], "text/event-stream");
     let mut stream = SseReader::new(response);
 
-    let versions = with_conn(&app.pool, |conn| receive_stock(conn, merchant, 1));
+    let versions = with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 1));
 
     let frame = stream.next_event(10).await.expect("an event");
     assert_eq!(frame.id, Some(versions[0].to_string()));
@@ -60,7 +60,7 @@ async fn last_event_id_replays_what_the_client_missed_and_then_goes_live(backend
     let merchant = app.demo_merchant_id();
     let token = storefront_token(&app);
     let seen = with_conn(&app.pool, |conn| catalog_version(conn, merchant)).expect("version");
-    let missed = with_conn(&app.pool, |conn| receive_stock(conn, merchant, 5));
+    let missed = with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 5));
 
     let mut stream = SseReader::new(connect(&app, &token, Some(seen)).await);
     let mut replayed = Vec::new();
@@ -74,7 +74,7 @@ async fn last_event_id_replays_what_the_client_missed_and_then_goes_live(backend
                 .expect("an id"),
         );
     }
-    let live = with_conn(&app.pool, |conn| receive_stock(conn, merchant, 1));
+    let live = with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 1));
     let next = stream.next_event(10).await.expect("a live event");
 
     let expected: Vec<String> = missed.iter().map(i64::to_string).collect();

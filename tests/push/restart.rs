@@ -92,7 +92,7 @@ async fn events_pending_at_a_kill_9_are_delivered_in_order_after_the_restart(bac
         merchant,
         &format!("http://{addr}/webhooks"),
     );
-    receive_stock(&mut pool.get().expect("conn"), merchant, 8);
+    catalog_changes(&mut pool.get().expect("conn"), merchant, 8);
     let expected: Vec<String> = events_since(
         &mut pool.get().expect("conn"),
         merchant,

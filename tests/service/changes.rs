@@ -10,7 +10,7 @@ use shelfsync::inventory::{Actor, DesignationChange, designate};
 use crate::common::{Backend, TestDb};
 use crate::on_both_backends;
 
-use super::items::{new_item, seeded_merchant};
+use crate::common::fixtures::{new_item, seeded_merchant};
 
 /// Waits (up to 10 s) for `wanted` on `receiver`, skipping other changes.
 async fn heard(

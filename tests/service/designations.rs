@@ -12,7 +12,7 @@ use shelfsync::inventory::{
 use crate::common::{Backend, TestDb};
 use crate::on_both_backends;
 
-use super::items::{new_item, seeded_merchant};
+use crate::common::fixtures::{new_item, seeded_merchant};
 
 fn outbox_count(conn: &mut DbConnection, item_id: i64) -> i64 {
     outbox_events::table

@@ -1,64 +1,14 @@
 //! Creating, editing and archiving items; the dashboard list query.
 
 use shelfsync::db::DbConnection;
-use shelfsync::domain::{Currency, Designation, Email, OnlineListing};
+use shelfsync::domain::{Designation, OnlineListing};
 use shelfsync::inventory::item_list::{ItemFilter, ItemQuery, list_items};
-use shelfsync::inventory::items::{ItemInput, create_item, edit_item, set_archived};
-use shelfsync::inventory::merchants;
-use shelfsync::inventory::{Actor, InventoryError, Item, ItemFields};
+use shelfsync::inventory::items::{create_item, edit_item, set_archived};
+use shelfsync::inventory::{Actor, InventoryError, Item};
 
+use crate::common::fixtures::{item_fields, item_input, new_item, parse_item, seeded_merchant};
 use crate::common::{Backend, TestDb};
 use crate::on_both_backends;
-
-/// A merchant with two stores (one ships online orders) and a staff login.
-pub fn seeded_merchant(conn: &mut DbConnection, slug: &str) -> i64 {
-    let usd = Currency::parse("USD").expect("USD");
-    let merchant =
-        merchants::create_merchant(conn, slug, &format!("Shop {slug}"), usd).expect("merchant");
-    merchants::add_location(conn, merchant.id, "Downtown", true).expect("location");
-    merchants::add_location(conn, merchant.id, "Riverside", false).expect("location");
-    let email = Email::parse(&format!("staff@{slug}.example")).expect("email");
-    merchants::create_staff(conn, merchant.id, &email, "Staff", "long-enough-password")
-        .expect("staff");
-    merchant.id
-}
-
-pub fn fields(
-    sku: &str,
-    name: &str,
-    price: &str,
-) -> Result<ItemFields, Vec<shelfsync::domain::FieldError>> {
-    ItemFields::parse(
-        &ItemInput {
-            sku,
-            name,
-            description: "",
-            price,
-            currency: "",
-            barcode: "",
-        },
-        Currency::parse("USD").expect("USD"),
-    )
-}
-
-pub fn new_item(
-    conn: &mut DbConnection,
-    merchant: i64,
-    sku: &str,
-    name: &str,
-    in_store: bool,
-    online: OnlineListing,
-) -> Item {
-    let designation = Designation::new(in_store, online).expect("valid designation");
-    create_item(
-        conn,
-        &Actor::staff("Test"),
-        merchant,
-        &fields(sku, name, "9.99").expect("fields"),
-        designation,
-    )
-    .expect("create item")
-}
 
 on_both_backends!(
     a_duplicate_sku_is_refused_naming_the_sku_field,
@@ -86,7 +36,7 @@ async fn a_duplicate_sku_is_refused_naming_the_sku_field(backend: Backend) {
         &mut conn,
         &Actor::staff("Sam"),
         merchant,
-        &fields("MUG-1", "Other mug", "1").expect("fields"),
+        &item_fields("MUG-1", "Other mug", "1"),
         designation,
     )
     .expect_err("duplicate");
@@ -125,7 +75,7 @@ async fn an_edit_with_a_stale_version_is_a_conflict_and_writes_nothing(backend: 
         merchant,
         item.id,
         item.version,
-        &fields("MUG-1", "Cobalt mug", "12.00").expect("fields"),
+        &item_fields("MUG-1", "Cobalt mug", "12.00"),
     )
     .expect("first edit");
 
@@ -135,7 +85,7 @@ async fn an_edit_with_a_stale_version_is_a_conflict_and_writes_nothing(backend: 
         merchant,
         item.id,
         item.version,
-        &fields("MUG-1", "Red mug", "1.00").expect("fields"),
+        &item_fields("MUG-1", "Red mug", "1.00"),
     )
     .expect_err("stale");
 
@@ -303,7 +253,7 @@ async fn the_list_searches_name_sku_and_barcode_and_filters_by_designation(backe
 
 #[test]
 fn item_fields_report_every_bad_field_at_once() {
-    let errors = fields("", "", "-3").expect_err("invalid");
+    let errors = parse_item(&item_input("", "", "-3")).expect_err("invalid");
     let named: Vec<&str> = errors.iter().map(|e| e.field).collect();
     assert_eq!(named, vec!["sku", "name", "price"]);
 }

@@ -10,8 +10,7 @@ use shelfsync::inventory::{Actor, DesignationChange, InventoryError, designate};
 use crate::common::{Backend, TestDb};
 use crate::on_both_backends;
 
-use super::items::{new_item, seeded_merchant};
-use super::stock::receive_units;
+use crate::common::fixtures::{new_item, receive_stock, seeded_merchant};
 
 fn listed(records: &[OnlineRecord]) -> Vec<(String, bool, bool)> {
     records
@@ -71,7 +70,7 @@ async fn the_online_list_holds_for_sale_and_view_only_items_and_its_other_form_m
         false,
         OnlineListing::Hidden,
     );
-    receive_units(&mut conn, merchant, sale.id, downtown, 3).expect("stock");
+    receive_stock(&mut conn, merchant, sale.id, downtown, 3);
 
     let plain = online_list(&mut conn, merchant, OnlineListQuery::default()).expect("list");
     let other_form = online_list(
@@ -111,8 +110,7 @@ async fn a_for_sale_item_without_stock_at_a_shipping_store_is_not_purchasable(ba
         true,
         OnlineListing::ForSale,
     );
-    receive_units(&mut conn, merchant, item.id, riverside, 5)
-        .expect("stock at a store that does not ship");
+    receive_stock(&mut conn, merchant, item.id, riverside, 5);
 
     let page = online_list(&mut conn, merchant, OnlineListQuery::default()).expect("list");
 
@@ -160,7 +158,7 @@ async fn the_store_list_leaves_out_online_only_items_unless_asked_for_all(backen
         false,
         OnlineListing::Hidden,
     );
-    receive_units(&mut conn, merchant, mug.id, downtown, 4).expect("stock");
+    receive_stock(&mut conn, merchant, mug.id, downtown, 4);
     let query = StoreListQuery {
         location_id: downtown,
         include_all: false,

@@ -1,8 +1,6 @@
 //! Stock levels and their ledger, online availability, orders and counter
 //! sales through the service, on both backends.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use diesel::prelude::*;
 use shelfsync::db::DbConnection;
 use shelfsync::db::schema::{audit_entries, stock_levels, stock_movements};
@@ -22,37 +20,9 @@ use shelfsync::inventory::stock::{
 };
 use shelfsync::inventory::{Actor, InventoryError, Item, catalog_version};
 
+use crate::common::fixtures::{idempotency_key, new_item, receive_stock, seeded_merchant};
 use crate::common::{Backend, TestDb};
 use crate::on_both_backends;
-
-use super::items::{new_item, seeded_merchant};
-
-static KEYS: AtomicU64 = AtomicU64::new(0);
-
-/// A key no other request in this test binary uses.
-pub fn fresh_key() -> IdempotencyKey {
-    IdempotencyKey::parse(&format!("test-{}", KEYS.fetch_add(1, Ordering::SeqCst)))
-        .expect("a valid key")
-}
-
-/// Receives units at a store; returns the level after.
-pub fn receive_units(
-    conn: &mut DbConnection,
-    merchant: i64,
-    item: i64,
-    location: i64,
-    quantity: i64,
-) -> Result<i64, InventoryError> {
-    stock::receive(
-        conn,
-        &Actor::staff("Test"),
-        merchant,
-        item,
-        location,
-        Quantity::new(quantity, "quantity")?,
-        fresh_key(),
-    )
-}
 
 fn stores(conn: &mut DbConnection, merchant: i64) -> (i64, i64) {
     let all = Location::all_of(conn, merchant).expect("locations");
@@ -154,7 +124,7 @@ fn sale(
         record_anyway,
         external_reference: None,
     };
-    let key = fresh_key();
+    let key = idempotency_key();
     place_sale(conn, merchant, &key, &request)
 }
 
@@ -239,10 +209,10 @@ async fn receipts_adjustments_and_counts_keep_each_level_equal_to_its_ledger(bac
         location_id: downtown,
         correction,
         reason: Reason::parse(reason).expect("reason"),
-        key: fresh_key(),
+        key: idempotency_key(),
     };
 
-    receive_units(&mut conn, merchant, mug.id, downtown, 10).expect("receive");
+    receive_stock(&mut conn, merchant, mug.id, downtown, 10);
     let broken = correct(
         &mut conn,
         &actor,
@@ -305,7 +275,7 @@ async fn an_adjustment_below_zero_is_refused_naming_the_quantity_and_changes_not
         true,
         OnlineListing::ForSale,
     );
-    receive_units(&mut conn, merchant, mug.id, downtown, 2).expect("receive");
+    receive_stock(&mut conn, merchant, mug.id, downtown, 2);
     let before = (
         movement_count(&mut conn),
         catalog_version(&mut conn, merchant).expect("version"),
@@ -320,7 +290,7 @@ async fn an_adjustment_below_zero_is_refused_naming_the_quantity_and_changes_not
             location_id: downtown,
             correction: Correction::Adjust(Adjustment::new(-3, "quantity").expect("adj")),
             reason: Reason::parse("lost").expect("reason"),
-            key: fresh_key(),
+            key: idempotency_key(),
         },
     )
     .expect_err("below zero");
@@ -357,7 +327,7 @@ async fn a_correction_resubmitted_with_its_key_is_recorded_once(backend: Backend
         location_id: downtown,
         correction: Correction::Receive(q(4)),
         reason: Reason::parse("delivery").expect("reason"),
-        key: fresh_key(),
+        key: idempotency_key(),
     };
 
     let first = correct(&mut conn, &Actor::staff("Sam"), merchant, &request).expect("first");
@@ -394,8 +364,8 @@ async fn online_availability_counts_fulfilling_stores_less_the_buffer(backend: B
         true,
         OnlineListing::ForSale,
     );
-    receive_units(&mut conn, merchant, mug.id, downtown, 5).expect("receive");
-    receive_units(&mut conn, merchant, mug.id, riverside, 7).expect("receive");
+    receive_stock(&mut conn, merchant, mug.id, downtown, 5);
+    receive_stock(&mut conn, merchant, mug.id, riverside, 7);
     assert_eq!(
         online_entry(&mut conn, merchant, mug.id).available_online,
         5
@@ -470,7 +440,7 @@ async fn a_sold_out_item_is_purchasable_only_when_it_allows_backorder_and_the_re
         true,
         OnlineListing::ForSale,
     );
-    receive_units(&mut conn, merchant, mug.id, downtown, 1).expect("receive");
+    receive_stock(&mut conn, merchant, mug.id, downtown, 1);
     let entry = online_entry(&mut conn, merchant, mug.id);
     assert!(entry.purchasable_online);
 
@@ -489,7 +459,7 @@ async fn a_sold_out_item_is_purchasable_only_when_it_allows_backorder_and_the_re
     let placed = order(
         &mut conn,
         merchant,
-        &fresh_key(),
+        &idempotency_key(),
         &[(mug.id, 3)],
         Fulfilment::Ship,
     )
@@ -535,14 +505,14 @@ async fn an_online_order_takes_fulfilling_stock_and_shows_in_the_delta_feed(back
         true,
         OnlineListing::ForSale,
     );
-    receive_units(&mut conn, merchant, mug.id, downtown, 3).expect("receive");
-    receive_units(&mut conn, merchant, mug.id, riverside, 9).expect("receive");
+    receive_stock(&mut conn, merchant, mug.id, downtown, 3);
+    receive_stock(&mut conn, merchant, mug.id, riverside, 9);
     let before = catalog_version(&mut conn, merchant).expect("version");
 
     let placed = order(
         &mut conn,
         merchant,
-        &fresh_key(),
+        &idempotency_key(),
         &[(mug.id, 2)],
         Fulfilment::Ship,
     )
@@ -602,13 +572,13 @@ async fn an_order_with_one_short_line_changes_nothing_and_a_retry_gets_the_same_
         true,
         OnlineListing::ForSale,
     );
-    receive_units(&mut conn, merchant, mug.id, downtown, 5).expect("receive");
-    receive_units(&mut conn, merchant, tea.id, downtown, 1).expect("receive");
+    receive_stock(&mut conn, merchant, mug.id, downtown, 5);
+    receive_stock(&mut conn, merchant, tea.id, downtown, 1);
     let before = (
         movement_count(&mut conn),
         catalog_version(&mut conn, merchant).expect("version"),
     );
-    let key = fresh_key();
+    let key = idempotency_key();
 
     let shortages = refused_shortages(order(
         &mut conn,
@@ -670,13 +640,13 @@ async fn a_pickup_order_draws_on_that_store_only_and_a_store_that_does_not_fulfi
         true,
         OnlineListing::ForSale,
     );
-    receive_units(&mut conn, merchant, mug.id, downtown, 2).expect("receive");
-    receive_units(&mut conn, merchant, mug.id, riverside, 8).expect("receive");
+    receive_stock(&mut conn, merchant, mug.id, downtown, 2);
+    receive_stock(&mut conn, merchant, mug.id, riverside, 8);
 
     let at_riverside = order(
         &mut conn,
         merchant,
-        &fresh_key(),
+        &idempotency_key(),
         &[(mug.id, 1)],
         Fulfilment::Pickup {
             location_id: riverside,
@@ -686,7 +656,7 @@ async fn a_pickup_order_draws_on_that_store_only_and_a_store_that_does_not_fulfi
     let too_many = refused_shortages(order(
         &mut conn,
         merchant,
-        &fresh_key(),
+        &idempotency_key(),
         &[(mug.id, 3)],
         Fulfilment::Pickup {
             location_id: downtown,
@@ -725,7 +695,7 @@ async fn a_short_counter_sale_is_refused_unless_recorded_anyway_and_then_flags_a
         true,
         OnlineListing::Hidden,
     );
-    receive_units(&mut conn, merchant, mug.id, riverside, 1).expect("receive");
+    receive_stock(&mut conn, merchant, mug.id, riverside, 1);
     let offline_at = chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
         .and_then(|d| d.and_hms_opt(14, 5, 0))
         .expect("a date");
@@ -796,8 +766,8 @@ async fn an_opted_in_item_goes_view_only_when_sold_out_online_and_back_when_stoc
         true,
         OnlineListing::ForSale,
     );
-    receive_units(&mut conn, merchant, mug.id, downtown, 1).expect("receive");
-    receive_units(&mut conn, merchant, mug.id, riverside, 4).expect("receive");
+    receive_stock(&mut conn, merchant, mug.id, downtown, 1);
+    receive_stock(&mut conn, merchant, mug.id, riverside, 4);
     set_stock_settings(
         &mut conn,
         &Actor::staff("Sam"),
@@ -814,13 +784,13 @@ async fn an_opted_in_item_goes_view_only_when_sold_out_online_and_back_when_stoc
     order(
         &mut conn,
         merchant,
-        &fresh_key(),
+        &idempotency_key(),
         &[(mug.id, 1)],
         Fulfilment::Ship,
     )
     .expect("last online unit");
     let sold_out = Item::find(&mut conn, merchant, mug.id).expect("item");
-    receive_units(&mut conn, merchant, mug.id, downtown, 3).expect("restock");
+    receive_stock(&mut conn, merchant, mug.id, downtown, 3);
     let restocked = Item::find(&mut conn, merchant, mug.id).expect("item");
 
     assert_eq!(
@@ -864,7 +834,7 @@ async fn a_level_that_differs_from_its_ledger_is_reported(backend: Backend) {
         true,
         OnlineListing::ForSale,
     );
-    receive_units(&mut conn, merchant, mug.id, downtown, 4).expect("receive");
+    receive_stock(&mut conn, merchant, mug.id, downtown, 4);
 
     diesel::update(stock_levels::table.filter(stock_levels::item_id.eq(mug.id)))
         .set(stock_levels::on_hand.eq(9))
@@ -898,13 +868,13 @@ async fn unknown_items_and_another_merchants_store_are_refused_naming_the_field(
         true,
         OnlineListing::ForSale,
     );
-    receive_units(&mut conn, merchant, mug.id, downtown, 4).expect("receive");
+    receive_stock(&mut conn, merchant, mug.id, downtown, 4);
     let before = movement_count(&mut conn);
 
     let unknown = order(
         &mut conn,
         merchant,
-        &fresh_key(),
+        &idempotency_key(),
         &[(mug.id, 1), (999_999, 1)],
         Fulfilment::Ship,
     )
@@ -912,7 +882,7 @@ async fn unknown_items_and_another_merchants_store_are_refused_naming_the_field(
     let foreign = order(
         &mut conn,
         merchant,
-        &fresh_key(),
+        &idempotency_key(),
         &[(mug.id, 1)],
         Fulfilment::Pickup {
             location_id: their_store,
@@ -931,7 +901,7 @@ async fn unknown_items_and_another_merchants_store_are_refused_naming_the_field(
     let twice = order(
         &mut conn,
         merchant,
-        &fresh_key(),
+        &idempotency_key(),
         &[(mug.id, 1), (mug.id, 1)],
         Fulfilment::Ship,
     )

@@ -12,8 +12,9 @@ use shelfsync::db::schema::stock_movements;
 use shelfsync::inventory::stock::verify_ledger;
 
 use crate::common::Backend;
+use crate::common::fixtures::fresh_key;
 use crate::on_both_backends;
-use crate::support::{Reply, Shop, client, fresh_key, ship};
+use crate::support::{Reply, Shop, client, ship};
 
 const BUYERS: usize = 100;
 const ROUNDS: usize = 10;

@@ -2,14 +2,14 @@
 //! counter sales, scopes, the dashboard's stock forms and `shelfsync check`.
 
 use serde_json::json;
-use shelfsync::domain::{Currency, TokenScope};
+use shelfsync::domain::TokenScope;
 use shelfsync::inventory::lists::{OnlineListQuery, OnlineRecord, online_list};
-use shelfsync::inventory::merchants;
 use shelfsync::inventory::tokens::create_token;
 
+use crate::common::fixtures::{fresh_key, other_merchant};
 use crate::common::{Backend, attr_of, html, sel, text_of};
 use crate::on_both_backends;
-use crate::support::{Shop, client, fresh_key, ship};
+use crate::support::{Shop, client, ship};
 
 on_both_backends!(
     a_replay_has_the_original_answer_a_changed_body_is_422_and_a_missing_key_is_400,
@@ -110,19 +110,7 @@ async fn bad_input_is_refused_naming_the_field_and_changes_nothing(backend: Back
     let shop = Shop::start(backend).await;
     let item = shop.new_item("BAD");
     shop.receive(item, shop.downtown, 5);
-    let other = {
-        let mut conn = shop.app.conn();
-        let other = merchants::create_merchant(
-            &mut conn,
-            "other",
-            "Other",
-            Currency::parse("USD").expect("USD"),
-        )
-        .expect("merchant");
-        merchants::add_location(&mut conn, other.id, "Elsewhere", true)
-            .expect("store")
-            .id
-    };
+    let other = other_merchant(&shop.app).location_id;
     let api = client();
     let line = |quantity: serde_json::Value| json!({ "lines": [{ "item_id": item, "quantity": quantity }], "fulfilment": { "type": "ship" } });
     let cases = [
