@@ -4,6 +4,9 @@
 use shelfsync::inventory::DesignationChange;
 use shelfsync::inventory::lists::{OnlineListQuery, OnlineRecord, online_list};
 
+use crate::common::demo::{
+    BLUE_MUG_FOR_SALE, CAMPING_MUG_VIEW_ONLY, SENCHA_NOWHERE, SPECKLED_MUG_IN_STORE_ONLY,
+};
 use crate::common::{Backend, html, sel, spawn_app, text_of};
 use crate::on_both_backends;
 
@@ -15,7 +18,9 @@ on_both_backends!(
     the_shop_shows_buy_online_for_sale_items_and_where_to_buy_view_only_ones,
     the_shop_page_answers_304_until_the_catalogue_changes,
     the_shop_escapes_what_merchants_type,
-    an_unknown_shop_is_404
+    an_unknown_shop_is_404,
+    the_shop_lists_online_items_with_buy_online_or_buy_in_store,
+    an_unknown_shop_is_not_found
 );
 
 async fn the_shop_shows_buy_online_for_sale_items_and_where_to_buy_view_only_ones(
@@ -158,4 +163,44 @@ async fn an_unknown_shop_is_404(backend: Backend) {
 
     assert_eq!(app.get("/shop/no-such-shop").await.status(), 404);
     assert_eq!(app.get(&format!("{SHOP}?after=abc")).await.status(), 400);
+}
+
+async fn the_shop_lists_online_items_with_buy_online_or_buy_in_store(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    let doc = app.get_html("/shop/corner-goods").await;
+
+    assert_eq!(doc.select(&sel("article.product")).count(), 40);
+    let camping = format!("article[data-item-id=\"{CAMPING_MUG_VIEW_ONLY}\"]");
+    assert_eq!(
+        text_of(&doc, &format!("{camping} .availability")).as_deref(),
+        Some("See it here — buy it in store at Downtown (in stock) or Riverside (in stock)")
+    );
+    let blue = format!("article[data-item-id=\"{BLUE_MUG_FOR_SALE}\"]");
+    assert_eq!(
+        text_of(&doc, &format!("{blue} .availability")).as_deref(),
+        Some("Sold out online")
+    );
+    let teapot = "article[data-item-id=\"5\"]";
+    assert_eq!(
+        text_of(&doc, &format!("{teapot} .availability")).as_deref(),
+        Some("Buy online 2 available")
+    );
+    assert_eq!(
+        text_of(&doc, &format!("{teapot} .price")).as_deref(),
+        Some("$48.00")
+    );
+    for hidden in [SPECKLED_MUG_IN_STORE_ONLY, SENCHA_NOWHERE] {
+        assert!(
+            doc.select(&sel(&format!("article[data-item-id=\"{hidden}\"]")))
+                .next()
+                .is_none()
+        );
+    }
+}
+
+async fn an_unknown_shop_is_not_found(backend: Backend) {
+    let app = spawn_app(backend).await;
+    assert_eq!(app.get("/shop/nobody").await.status(), 404);
+    assert_eq!(app.get("/shop/corner-goods?after=x").await.status(), 400);
 }

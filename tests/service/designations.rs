@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 use shelfsync::db::DbConnection;
-use shelfsync::db::schema::{audit_entries, outbox_events};
+use shelfsync::db::schema::{audit_entries, items, outbox_events};
 use shelfsync::domain::{Designation, DesignationRuleError, OnlineListing};
 use shelfsync::inventory::{
     self, Actor, BulkMode, DesignationChange, InventoryError, Item, audit, designate,
@@ -42,7 +42,8 @@ on_both_backends!(
     bulk_all_or_nothing_changes_nothing_when_one_item_is_refused,
     bulk_valid_only_applies_to_the_rest_at_one_catalog_version,
     bulk_with_another_merchants_item_is_not_found_and_changes_nothing,
-    undo_restores_the_previous_designation_through_the_same_path
+    undo_restores_the_previous_designation_through_the_same_path,
+    the_database_refuses_a_view_only_item_that_is_not_in_store
 );
 
 async fn sell_online_sets_the_flag_bumps_versions_and_records_audit_and_outbox(backend: Backend) {
@@ -600,4 +601,19 @@ fn a_designation_is_always_a_valid_combination() {
         }
     }
     let _ = Backend::Sqlite;
+}
+
+async fn the_database_refuses_a_view_only_item_that_is_not_in_store(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut conn = db.pool().get().expect("conn");
+    shelfsync::demo::create(&mut conn).expect("demo");
+
+    let result = diesel::update(items::table)
+        .set((items::online.eq("view_only"), items::in_store.eq(false)))
+        .execute(&mut conn);
+
+    assert!(
+        result.is_err(),
+        "the CHECK constraint should refuse the combination"
+    );
 }

@@ -24,7 +24,6 @@ fn listed(records: &[OnlineRecord]) -> Vec<(String, bool, bool)> {
 
 on_both_backends!(
     the_online_list_holds_for_sale_and_view_only_items_and_its_other_form_marks_store_only_items,
-    a_for_sale_item_without_stock_at_a_shipping_store_is_not_purchasable,
     the_store_list_leaves_out_online_only_items_unless_asked_for_all,
     another_merchants_store_is_not_found,
     a_delta_since_a_version_has_the_changes_and_tombstones_for_items_that_left,
@@ -95,38 +94,6 @@ async fn the_online_list_holds_for_sale_and_view_only_items_and_its_other_form_m
             ("STORE".into(), false, false)
         ]
     );
-}
-
-async fn a_for_sale_item_without_stock_at_a_shipping_store_is_not_purchasable(backend: Backend) {
-    let db = TestDb::new(backend);
-    let mut conn = db.pool().get().expect("conn");
-    let merchant = seeded_merchant(&mut conn, "m1");
-    let riverside = Location::all_of(&mut conn, merchant).expect("locations")[1].id;
-    let item = new_item(
-        &mut conn,
-        merchant,
-        "SALE",
-        "For sale",
-        true,
-        OnlineListing::ForSale,
-    );
-    receive_stock(&mut conn, merchant, item.id, riverside, 5);
-
-    let page = online_list(&mut conn, merchant, OnlineListQuery::default()).expect("list");
-
-    match &page.records[0] {
-        OnlineRecord::Listed(entry) => {
-            assert_eq!(entry.available_online, 0);
-            assert!(!entry.purchasable_online);
-            let riverside_entry = entry
-                .stores
-                .iter()
-                .find(|s| s.location_id == riverside)
-                .expect("riverside listed");
-            assert!(riverside_entry.in_stock);
-        }
-        other => panic!("expected an entry, got {other:?}"),
-    }
 }
 
 async fn the_store_list_leaves_out_online_only_items_unless_asked_for_all(backend: Backend) {

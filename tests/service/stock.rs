@@ -187,7 +187,8 @@ on_both_backends!(
     a_short_counter_sale_is_refused_unless_recorded_anyway_and_then_flags_a_discrepancy,
     an_opted_in_item_goes_view_only_when_sold_out_online_and_back_when_stock_returns,
     a_level_that_differs_from_its_ledger_is_reported,
-    unknown_items_and_another_merchants_store_are_refused_naming_the_field
+    unknown_items_and_another_merchants_store_are_refused_naming_the_field,
+    a_for_sale_item_without_stock_at_a_shipping_store_is_not_purchasable
 );
 
 async fn receipts_adjustments_and_counts_keep_each_level_equal_to_its_ledger(backend: Backend) {
@@ -925,4 +926,36 @@ async fn unknown_items_and_another_merchants_store_are_refused_naming_the_field(
     );
     assert_eq!(movement_count(&mut conn), before);
     assert_eq!(level(&mut conn, mug.id, downtown), 4);
+}
+
+async fn a_for_sale_item_without_stock_at_a_shipping_store_is_not_purchasable(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut conn = db.pool().get().expect("conn");
+    let merchant = seeded_merchant(&mut conn, "m1");
+    let riverside = Location::all_of(&mut conn, merchant).expect("locations")[1].id;
+    let item = new_item(
+        &mut conn,
+        merchant,
+        "SALE",
+        "For sale",
+        true,
+        OnlineListing::ForSale,
+    );
+    receive_stock(&mut conn, merchant, item.id, riverside, 5);
+
+    let page = online_list(&mut conn, merchant, OnlineListQuery::default()).expect("list");
+
+    match &page.records[0] {
+        OnlineRecord::Listed(entry) => {
+            assert_eq!(entry.available_online, 0);
+            assert!(!entry.purchasable_online);
+            let riverside_entry = entry
+                .stores
+                .iter()
+                .find(|s| s.location_id == riverside)
+                .expect("riverside listed");
+            assert!(riverside_entry.in_stock);
+        }
+        other => panic!("expected an entry, got {other:?}"),
+    }
 }

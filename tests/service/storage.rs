@@ -44,8 +44,7 @@ fn column_count(conn: &mut DbConnection, backend: Backend, table: &str) -> i64 {
 on_both_backends!(
     every_table_reads_back_through_the_diesel_schema_after_the_demo_is_seeded,
     migrations_revert_cleanly_and_apply_again,
-    stock_from_before_the_ledger_becomes_its_opening_balance,
-    the_database_refuses_a_view_only_item_that_is_not_in_store
+    stock_from_before_the_ledger_becomes_its_opening_balance
 );
 
 async fn every_table_reads_back_through_the_diesel_schema_after_the_demo_is_seeded(
@@ -206,21 +205,6 @@ async fn stock_from_before_the_ledger_becomes_its_opening_balance(backend: Backe
     assert_eq!(
         opening,
         vec![("count".to_owned(), 12, "Opening balance".to_owned())]
-    );
-}
-
-async fn the_database_refuses_a_view_only_item_that_is_not_in_store(backend: Backend) {
-    let db = TestDb::new(backend);
-    let mut conn = db.pool().get().expect("conn");
-    shelfsync::demo::create(&mut conn).expect("demo");
-
-    let result = diesel::update(items::table)
-        .set((items::online.eq("view_only"), items::in_store.eq(false)))
-        .execute(&mut conn);
-
-    assert!(
-        result.is_err(),
-        "the CHECK constraint should refuse the combination"
     );
 }
 
