@@ -1,6 +1,7 @@
 // The Diesel schema, shared by both backends. Kept in step with
-// migrations/sqlite and migrations/postgres; `tests/schema.rs` compares it with
-// both migrated databases so a drift fails the build.
+// migrations/sqlite and migrations/postgres; `tests/schema/main.rs` compares it
+// with both migrated databases, and the two trees with each other, so a drift
+// fails the tests.
 
 diesel::table! {
     merchants (id) {

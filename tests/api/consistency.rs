@@ -14,7 +14,7 @@ use shelfsync::inventory::{
     Actor, DesignationChange, FieldEdits, InventoryError, Item, ItemUpdate, update_item,
 };
 
-use crate::common::{TestApp, spawn_app};
+use crate::common::{Backend, TestApp, spawn_app};
 use crate::on_both_backends;
 
 use super::support::{by_id, demo_items, read_all, token};
@@ -70,7 +70,7 @@ fn random_change(pool: &Pool, merchant: i64, locations: &[i64], item_ids: &[i64]
         }
         _ => {
             let location = locations[rng.below(locations.len())];
-            crate::common::receive_stock(
+            crate::common::fixtures::receive_stock(
                 &mut conn,
                 merchant,
                 item_id,
@@ -189,60 +189,87 @@ async fn replay_deltas(app: &TestApp, include: &str, seed: u64) {
     }
 }
 
-on_both_backends! {
-    async fn paging_while_items_change_never_skips_or_repeats_an_item_listed_throughout(backend) {
-        let app = spawn_app(backend).await;
-        let secret = token(&app, TokenScope::Storefront);
-        let items = demo_items(&app);
-        // Every third listed item stays listed (only its fields and stock change);
-        // every other item is toggled in and out of the list.
-        let listed: Vec<i64> = items.iter().filter(|i| i.online().is_listed()).map(|i| i.id).collect();
-        let steady: Vec<i64> = listed.iter().copied().step_by(3).collect();
-        let toggled: Vec<i64> = items.iter().map(|i| i.id).filter(|id| !steady.contains(id)).collect();
-        let writer = Writer::start(&app, toggled, 7, usize::MAX);
-        let renamer = {
-            let pool = app.pool.clone();
-            let merchant = app.demo_merchant_id();
-            let steady = steady.clone();
-            let stop = writer.stop.clone();
-            std::thread::spawn(move || {
-                let mut rng = Lcg(11);
-                while !stop.load(Ordering::SeqCst) {
-                    let mut conn = pool.get().expect("a connection");
-                    let id = steady[rng.below(steady.len())];
-                    let item = Item::find(&mut conn, merchant, id).expect("item");
-                    let update = ItemUpdate {
-                        fields: FieldEdits {
-                            name: Some(ItemName::parse(&format!("Steady {}", rng.below(100))).expect("name")),
-                            ..FieldEdits::default()
-                        },
-                        designation: DesignationChange::default(),
-                    };
-                    update_item(&mut conn, &Actor::system(), merchant, id, item.version, &update).expect("rename");
-                }
-            })
-        };
+on_both_backends!(
+    paging_while_items_change_never_skips_or_repeats_an_item_listed_throughout,
+    following_deltas_from_an_old_snapshot_ends_equal_to_a_fresh_read,
+    following_deltas_of_the_unlisted_form_ends_equal_to_a_fresh_read
+);
 
-        for round in 0..6 {
-            let read = read_all(&app, &secret, &format!("{LIST}?limit=3")).await;
-            let seen = by_id(&read.records); // panics on a repeat
-
-            for id in &steady {
-                assert!(seen.contains_key(id), "round {round}: item {id}, listed throughout, was skipped");
+async fn paging_while_items_change_never_skips_or_repeats_an_item_listed_throughout(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let secret = token(&app, TokenScope::Storefront);
+    let items = demo_items(&app);
+    // Every third listed item stays listed (only its fields and stock change);
+    // every other item is toggled in and out of the list.
+    let listed: Vec<i64> = items
+        .iter()
+        .filter(|i| i.online().is_listed())
+        .map(|i| i.id)
+        .collect();
+    let steady: Vec<i64> = listed.iter().copied().step_by(3).collect();
+    let toggled: Vec<i64> = items
+        .iter()
+        .map(|i| i.id)
+        .filter(|id| !steady.contains(id))
+        .collect();
+    let writer = Writer::start(&app, toggled, 7, usize::MAX);
+    let renamer = {
+        let pool = app.pool.clone();
+        let merchant = app.demo_merchant_id();
+        let steady = steady.clone();
+        let stop = writer.stop.clone();
+        std::thread::spawn(move || {
+            let mut rng = Lcg(11);
+            while !stop.load(Ordering::SeqCst) {
+                let mut conn = pool.get().expect("a connection");
+                let id = steady[rng.below(steady.len())];
+                let item = Item::find(&mut conn, merchant, id).expect("item");
+                let update = ItemUpdate {
+                    fields: FieldEdits {
+                        name: Some(
+                            ItemName::parse(&format!("Steady {}", rng.below(100))).expect("name"),
+                        ),
+                        ..FieldEdits::default()
+                    },
+                    designation: DesignationChange::default(),
+                };
+                update_item(
+                    &mut conn,
+                    &Actor::system(),
+                    merchant,
+                    id,
+                    item.version,
+                    &update,
+                )
+                .expect("rename");
             }
+        })
+    };
+
+    for round in 0..6 {
+        let read = read_all(&app, &secret, &format!("{LIST}?limit=3")).await;
+        let seen = by_id(&read.records); // panics on a repeat
+
+        for id in &steady {
+            assert!(
+                seen.contains_key(id),
+                "round {round}: item {id}, listed throughout, was skipped"
+            );
         }
-        let made = writer.stop();
-        renamer.join().expect("the renamer should not panic");
-        assert!(made > 10, "changes happened while paging ({made})");
     }
+    let made = writer.stop();
+    renamer.join().expect("the renamer should not panic");
+    assert!(made > 10, "changes happened while paging ({made})");
+}
 
-    async fn following_deltas_from_an_old_snapshot_ends_equal_to_a_fresh_read(backend) {
-        let app = spawn_app(backend).await;
-        replay_deltas(&app, "", 42).await;
-    }
+async fn following_deltas_from_an_old_snapshot_ends_equal_to_a_fresh_read(backend: Backend) {
+    let app = spawn_app(backend).await;
+    replay_deltas(&app, "", 42).await;
+}
 
-    async fn following_deltas_of_the_unlisted_form_ends_equal_to_a_fresh_read(backend) {
-        let app = spawn_app(backend).await;
-        replay_deltas(&app, "&include=unlisted", 1234).await;
-    }
+async fn following_deltas_of_the_unlisted_form_ends_equal_to_a_fresh_read(backend: Backend) {
+    let app = spawn_app(backend).await;
+    replay_deltas(&app, "&include=unlisted", 1234).await;
 }

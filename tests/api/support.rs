@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 use serde_json::Value;
-use shelfsync::domain::{Currency, OnlineListing, TokenScope};
-use shelfsync::inventory::items::{ItemInput, create_item};
-use shelfsync::inventory::merchants::{self, Location};
-use shelfsync::inventory::{Actor, DesignationChange, Item, ItemFields, designate};
+use shelfsync::domain::TokenScope;
+use shelfsync::inventory::merchants::Location;
+use shelfsync::inventory::{Actor, DesignationChange, Item, designate};
 
 use crate::common::TestApp;
 
@@ -154,58 +153,6 @@ pub fn by_id(records: &[Value]) -> BTreeMap<i64, Value> {
         );
     }
     map
-}
-
-/// A second merchant with one store and one item in every online state.
-pub struct OtherMerchant {
-    pub id: i64,
-    pub location_id: i64,
-    pub items: Vec<Item>,
-}
-
-pub fn other_merchant(app: &TestApp) -> OtherMerchant {
-    let mut conn = app.conn();
-    let usd = Currency::parse("USD").expect("USD");
-    let merchant = merchants::create_merchant(&mut conn, "harbour-books", "Harbour Books", usd)
-        .expect("merchant");
-    let location = shelfsync::inventory::stores::add_location(&mut conn, merchant.id, "Quay", true)
-        .expect("store");
-    let items = [
-        ("HB-1", OnlineListing::ForSale),
-        ("HB-2", OnlineListing::ViewOnly),
-        ("HB-3", OnlineListing::Hidden),
-    ]
-    .into_iter()
-    .map(|(sku, online)| {
-        let fields = ItemFields::parse(
-            &ItemInput {
-                sku,
-                name: "Atlas",
-                description: "",
-                price: "12.00",
-                currency: "",
-                barcode: "",
-            },
-            usd,
-        )
-        .expect("fields");
-        let designation =
-            shelfsync::domain::Designation::new(true, online).expect("a valid designation");
-        create_item(
-            &mut conn,
-            &Actor::system(),
-            merchant.id,
-            &fields,
-            designation,
-        )
-        .expect("item")
-    })
-    .collect();
-    OtherMerchant {
-        id: merchant.id,
-        location_id: location.id,
-        items,
-    }
 }
 
 /// Applies a designation change to an item as it is now, through the service.

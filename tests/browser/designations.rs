@@ -6,7 +6,7 @@
 use shelfsync::domain::Email;
 use shelfsync::inventory::merchants;
 
-use crate::common::{TestApp, new_client, spawn_app};
+use crate::common::{Backend, TestApp, new_client, spawn_app};
 use crate::driver::Browser;
 use crate::{
     DemoItem, ESPRESSO_CUPS, LINEN_TEA_TOWEL, SPECKLED_MUG, catalog_version, mark_page,
@@ -42,215 +42,221 @@ async fn press_in_another_session(app: &TestApp, item: &DemoItem, version: &str,
     assert_eq!(response.status(), 200, "the other session's press applies");
 }
 
-on_both_backends! {
-    async fn selling_online_swaps_the_row_in_place_and_lists_the_item_in_the_shop(backend) {
-        let app = spawn_app(backend).await;
-        let browser = Browser::start("sell_online", backend).await;
-        sign_in(&browser, &app).await;
-        let item = &SPECKLED_MUG;
-        browser.goto(&app.url(SHOP)).await;
-        browser.wait_for("article.product").await;
-        let listed = format!("article.product[data-item-id=\"{}\"]", item.id);
-        assert_eq!(
-            browser.count(&listed).await,
-            0,
-            "not online, so not in the shop"
-        );
-        browser.goto(&app.url(&item.search_path())).await;
-        browser
-            .wait_for_attr(&item.row(), "data-online", "hidden")
-            .await;
-        let version_before = catalog_version(&browser).await;
-        mark_page(&browser).await;
-        browser.screenshot("before-press").await;
+on_both_backends!(
+    selling_online_swaps_the_row_in_place_and_lists_the_item_in_the_shop,
+    view_online_buy_in_store_swaps_the_row_in_place,
+    a_change_from_another_session_is_shown_in_the_row_and_applies_on_the_second_press
+);
 
-        browser.click(&item.button("sell_online")).await;
+async fn selling_online_swaps_the_row_in_place_and_lists_the_item_in_the_shop(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let browser = Browser::start("sell_online", backend).await;
+    sign_in(&browser, &app).await;
+    let item = &SPECKLED_MUG;
+    browser.goto(&app.url(SHOP)).await;
+    browser.wait_for("article.product").await;
+    let listed = format!("article.product[data-item-id=\"{}\"]", item.id);
+    assert_eq!(
+        browser.count(&listed).await,
+        0,
+        "not online, so not in the shop"
+    );
+    browser.goto(&app.url(&item.search_path())).await;
+    browser
+        .wait_for_attr(&item.row(), "data-online", "hidden")
+        .await;
+    let version_before = catalog_version(&browser).await;
+    mark_page(&browser).await;
+    browser.screenshot("before-press").await;
 
-        let confirmation = "Speckled mug is now for sale online";
-        browser
-            .wait_for_attr(&item.row(), "data-online", "for_sale")
-            .await;
-        browser
-            .wait_for_text(&item.row_notice(), confirmation)
-            .await;
-        browser.screenshot("after-press").await;
-        assert!(
-            page_is_still_marked(&browser).await,
-            "the row changed without a page reload"
-        );
-        assert_eq!(
-            browser.attr(&item.row(), "data-in-store").await.as_deref(),
-            Some("true")
-        );
-        let notice_class = browser.attr(&item.row_notice(), "class").await;
-        assert_eq!(notice_class.as_deref(), Some("notice success row-notice"));
-        let offered = offered_actions(&browser, item).await;
-        assert!(
-            offered.contains(&"remove_from_online".to_owned()),
-            "{offered:?}"
-        );
-        assert!(!offered.contains(&"sell_online".to_owned()), "{offered:?}");
-        browser
-            .eventually("the header's catalog version to go up", async || {
-                (catalog_version(&browser).await > version_before).then_some(())
-            })
-            .await;
-        let version_after = catalog_version(&browser).await;
-        assert_eq!(
-            browser.text("#catalog-version").await,
-            Some(format!("v{version_after}"))
-        );
-        assert_eq!(
-            browser.text("#flash p.notice.success").await.as_deref(),
-            Some(confirmation)
-        );
+    browser.click(&item.button("sell_online")).await;
 
-        browser.goto(&app.url(SHOP)).await;
-        let product = item.shop_product("for_sale");
-        browser.wait_for(&product).await;
-        browser.scroll_to(&product).await;
-        browser.screenshot("shop").await;
-        assert_eq!(
-            browser.text(&format!("{product} h2")).await.as_deref(),
-            Some(item.name)
-        );
-        browser.close().await;
-    }
+    let confirmation = "Speckled mug is now for sale online";
+    browser
+        .wait_for_attr(&item.row(), "data-online", "for_sale")
+        .await;
+    browser
+        .wait_for_text(&item.row_notice(), confirmation)
+        .await;
+    browser.screenshot("after-press").await;
+    assert!(
+        page_is_still_marked(&browser).await,
+        "the row changed without a page reload"
+    );
+    assert_eq!(
+        browser.attr(&item.row(), "data-in-store").await.as_deref(),
+        Some("true")
+    );
+    let notice_class = browser.attr(&item.row_notice(), "class").await;
+    assert_eq!(notice_class.as_deref(), Some("notice success row-notice"));
+    let offered = offered_actions(&browser, item).await;
+    assert!(
+        offered.contains(&"remove_from_online".to_owned()),
+        "{offered:?}"
+    );
+    assert!(!offered.contains(&"sell_online".to_owned()), "{offered:?}");
+    browser
+        .eventually("the header's catalog version to go up", async || {
+            (catalog_version(&browser).await > version_before).then_some(())
+        })
+        .await;
+    let version_after = catalog_version(&browser).await;
+    assert_eq!(
+        browser.text("#catalog-version").await,
+        Some(format!("v{version_after}"))
+    );
+    assert_eq!(
+        browser.text("#flash p.notice.success").await.as_deref(),
+        Some(confirmation)
+    );
 
-    async fn view_online_buy_in_store_swaps_the_row_in_place(backend) {
-        let app = spawn_app(backend).await;
-        let browser = Browser::start("view_only", backend).await;
-        sign_in(&browser, &app).await;
-        let item = &ESPRESSO_CUPS;
-        browser.goto(&app.url(&item.search_path())).await;
-        browser
-            .wait_for_attr(&item.row(), "data-online", "for_sale")
-            .await;
-        let version_before = catalog_version(&browser).await;
-        mark_page(&browser).await;
-        browser.screenshot("before-press").await;
+    browser.goto(&app.url(SHOP)).await;
+    let product = item.shop_product("for_sale");
+    browser.wait_for(&product).await;
+    browser.scroll_to(&product).await;
+    browser.screenshot("shop").await;
+    assert_eq!(
+        browser.text(&format!("{product} h2")).await.as_deref(),
+        Some(item.name)
+    );
+    browser.close().await;
+}
 
-        browser
-            .click(&item.button("view_online_buy_in_store"))
-            .await;
+async fn view_online_buy_in_store_swaps_the_row_in_place(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let browser = Browser::start("view_only", backend).await;
+    sign_in(&browser, &app).await;
+    let item = &ESPRESSO_CUPS;
+    browser.goto(&app.url(&item.search_path())).await;
+    browser
+        .wait_for_attr(&item.row(), "data-online", "for_sale")
+        .await;
+    let version_before = catalog_version(&browser).await;
+    mark_page(&browser).await;
+    browser.screenshot("before-press").await;
 
-        let confirmation = "Espresso cup pair is now view online, buy in store";
-        browser
-            .wait_for_attr(&item.row(), "data-online", "view_only")
-            .await;
-        browser
-            .wait_for_text(&item.row_notice(), confirmation)
-            .await;
-        browser.screenshot("after-press").await;
-        assert!(
-            page_is_still_marked(&browser).await,
-            "the row changed without a page reload"
-        );
-        assert_eq!(
-            browser.attr(&item.row(), "data-in-store").await.as_deref(),
-            Some("true")
-        );
-        let offered = offered_actions(&browser, item).await;
-        assert!(offered.contains(&"sell_online".to_owned()), "{offered:?}");
-        assert!(
-            !offered.contains(&"view_online_buy_in_store".to_owned()),
-            "{offered:?}"
-        );
-        assert!(
-            !offered.contains(&"stop_selling_in_store".to_owned()),
-            "a view-only item must stay in store: {offered:?}"
-        );
-        browser
-            .eventually("the header's catalog version to go up", async || {
-                (catalog_version(&browser).await > version_before).then_some(())
-            })
-            .await;
+    browser
+        .click(&item.button("view_online_buy_in_store"))
+        .await;
 
-        browser.goto(&app.url(SHOP)).await;
-        let product = item.shop_product("view_only");
-        browser.wait_for(&product).await;
-        browser.scroll_to(&product).await;
-        browser.screenshot("shop").await;
-        let availability = browser
-            .text(&format!("{product} p.availability"))
-            .await
-            .expect("the shop says where to buy it");
-        assert!(
-            availability.starts_with("See it here — buy it in store at"),
-            "{availability}"
-        );
-        browser.close().await;
-    }
+    let confirmation = "Espresso cup pair is now view online, buy in store";
+    browser
+        .wait_for_attr(&item.row(), "data-online", "view_only")
+        .await;
+    browser
+        .wait_for_text(&item.row_notice(), confirmation)
+        .await;
+    browser.screenshot("after-press").await;
+    assert!(
+        page_is_still_marked(&browser).await,
+        "the row changed without a page reload"
+    );
+    assert_eq!(
+        browser.attr(&item.row(), "data-in-store").await.as_deref(),
+        Some("true")
+    );
+    let offered = offered_actions(&browser, item).await;
+    assert!(offered.contains(&"sell_online".to_owned()), "{offered:?}");
+    assert!(
+        !offered.contains(&"view_online_buy_in_store".to_owned()),
+        "{offered:?}"
+    );
+    assert!(
+        !offered.contains(&"stop_selling_in_store".to_owned()),
+        "a view-only item must stay in store: {offered:?}"
+    );
+    browser
+        .eventually("the header's catalog version to go up", async || {
+            (catalog_version(&browser).await > version_before).then_some(())
+        })
+        .await;
 
-    async fn a_change_from_another_session_is_shown_in_the_row_and_applies_on_the_second_press(backend) {
-        let app = spawn_app(backend).await;
-        let browser = Browser::start("conflict", backend).await;
-        sign_in(&browser, &app).await;
-        let item = &LINEN_TEA_TOWEL;
-        browser.goto(&app.url(&item.search_path())).await;
-        browser
-            .wait_for_attr(&item.row(), "data-online", "hidden")
-            .await;
-        let drawn_version = browser
-            .attr(&item.row(), "data-version")
-            .await
-            .expect("a row version");
-        mark_page(&browser).await;
-        press_in_another_session(&app, item, &drawn_version, "view_online_buy_in_store").await;
-        browser.screenshot("drawn-before-the-other-change").await;
+    browser.goto(&app.url(SHOP)).await;
+    let product = item.shop_product("view_only");
+    browser.wait_for(&product).await;
+    browser.scroll_to(&product).await;
+    browser.screenshot("shop").await;
+    let availability = browser
+        .text(&format!("{product} p.availability"))
+        .await
+        .expect("the shop says where to buy it");
+    assert!(
+        availability.starts_with("See it here — buy it in store at"),
+        "{availability}"
+    );
+    browser.close().await;
+}
 
-        browser.click(&item.button("sell_online")).await;
+async fn a_change_from_another_session_is_shown_in_the_row_and_applies_on_the_second_press(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let browser = Browser::start("conflict", backend).await;
+    sign_in(&browser, &app).await;
+    let item = &LINEN_TEA_TOWEL;
+    browser.goto(&app.url(&item.search_path())).await;
+    browser
+        .wait_for_attr(&item.row(), "data-online", "hidden")
+        .await;
+    let drawn_version = browser
+        .attr(&item.row(), "data-version")
+        .await
+        .expect("a row version");
+    mark_page(&browser).await;
+    press_in_another_session(&app, item, &drawn_version, "view_online_buy_in_store").await;
+    browser.screenshot("drawn-before-the-other-change").await;
 
-        browser
-            .wait_for_attr(&item.row(), "data-online", "view_only")
-            .await;
-        browser
-            .wait_for(&format!("{}.warning", item.row_notice()))
-            .await;
-        browser.screenshot("conflict-shown").await;
-        let warning = browser
-            .text(&item.row_notice())
-            .await
-            .expect("the row explains");
-        let (who, what) = warning
-            .split_once(" — ")
-            .unwrap_or_else(|| panic!("{warning:?}"));
-        let time = who
-            .strip_prefix("Changed by Alex Chen at ")
-            .and_then(|rest| rest.strip_suffix(" UTC"))
-            .unwrap_or_else(|| panic!("names who changed it: {warning:?}"));
-        let is_clock_time = time.len() == 5 && time.chars().nth(2) == Some(':');
-        assert!(is_clock_time, "a time like 14:02 UTC: {warning:?}");
-        assert_eq!(
-            what,
-            "now View online, buy in store, sold in store; press again to apply"
-        );
-        let new_version = browser.attr(&item.row(), "data-version").await;
-        assert_ne!(
-            new_version.as_deref(),
-            Some(drawn_version.as_str()),
-            "the row carries the version it shows"
-        );
-        assert!(
-            page_is_still_marked(&browser).await,
-            "the conflict was shown without a page reload"
-        );
+    browser.click(&item.button("sell_online")).await;
 
-        browser.click(&item.button("sell_online")).await;
+    browser
+        .wait_for_attr(&item.row(), "data-online", "view_only")
+        .await;
+    browser
+        .wait_for(&format!("{}.warning", item.row_notice()))
+        .await;
+    browser.screenshot("conflict-shown").await;
+    let warning = browser
+        .text(&item.row_notice())
+        .await
+        .expect("the row explains");
+    let (who, what) = warning
+        .split_once(" — ")
+        .unwrap_or_else(|| panic!("{warning:?}"));
+    let time = who
+        .strip_prefix("Changed by Alex Chen at ")
+        .and_then(|rest| rest.strip_suffix(" UTC"))
+        .unwrap_or_else(|| panic!("names who changed it: {warning:?}"));
+    let is_clock_time = time.len() == 5 && time.chars().nth(2) == Some(':');
+    assert!(is_clock_time, "a time like 14:02 UTC: {warning:?}");
+    assert_eq!(
+        what,
+        "now View online, buy in store, sold in store; press again to apply"
+    );
+    let new_version = browser.attr(&item.row(), "data-version").await;
+    assert_ne!(
+        new_version.as_deref(),
+        Some(drawn_version.as_str()),
+        "the row carries the version it shows"
+    );
+    assert!(
+        page_is_still_marked(&browser).await,
+        "the conflict was shown without a page reload"
+    );
 
-        browser
-            .wait_for_attr(&item.row(), "data-online", "for_sale")
-            .await;
-        browser
-            .wait_for_text(&item.row_notice(), "Linen tea towel is now for sale online")
-            .await;
-        browser.screenshot("second-press-applied").await;
-        let notice_class = browser.attr(&item.row_notice(), "class").await;
-        assert_eq!(notice_class.as_deref(), Some("notice success row-notice"));
-        assert!(
-            page_is_still_marked(&browser).await,
-            "the second press applied without a page reload"
-        );
-        browser.close().await;
-    }
+    browser.click(&item.button("sell_online")).await;
+
+    browser
+        .wait_for_attr(&item.row(), "data-online", "for_sale")
+        .await;
+    browser
+        .wait_for_text(&item.row_notice(), "Linen tea towel is now for sale online")
+        .await;
+    browser.screenshot("second-press-applied").await;
+    let notice_class = browser.attr(&item.row_notice(), "class").await;
+    assert_eq!(notice_class.as_deref(), Some("notice success row-notice"));
+    assert!(
+        page_is_still_marked(&browser).await,
+        "the second press applied without a page reload"
+    );
+    browser.close().await;
 }

@@ -65,29 +65,64 @@ fn an_unknown_subcommand_or_flag_is_refused_with_a_message() {
     );
 }
 
-on_both_backends! {
-    async fn migrate_then_demo_then_a_token_work_on_a_fresh_database(backend) {
-        let db = TestDb::new(backend);
+on_both_backends!(migrate_then_demo_then_a_token_work_on_a_fresh_database);
 
-        let (migrated, stdout, stderr) = run(&["migrate", "--database-url", &db.url]);
-        assert!(migrated, "{stderr}");
-        assert!(stdout.contains("migration(s)"), "{stdout}");
-        let (seeded, stdout, stderr) = run(&["demo", "--database-url", &db.url]);
-        assert!(seeded, "{stderr}");
-        assert!(stdout.contains(shelfsync::demo::EMAIL), "{stdout}");
+async fn migrate_then_demo_then_a_token_work_on_a_fresh_database(backend: Backend) {
+    let db = TestDb::new(backend);
 
-        let (created, secret, stderr) = run(&["token", "create", "--database-url", &db.url, "--merchant", "corner-goods", "--name", "Counter iPad", "--scope", "pos", "--location", "Downtown"]);
-        assert!(created, "{stderr}");
-        assert!(secret.trim().starts_with(shelfsync::inventory::tokens::SECRET_PREFIX), "{secret}");
-        let token = shelfsync::inventory::tokens::authenticate(&mut db.pool().get().expect("conn"), secret.trim())
-            .expect("lookup")
-            .expect("the printed secret is a live token");
-        assert_eq!(token.scope.as_str(), "pos");
+    let (migrated, stdout, stderr) = run(&["migrate", "--database-url", &db.url]);
+    assert!(migrated, "{stderr}");
+    assert!(stdout.contains("migration(s)"), "{stdout}");
+    let (seeded, stdout, stderr) = run(&["demo", "--database-url", &db.url]);
+    assert!(seeded, "{stderr}");
+    assert!(stdout.contains(shelfsync::demo::EMAIL), "{stdout}");
 
-        let (refused, _, stderr) = run(&["token", "create", "--database-url", &db.url, "--merchant", "corner-goods", "--name", "Till", "--scope", "pos"]);
-        assert!(!refused);
-        assert!(stderr.contains("location_id"), "names what is missing: {stderr}");
-    }
+    let (created, secret, stderr) = run(&[
+        "token",
+        "create",
+        "--database-url",
+        &db.url,
+        "--merchant",
+        "corner-goods",
+        "--name",
+        "Counter iPad",
+        "--scope",
+        "pos",
+        "--location",
+        "Downtown",
+    ]);
+    assert!(created, "{stderr}");
+    assert!(
+        secret
+            .trim()
+            .starts_with(shelfsync::inventory::tokens::SECRET_PREFIX),
+        "{secret}"
+    );
+    let token = shelfsync::inventory::tokens::authenticate(
+        &mut db.pool().get().expect("conn"),
+        secret.trim(),
+    )
+    .expect("lookup")
+    .expect("the printed secret is a live token");
+    assert_eq!(token.scope.as_str(), "pos");
+
+    let (refused, _, stderr) = run(&[
+        "token",
+        "create",
+        "--database-url",
+        &db.url,
+        "--merchant",
+        "corner-goods",
+        "--name",
+        "Till",
+        "--scope",
+        "pos",
+    ]);
+    assert!(!refused);
+    assert!(
+        stderr.contains("location_id"),
+        "names what is missing: {stderr}"
+    );
 }
 
 #[test]

@@ -1,43 +1,77 @@
 //! `/activity`: the audit log and Undo.
 
-use crate::common::{sel, spawn_app, text_of};
+use crate::common::demo::SPECKLED_MUG_IN_STORE_ONLY;
+use crate::common::{Backend, sel, spawn_app, text_of};
 use crate::on_both_backends;
-use crate::support::{SPECKLED_MUG_IN_STORE_ONLY, row_state, version_of};
+use crate::support::{row_state, version_of};
 
-on_both_backends! {
-    async fn a_designation_change_appears_in_the_log_and_undo_restores_it(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let version = version_of(&app, SPECKLED_MUG_IN_STORE_ONLY).await;
-        app.htmx_post(&format!("/items/{SPECKLED_MUG_IN_STORE_ONLY}/designation"), &[("action", "sell_online"), ("version", &version.to_string())]).await;
+on_both_backends!(
+    a_designation_change_appears_in_the_log_and_undo_restores_it,
+    undo_of_another_merchants_entry_is_not_found
+);
 
-        let log = app.get_html(&format!("/activity?item={SPECKLED_MUG_IN_STORE_ONLY}")).await;
+async fn a_designation_change_appears_in_the_log_and_undo_restores_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let version = version_of(&app, SPECKLED_MUG_IN_STORE_ONLY).await;
+    app.htmx_post(
+        &format!("/items/{SPECKLED_MUG_IN_STORE_ONLY}/designation"),
+        &[("action", "sell_online"), ("version", &version.to_string())],
+    )
+    .await;
 
-        let first = log.select(&sel("tr.audit-entry")).next().expect("an entry");
-        let cells: Vec<String> = first.select(&sel("td")).map(|td| td.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")).collect();
-        assert_eq!(cells[1], "Sam Rivera");
-        assert!(cells[2].starts_with("Speckled mug"));
-        assert_eq!(cells[3], "Online");
-        assert_eq!(cells[4], "Not online → For sale online");
-        let entry_id = first.value().attr("data-entry-id").expect("entry id");
+    let log = app
+        .get_html(&format!("/activity?item={SPECKLED_MUG_IN_STORE_ONLY}"))
+        .await;
 
-        let undo = app.post_form(&format!("/activity/{entry_id}/undo"), &[]).await;
+    let first = log.select(&sel("tr.audit-entry")).next().expect("an entry");
+    let cells: Vec<String> = first
+        .select(&sel("td"))
+        .map(|td| {
+            td.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(cells[1], "Sam Rivera");
+    assert!(cells[2].starts_with("Speckled mug"));
+    assert_eq!(cells[3], "Online");
+    assert_eq!(cells[4], "Not online → For sale online");
+    let entry_id = first.value().attr("data-entry-id").expect("entry id");
 
-        assert_eq!(undo.status(), 303);
-        let after = app.get_html("/activity").await;
-        assert_eq!(text_of(&after, "#flash p.notice.success").as_deref(), Some("Undone: Speckled mug is back to Not online, sold in store"));
-        let list = app.get_html("/items?q=speckled").await;
-        assert_eq!(row_state(&list, SPECKLED_MUG_IN_STORE_ONLY).expect("row").0, "hidden");
-        let newest = after.select(&sel("tr.audit-entry td:nth-child(5)")).next().map(|td| td.text().collect::<String>()).expect("entry");
-        assert_eq!(newest.split_whitespace().collect::<Vec<_>>().join(" "), "For sale online → Not online");
-    }
+    let undo = app
+        .post_form(&format!("/activity/{entry_id}/undo"), &[])
+        .await;
 
-    async fn undo_of_another_merchants_entry_is_not_found(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
+    assert_eq!(undo.status(), 303);
+    let after = app.get_html("/activity").await;
+    assert_eq!(
+        text_of(&after, "#flash p.notice.success").as_deref(),
+        Some("Undone: Speckled mug is back to Not online, sold in store")
+    );
+    let list = app.get_html("/items?q=speckled").await;
+    assert_eq!(
+        row_state(&list, SPECKLED_MUG_IN_STORE_ONLY).expect("row").0,
+        "hidden"
+    );
+    let newest = after
+        .select(&sel("tr.audit-entry td:nth-child(5)"))
+        .next()
+        .map(|td| td.text().collect::<String>())
+        .expect("entry");
+    assert_eq!(
+        newest.split_whitespace().collect::<Vec<_>>().join(" "),
+        "For sale online → Not online"
+    );
+}
 
-        let response = app.post_form("/activity/999999/undo", &[]).await;
+async fn undo_of_another_merchants_entry_is_not_found(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
 
-        assert_eq!(response.status(), 404);
-    }
+    let response = app.post_form("/activity/999999/undo", &[]).await;
+
+    assert_eq!(response.status(), 404);
 }

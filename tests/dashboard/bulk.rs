@@ -1,10 +1,9 @@
 //! `/items/bulk`: one designation for many items, all or nothing.
 
-use crate::common::{sel, spawn_app, text_of};
+use crate::common::demo::{CAMPING_MUG_VIEW_ONLY, SPECKLED_MUG_IN_STORE_ONLY, TEAPOT_ONLINE_ONLY};
+use crate::common::{Backend, sel, spawn_app, text_of};
 use crate::on_both_backends;
-use crate::support::{
-    CAMPING_MUG_VIEW_ONLY, SPECKLED_MUG_IN_STORE_ONLY, TEAPOT_ONLINE_ONLY, row_state,
-};
+use crate::support::row_state;
 
 async fn state(app: &crate::common::TestApp, item_id: i64) -> (String, String, i64) {
     row_state(
@@ -15,89 +14,190 @@ async fn state(app: &crate::common::TestApp, item_id: i64) -> (String, String, i
     .expect("row")
 }
 
-on_both_backends! {
-    async fn bulk_sell_online_changes_every_selected_item_at_one_catalog_version(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let merchant = app.demo_merchant_id();
-        let before = shelfsync::inventory::catalog_version(&mut app.conn(), merchant).expect("version");
-        let ids = [SPECKLED_MUG_IN_STORE_ONLY, CAMPING_MUG_VIEW_ONLY, 8];
+on_both_backends!(
+    bulk_sell_online_changes_every_selected_item_at_one_catalog_version,
+    items_that_cannot_take_the_change_are_named_and_nothing_changes_until_confirmed,
+    select_all_matching_applies_to_the_whole_filter,
+    a_bulk_form_with_a_bad_id_or_no_selection_changes_nothing
+);
 
-        let response = app.post_form("/items/bulk", &[
-            ("action", "sell_online"),
-            ("ids", &ids[0].to_string()), ("ids", &ids[1].to_string()), ("ids", &ids[2].to_string()),
-        ]).await;
+async fn bulk_sell_online_changes_every_selected_item_at_one_catalog_version(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let merchant = app.demo_merchant_id();
+    let before = shelfsync::inventory::catalog_version(&mut app.conn(), merchant).expect("version");
+    let ids = [SPECKLED_MUG_IN_STORE_ONLY, CAMPING_MUG_VIEW_ONLY, 8];
 
-        assert_eq!(response.status(), 303);
-        assert_eq!(response.headers()["location"], "/items?q=&filter=all");
-        let doc = app.get_html("/items").await;
-        assert_eq!(text_of(&doc, "#flash p.notice.success").as_deref(), Some("Sell online: 3 items changed."));
-        for id in ids {
-            assert_eq!(state(&app, id).await.0, "for_sale", "item {id}");
-        }
-        assert_eq!(shelfsync::inventory::catalog_version(&mut app.conn(), merchant).expect("version"), before + 1);
+    let response = app
+        .post_form(
+            "/items/bulk",
+            &[
+                ("action", "sell_online"),
+                ("ids", &ids[0].to_string()),
+                ("ids", &ids[1].to_string()),
+                ("ids", &ids[2].to_string()),
+            ],
+        )
+        .await;
+
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/items?q=&filter=all");
+    let doc = app.get_html("/items").await;
+    assert_eq!(
+        text_of(&doc, "#flash p.notice.success").as_deref(),
+        Some("Sell online: 3 items changed.")
+    );
+    for id in ids {
+        assert_eq!(state(&app, id).await.0, "for_sale", "item {id}");
     }
+    assert_eq!(
+        shelfsync::inventory::catalog_version(&mut app.conn(), merchant).expect("version"),
+        before + 1
+    );
+}
 
-    async fn items_that_cannot_take_the_change_are_named_and_nothing_changes_until_confirmed(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let before = [state(&app, SPECKLED_MUG_IN_STORE_ONLY).await, state(&app, TEAPOT_ONLINE_ONLY).await];
+async fn items_that_cannot_take_the_change_are_named_and_nothing_changes_until_confirmed(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let before = [
+        state(&app, SPECKLED_MUG_IN_STORE_ONLY).await,
+        state(&app, TEAPOT_ONLINE_ONLY).await,
+    ];
 
-        let review = app.post_form("/items/bulk", &[
-            ("action", "view_online_buy_in_store"),
-            ("ids", &SPECKLED_MUG_IN_STORE_ONLY.to_string()), ("ids", &TEAPOT_ONLINE_ONLY.to_string()),
-        ]).await;
+    let review = app
+        .post_form(
+            "/items/bulk",
+            &[
+                ("action", "view_online_buy_in_store"),
+                ("ids", &SPECKLED_MUG_IN_STORE_ONLY.to_string()),
+                ("ids", &TEAPOT_ONLINE_ONLY.to_string()),
+            ],
+        )
+        .await;
 
-        assert_eq!(review.status(), 200);
-        let doc = crate::common::html(&review.text().await.expect("body"));
-        let refused: Vec<(String, String)> = doc.select(&sel("tr.refused-item")).map(|row| {
-            let cell = |css: &str| row.select(&sel(css)).next().map(|c| c.text().collect::<String>()).unwrap_or_default();
+    assert_eq!(review.status(), 200);
+    let doc = crate::common::html(&review.text().await.expect("body"));
+    let refused: Vec<(String, String)> = doc
+        .select(&sel("tr.refused-item"))
+        .map(|row| {
+            let cell = |css: &str| {
+                row.select(&sel(css))
+                    .next()
+                    .map(|c| c.text().collect::<String>())
+                    .unwrap_or_default()
+            };
             (cell("td.name"), cell("td.reason"))
-        }).collect();
-        assert_eq!(refused.len(), 1);
-        assert_eq!(refused[0].0, "Teapot, 1 litre");
-        assert!(refused[0].1.contains("needs the item to be sold in store"), "{}", refused[0].1);
-        assert_eq!(text_of(&doc, "#apply-valid").as_deref(), Some("Apply to the 1 other item only"));
-        assert_eq!([state(&app, SPECKLED_MUG_IN_STORE_ONLY).await, state(&app, TEAPOT_ONLINE_ONLY).await], before);
+        })
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].0, "Teapot, 1 litre");
+    assert!(
+        refused[0].1.contains("needs the item to be sold in store"),
+        "{}",
+        refused[0].1
+    );
+    assert_eq!(
+        text_of(&doc, "#apply-valid").as_deref(),
+        Some("Apply to the 1 other item only")
+    );
+    assert_eq!(
+        [
+            state(&app, SPECKLED_MUG_IN_STORE_ONLY).await,
+            state(&app, TEAPOT_ONLINE_ONLY).await
+        ],
+        before
+    );
 
-        let confirmed = app.post_form("/items/bulk", &[
-            ("action", "view_online_buy_in_store"), ("apply", "valid_only"), ("ids", &SPECKLED_MUG_IN_STORE_ONLY.to_string()),
-        ]).await;
+    let confirmed = app
+        .post_form(
+            "/items/bulk",
+            &[
+                ("action", "view_online_buy_in_store"),
+                ("apply", "valid_only"),
+                ("ids", &SPECKLED_MUG_IN_STORE_ONLY.to_string()),
+            ],
+        )
+        .await;
 
-        assert_eq!(confirmed.status(), 303);
-        assert_eq!(state(&app, SPECKLED_MUG_IN_STORE_ONLY).await.0, "view_only");
-        assert_eq!(state(&app, TEAPOT_ONLINE_ONLY).await, before[1]);
-    }
+    assert_eq!(confirmed.status(), 303);
+    assert_eq!(state(&app, SPECKLED_MUG_IN_STORE_ONLY).await.0, "view_only");
+    assert_eq!(state(&app, TEAPOT_ONLINE_ONLY).await, before[1]);
+}
 
-    async fn select_all_matching_applies_to_the_whole_filter(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
+async fn select_all_matching_applies_to_the_whole_filter(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
 
-        let response = app.post_form("/items/bulk", &[("action", "remove_from_online"), ("all_matching", "1"), ("filter", "view_only"), ("q", "")]).await;
+    let response = app
+        .post_form(
+            "/items/bulk",
+            &[
+                ("action", "remove_from_online"),
+                ("all_matching", "1"),
+                ("filter", "view_only"),
+                ("q", ""),
+            ],
+        )
+        .await;
 
-        assert_eq!(response.status(), 303);
-        assert_eq!(response.headers()["location"], "/items?q=&filter=view_only", "back to the list the merchant was in");
-        let doc = app.get_html("/items?filter=view_only").await;
-        assert_eq!(text_of(&doc, "#flash p.notice.success").as_deref(), Some("Remove from online: 10 items changed."));
-        assert_eq!(text_of(&doc, "p.count").as_deref(), Some("0 items"));
-    }
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        "/items?q=&filter=view_only",
+        "back to the list the merchant was in"
+    );
+    let doc = app.get_html("/items?filter=view_only").await;
+    assert_eq!(
+        text_of(&doc, "#flash p.notice.success").as_deref(),
+        Some("Remove from online: 10 items changed.")
+    );
+    assert_eq!(text_of(&doc, "p.count").as_deref(), Some("0 items"));
+}
 
-    async fn a_bulk_form_with_a_bad_id_or_no_selection_changes_nothing(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let before = state(&app, SPECKLED_MUG_IN_STORE_ONLY).await;
+async fn a_bulk_form_with_a_bad_id_or_no_selection_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let before = state(&app, SPECKLED_MUG_IN_STORE_ONLY).await;
 
-        let bad_id = app.post_form("/items/bulk", &[("action", "sell_online"), ("ids", &SPECKLED_MUG_IN_STORE_ONLY.to_string()), ("ids", "DROP TABLE")]).await;
-        let foreign = app.post_form("/items/bulk", &[("action", "sell_online"), ("ids", &SPECKLED_MUG_IN_STORE_ONLY.to_string()), ("ids", "999999")]).await;
-        let none = app.post_form("/items/bulk", &[("action", "sell_online")]).await;
+    let bad_id = app
+        .post_form(
+            "/items/bulk",
+            &[
+                ("action", "sell_online"),
+                ("ids", &SPECKLED_MUG_IN_STORE_ONLY.to_string()),
+                ("ids", "DROP TABLE"),
+            ],
+        )
+        .await;
+    let foreign = app
+        .post_form(
+            "/items/bulk",
+            &[
+                ("action", "sell_online"),
+                ("ids", &SPECKLED_MUG_IN_STORE_ONLY.to_string()),
+                ("ids", "999999"),
+            ],
+        )
+        .await;
+    let none = app
+        .post_form("/items/bulk", &[("action", "sell_online")])
+        .await;
 
-        assert_eq!(bad_id.status(), 400);
-        let doc = crate::common::html(&bad_id.text().await.expect("body"));
-        assert!(text_of(&doc, "p.error-message").expect("message").contains("\"DROP TABLE\" is not an item id"));
-        assert_eq!(foreign.status(), 404);
-        assert_eq!(none.status(), 303);
-        let doc = app.get_html("/items").await;
-        assert_eq!(text_of(&doc, "#flash p.notice.error").as_deref(), Some("Select at least one item first."));
-        assert_eq!(state(&app, SPECKLED_MUG_IN_STORE_ONLY).await, before);
-    }
+    assert_eq!(bad_id.status(), 400);
+    let doc = crate::common::html(&bad_id.text().await.expect("body"));
+    assert!(
+        text_of(&doc, "p.error-message")
+            .expect("message")
+            .contains("\"DROP TABLE\" is not an item id")
+    );
+    assert_eq!(foreign.status(), 404);
+    assert_eq!(none.status(), 303);
+    let doc = app.get_html("/items").await;
+    assert_eq!(
+        text_of(&doc, "#flash p.notice.error").as_deref(),
+        Some("Select at least one item first.")
+    );
+    assert_eq!(state(&app, SPECKLED_MUG_IN_STORE_ONLY).await, before);
 }

@@ -1,8 +1,9 @@
 //! Creating, editing and archiving an item through its forms.
 
-use crate::common::{attr_of, html, sel, spawn_app, text_of};
+use crate::common::demo::BLUE_MUG_FOR_SALE;
+use crate::common::fixtures::other_merchant;
+use crate::common::{Backend, attr_of, html, sel, spawn_app, text_of};
 use crate::on_both_backends;
-use crate::support::{BLUE_MUG_FOR_SALE, other_merchant};
 
 fn field_errors(doc: &scraper::Html) -> Vec<(String, String)> {
     doc.select(&sel("p.field-error"))
@@ -15,113 +16,236 @@ fn field_errors(doc: &scraper::Html) -> Vec<(String, String)> {
         .collect()
 }
 
-on_both_backends! {
-    async fn a_new_item_is_created_with_its_designations(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
+on_both_backends!(
+    a_new_item_is_created_with_its_designations,
+    bad_fields_are_shown_beside_each_field_and_nothing_is_created,
+    view_only_without_in_store_is_refused_on_the_form,
+    a_duplicate_sku_is_shown_beside_the_sku,
+    an_edit_saves_and_a_concurrent_edit_is_not_overwritten,
+    archiving_hides_the_item_from_the_list_and_the_shop,
+    another_merchants_item_page_is_not_found
+);
 
-        let response = app.post_form("/items/new", &[
-            ("sku", "NEW-1"), ("name", "Oak bowl"), ("price", "24.5"), ("barcode", ""), ("description", "Turned oak."),
-            ("in_store", "1"), ("online", "view_only"),
-        ]).await;
+async fn a_new_item_is_created_with_its_designations(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
 
-        assert_eq!(response.status(), 303);
-        let location = response.headers()["location"].to_str().expect("ascii").to_owned();
-        let doc = app.get_html(&location).await;
-        assert_eq!(text_of(&doc, "#flash p.notice.success").as_deref(), Some("Oak bowl was added"));
-        assert_eq!(attr_of(&doc, "#price", "value").as_deref(), Some("24.50"));
-        assert_eq!(text_of(&doc, "p.state strong").as_deref(), Some("View online, buy in store, sold in store"));
-    }
+    let response = app
+        .post_form(
+            "/items/new",
+            &[
+                ("sku", "NEW-1"),
+                ("name", "Oak bowl"),
+                ("price", "24.5"),
+                ("barcode", ""),
+                ("description", "Turned oak."),
+                ("in_store", "1"),
+                ("online", "view_only"),
+            ],
+        )
+        .await;
 
-    async fn bad_fields_are_shown_beside_each_field_and_nothing_is_created(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let doc = app.get_html(&location).await;
+    assert_eq!(
+        text_of(&doc, "#flash p.notice.success").as_deref(),
+        Some("Oak bowl was added")
+    );
+    assert_eq!(attr_of(&doc, "#price", "value").as_deref(), Some("24.50"));
+    assert_eq!(
+        text_of(&doc, "p.state strong").as_deref(),
+        Some("View online, buy in store, sold in store")
+    );
+}
 
-        let response = app.post_form("/items/new", &[
-            ("sku", "has space"), ("name", ""), ("price", "12.345"), ("barcode", "123"), ("online", "for_sale"),
-        ]).await;
+async fn bad_fields_are_shown_beside_each_field_and_nothing_is_created(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
 
-        assert_eq!(response.status(), 422);
-        let doc = html(&response.text().await.expect("body"));
-        let fields: Vec<String> = field_errors(&doc).into_iter().map(|(f, _)| f).collect();
-        assert_eq!(fields, vec!["sku", "name", "price", "barcode"]);
-        assert_eq!(attr_of(&doc, "#sku", "value").as_deref(), Some("has space"), "typed values are kept");
-        assert_eq!(attr_of(&doc, "#sku", "aria-invalid").as_deref(), Some("true"));
-        assert_eq!(text_of(&app.get_html("/items").await, "p.count").as_deref(), Some("60 items"));
-    }
+    let response = app
+        .post_form(
+            "/items/new",
+            &[
+                ("sku", "has space"),
+                ("name", ""),
+                ("price", "12.345"),
+                ("barcode", "123"),
+                ("online", "for_sale"),
+            ],
+        )
+        .await;
 
-    async fn view_only_without_in_store_is_refused_on_the_form(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
+    assert_eq!(response.status(), 422);
+    let doc = html(&response.text().await.expect("body"));
+    let fields: Vec<String> = field_errors(&doc).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(fields, vec!["sku", "name", "price", "barcode"]);
+    assert_eq!(
+        attr_of(&doc, "#sku", "value").as_deref(),
+        Some("has space"),
+        "typed values are kept"
+    );
+    assert_eq!(
+        attr_of(&doc, "#sku", "aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        text_of(&app.get_html("/items").await, "p.count").as_deref(),
+        Some("60 items")
+    );
+}
 
-        let response = app.post_form("/items/new", &[("sku", "NEW-2"), ("name", "Bowl"), ("price", "3"), ("online", "view_only")]).await;
+async fn view_only_without_in_store_is_refused_on_the_form(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
 
-        assert_eq!(response.status(), 422);
-        let doc = html(&response.text().await.expect("body"));
-        let errors = field_errors(&doc);
-        assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].0, "online");
-        assert!(errors[0].1.contains("needs the item to be sold in store"));
-    }
+    let response = app
+        .post_form(
+            "/items/new",
+            &[
+                ("sku", "NEW-2"),
+                ("name", "Bowl"),
+                ("price", "3"),
+                ("online", "view_only"),
+            ],
+        )
+        .await;
 
-    async fn a_duplicate_sku_is_shown_beside_the_sku(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
+    assert_eq!(response.status(), 422);
+    let doc = html(&response.text().await.expect("body"));
+    let errors = field_errors(&doc);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].0, "online");
+    assert!(errors[0].1.contains("needs the item to be sold in store"));
+}
 
-        let response = app.post_form("/items/new", &[("sku", "CG-1001"), ("name", "Another mug"), ("price", "3")]).await;
+async fn a_duplicate_sku_is_shown_beside_the_sku(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
 
-        assert_eq!(response.status(), 422);
-        let doc = html(&response.text().await.expect("body"));
-        assert_eq!(field_errors(&doc), vec![("sku".to_owned(), "SKU CG-1001 is already used by another item".to_owned())]);
-    }
+    let response = app
+        .post_form(
+            "/items/new",
+            &[("sku", "CG-1001"), ("name", "Another mug"), ("price", "3")],
+        )
+        .await;
 
-    async fn an_edit_saves_and_a_concurrent_edit_is_not_overwritten(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let page = app.get_html(&format!("/items/{BLUE_MUG_FOR_SALE}")).await;
-        let version = attr_of(&page, "form.item-form input[name=version]", "value").expect("version");
-        let fields = |name: &'static str, price: &'static str| vec![("sku", "CG-1001"), ("name", name), ("price", price), ("barcode", "2000047110005"), ("description", "")];
+    assert_eq!(response.status(), 422);
+    let doc = html(&response.text().await.expect("body"));
+    assert_eq!(
+        field_errors(&doc),
+        vec![(
+            "sku".to_owned(),
+            "SKU CG-1001 is already used by another item".to_owned()
+        )]
+    );
+}
 
-        let mut first = fields("Cobalt mug", "15.00");
-        first.push(("version", &version));
-        let saved = app.post_form(&format!("/items/{BLUE_MUG_FOR_SALE}"), &first).await;
-        let mut second = fields("Red mug", "1.00");
-        second.push(("version", &version));
-        let stale = app.post_form(&format!("/items/{BLUE_MUG_FOR_SALE}"), &second).await;
+async fn an_edit_saves_and_a_concurrent_edit_is_not_overwritten(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let page = app.get_html(&format!("/items/{BLUE_MUG_FOR_SALE}")).await;
+    let version = attr_of(&page, "form.item-form input[name=version]", "value").expect("version");
+    let fields = |name: &'static str, price: &'static str| {
+        vec![
+            ("sku", "CG-1001"),
+            ("name", name),
+            ("price", price),
+            ("barcode", "2000047110005"),
+            ("description", ""),
+        ]
+    };
 
-        assert_eq!(saved.status(), 303);
-        assert_eq!(stale.status(), 409);
-        let doc = html(&stale.text().await.expect("body"));
-        assert!(text_of(&doc, "p.notice.warning").expect("message").contains("Someone else saved this item"));
-        assert_eq!(attr_of(&doc, "#name", "value").as_deref(), Some("Red mug"), "the edit is kept to retry");
-        let now = app.get_html(&format!("/items/{BLUE_MUG_FOR_SALE}")).await;
-        assert_eq!(attr_of(&now, "#name", "value").as_deref(), Some("Cobalt mug"));
-        assert_eq!(attr_of(&now, "#price", "value").as_deref(), Some("15.00"));
-    }
+    let mut first = fields("Cobalt mug", "15.00");
+    first.push(("version", &version));
+    let saved = app
+        .post_form(&format!("/items/{BLUE_MUG_FOR_SALE}"), &first)
+        .await;
+    let mut second = fields("Red mug", "1.00");
+    second.push(("version", &version));
+    let stale = app
+        .post_form(&format!("/items/{BLUE_MUG_FOR_SALE}"), &second)
+        .await;
 
-    async fn archiving_hides_the_item_from_the_list_and_the_shop(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let page = app.get_html(&format!("/items/{BLUE_MUG_FOR_SALE}")).await;
-        let version = attr_of(&page, "form.item-form input[name=version]", "value").expect("version");
+    assert_eq!(saved.status(), 303);
+    assert_eq!(stale.status(), 409);
+    let doc = html(&stale.text().await.expect("body"));
+    assert!(
+        text_of(&doc, "p.notice.warning")
+            .expect("message")
+            .contains("Someone else saved this item")
+    );
+    assert_eq!(
+        attr_of(&doc, "#name", "value").as_deref(),
+        Some("Red mug"),
+        "the edit is kept to retry"
+    );
+    let now = app.get_html(&format!("/items/{BLUE_MUG_FOR_SALE}")).await;
+    assert_eq!(
+        attr_of(&now, "#name", "value").as_deref(),
+        Some("Cobalt mug")
+    );
+    assert_eq!(attr_of(&now, "#price", "value").as_deref(), Some("15.00"));
+}
 
-        let response = app.post_form(&format!("/items/{BLUE_MUG_FOR_SALE}/archive"), &[("to", "archive"), ("version", &version)]).await;
+async fn archiving_hides_the_item_from_the_list_and_the_shop(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let page = app.get_html(&format!("/items/{BLUE_MUG_FOR_SALE}")).await;
+    let version = attr_of(&page, "form.item-form input[name=version]", "value").expect("version");
 
-        assert_eq!(response.status(), 303);
-        assert!(app.get_html("/items?q=CG-1001").await.select(&sel("tr.item-row")).next().is_none());
-        assert_eq!(app.get_html("/items?filter=archived").await.select(&sel("tr.item-row")).count(), 1);
-        let shop = app.get_html("/shop/corner-goods").await;
-        assert!(shop.select(&sel(&format!("article[data-item-id=\"{BLUE_MUG_FOR_SALE}\"]"))).next().is_none());
-    }
+    let response = app
+        .post_form(
+            &format!("/items/{BLUE_MUG_FOR_SALE}/archive"),
+            &[("to", "archive"), ("version", &version)],
+        )
+        .await;
 
-    async fn another_merchants_item_page_is_not_found(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let (_, their_item) = other_merchant(&app);
+    assert_eq!(response.status(), 303);
+    assert!(
+        app.get_html("/items?q=CG-1001")
+            .await
+            .select(&sel("tr.item-row"))
+            .next()
+            .is_none()
+    );
+    assert_eq!(
+        app.get_html("/items?filter=archived")
+            .await
+            .select(&sel("tr.item-row"))
+            .count(),
+        1
+    );
+    let shop = app.get_html("/shop/corner-goods").await;
+    assert!(
+        shop.select(&sel(&format!(
+            "article[data-item-id=\"{BLUE_MUG_FOR_SALE}\"]"
+        )))
+        .next()
+        .is_none()
+    );
+}
 
-        assert_eq!(app.get(&format!("/items/{their_item}")).await.status(), 404);
-        let response = app.post_form(&format!("/items/{their_item}"), &[("sku", "X"), ("name", "Mine now"), ("price", "1"), ("version", "1")]).await;
-        assert_eq!(response.status(), 404);
-        assert_eq!(app.get("/items/not-a-number").await.status(), 404);
-    }
+async fn another_merchants_item_page_is_not_found(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let their_item = other_merchant(&app).store_only_item().id;
+
+    assert_eq!(app.get(&format!("/items/{their_item}")).await.status(), 404);
+    let response = app
+        .post_form(
+            &format!("/items/{their_item}"),
+            &[
+                ("sku", "X"),
+                ("name", "Mine now"),
+                ("price", "1"),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(app.get("/items/not-a-number").await.status(), 404);
 }

@@ -1,6 +1,6 @@
 //! The merchant dashboard over HTTP: sign-in, CSRF, the item list, the
 //! designation buttons (htmx and plain forms), bulk edits, item forms, the
-//! counter, the activity log and the hosted shop page.
+//! counter and the activity log. The hosted shop page is in `api/shop.rs`.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -12,21 +12,4 @@ mod counter;
 mod designation;
 mod item_form;
 mod items;
-mod shop;
 mod support;
-
-/// Parsed item fields for tests that create items directly through the service.
-pub fn common_fields(sku: &str, name: &str, price: &str) -> shelfsync::inventory::ItemFields {
-    shelfsync::inventory::ItemFields::parse(
-        &shelfsync::inventory::items::ItemInput {
-            sku,
-            name,
-            description: "",
-            price,
-            currency: "",
-            barcode: "",
-        },
-        shelfsync::domain::Currency::parse("USD").expect("USD"),
-    )
-    .expect("valid fields")
-}

@@ -14,7 +14,7 @@ use shelfsync::inventory::{
     Actor, DesignationChange, InventoryError, Item, catalog_version, designate, webhooks,
 };
 
-use crate::common::{TestApp, spawn_app_with, with_conn};
+use crate::common::{Backend, TestApp, spawn_app_with, with_conn};
 use crate::mirror::{self, Delta, HttpFeed, Receiver};
 use crate::on_both_backends;
 use crate::support::*;
@@ -93,7 +93,7 @@ fn random_changes(pool: &Pool, merchant_id: i64, rng: &mut StdRng, count: usize)
                 continue;
             }
             let location = location_ids[rng.random_range(0..location_ids.len())];
-            crate::common::receive_stock(
+            crate::common::fixtures::receive_stock(
                 &mut conn,
                 merchant_id,
                 item_id,
@@ -182,78 +182,136 @@ async fn caught_up(
     .await
 }
 
-on_both_backends! {
-    async fn the_mirror_equals_the_online_list_after_a_thousand_random_changes_with_the_receiver_down_midway(backend) {
-        let seed: u64 = rand::random();
-        println!("random seed {seed}");
-        let mut rng = StdRng::seed_from_u64(seed);
-        let app = spawn_app_with(backend, fast_push()).await;
-        let merchant = app.demo_merchant_id();
-        let addr = free_addr();
-        let (receiver, issued) = mirror_at(&app, addr).await;
-        let running = serve_at(addr, mirror::routes(Arc::clone(&receiver)));
+on_both_backends!(
+    the_mirror_equals_the_online_list_after_a_thousand_random_changes_with_the_receiver_down_midway,
+    after_events_were_given_up_the_mirror_sees_the_gap_and_catches_up_from_the_feed
+);
 
-        let pool = app.pool.clone();
-        let mut rng = tokio::task::spawn_blocking(move || { random_changes(&pool, merchant, &mut rng, 500); rng }).await.expect("the first half");
-        running.stop().await;
-        let pool = app.pool.clone();
-        tokio::task::spawn_blocking(move || random_changes(&pool, merchant, &mut rng, 520)).await.expect("the second half");
-        let down_since = with_conn(&app.pool, |conn| catalog_version(conn, merchant)).expect("version");
-        let failing = eventually(60, || {
-            with_conn(&app.pool, |conn| webhooks::deliveries::delivery_log(conn, merchant, issued.endpoint.id, true, 10))
-                .expect("log")
-                .iter()
-                .any(|d| d.attempts >= 1)
+async fn the_mirror_equals_the_online_list_after_a_thousand_random_changes_with_the_receiver_down_midway(
+    backend: Backend,
+) {
+    let seed: u64 = rand::random();
+    println!("random seed {seed}");
+    let mut rng = StdRng::seed_from_u64(seed);
+    let app = spawn_app_with(backend, fast_push()).await;
+    let merchant = app.demo_merchant_id();
+    let addr = free_addr();
+    let (receiver, issued) = mirror_at(&app, addr).await;
+    let running = serve_at(addr, mirror::routes(Arc::clone(&receiver)));
+
+    let pool = app.pool.clone();
+    let mut rng = tokio::task::spawn_blocking(move || {
+        random_changes(&pool, merchant, &mut rng, 500);
+        rng
+    })
+    .await
+    .expect("the first half");
+    running.stop().await;
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || random_changes(&pool, merchant, &mut rng, 520))
+        .await
+        .expect("the second half");
+    let down_since = with_conn(&app.pool, |conn| catalog_version(conn, merchant)).expect("version");
+    let failing = eventually(60, || {
+        with_conn(&app.pool, |conn| {
+            webhooks::deliveries::delivery_log(conn, merchant, issued.endpoint.id, true, 10)
         })
-        .await;
-        assert!(failing, "deliveries fail while the receiver is down");
-        let running = serve_at(addr, mirror::routes(Arc::clone(&receiver)));
-        let final_version = with_conn(&app.pool, |conn| catalog_version(conn, merchant)).expect("version");
+        .expect("log")
+        .iter()
+        .any(|d| d.attempts >= 1)
+    })
+    .await;
+    assert!(failing, "deliveries fail while the receiver is down");
+    let running = serve_at(addr, mirror::routes(Arc::clone(&receiver)));
+    let final_version =
+        with_conn(&app.pool, |conn| catalog_version(conn, merchant)).expect("version");
 
-        assert!(caught_up(&app, &receiver, issued.endpoint.id, final_version).await, "the mirror should reach version {final_version} (seed {seed})");
-        let mirror = receiver.mirror.lock().await;
-        assert_eq!(mirror.items, fresh_online_list(&app.pool, merchant), "mirror == fresh online list (seed {seed})");
-        let events: Vec<String> = with_conn(&app.pool, |conn| events_since(conn, merchant, issued.endpoint.cursor)).iter().map(|e| e.public_id()).collect();
-        assert!(events.len() >= 1020);
-        let lost: Vec<&String> = events.iter().filter(|id| !mirror.seen.contains(*id)).collect();
-        assert!(lost.is_empty(), "no event lost (seed {seed}): {lost:?}");
-        let arrival: Vec<String> = mirror.received.iter().map(|(id, _)| id.clone()).collect();
-        assert_eq!(arrival, events, "applied in catalog-version order (seed {seed})");
-        assert_eq!(mirror.catch_ups, 1, "webhooks alone carried every change after the first read");
-        assert_eq!(mirror.applied_version, final_version);
-        assert!(down_since > 0);
-        drop(mirror);
-        let log = with_conn(&app.pool, |conn| webhooks::deliveries::delivery_log(conn, merchant, issued.endpoint.id, false, 5000)).expect("log");
-        assert!(log.iter().any(|d| d.attempts >= 2), "deliveries failed while the receiver was down, and were retried");
-        running.stop().await;
-    }
+    assert!(
+        caught_up(&app, &receiver, issued.endpoint.id, final_version).await,
+        "the mirror should reach version {final_version} (seed {seed})"
+    );
+    let mirror = receiver.mirror.lock().await;
+    assert_eq!(
+        mirror.items,
+        fresh_online_list(&app.pool, merchant),
+        "mirror == fresh online list (seed {seed})"
+    );
+    let events: Vec<String> = with_conn(&app.pool, |conn| {
+        events_since(conn, merchant, issued.endpoint.cursor)
+    })
+    .iter()
+    .map(|e| e.public_id())
+    .collect();
+    assert!(events.len() >= 1020);
+    let lost: Vec<&String> = events
+        .iter()
+        .filter(|id| !mirror.seen.contains(*id))
+        .collect();
+    assert!(lost.is_empty(), "no event lost (seed {seed}): {lost:?}");
+    let arrival: Vec<String> = mirror.received.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(
+        arrival, events,
+        "applied in catalog-version order (seed {seed})"
+    );
+    assert_eq!(
+        mirror.catch_ups, 1,
+        "webhooks alone carried every change after the first read"
+    );
+    assert_eq!(mirror.applied_version, final_version);
+    assert!(down_since > 0);
+    drop(mirror);
+    let log = with_conn(&app.pool, |conn| {
+        webhooks::deliveries::delivery_log(conn, merchant, issued.endpoint.id, false, 5000)
+    })
+    .expect("log");
+    assert!(
+        log.iter().any(|d| d.attempts >= 2),
+        "deliveries failed while the receiver was down, and were retried"
+    );
+    running.stop().await;
+}
 
-    async fn after_events_were_given_up_the_mirror_sees_the_gap_and_catches_up_from_the_feed(backend) {
-        let mut push = fast_push();
-        push.webhook_give_up_after = std::time::Duration::from_secs(1);
-        let app = spawn_app_with(backend, push).await;
-        let merchant = app.demo_merchant_id();
-        let addr = free_addr();
-        let (receiver, issued) = mirror_at(&app, addr).await;
-        let running = serve_at(addr, mirror::routes(Arc::clone(&receiver)));
-        let mut rng = StdRng::seed_from_u64(6);
-        random_changes(&app.pool, merchant, &mut rng, 3);
-        let version = with_conn(&app.pool, |conn| catalog_version(conn, merchant)).expect("version");
-        assert!(caught_up(&app, &receiver, issued.endpoint.id, version).await);
+async fn after_events_were_given_up_the_mirror_sees_the_gap_and_catches_up_from_the_feed(
+    backend: Backend,
+) {
+    let mut push = fast_push();
+    push.webhook_give_up_after = std::time::Duration::from_secs(1);
+    let app = spawn_app_with(backend, push).await;
+    let merchant = app.demo_merchant_id();
+    let addr = free_addr();
+    let (receiver, issued) = mirror_at(&app, addr).await;
+    let running = serve_at(addr, mirror::routes(Arc::clone(&receiver)));
+    let mut rng = StdRng::seed_from_u64(6);
+    random_changes(&app.pool, merchant, &mut rng, 3);
+    let version = with_conn(&app.pool, |conn| catalog_version(conn, merchant)).expect("version");
+    assert!(caught_up(&app, &receiver, issued.endpoint.id, version).await);
 
-        running.stop().await;
-        random_changes(&app.pool, merchant, &mut rng, 5);
-        let given_up = eventually(30, || with_conn(&app.pool, |conn| webhooks::deliveries::failed_count(conn, issued.endpoint.id)).expect("count") >= 5).await;
-        assert!(given_up, "the events sent while the receiver was down are given up");
-        let running = serve_at(addr, mirror::routes(Arc::clone(&receiver)));
-        random_changes(&app.pool, merchant, &mut rng, 1);
-        let final_version = with_conn(&app.pool, |conn| catalog_version(conn, merchant)).expect("version");
+    running.stop().await;
+    random_changes(&app.pool, merchant, &mut rng, 5);
+    let given_up = eventually(30, || {
+        with_conn(&app.pool, |conn| {
+            webhooks::deliveries::failed_count(conn, issued.endpoint.id)
+        })
+        .expect("count")
+            >= 5
+    })
+    .await;
+    assert!(
+        given_up,
+        "the events sent while the receiver was down are given up"
+    );
+    let running = serve_at(addr, mirror::routes(Arc::clone(&receiver)));
+    random_changes(&app.pool, merchant, &mut rng, 1);
+    let final_version =
+        with_conn(&app.pool, |conn| catalog_version(conn, merchant)).expect("version");
 
-        assert!(caught_up(&app, &receiver, issued.endpoint.id, final_version).await);
-        let mirror = receiver.mirror.lock().await;
-        assert_eq!(mirror.catch_ups, 2, "the version jump sent the mirror to the feed once");
-        assert_eq!(mirror.items, fresh_online_list(&app.pool, merchant));
-        drop(mirror);
-        running.stop().await;
-    }
+    assert!(caught_up(&app, &receiver, issued.endpoint.id, final_version).await);
+    let mirror = receiver.mirror.lock().await;
+    assert_eq!(
+        mirror.catch_ups, 2,
+        "the version jump sent the mirror to the feed once"
+    );
+    assert_eq!(mirror.items, fresh_online_list(&app.pool, merchant));
+    drop(mirror);
+    running.stop().await;
 }

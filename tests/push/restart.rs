@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use shelfsync::inventory::webhooks;
 
-use crate::common::TestDb;
+use crate::common::{Backend, TestDb};
 use crate::on_both_backends;
 use crate::support::*;
 
@@ -74,37 +74,66 @@ impl Drop for Server {
     }
 }
 
-on_both_backends! {
-    async fn events_pending_at_a_kill_9_are_delivered_in_order_after_the_restart(backend) {
-        let db = TestDb::new(backend);
-        let pool = db.pool();
-        let first = Server::start(&db.url);
-        let merchant = {
-            let mut conn = pool.get().expect("conn");
-            shelfsync::inventory::merchants::Merchant::by_slug(&mut conn, shelfsync::demo::SLUG).expect("the demo merchant").id
-        };
-        let addr = free_addr();
-        let endpoint = add_endpoint(&mut pool.get().expect("conn"), merchant, &format!("http://{addr}/webhooks"));
-        receive_stock(&mut pool.get().expect("conn"), merchant, 8);
-        let expected: Vec<String> = events_since(&mut pool.get().expect("conn"), merchant, endpoint.endpoint.cursor)
-            .iter().map(|e| e.public_id()).collect();
-        let tried = eventually(30, || {
-            webhooks::deliveries::delivery_log(&mut pool.get().expect("conn"), merchant, endpoint.endpoint.id, false, 1)
-                .expect("log")
-                .first()
-                .is_some_and(|head| head.attempts >= 1)
-        }).await;
-        assert!(tried, "the first server should have tried (and failed) to deliver");
+on_both_backends!(events_pending_at_a_kill_9_are_delivered_in_order_after_the_restart);
 
-        first.kill_9();
-        let recorder = Arc::new(Recorder::default());
-        let running = recorder_at(addr, recorder.clone());
-        let _second = Server::start(&db.url);
+async fn events_pending_at_a_kill_9_are_delivered_in_order_after_the_restart(backend: Backend) {
+    let db = TestDb::new(backend);
+    let pool = db.pool();
+    let first = Server::start(&db.url);
+    let merchant = {
+        let mut conn = pool.get().expect("conn");
+        shelfsync::inventory::merchants::Merchant::by_slug(&mut conn, shelfsync::demo::SLUG)
+            .expect("the demo merchant")
+            .id
+    };
+    let addr = free_addr();
+    let endpoint = add_endpoint(
+        &mut pool.get().expect("conn"),
+        merchant,
+        &format!("http://{addr}/webhooks"),
+    );
+    catalog_changes(&mut pool.get().expect("conn"), merchant, 8);
+    let expected: Vec<String> = events_since(
+        &mut pool.get().expect("conn"),
+        merchant,
+        endpoint.endpoint.cursor,
+    )
+    .iter()
+    .map(|e| e.public_id())
+    .collect();
+    let tried = eventually(30, || {
+        webhooks::deliveries::delivery_log(
+            &mut pool.get().expect("conn"),
+            merchant,
+            endpoint.endpoint.id,
+            false,
+            1,
+        )
+        .expect("log")
+        .first()
+        .is_some_and(|head| head.attempts >= 1)
+    })
+    .await;
+    assert!(
+        tried,
+        "the first server should have tried (and failed) to deliver"
+    );
 
-        assert!(eventually(60, || recorder.count() >= expected.len()).await, "the restarted server delivers the pending events");
-        let mut got: Vec<String> = recorder.received().iter().map(|r| r.event_id.clone()).collect();
-        got.dedup();
-        assert_eq!(got, expected);
-        running.stop().await;
-    }
+    first.kill_9();
+    let recorder = Arc::new(Recorder::default());
+    let running = recorder_at(addr, recorder.clone());
+    let _second = Server::start(&db.url);
+
+    assert!(
+        eventually(60, || recorder.count() >= expected.len()).await,
+        "the restarted server delivers the pending events"
+    );
+    let mut got: Vec<String> = recorder
+        .received()
+        .iter()
+        .map(|r| r.event_id.clone())
+        .collect();
+    got.dedup();
+    assert_eq!(got, expected);
+    running.stop().await;
 }

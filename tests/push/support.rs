@@ -179,8 +179,8 @@ pub fn events_since(
 
 /// Makes `count` catalog changes: receipts of one unit of stock, spread over
 /// the merchant's first in-store items (stock a channel can see), each its own
-/// transaction and catalog version.
-pub fn receive_stock(conn: &mut DbConnection, merchant_id: i64, count: usize) -> Vec<i64> {
+/// transaction and catalog version; returns the versions.
+pub fn catalog_changes(conn: &mut DbConnection, merchant_id: i64, count: usize) -> Vec<i64> {
     use diesel::prelude::*;
     use shelfsync::db::schema::{items, locations};
     let item_ids: Vec<i64> = items::table
@@ -200,7 +200,7 @@ pub fn receive_stock(conn: &mut DbConnection, merchant_id: i64, count: usize) ->
     (0..count)
         .map(|n| {
             let item_id = item_ids[n % item_ids.len()];
-            crate::common::receive_stock(conn, merchant_id, item_id, location_id, 1);
+            crate::common::fixtures::receive_stock(conn, merchant_id, item_id, location_id, 1);
             shelfsync::inventory::catalog_version(conn, merchant_id).expect("the catalog version")
         })
         .collect()

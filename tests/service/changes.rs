@@ -10,7 +10,7 @@ use shelfsync::inventory::{Actor, DesignationChange, designate};
 use crate::common::{Backend, TestDb};
 use crate::on_both_backends;
 
-use super::items::{new_item, seeded_merchant};
+use crate::common::fixtures::{new_item, seeded_merchant};
 
 /// Waits (up to 10 s) for `wanted` on `receiver`, skipping other changes.
 async fn heard(
@@ -27,41 +27,82 @@ async fn heard(
     }
 }
 
-on_both_backends! {
-    async fn a_committed_designation_is_announced_with_its_catalog_version(backend) {
-        let db = TestDb::new(backend);
-        let mut conn = db.pool().get().expect("conn");
-        let merchant = seeded_merchant(&mut conn, "m1");
-        let item = new_item(&mut conn, merchant, "MUG", "Mug", true, OnlineListing::Hidden);
-        let mut receiver = changes::subscribe();
+on_both_backends!(
+    a_committed_designation_is_announced_with_its_catalog_version,
+    a_refused_change_is_not_announced
+);
 
-        let done = designate(&mut conn, &Actor::staff("Sam"), merchant, item.id, item.version, DesignationChange::SELL_ONLINE).expect("designate");
+async fn a_committed_designation_is_announced_with_its_catalog_version(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut conn = db.pool().get().expect("conn");
+    let merchant = seeded_merchant(&mut conn, "m1");
+    let item = new_item(
+        &mut conn,
+        merchant,
+        "MUG",
+        "Mug",
+        true,
+        OnlineListing::Hidden,
+    );
+    let mut receiver = changes::subscribe();
 
-        let wanted = CatalogChange { merchant_id: merchant, catalog_version: done.catalog_version };
-        assert!(heard(&mut receiver, wanted).await, "the change should be announced");
-    }
+    let done = designate(
+        &mut conn,
+        &Actor::staff("Sam"),
+        merchant,
+        item.id,
+        item.version,
+        DesignationChange::SELL_ONLINE,
+    )
+    .expect("designate");
 
-    async fn a_refused_change_is_not_announced(backend) {
-        let db = TestDb::new(backend);
-        let mut conn = db.pool().get().expect("conn");
-        let merchant = seeded_merchant(&mut conn, "m1");
-        let item = new_item(&mut conn, merchant, "KITE", "Kite", false, OnlineListing::Hidden);
-        let before = shelfsync::inventory::catalog_version(&mut conn, merchant).expect("version");
-        let mut receiver = changes::subscribe();
+    let wanted = CatalogChange {
+        merchant_id: merchant,
+        catalog_version: done.catalog_version,
+    };
+    assert!(
+        heard(&mut receiver, wanted).await,
+        "the change should be announced"
+    );
+}
 
-        designate(&mut conn, &Actor::staff("Sam"), merchant, item.id, item.version, DesignationChange::VIEW_ONLINE_BUY_IN_STORE)
-            .expect_err("refused");
+async fn a_refused_change_is_not_announced(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut conn = db.pool().get().expect("conn");
+    let merchant = seeded_merchant(&mut conn, "m1");
+    let item = new_item(
+        &mut conn,
+        merchant,
+        "KITE",
+        "Kite",
+        false,
+        OnlineListing::Hidden,
+    );
+    let before = shelfsync::inventory::catalog_version(&mut conn, merchant).expect("version");
+    let mut receiver = changes::subscribe();
 
-        // Announcements are made synchronously after commit, so one would be queued by now.
-        let mut announced = Vec::new();
-        while let Ok(change) = receiver.try_recv() {
-            if change.merchant_id == merchant {
-                announced.push(change.catalog_version);
-            }
+    designate(
+        &mut conn,
+        &Actor::staff("Sam"),
+        merchant,
+        item.id,
+        item.version,
+        DesignationChange::VIEW_ONLINE_BUY_IN_STORE,
+    )
+    .expect_err("refused");
+
+    // Announcements are made synchronously after commit, so one would be queued by now.
+    let mut announced = Vec::new();
+    while let Ok(change) = receiver.try_recv() {
+        if change.merchant_id == merchant {
+            announced.push(change.catalog_version);
         }
-        assert!(announced.is_empty(), "{announced:?}");
-        assert_eq!(shelfsync::inventory::catalog_version(&mut conn, merchant).expect("version"), before);
     }
+    assert!(announced.is_empty(), "{announced:?}");
+    assert_eq!(
+        shelfsync::inventory::catalog_version(&mut conn, merchant).expect("version"),
+        before
+    );
 }
 
 #[tokio::test]

@@ -1,158 +1,259 @@
 //! Creating, editing and archiving items; the dashboard list query.
 
 use shelfsync::db::DbConnection;
-use shelfsync::domain::{Currency, Designation, Email, OnlineListing};
+use shelfsync::domain::{Designation, OnlineListing};
 use shelfsync::inventory::item_list::{ItemFilter, ItemQuery, list_items};
-use shelfsync::inventory::items::{ItemInput, create_item, edit_item, set_archived};
-use shelfsync::inventory::merchants;
-use shelfsync::inventory::{Actor, InventoryError, Item, ItemFields};
+use shelfsync::inventory::items::{create_item, edit_item, set_archived};
+use shelfsync::inventory::{Actor, InventoryError, Item};
 
-use crate::common::TestDb;
+use crate::common::fixtures::{item_fields, item_input, new_item, parse_item, seeded_merchant};
+use crate::common::{Backend, TestDb};
 use crate::on_both_backends;
 
-/// A merchant with two stores (one ships online orders) and a staff login.
-pub fn seeded_merchant(conn: &mut DbConnection, slug: &str) -> i64 {
-    let usd = Currency::parse("USD").expect("USD");
-    let merchant =
-        merchants::create_merchant(conn, slug, &format!("Shop {slug}"), usd).expect("merchant");
-    shelfsync::inventory::stores::add_location(conn, merchant.id, "Downtown", true)
-        .expect("location");
-    shelfsync::inventory::stores::add_location(conn, merchant.id, "Riverside", false)
-        .expect("location");
-    let email = Email::parse(&format!("staff@{slug}.example")).expect("email");
-    merchants::create_staff(conn, merchant.id, &email, "Staff", "long-enough-password")
-        .expect("staff");
-    merchant.id
-}
+on_both_backends!(
+    a_duplicate_sku_is_refused_naming_the_sku_field,
+    the_same_sku_may_be_used_by_two_merchants,
+    an_edit_with_a_stale_version_is_a_conflict_and_writes_nothing,
+    archiving_removes_an_item_from_the_active_list_and_restoring_brings_it_back,
+    the_list_searches_name_sku_and_barcode_and_filters_by_designation
+);
 
-pub fn fields(
-    sku: &str,
-    name: &str,
-    price: &str,
-) -> Result<ItemFields, Vec<shelfsync::domain::FieldError>> {
-    ItemFields::parse(
-        &ItemInput {
-            sku,
-            name,
-            description: "",
-            price,
-            currency: "",
-            barcode: "",
-        },
-        Currency::parse("USD").expect("USD"),
-    )
-}
-
-pub fn new_item(
-    conn: &mut DbConnection,
-    merchant: i64,
-    sku: &str,
-    name: &str,
-    in_store: bool,
-    online: OnlineListing,
-) -> Item {
-    let designation = Designation::new(in_store, online).expect("valid designation");
-    create_item(
-        conn,
-        &Actor::staff("Test"),
+async fn a_duplicate_sku_is_refused_naming_the_sku_field(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut conn = db.pool().get().expect("conn");
+    let merchant = seeded_merchant(&mut conn, "m1");
+    new_item(
+        &mut conn,
         merchant,
-        &fields(sku, name, "9.99").expect("fields"),
+        "MUG-1",
+        "Blue mug",
+        true,
+        OnlineListing::Hidden,
+    );
+    let designation = Designation::new(true, OnlineListing::Hidden).expect("valid");
+
+    let err = create_item(
+        &mut conn,
+        &Actor::staff("Sam"),
+        merchant,
+        &item_fields("MUG-1", "Other mug", "1"),
         designation,
     )
-    .expect("create item")
+    .expect_err("duplicate");
+
+    match err {
+        InventoryError::Invalid(field) => assert_eq!(field.field, "sku"),
+        other => panic!("expected invalid sku, got {other:?}"),
+    }
 }
 
-on_both_backends! {
-    async fn a_duplicate_sku_is_refused_naming_the_sku_field(backend) {
-        let db = TestDb::new(backend);
-        let mut conn = db.pool().get().expect("conn");
-        let merchant = seeded_merchant(&mut conn, "m1");
-        new_item(&mut conn, merchant, "MUG-1", "Blue mug", true, OnlineListing::Hidden);
-        let designation = Designation::new(true, OnlineListing::Hidden).expect("valid");
+async fn the_same_sku_may_be_used_by_two_merchants(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut conn = db.pool().get().expect("conn");
+    let a = seeded_merchant(&mut conn, "a");
+    let b = seeded_merchant(&mut conn, "b");
+    let first = new_item(&mut conn, a, "MUG-1", "Mug", true, OnlineListing::Hidden);
+    let second = new_item(&mut conn, b, "MUG-1", "Mug", true, OnlineListing::Hidden);
+    assert_ne!(first.id, second.id);
+}
 
-        let err = create_item(&mut conn, &Actor::staff("Sam"), merchant, &fields("MUG-1", "Other mug", "1").expect("fields"), designation)
-            .expect_err("duplicate");
+async fn an_edit_with_a_stale_version_is_a_conflict_and_writes_nothing(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut conn = db.pool().get().expect("conn");
+    let merchant = seeded_merchant(&mut conn, "m1");
+    let item = new_item(
+        &mut conn,
+        merchant,
+        "MUG-1",
+        "Blue mug",
+        true,
+        OnlineListing::Hidden,
+    );
+    let renamed = edit_item(
+        &mut conn,
+        &Actor::staff("Ana"),
+        merchant,
+        item.id,
+        item.version,
+        &item_fields("MUG-1", "Cobalt mug", "12.00"),
+    )
+    .expect("first edit");
 
-        match err {
-            InventoryError::Invalid(field) => assert_eq!(field.field, "sku"),
-            other => panic!("expected invalid sku, got {other:?}"),
-        }
-    }
+    let err = edit_item(
+        &mut conn,
+        &Actor::staff("Sam"),
+        merchant,
+        item.id,
+        item.version,
+        &item_fields("MUG-1", "Red mug", "1.00"),
+    )
+    .expect_err("stale");
 
-    async fn the_same_sku_may_be_used_by_two_merchants(backend) {
-        let db = TestDb::new(backend);
-        let mut conn = db.pool().get().expect("conn");
-        let a = seeded_merchant(&mut conn, "a");
-        let b = seeded_merchant(&mut conn, "b");
-        let first = new_item(&mut conn, a, "MUG-1", "Mug", true, OnlineListing::Hidden);
-        let second = new_item(&mut conn, b, "MUG-1", "Mug", true, OnlineListing::Hidden);
-        assert_ne!(first.id, second.id);
-    }
+    assert!(
+        matches!(err, InventoryError::Conflict { ref current } if current.name == "Cobalt mug"),
+        "{err:?}"
+    );
+    assert_eq!(
+        Item::find(&mut conn, merchant, item.id).expect("item"),
+        renamed
+    );
+    assert_eq!(renamed.price.amount_minor, 1200);
+}
 
-    async fn an_edit_with_a_stale_version_is_a_conflict_and_writes_nothing(backend) {
-        let db = TestDb::new(backend);
-        let mut conn = db.pool().get().expect("conn");
-        let merchant = seeded_merchant(&mut conn, "m1");
-        let item = new_item(&mut conn, merchant, "MUG-1", "Blue mug", true, OnlineListing::Hidden);
-        let renamed = edit_item(&mut conn, &Actor::staff("Ana"), merchant, item.id, item.version, &fields("MUG-1", "Cobalt mug", "12.00").expect("fields"))
-            .expect("first edit");
+async fn archiving_removes_an_item_from_the_active_list_and_restoring_brings_it_back(
+    backend: Backend,
+) {
+    let db = TestDb::new(backend);
+    let mut conn = db.pool().get().expect("conn");
+    let merchant = seeded_merchant(&mut conn, "m1");
+    let item = new_item(
+        &mut conn,
+        merchant,
+        "OLD",
+        "Old stock",
+        true,
+        OnlineListing::ForSale,
+    );
+    let query = |filter| ItemQuery {
+        filter,
+        page: 1,
+        per_page: 50,
+        ..ItemQuery::default()
+    };
 
-        let err = edit_item(&mut conn, &Actor::staff("Sam"), merchant, item.id, item.version, &fields("MUG-1", "Red mug", "1.00").expect("fields"))
-            .expect_err("stale");
+    let archived = set_archived(
+        &mut conn,
+        &Actor::staff("Sam"),
+        merchant,
+        item.id,
+        item.version,
+        true,
+    )
+    .expect("archive");
 
-        assert!(matches!(err, InventoryError::Conflict { ref current } if current.name == "Cobalt mug"), "{err:?}");
-        assert_eq!(Item::find(&mut conn, merchant, item.id).expect("item"), renamed);
-        assert_eq!(renamed.price.amount_minor, 1200);
-    }
+    assert!(archived.archived);
+    assert_eq!(
+        list_items(&mut conn, merchant, &query(ItemFilter::All))
+            .expect("list")
+            .total,
+        0
+    );
+    assert_eq!(
+        list_items(&mut conn, merchant, &query(ItemFilter::Archived))
+            .expect("list")
+            .total,
+        1
+    );
+    let restored = set_archived(
+        &mut conn,
+        &Actor::staff("Sam"),
+        merchant,
+        item.id,
+        archived.version,
+        false,
+    )
+    .expect("restore");
+    assert!(!restored.archived);
+    assert_eq!(
+        list_items(&mut conn, merchant, &query(ItemFilter::All))
+            .expect("list")
+            .total,
+        1
+    );
+}
 
-    async fn archiving_removes_an_item_from_the_active_list_and_restoring_brings_it_back(backend) {
-        let db = TestDb::new(backend);
-        let mut conn = db.pool().get().expect("conn");
-        let merchant = seeded_merchant(&mut conn, "m1");
-        let item = new_item(&mut conn, merchant, "OLD", "Old stock", true, OnlineListing::ForSale);
-        let query = |filter| ItemQuery { filter, page: 1, per_page: 50, ..ItemQuery::default() };
+async fn the_list_searches_name_sku_and_barcode_and_filters_by_designation(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut conn = db.pool().get().expect("conn");
+    let merchant = seeded_merchant(&mut conn, "m1");
+    new_item(
+        &mut conn,
+        merchant,
+        "MUG-1",
+        "Blue Mug",
+        true,
+        OnlineListing::ForSale,
+    );
+    new_item(
+        &mut conn,
+        merchant,
+        "MUG-2",
+        "Red mug",
+        true,
+        OnlineListing::ViewOnly,
+    );
+    new_item(
+        &mut conn,
+        merchant,
+        "TEA-1",
+        "Green tea",
+        true,
+        OnlineListing::Hidden,
+    );
+    new_item(
+        &mut conn,
+        merchant,
+        "KITE",
+        "100% kite",
+        false,
+        OnlineListing::Hidden,
+    );
+    let names = |conn: &mut DbConnection, search: &str, filter| -> Vec<String> {
+        let page = list_items(
+            conn,
+            merchant,
+            &ItemQuery {
+                search: search.into(),
+                filter,
+                page: 1,
+                per_page: 50,
+                ..ItemQuery::default()
+            },
+        )
+        .expect("list");
+        page.items.into_iter().map(|l| l.item.name).collect()
+    };
 
-        let archived = set_archived(&mut conn, &Actor::staff("Sam"), merchant, item.id, item.version, true).expect("archive");
-
-        assert!(archived.archived);
-        assert_eq!(list_items(&mut conn, merchant, &query(ItemFilter::All)).expect("list").total, 0);
-        assert_eq!(list_items(&mut conn, merchant, &query(ItemFilter::Archived)).expect("list").total, 1);
-        let restored = set_archived(&mut conn, &Actor::staff("Sam"), merchant, item.id, archived.version, false).expect("restore");
-        assert!(!restored.archived);
-        assert_eq!(list_items(&mut conn, merchant, &query(ItemFilter::All)).expect("list").total, 1);
-    }
-
-    async fn the_list_searches_name_sku_and_barcode_and_filters_by_designation(backend) {
-        let db = TestDb::new(backend);
-        let mut conn = db.pool().get().expect("conn");
-        let merchant = seeded_merchant(&mut conn, "m1");
-        new_item(&mut conn, merchant, "MUG-1", "Blue Mug", true, OnlineListing::ForSale);
-        new_item(&mut conn, merchant, "MUG-2", "Red mug", true, OnlineListing::ViewOnly);
-        new_item(&mut conn, merchant, "TEA-1", "Green tea", true, OnlineListing::Hidden);
-        new_item(&mut conn, merchant, "KITE", "100% kite", false, OnlineListing::Hidden);
-        let names = |conn: &mut DbConnection, search: &str, filter| -> Vec<String> {
-            let page = list_items(conn, merchant, &ItemQuery { search: search.into(), filter, page: 1, per_page: 50, ..ItemQuery::default() }).expect("list");
-            page.items.into_iter().map(|l| l.item.name).collect()
-        };
-
-        assert_eq!(names(&mut conn, "mug", ItemFilter::All), vec!["Blue Mug", "Red mug"]);
-        assert_eq!(names(&mut conn, "tea-1", ItemFilter::All), vec!["Green tea"]);
-        assert_eq!(names(&mut conn, "100%", ItemFilter::All), vec!["100% kite"]);
-        assert_eq!(names(&mut conn, "lue m", ItemFilter::All), vec!["Blue Mug"]);
-        assert_eq!(names(&mut conn, "mug blue", ItemFilter::All), vec!["Blue Mug"], "every word, in any order");
-        assert_eq!(names(&mut conn, "mug 2", ItemFilter::All), vec!["Red mug"], "a short word narrows by SKU");
-        assert_eq!(names(&mut conn, "mu", ItemFilter::All), vec!["Blue Mug", "Red mug"]);
-        assert!(names(&mut conn, "\"mug OR tea", ItemFilter::All).is_empty(), "search terms are text, not query syntax");
-        assert_eq!(names(&mut conn, "", ItemFilter::ForSale), vec!["Blue Mug"]);
-        assert_eq!(names(&mut conn, "", ItemFilter::ViewOnly), vec!["Red mug"]);
-        assert_eq!(names(&mut conn, "", ItemFilter::InStoreOnly), vec!["Green tea"]);
-        assert_eq!(names(&mut conn, "", ItemFilter::Nowhere), vec!["100% kite"]);
-    }
+    assert_eq!(
+        names(&mut conn, "mug", ItemFilter::All),
+        vec!["Blue Mug", "Red mug"]
+    );
+    assert_eq!(
+        names(&mut conn, "tea-1", ItemFilter::All),
+        vec!["Green tea"]
+    );
+    assert_eq!(names(&mut conn, "100%", ItemFilter::All), vec!["100% kite"]);
+    assert_eq!(names(&mut conn, "lue m", ItemFilter::All), vec!["Blue Mug"]);
+    assert_eq!(
+        names(&mut conn, "mug blue", ItemFilter::All),
+        vec!["Blue Mug"],
+        "every word, in any order"
+    );
+    assert_eq!(
+        names(&mut conn, "mug 2", ItemFilter::All),
+        vec!["Red mug"],
+        "a short word narrows by SKU"
+    );
+    assert_eq!(
+        names(&mut conn, "mu", ItemFilter::All),
+        vec!["Blue Mug", "Red mug"]
+    );
+    assert!(
+        names(&mut conn, "\"mug OR tea", ItemFilter::All).is_empty(),
+        "search terms are text, not query syntax"
+    );
+    assert_eq!(names(&mut conn, "", ItemFilter::ForSale), vec!["Blue Mug"]);
+    assert_eq!(names(&mut conn, "", ItemFilter::ViewOnly), vec!["Red mug"]);
+    assert_eq!(
+        names(&mut conn, "", ItemFilter::InStoreOnly),
+        vec!["Green tea"]
+    );
+    assert_eq!(names(&mut conn, "", ItemFilter::Nowhere), vec!["100% kite"]);
 }
 
 #[test]
 fn item_fields_report_every_bad_field_at_once() {
-    let errors = fields("", "", "-3").expect_err("invalid");
+    let errors = parse_item(&item_input("", "", "-3")).expect_err("invalid");
     let named: Vec<&str> = errors.iter().map(|e| e.field).collect();
     assert_eq!(named, vec!["sku", "name", "price"]);
 }

@@ -11,8 +11,10 @@ use serde_json::{Value, json};
 use shelfsync::db::schema::stock_movements;
 use shelfsync::inventory::stock::verify_ledger;
 
+use crate::common::Backend;
+use crate::common::fixtures::fresh_key;
 use crate::on_both_backends;
-use crate::support::{Reply, Shop, client, fresh_key, ship};
+use crate::support::{Reply, Shop, client, ship};
 
 const BUYERS: usize = 100;
 const ROUNDS: usize = 10;
@@ -253,133 +255,187 @@ async fn worker(shop: Arc<Shop>, items: Vec<i64>, csrf: String, seed: u64) -> Ve
     done
 }
 
-on_both_backends! {
-    async fn the_last_unit_goes_to_exactly_one_of_100_concurrent_buyers_every_round(backend) {
-        let shop = Arc::new(Shop::start(backend).await);
-        let item = shop.new_item("LAST-UNIT");
-        let buyers: Vec<reqwest::Client> = (0..BUYERS).map(|_| client()).collect();
+on_both_backends!(
+    the_last_unit_goes_to_exactly_one_of_100_concurrent_buyers_every_round,
+    thousands_of_concurrent_mixed_operations_conserve_stock,
+    fifty_concurrent_retries_of_one_order_have_one_effect_and_one_answer
+);
 
-        for round in 0..ROUNDS {
-            shop.receive(item, shop.downtown, 1);
-            let mut tasks = Vec::with_capacity(BUYERS);
-            for buyer in &buyers {
-                let (shop, buyer) = (shop.clone(), buyer.clone());
-                tasks.push(tokio::spawn(async move { shop.order(&buyer, &fresh_key(), &ship(item, 1)).await }));
-            }
-            let mut replies = Vec::with_capacity(BUYERS);
-            for task in tasks {
-                replies.push(task.await.expect("a buyer finishes"));
-            }
+async fn the_last_unit_goes_to_exactly_one_of_100_concurrent_buyers_every_round(backend: Backend) {
+    let shop = Arc::new(Shop::start(backend).await);
+    let item = shop.new_item("LAST-UNIT");
+    let buyers: Vec<reqwest::Client> = (0..BUYERS).map(|_| client()).collect();
 
-            let winners = replies.iter().filter(|r| r.status == 201).count();
-            assert_eq!(winners, 1, "round {round}: exactly one buyer gets the last unit");
-            for lost in replies.iter().filter(|r| r.status != 201) {
-                assert_eq!(lost.status, 409, "round {round}: {lost:?}");
-                let error = &lost.body["error"];
-                assert_eq!(error["code"], "insufficient_stock");
-                assert_eq!(error["details"]["item_id"], item);
-                assert_eq!(error["details"]["sku"], "LAST-UNIT");
-                assert_eq!(error["details"]["available"], 0);
-                assert!(error["details"].get("location_id").is_some());
-            }
-            assert_eq!(shop.level(item, shop.downtown), 0, "round {round}");
+    for round in 0..ROUNDS {
+        shop.receive(item, shop.downtown, 1);
+        let mut tasks = Vec::with_capacity(BUYERS);
+        for buyer in &buyers {
+            let (shop, buyer) = (shop.clone(), buyer.clone());
+            tasks.push(tokio::spawn(async move {
+                shop.order(&buyer, &fresh_key(), &ship(item, 1)).await
+            }));
         }
-
-        let sold: Vec<(String, i64, i64)> = stock_movements::table
-            .filter(stock_movements::item_id.eq(item))
-            .filter(stock_movements::kind.eq("online_order"))
-            .select((stock_movements::kind, stock_movements::quantity, stock_movements::on_hand_after))
-            .load(&mut shop.app.conn())
-            .expect("movements");
-        assert_eq!(sold.len(), ROUNDS);
-        assert!(sold.iter().all(|(_, quantity, after)| *quantity == -1 && *after == 0));
-        assert!(verify_ledger(&mut shop.app.conn()).expect("verify").is_empty());
-    }
-
-    async fn thousands_of_concurrent_mixed_operations_conserve_stock(backend) {
-        let shop = Arc::new(Shop::start(backend).await);
-        let items: Vec<i64> = (0..3).map(|i| shop.new_item(&format!("MIX-{i}"))).collect();
-        for &item in &items {
-            shop.receive(item, shop.downtown, 40);
-            shop.receive(item, shop.riverside, 40);
-        }
-        shop.app.login().await;
-        let csrf = shop.app.csrf_token().await;
-        let levels = |shop: &Shop| -> HashMap<(i64, i64), i64> {
-            items.iter().flat_map(|&i| [(i, shop.downtown), (i, shop.riverside)])
-                .map(|(i, l)| ((i, l), shop.level(i, l)))
-                .collect()
-        };
-        let initial = levels(&shop);
-        let start = last_movement_id(&shop);
-
-        let mut tasks = Vec::new();
-        for seed in 0..WORKERS {
-            tasks.push(tokio::spawn(worker(shop.clone(), items.clone(), csrf.clone(), seed)));
-        }
-        let mut done = Vec::new();
+        let mut replies = Vec::with_capacity(BUYERS);
         for task in tasks {
-            done.extend(task.await.expect("a worker finishes"));
+            replies.push(task.await.expect("a buyer finishes"));
         }
 
-        let movements = movements_after(&shop, start);
-        let final_levels = levels(&shop);
-        // Every level is its initial level plus the sum of the movements since.
-        let moved = summed(movements.iter().map(|(i, l, q, ..)| (*i, *l, *q)));
-        for (level, now) in &final_levels {
-            assert_eq!(*now, initial[level] + moved.get(level).copied().unwrap_or(0), "{level:?}");
+        let winners = replies.iter().filter(|r| r.status == 201).count();
+        assert_eq!(
+            winners, 1,
+            "round {round}: exactly one buyer gets the last unit"
+        );
+        for lost in replies.iter().filter(|r| r.status != 201) {
+            assert_eq!(lost.status, 409, "round {round}: {lost:?}");
+            let error = &lost.body["error"];
+            assert_eq!(error["code"], "insufficient_stock");
+            assert_eq!(error["details"]["item_id"], item);
+            assert_eq!(error["details"]["sku"], "LAST-UNIT");
+            assert_eq!(error["details"]["available"], 0);
+            assert!(error["details"].get("location_id").is_some());
         }
-        assert!(verify_ledger(&mut shop.app.conn()).expect("verify").is_empty());
-        // An online order never drives a level below zero.
-        assert!(movements.iter().filter(|m| m.4 == "online_order").all(|m| m.5 >= 0));
-        // The ledger holds exactly what the clients were told happened, once.
-        let mut by_key: HashMap<&str, Vec<Delta>> = HashMap::new();
-        for (i, l, q, key, ..) in &movements {
-            by_key.entry(key.as_str()).or_default().push((*i, *l, *q));
-        }
-        assert!(done.len() >= (WORKERS as usize * OPS_PER_WORKER) * 9 / 10);
-        let effective = done.iter().filter(|d| d.effective).count();
-        assert_eq!(by_key.len(), effective, "one ledger entry set per effective operation");
-        for op in &done {
-            let recorded = by_key.get(op.key.as_str());
-            match (&op.expected, op.effective) {
-                (Some(expected), _) => assert_eq!(
-                    summed(recorded.cloned().unwrap_or_default()),
-                    summed(expected.iter().copied()),
-                    "operation {}", op.key
-                ),
-                (None, true) => assert_eq!(recorded.map(Vec::len), Some(1), "count {}", op.key),
-                (None, false) => unreachable!("a count either happens or fails the test"),
-            }
-        }
+        assert_eq!(shop.level(item, shop.downtown), 0, "round {round}");
     }
 
-    async fn fifty_concurrent_retries_of_one_order_have_one_effect_and_one_answer(backend) {
-        let shop = Arc::new(Shop::start(backend).await);
-        let item = shop.new_item("RETRY");
-        shop.receive(item, shop.downtown, 5);
-        let key = fresh_key();
-        let body = json!({ "lines": [{ "item_id": item, "quantity": 2 }], "fulfilment": { "type": "ship" }, "reference": "web-1001" });
+    let sold: Vec<(String, i64, i64)> = stock_movements::table
+        .filter(stock_movements::item_id.eq(item))
+        .filter(stock_movements::kind.eq("online_order"))
+        .select((
+            stock_movements::kind,
+            stock_movements::quantity,
+            stock_movements::on_hand_after,
+        ))
+        .load(&mut shop.app.conn())
+        .expect("movements");
+    assert_eq!(sold.len(), ROUNDS);
+    assert!(
+        sold.iter()
+            .all(|(_, quantity, after)| *quantity == -1 && *after == 0)
+    );
+    assert!(
+        verify_ledger(&mut shop.app.conn())
+            .expect("verify")
+            .is_empty()
+    );
+}
 
-        let mut tasks = Vec::new();
-        for _ in 0..RETRIES {
-            let (shop, key, body) = (shop.clone(), key.clone(), body.clone());
-            tasks.push(tokio::spawn(async move { shop.order(&client(), &key, &body).await }));
-        }
-        let mut replies = Vec::new();
-        for task in tasks {
-            replies.push(task.await.expect("a retry finishes"));
-        }
-
-        assert!(replies.iter().all(|r| r.status == 201), "{replies:?}");
-        assert_eq!(replies.iter().filter(|r| !r.replayed).count(), 1, "exactly one performs the order");
-        assert!(replies.iter().all(|r| r.body == replies[0].body), "every retry gets the same body");
-        assert_eq!(shop.level(item, shop.downtown), 3);
-        let with_key: i64 = stock_movements::table
-            .filter(stock_movements::idempotency_key.eq(&key))
-            .count()
-            .get_result(&mut shop.app.conn())
-            .expect("count");
-        assert_eq!(with_key, 1);
+async fn thousands_of_concurrent_mixed_operations_conserve_stock(backend: Backend) {
+    let shop = Arc::new(Shop::start(backend).await);
+    let items: Vec<i64> = (0..3).map(|i| shop.new_item(&format!("MIX-{i}"))).collect();
+    for &item in &items {
+        shop.receive(item, shop.downtown, 40);
+        shop.receive(item, shop.riverside, 40);
     }
+    shop.app.login().await;
+    let csrf = shop.app.csrf_token().await;
+    let levels = |shop: &Shop| -> HashMap<(i64, i64), i64> {
+        items
+            .iter()
+            .flat_map(|&i| [(i, shop.downtown), (i, shop.riverside)])
+            .map(|(i, l)| ((i, l), shop.level(i, l)))
+            .collect()
+    };
+    let initial = levels(&shop);
+    let start = last_movement_id(&shop);
+
+    let mut tasks = Vec::new();
+    for seed in 0..WORKERS {
+        tasks.push(tokio::spawn(worker(
+            shop.clone(),
+            items.clone(),
+            csrf.clone(),
+            seed,
+        )));
+    }
+    let mut done = Vec::new();
+    for task in tasks {
+        done.extend(task.await.expect("a worker finishes"));
+    }
+
+    let movements = movements_after(&shop, start);
+    let final_levels = levels(&shop);
+    // Every level is its initial level plus the sum of the movements since.
+    let moved = summed(movements.iter().map(|(i, l, q, ..)| (*i, *l, *q)));
+    for (level, now) in &final_levels {
+        assert_eq!(
+            *now,
+            initial[level] + moved.get(level).copied().unwrap_or(0),
+            "{level:?}"
+        );
+    }
+    assert!(
+        verify_ledger(&mut shop.app.conn())
+            .expect("verify")
+            .is_empty()
+    );
+    // An online order never drives a level below zero.
+    assert!(
+        movements
+            .iter()
+            .filter(|m| m.4 == "online_order")
+            .all(|m| m.5 >= 0)
+    );
+    // The ledger holds exactly what the clients were told happened, once.
+    let mut by_key: HashMap<&str, Vec<Delta>> = HashMap::new();
+    for (i, l, q, key, ..) in &movements {
+        by_key.entry(key.as_str()).or_default().push((*i, *l, *q));
+    }
+    assert!(done.len() >= (WORKERS as usize * OPS_PER_WORKER) * 9 / 10);
+    let effective = done.iter().filter(|d| d.effective).count();
+    assert_eq!(
+        by_key.len(),
+        effective,
+        "one ledger entry set per effective operation"
+    );
+    for op in &done {
+        let recorded = by_key.get(op.key.as_str());
+        match (&op.expected, op.effective) {
+            (Some(expected), _) => assert_eq!(
+                summed(recorded.cloned().unwrap_or_default()),
+                summed(expected.iter().copied()),
+                "operation {}",
+                op.key
+            ),
+            (None, true) => assert_eq!(recorded.map(Vec::len), Some(1), "count {}", op.key),
+            (None, false) => unreachable!("a count either happens or fails the test"),
+        }
+    }
+}
+
+async fn fifty_concurrent_retries_of_one_order_have_one_effect_and_one_answer(backend: Backend) {
+    let shop = Arc::new(Shop::start(backend).await);
+    let item = shop.new_item("RETRY");
+    shop.receive(item, shop.downtown, 5);
+    let key = fresh_key();
+    let body = json!({ "lines": [{ "item_id": item, "quantity": 2 }], "fulfilment": { "type": "ship" }, "reference": "web-1001" });
+
+    let mut tasks = Vec::new();
+    for _ in 0..RETRIES {
+        let (shop, key, body) = (shop.clone(), key.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            shop.order(&client(), &key, &body).await
+        }));
+    }
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.expect("a retry finishes"));
+    }
+
+    assert!(replies.iter().all(|r| r.status == 201), "{replies:?}");
+    assert_eq!(
+        replies.iter().filter(|r| !r.replayed).count(),
+        1,
+        "exactly one performs the order"
+    );
+    assert!(
+        replies.iter().all(|r| r.body == replies[0].body),
+        "every retry gets the same body"
+    );
+    assert_eq!(shop.level(item, shop.downtown), 3);
+    let with_key: i64 = stock_movements::table
+        .filter(stock_movements::idempotency_key.eq(&key))
+        .count()
+        .get_result(&mut shop.app.conn())
+        .expect("count");
+    assert_eq!(with_key, 1);
 }

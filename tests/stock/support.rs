@@ -1,30 +1,15 @@
 //! A running shop with tokens for each channel, and helpers to call it.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use shelfsync::db::schema::stock_movements;
-use shelfsync::domain::{
-    Currency, Designation, IdempotencyKey, OnlineListing, Quantity, TokenScope,
-};
-use shelfsync::inventory::items::{ItemInput, create_item};
+use shelfsync::domain::{OnlineListing, TokenScope};
 use shelfsync::inventory::merchants::Location;
+use shelfsync::inventory::stock;
 use shelfsync::inventory::tokens::create_token;
-use shelfsync::inventory::{Actor, ItemFields, stock};
 
+use crate::common::fixtures::{new_item, receive_stock};
 use crate::common::{Backend, TestApp, spawn_app};
-
-static KEYS: AtomicU64 = AtomicU64::new(0);
-
-/// A key no other request of this test binary uses.
-pub fn fresh_key() -> String {
-    format!(
-        "k-{}-{}",
-        std::process::id(),
-        KEYS.fetch_add(1, Ordering::SeqCst)
-    )
-}
 
 /// The demo shop, running, with a token per channel.
 pub struct Shop {
@@ -79,44 +64,28 @@ impl Shop {
         }
     }
 
-    /// A new item, for sale online and in store, with no stock.
+    /// A new item named "Item {sku}", for sale online and in store, with no stock.
     pub fn new_item(&self, sku: &str) -> i64 {
-        let fields = ItemFields::parse(
-            &ItemInput {
-                sku,
-                name: &format!("Item {sku}"),
-                description: "",
-                price: "5.00",
-                currency: "",
-                barcode: "",
-            },
-            Currency::parse("USD").expect("USD"),
-        )
-        .expect("valid fields");
-        let designation =
-            Designation::new(true, OnlineListing::ForSale).expect("a valid designation");
-        create_item(
+        new_item(
             &mut self.app.conn(),
-            &Actor::staff("Test"),
             self.merchant,
-            &fields,
-            designation,
+            sku,
+            &format!("Item {sku}"),
+            true,
+            OnlineListing::ForSale,
         )
-        .expect("an item")
         .id
     }
 
+    /// Receives stock at a store; returns the store's level after it.
     pub fn receive(&self, item: i64, location: i64, quantity: i64) -> i64 {
-        stock::receive(
+        receive_stock(
             &mut self.app.conn(),
-            &Actor::staff("Test"),
             self.merchant,
             item,
             location,
-            Quantity::new(quantity, "quantity").expect("a quantity"),
-            IdempotencyKey::parse(&fresh_key()).expect("a key"),
+            quantity,
         )
-        .expect("a receipt")
     }
 
     pub fn level(&self, item: i64, location: i64) -> i64 {
