@@ -9,3 +9,4 @@ mod items;
 mod lists;
 mod stock;
 mod storage;
+mod writer;

@@ -12,7 +12,8 @@ use crate::inventory::{Actor, Item, Result, catalog};
 
 /// Sets the merchant's default online buffer. Every for-sale item without
 /// its own buffer shows a new availability, so the item writer stamps and
-/// announces each (and may switch it, if the merchant opted in).
+/// announces each (and may switch it, if the merchant opted in); when no
+/// item uses the default, no list changes and the catalog version stays.
 pub fn set_merchant_online_buffer(
     conn: &mut DbConnection,
     merchant_id: i64,
@@ -24,7 +25,6 @@ pub fn set_merchant_online_buffer(
         if catalog::merchant_buffer(conn, merchant_id)? == buffer.get() {
             return catalog::current_version(conn, merchant_id);
         }
-        let version = catalog::next_version(conn, merchant_id)?;
         diesel::update(merchants::table.find(merchant_id))
             .set(merchants::online_buffer.eq(buffer.get()))
             .execute(conn)?;
@@ -39,6 +39,11 @@ pub fn set_merchant_online_buffer(
             )
             .select(ItemRow::as_select())
             .load(conn)?;
+        if affected.is_empty() {
+            // No list shows a figure the default decides.
+            return catalog::current_version(conn, merchant_id);
+        }
+        let version = catalog::next_version(conn, merchant_id)?;
         let mut writer = ItemWriter::at_version(&actor, merchant_id, version, buffer.get());
         for row in affected {
             writer.stock_moved(conn, &Item::from_row(row)?)?;
