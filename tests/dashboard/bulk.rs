@@ -1,7 +1,7 @@
 //! `/items/bulk`: one designation for many items, all or nothing.
 
 use crate::common::demo::{CAMPING_MUG_VIEW_ONLY, SPECKLED_MUG_IN_STORE_ONLY, TEAPOT_ONLINE_ONLY};
-use crate::common::{Backend, sel, spawn_app, text_of};
+use crate::common::{Backend, attr_of, sel, spawn_app, text_of};
 use crate::on_both_backends;
 use crate::support::row_state;
 
@@ -18,7 +18,8 @@ on_both_backends!(
     bulk_sell_online_changes_every_selected_item_at_one_catalog_version,
     items_that_cannot_take_the_change_are_named_and_nothing_changes_until_confirmed,
     select_all_matching_applies_to_the_whole_filter,
-    a_bulk_form_with_a_bad_id_or_no_selection_changes_nothing
+    a_bulk_form_with_a_bad_id_or_no_selection_changes_nothing,
+    an_item_changed_since_the_list_was_drawn_is_named_and_nothing_changes
 );
 
 async fn bulk_sell_online_changes_every_selected_item_at_one_catalog_version(backend: Backend) {
@@ -200,4 +201,66 @@ async fn a_bulk_form_with_a_bad_id_or_no_selection_changes_nothing(backend: Back
         Some("Select at least one item first.")
     );
     assert_eq!(state(&app, SPECKLED_MUG_IN_STORE_ONLY).await, before);
+}
+
+async fn an_item_changed_since_the_list_was_drawn_is_named_and_nothing_changes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let merchant = app.demo_merchant_id();
+    let list = app.get_html("/items?q=mug").await;
+    let checkbox = |id: i64| {
+        attr_of(&list, &format!("tr#item-{id} input[name=ids]"), "value").expect("a checkbox")
+    };
+    let (speckled, camping) = (
+        checkbox(SPECKLED_MUG_IN_STORE_ONLY),
+        checkbox(CAMPING_MUG_VIEW_ONLY),
+    );
+    let seen = state(&app, SPECKLED_MUG_IN_STORE_ONLY).await;
+    // Someone else removes the speckled mug from the store after the list was drawn.
+    shelfsync::inventory::designate(
+        &mut app.conn(),
+        &shelfsync::inventory::Actor::staff("Ana"),
+        merchant,
+        SPECKLED_MUG_IN_STORE_ONLY,
+        seen.2,
+        shelfsync::domain::DesignationChange::STOP_SELLING_IN_STORE,
+    )
+    .expect("Ana's change");
+    let before = shelfsync::inventory::catalog_version(&mut app.conn(), merchant).expect("version");
+
+    let response = app
+        .post_form(
+            "/items/bulk",
+            &[
+                ("action", "sell_online"),
+                ("ids", &speckled),
+                ("ids", &camping),
+            ],
+        )
+        .await;
+
+    assert_eq!(response.status(), 200);
+    let review = crate::common::html(&response.text().await.expect("body"));
+    let changed: Vec<String> = review
+        .select(&sel("tr.refused-item.changed-since-seen td.name"))
+        .map(|td| td.text().collect())
+        .collect();
+    assert_eq!(changed, vec!["Speckled mug".to_owned()]);
+    assert_eq!(
+        shelfsync::inventory::catalog_version(&mut app.conn(), merchant).expect("version"),
+        before,
+        "nothing changed"
+    );
+    let after = state(&app, SPECKLED_MUG_IN_STORE_ONLY).await;
+    assert_eq!(
+        (after.0.as_str(), after.1.as_str()),
+        ("hidden", "false"),
+        "Ana's change stands"
+    );
+    // Applying to the others only carries their versions too.
+    let others: Vec<String> = review
+        .select(&sel("form input[name=ids]"))
+        .filter_map(|input| input.value().attr("value").map(str::to_owned))
+        .collect();
+    assert_eq!(others, vec![camping]);
 }
