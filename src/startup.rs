@@ -166,13 +166,22 @@ fn session_key(conn: &mut DbConnection) -> Result<Key, StartError> {
             let mut bytes = [0u8; 64];
             rand::rng().fill_bytes(&mut bytes);
             let fresh = hex::encode(bytes);
-            // Another instance may have written one first; theirs wins.
-            let _ = diesel::insert_into(app_settings::table)
+            // Another instance may have written one first; theirs wins. Any
+            // other failure is an error, not a silently missing key.
+            match diesel::insert_into(app_settings::table)
                 .values(AppSettingRow {
                     name: NAME.to_owned(),
                     value: fresh,
                 })
-                .execute(conn);
+                .execute(conn)
+            {
+                Ok(_)
+                | Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => {}
+                Err(other) => return Err(crate::inventory::InventoryError::from(other).into()),
+            }
             app_settings::table
                 .find(NAME)
                 .select(app_settings::value)

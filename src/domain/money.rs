@@ -100,7 +100,7 @@ impl Money {
         Money::from_minor(amount, currency)
     }
 
-    /// The amount as a plain decimal, `12.50`, for form fields and CSV.
+    /// The amount as a plain decimal, `12.50`, for form fields.
     pub fn decimal(&self) -> String {
         format!("{}.{:02}", self.amount_minor / 100, self.amount_minor % 100)
     }

@@ -361,7 +361,8 @@ pub struct StoreListEntry {
     pub name: String,
     pub barcode: Option<String>,
     pub price: Price,
-    /// On hand at this store; negative after a sale recorded while short.
+    /// On hand at this store. Negative only after a counter sale recorded
+    /// anyway while short: a discrepancy the store should count.
     pub on_hand: i64,
     /// False only in the `include_all` form, for online-only items.
     pub sellable_in_store: bool,

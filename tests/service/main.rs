@@ -6,6 +6,7 @@ mod common;
 mod changes;
 mod designations;
 mod items;
+mod layers;
 mod lists;
 mod stock;
 mod storage;

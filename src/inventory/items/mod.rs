@@ -130,7 +130,7 @@ pub struct ItemFields {
     pub barcode: Option<Barcode>,
 }
 
-/// The raw text of an item form or CSV row, before parsing.
+/// The raw text of an item form, before parsing.
 #[derive(Debug, Clone, Default)]
 pub struct ItemInput<'a> {
     pub sku: &'a str,

@@ -1,6 +1,7 @@
 //! `GET` and `PATCH /api/v1/items/{id}` (admin tokens): read an item with its
-//! version, and change its designations and fields with that version, through
-//! the same service function as the dashboard's edits, all in one transaction.
+//! version, and change its designations and fields with that version in one
+//! transaction, through the item writer (`inventory::change_item`) that every
+//! dashboard edit and designation button goes through too.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
