@@ -202,23 +202,34 @@ fn entry_from(row: EntryWithItem) -> Result<AuditEntry> {
     })
 }
 
-/// The merchant's audit log, newest first, optionally for one item.
-pub fn entries(
+/// Which entries to read.
+#[derive(Default)]
+struct Scope {
+    item_id: Option<i64>,
+    entry_id: Option<i64>,
+    /// Entries older than this id.
+    before: Option<i64>,
+}
+
+/// Entries of the merchant in `scope`, newest first, at most `limit` + 1 (so
+/// the caller can tell whether there are more).
+fn load(
     conn: &mut DbConnection,
     merchant_id: i64,
-    item_id: Option<i64>,
-    before: Option<i64>,
+    scope: Scope,
     limit: i64,
-) -> Result<AuditPage> {
-    let limit = limit.clamp(1, 500);
+) -> Result<Vec<AuditEntry>> {
     let mut query = audit_entries::table
         .inner_join(items::table)
         .filter(audit_entries::merchant_id.eq(merchant_id))
         .into_boxed();
-    if let Some(item_id) = item_id {
+    if let Some(item_id) = scope.item_id {
         query = query.filter(audit_entries::item_id.eq(item_id));
     }
-    if let Some(before) = before {
+    if let Some(entry_id) = scope.entry_id {
+        query = query.filter(audit_entries::id.eq(entry_id));
+    }
+    if let Some(before) = scope.before {
         query = query.filter(audit_entries::id.lt(before));
     }
     let rows: Vec<EntryWithItem> = query
@@ -232,12 +243,26 @@ pub fn entries(
             items::archived,
         ))
         .load(conn)?;
-    let has_more = rows.len() as i64 > limit;
-    let entries = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(entry_from)
-        .collect::<Result<Vec<_>>>()?;
+    rows.into_iter().map(entry_from).collect()
+}
+
+/// The merchant's audit log, newest first, optionally for one item.
+pub fn entries(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    item_id: Option<i64>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<AuditPage> {
+    let limit = limit.clamp(1, 500);
+    let scope = Scope {
+        item_id,
+        before,
+        ..Scope::default()
+    };
+    let mut entries = load(conn, merchant_id, scope, limit)?;
+    let has_more = entries.len() as i64 > limit;
+    entries.truncate(limit as usize);
     let next_before = if has_more {
         entries.last().map(|e| e.id)
     } else {
@@ -251,21 +276,14 @@ pub fn entries(
 
 /// One entry of this merchant; another merchant's entry is NotFound.
 pub fn entry(conn: &mut DbConnection, merchant_id: i64, entry_id: i64) -> Result<AuditEntry> {
-    let row: EntryWithItem = audit_entries::table
-        .inner_join(items::table)
-        .filter(audit_entries::id.eq(entry_id))
-        .filter(audit_entries::merchant_id.eq(merchant_id))
-        .select((
-            AuditEntryRow::as_select(),
-            items::name,
-            items::sku,
-            items::version,
-            items::archived,
-        ))
-        .first(conn)
-        .optional()?
-        .ok_or(InventoryError::NotFound("audit entry"))?;
-    entry_from(row)
+    let scope = Scope {
+        entry_id: Some(entry_id),
+        ..Scope::default()
+    };
+    load(conn, merchant_id, scope, 1)?
+        .into_iter()
+        .next()
+        .ok_or(InventoryError::NotFound("audit entry"))
 }
 
 /// The newest entry of an item, to say who changed it last.

@@ -13,13 +13,14 @@ use crate::domain::{
     OnlineListing, Sku, StockCount,
 };
 
+mod change;
 mod writer;
 
-pub(super) use writer::ItemWriter;
-pub use writer::{
+pub use change::{
     ItemChange, ItemChanged, change_item, create_item, edit_item, set_archived, set_stock_settings,
     update_item,
 };
+pub(super) use writer::ItemWriter;
 
 /// An item as the service hands it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
