@@ -71,7 +71,8 @@ fn public_write_functions() -> Vec<String> {
         "stores.rs",
         "stock/corrections.rs",
         "stock/settings.rs",
-        "orders.rs",
+        "orders/online.rs",
+        "orders/counter.rs",
     ];
     let mut names = Vec::new();
     for file in files {
