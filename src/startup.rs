@@ -23,7 +23,7 @@ use crate::domain::TokenScope;
 use crate::inventory::changes::{self, CatalogChange};
 use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
-use crate::inventory::tokens;
+use crate::inventory::{sessions, tokens};
 use crate::web::{AppState, PushState, csrf};
 
 /// Why shelfsync could not start.
@@ -119,7 +119,9 @@ impl Application {
                         .cookie_secure(secure)
                         .cookie_content_security(CookieContentSecurity::Private)
                         .session_lifecycle(
-                            PersistentSession::default().session_ttl(CookieDuration::hours(12)),
+                            PersistentSession::default().session_ttl(CookieDuration::seconds(
+                                sessions::LIFETIME.num_seconds(),
+                            )),
                         )
                         .build(),
                 )

@@ -359,3 +359,28 @@ pub struct NewIdempotencyKeyRow<'a> {
     pub response_body: &'a str,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = super::schema::staff_sessions)]
+pub struct StaffSessionRow {
+    pub id: i64,
+    pub staff_id: i64,
+    /// Hex SHA-256 of the secret the session cookie carries.
+    pub secret_hash: String,
+    /// The staff member's `session_epoch` when the session began.
+    pub epoch: i64,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    /// When the session was signed out; open while empty.
+    pub ended_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::staff_sessions)]
+pub struct NewStaffSessionRow<'a> {
+    pub staff_id: i64,
+    pub secret_hash: &'a str,
+    pub epoch: i64,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}

@@ -180,6 +180,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    staff_sessions (id) {
+        id -> BigInt,
+        staff_id -> BigInt,
+        secret_hash -> Text,
+        epoch -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     app_settings (name) {
         name -> Text,
         value -> Text,
@@ -188,6 +200,7 @@ diesel::table! {
 
 diesel::joinable!(locations -> merchants (merchant_id));
 diesel::joinable!(staff -> merchants (merchant_id));
+diesel::joinable!(staff_sessions -> staff (staff_id));
 diesel::joinable!(items -> merchants (merchant_id));
 diesel::joinable!(audit_entries -> items (item_id));
 diesel::joinable!(stock_levels -> items (item_id));
@@ -214,5 +227,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     stock_movements,
     idempotency_keys,
+    staff_sessions,
     app_settings,
 );

@@ -14,6 +14,7 @@ pub mod lists;
 pub mod merchants;
 pub mod orders;
 pub mod outbox;
+pub mod sessions;
 pub mod stock;
 pub mod tokens;
 pub mod webhooks;

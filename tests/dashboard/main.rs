@@ -12,6 +12,7 @@ mod counter;
 mod designation;
 mod item_form;
 mod items;
+mod sessions;
 mod shop;
 mod support;
 
