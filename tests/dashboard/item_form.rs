@@ -125,3 +125,27 @@ on_both_backends! {
         assert_eq!(app.get("/items/not-a-number").await.status(), 404);
     }
 }
+
+on_both_backends! {
+    async fn a_failed_stock_form_keeps_the_items_own_online_buffer_in_the_settings_form(backend) {
+        let app = spawn_app(backend).await;
+        app.login().await;
+        let item = format!("/items/{BLUE_MUG_FOR_SALE}");
+        let page = app.get_html(&item).await;
+        let version = attr_of(&page, "#stock-settings-form input[name=version]", "value").expect("version");
+        let saved = app.post_form(&format!("{item}/stock/settings"), &[("online_buffer", "3"), ("version", &version)]).await;
+        assert_eq!(saved.status(), 303);
+        let page = app.get_html(&item).await;
+        let location = attr_of(&page, "#adjust-form select[name=location_id] option", "value").expect("a store");
+        let key = attr_of(&page, "#adjust-form input[name=idempotency_key]", "value").expect("a key");
+
+        let refused = app.post_form(&format!("{item}/stock/adjust"), &[
+            ("location_id", &location), ("quantity", "lots"), ("reason", "broken"), ("idempotency_key", &key),
+        ]).await;
+
+        assert_eq!(refused.status(), 422);
+        let doc = html(&refused.text().await.expect("body"));
+        assert!(doc.select(&sel("#adjust-form .field-error[data-field=quantity]")).next().is_some(), "the adjust form shows its error");
+        assert_eq!(attr_of(&doc, "#online-buffer", "value").as_deref(), Some("3"), "the settings form still shows the item's own buffer");
+    }
+}

@@ -162,6 +162,16 @@ impl StockPanel {
         }
     }
 
+    /// The online-buffer field of the settings form: what was typed when the
+    /// settings form itself failed, otherwise the item's own buffer (a failed
+    /// stock form must not blank it, or saving would reset it to the default).
+    pub fn buffer_value(&self) -> &str {
+        match self.failed {
+            Some(StockForm::Settings) => &self.input.quantity,
+            _ => &self.buffer_input,
+        }
+    }
+
     pub fn key(&self, form: &str) -> &str {
         match form {
             "receive" => &self.keys[0],
