@@ -9,6 +9,7 @@ pub mod changes;
 pub mod designate;
 pub mod idempotency;
 pub mod item_list;
+pub mod item_view;
 pub mod items;
 pub mod lists;
 pub mod merchants;

@@ -44,7 +44,7 @@ pub fn begin(conn: &mut DbConnection, staff: &Staff) -> Result<String> {
     let secret = hex::encode(bytes);
     let hash = tokens::hash(&secret);
     let started = now();
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         diesel::delete(
             staff_sessions::table
                 .filter(staff_sessions::staff_id.eq(staff.id))
