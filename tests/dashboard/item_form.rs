@@ -217,3 +217,29 @@ on_both_backends! {
         assert_eq!(text_of(&doc, "h1").as_deref(), Some("Not found"));
     }
 }
+
+on_both_backends! {
+    async fn a_stale_form_post_is_a_409_page_with_the_conflict_message(backend) {
+        let app = spawn_app(backend).await;
+        app.login().await;
+        let item = format!("/items/{BLUE_MUG_FOR_SALE}");
+        let page = app.get_html(&item).await;
+        let version = attr_of(&page, "form.item-form input[name=version]", "value").expect("version");
+        let settings_version = attr_of(&page, "#stock-settings-form input[name=version]", "value").expect("version");
+        let renamed = app.post_form(&item, &[("sku", "CG-1001"), ("name", "Cobalt mug"), ("price", "15.00"), ("version", &version)]).await;
+        assert_eq!(renamed.status(), 303, "someone saves the item first");
+
+        let archive = app.post_form(&format!("{item}/archive"), &[("to", "archive"), ("version", &version)]).await;
+        let settings = app.post_form(&format!("{item}/stock/settings"), &[("online_buffer", "9"), ("version", &settings_version)]).await;
+
+        for (what, response) in [("archive", archive), ("stock settings", settings)] {
+            assert_eq!(response.status(), 409, "{what}");
+            let doc = html(&response.text().await.expect("body"));
+            assert_eq!(attr_of(&doc, "p.error-message", "data-status").as_deref(), Some("409"), "{what}");
+            assert!(text_of(&doc, "p.error-message").is_some_and(|m| m.contains("Cobalt mug was changed by someone else")), "{what}");
+        }
+        let now = app.get_html(&item).await;
+        assert!(now.select(&sel("p.state .badge.off")).next().is_none(), "the item is not archived");
+        assert_eq!(attr_of(&now, "#online-buffer", "value").as_deref(), Some(""), "the buffer is unchanged");
+    }
+}

@@ -210,23 +210,15 @@ async fn archive(
         ));
     };
     let actor = current.actor();
-    match run(&state, move |conn| {
+    // A stale version is a 409 page saying so (see `errors.rs`).
+    let item = run(&state, move |conn| {
         set_archived(conn, &actor, merchant_id, item_id, version, archived)
     })
-    .await
-    {
-        Ok(item) => {
-            let verb = if archived { "archived" } else { "restored" };
-            set_flash(
-                &current.session,
-                Notice::success(format!("{} was {verb}", item.name)),
-            );
-        }
-        Err(InventoryError::Conflict { .. }) => set_flash(
-            &current.session,
-            Notice::warning("Someone else changed this item; check it and press again."),
-        ),
-        Err(other) => return Err(other.into()),
-    }
+    .await?;
+    let verb = if archived { "archived" } else { "restored" };
+    set_flash(
+        &current.session,
+        Notice::success(format!("{} was {verb}", item.name)),
+    );
     Ok(see_other(&back))
 }

@@ -272,18 +272,15 @@ async fn settings(
         auto_view_only: form.auto_view_only.is_some(),
     };
     let actor = current.actor();
-    let outcome = run(&state, move |conn| {
+    // A stale version is a 409 page saying so (see `errors.rs`).
+    let item = run(&state, move |conn| {
         set_stock_settings(conn, &actor, merchant_id, item_id, version, wanted)
     })
-    .await;
-    let notice = match outcome {
-        Ok(item) => Notice::success(format!("Online stock settings of {} were saved", item.name)),
-        Err(InventoryError::Conflict { .. }) => Notice::warning(
-            "Someone else changed this item while you were looking; check the settings and save again.",
-        ),
-        Err(other) => return Err(other.into()),
-    };
-    set_flash(&current.session, notice);
+    .await?;
+    set_flash(
+        &current.session,
+        Notice::success(format!("Online stock settings of {} were saved", item.name)),
+    );
     Ok(see_other(&format!("/items/{item_id}#stock")))
 }
 
