@@ -12,7 +12,7 @@ mod webhook;
 
 pub use barcode::Barcode;
 pub use designation::{Designation, DesignationRuleError, OnlineListing};
-pub use money::{Currency, Money};
+pub use money::{Currency, Money, display_minor};
 pub use scope::TokenScope;
 pub use stock::{
     Adjustment, IdempotencyKey, MAX_QUANTITY, MovementKind, Quantity, Reason, StockCount,
