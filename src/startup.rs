@@ -94,7 +94,6 @@ impl Application {
                 .as_ref()
                 .map(Dispatcher::waker)
                 .unwrap_or_default(),
-            webhook_timeout: args.push.webhook_timeout,
             secret_grace: args.push.webhook_secret_grace,
             heartbeat: args.push.sse_heartbeat,
         };

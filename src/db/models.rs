@@ -384,3 +384,25 @@ pub struct NewStaffSessionRow<'a> {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = super::schema::webhook_manual_sends)]
+pub struct WebhookManualSendRow {
+    pub id: i64,
+    pub endpoint_id: i64,
+    /// The delivery a resend repeats; `None` for a test event.
+    pub delivery_id: Option<i64>,
+    pub requested_at: NaiveDateTime,
+    /// When the dispatcher sent it; waiting while empty.
+    pub sent_at: Option<NaiveDateTime>,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::webhook_manual_sends)]
+pub struct NewWebhookManualSendRow {
+    pub endpoint_id: i64,
+    pub delivery_id: Option<i64>,
+    pub requested_at: NaiveDateTime,
+}
