@@ -23,7 +23,7 @@ use crate::domain::TokenScope;
 use crate::inventory::changes::{self, CatalogChange};
 use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
-use crate::inventory::tokens;
+use crate::inventory::{sessions, tokens};
 use crate::web::{AppState, PushState, csrf};
 
 /// Why shelfsync could not start.
@@ -94,7 +94,6 @@ impl Application {
                 .as_ref()
                 .map(Dispatcher::waker)
                 .unwrap_or_default(),
-            webhook_timeout: args.push.webhook_timeout,
             secret_grace: args.push.webhook_secret_grace,
             heartbeat: args.push.sse_heartbeat,
         };
@@ -119,7 +118,9 @@ impl Application {
                         .cookie_secure(secure)
                         .cookie_content_security(CookieContentSecurity::Private)
                         .session_lifecycle(
-                            PersistentSession::default().session_ttl(CookieDuration::hours(12)),
+                            PersistentSession::default().session_ttl(CookieDuration::seconds(
+                                sessions::LIFETIME.num_seconds(),
+                            )),
                         )
                         .build(),
                 )

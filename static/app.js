@@ -21,6 +21,15 @@
     area.replaceChildren(p);
   }
 
+  // A form answered with its own errors (422: the stock panel with a message
+  // beside the field) is swapped in like a success, not reported as a failure.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
     var text = status === 404 ? "That item no longer exists." :

@@ -363,3 +363,50 @@ pub struct NewIdempotencyKeyRow<'a> {
     pub created_at: NaiveDateTime,
     pub outcome: &'a str,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = super::schema::staff_sessions)]
+pub struct StaffSessionRow {
+    pub id: i64,
+    pub staff_id: i64,
+    /// Hex SHA-256 of the secret the session cookie carries.
+    pub secret_hash: String,
+    /// The staff member's `session_epoch` when the session began.
+    pub epoch: i64,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    /// When the session was signed out; open while empty.
+    pub ended_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::staff_sessions)]
+pub struct NewStaffSessionRow<'a> {
+    pub staff_id: i64,
+    pub secret_hash: &'a str,
+    pub epoch: i64,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = super::schema::webhook_manual_sends)]
+pub struct WebhookManualSendRow {
+    pub id: i64,
+    pub endpoint_id: i64,
+    /// The delivery a resend repeats; `None` for a test event.
+    pub delivery_id: Option<i64>,
+    pub requested_at: NaiveDateTime,
+    /// When the dispatcher sent it; waiting while empty.
+    pub sent_at: Option<NaiveDateTime>,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::webhook_manual_sends)]
+pub struct NewWebhookManualSendRow {
+    pub endpoint_id: i64,
+    pub delivery_id: Option<i64>,
+    pub requested_at: NaiveDateTime,
+}

@@ -182,6 +182,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_manual_sends (id) {
+        id -> BigInt,
+        endpoint_id -> BigInt,
+        delivery_id -> Nullable<BigInt>,
+        requested_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    staff_sessions (id) {
+        id -> BigInt,
+        staff_id -> BigInt,
+        secret_hash -> Text,
+        epoch -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     app_settings (name) {
         name -> Text,
         value -> Text,
@@ -190,6 +214,9 @@ diesel::table! {
 
 diesel::joinable!(locations -> merchants (merchant_id));
 diesel::joinable!(staff -> merchants (merchant_id));
+diesel::joinable!(staff_sessions -> staff (staff_id));
+diesel::joinable!(webhook_manual_sends -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_manual_sends -> webhook_deliveries (delivery_id));
 diesel::joinable!(items -> merchants (merchant_id));
 diesel::joinable!(audit_entries -> items (item_id));
 diesel::joinable!(stock_levels -> items (item_id));
@@ -216,5 +243,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     stock_movements,
     idempotency_keys,
+    staff_sessions,
+    webhook_manual_sends,
     app_settings,
 );

@@ -23,6 +23,7 @@ use crate::config::PushArgs;
 use crate::db::{self, Pool};
 use crate::inventory::changes;
 use crate::inventory::webhooks::deliveries::{self, ClaimedEndpoint, RetryPolicy};
+use crate::inventory::webhooks::manual;
 use crate::inventory::{InventoryError, Result};
 pub use http::WebhookSender;
 
@@ -112,19 +113,9 @@ impl Dispatcher {
         })
     }
 
-    /// Looks at the endpoints again now (after one was added or a retry requested).
-    pub fn wake(&self) {
-        self.refresh.notify_one();
-    }
-
     /// A handle web handlers keep to wake the dispatcher.
     pub fn waker(&self) -> DispatcherWaker {
         DispatcherWaker(Some(self.refresh.clone()))
-    }
-
-    /// Stops the dispatcher (also done by dropping it).
-    pub fn stop(self) {
-        drop(self);
     }
 }
 
@@ -138,7 +129,8 @@ impl Drop for Dispatcher {
     }
 }
 
-/// Wakes the dispatcher of this process, if it runs one.
+/// Wakes the dispatcher of this process, if it runs one: after an endpoint
+/// was added or enabled, a retry requested, or a test event or resend queued.
 #[derive(Debug, Clone, Default)]
 pub struct DispatcherWaker(Option<Arc<Notify>>);
 
@@ -313,6 +305,7 @@ async fn work(
                 continue;
             }
         };
+        send_manual(&context, &sender, &endpoint).await;
         let for_queue = endpoint.clone();
         let queue = match context
             .db(move |conn| deliveries::queue(conn, &for_queue, BATCH))
@@ -392,6 +385,41 @@ async fn work(
                     return;
                 }
             }
+        }
+    }
+}
+
+/// Sends the test events and resends the dashboard queued for this endpoint
+/// (see `inventory::webhooks::manual`) and records what each brought. A
+/// failure is not retried: the merchant sees it and can press again.
+async fn send_manual(context: &Context, sender: &WebhookSender, endpoint: &ClaimedEndpoint) {
+    let for_query = endpoint.clone();
+    let sends = match context
+        .db(move |conn| manual::waiting(conn, &for_query))
+        .await
+    {
+        Ok(sends) => sends,
+        Err(error) => {
+            log::warn!(
+                "webhook endpoint {}: could not read queued test events and resends: {error}",
+                endpoint.target.endpoint_id
+            );
+            return;
+        }
+    };
+    for send in sends {
+        let report = sender
+            .send(&endpoint.target, &send.event_id, send.body.clone())
+            .await;
+        let for_record = endpoint.clone();
+        if let Err(error) = context
+            .db(move |conn| manual::record(conn, &for_record, &send, &report))
+            .await
+        {
+            log::warn!(
+                "webhook endpoint {}: could not record a dashboard send: {error}",
+                endpoint.target.endpoint_id
+            );
         }
     }
 }

@@ -14,7 +14,7 @@ mod webhook;
 pub use availability::{Shortage, automatic_listing, available_online, online_buffer};
 pub use barcode::Barcode;
 pub use designation::{Designation, DesignationChange, DesignationRuleError, OnlineListing};
-pub use money::{Currency, Money};
+pub use money::{Currency, Money, display_minor};
 pub use scope::TokenScope;
 pub use stock::{
     Adjustment, IdempotencyKey, MAX_QUANTITY, MovementKind, Quantity, Reason, StockCount,

@@ -26,15 +26,30 @@ impl Currency {
         // The bytes were checked to be ASCII upper-case letters on parse.
         std::str::from_utf8(&self.0).unwrap_or("XXX")
     }
+}
 
-    /// A symbol for display where one is well known; otherwise the code.
-    fn symbol(&self) -> Option<&'static str> {
-        match self.as_str() {
-            "USD" | "CAD" | "AUD" => Some("$"),
-            "EUR" => Some("€"),
-            "GBP" => Some("£"),
-            _ => None,
-        }
+/// A symbol for display where one is well known for the currency code.
+fn symbol(code: &str) -> Option<&'static str> {
+    match code {
+        "USD" | "CAD" | "AUD" => Some("$"),
+        "EUR" => Some("€"),
+        "GBP" => Some("£"),
+        _ => None,
+    }
+}
+
+/// Minor units as a plain decimal, `12.50`.
+fn decimal(amount_minor: i64) -> String {
+    format!("{}.{:02}", amount_minor / 100, amount_minor % 100)
+}
+
+/// How shelfsync shows an amount to a person (`$12.50`, `€3.00`, or
+/// `12.50 CHF` where no symbol is well known), for amounts that arrive as
+/// minor units and a currency code, as channel lists carry them.
+pub fn display_minor(amount_minor: i64, currency_code: &str) -> String {
+    match symbol(currency_code) {
+        Some(symbol) => format!("{symbol}{}", decimal(amount_minor)),
+        None => format!("{} {currency_code}", decimal(amount_minor)),
     }
 }
 
@@ -102,17 +117,14 @@ impl Money {
 
     /// The amount as a plain decimal, `12.50`, for form fields.
     pub fn decimal(&self) -> String {
-        format!("{}.{:02}", self.amount_minor / 100, self.amount_minor % 100)
+        decimal(self.amount_minor)
     }
 }
 
 impl fmt::Display for Money {
     /// `$12.50`, `€3.00`, or `12.50 CHF` where no symbol is well known.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.currency.symbol() {
-            Some(symbol) => write!(f, "{symbol}{}", self.decimal()),
-            None => write!(f, "{} {}", self.decimal(), self.currency.as_str()),
-        }
+        f.write_str(&display_minor(self.amount_minor, self.currency.as_str()))
     }
 }
 
@@ -161,6 +173,12 @@ mod tests {
             Money::from_minor(5, chf).map(|m| m.to_string()),
             Ok("0.05 CHF".into())
         );
+    }
+
+    #[test]
+    fn minor_units_and_a_code_display_like_money() {
+        assert_eq!(display_minor(1450, "USD"), "$14.50");
+        assert_eq!(display_minor(7, "CHF"), "0.07 CHF");
     }
 
     #[test]

@@ -24,12 +24,15 @@ impl Quantity {
             ));
         }
         if value > MAX_QUANTITY {
-            return Err(FieldError::new(
-                field,
-                "Quantity must be at most 1,000,000,000",
-            ));
+            return Err(Quantity::too_large(field));
         }
         Ok(Quantity(value))
+    }
+
+    /// The refusal of a quantity above `MAX_QUANTITY`, also for a number too
+    /// large to read at all (every channel says it the same way).
+    pub fn too_large(field: &'static str) -> FieldError {
+        FieldError::new(field, "Quantity must be at most 1,000,000,000")
     }
 
     /// Parses typed text such as `12`.
@@ -114,7 +117,7 @@ fn parse_whole(raw: &str, field: &'static str) -> Result<i64, FieldError> {
     trimmed.parse::<i64>().map_err(|_| {
         let digits = trimmed.trim_start_matches('-');
         if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-            FieldError::new(field, "Quantity must be at most 1,000,000,000")
+            Quantity::too_large(field)
         } else {
             FieldError::new(field, format!("{trimmed:?} is not a whole number of units"))
         }

@@ -138,6 +138,45 @@ pub fn create_token(
     })
 }
 
+/// A token as the dashboard's form asks for it, as typed: a name, a scope,
+/// and the store picked in the form's store list, which the form always sends
+/// and which only a point-of-sale token keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenRequest<'a> {
+    pub name: &'a str,
+    pub scope: &'a str,
+    pub store: Option<&'a str>,
+}
+
+impl TokenRequest<'_> {
+    /// The scope and the store the token would belong to, or the field at fault.
+    fn parse(&self) -> std::result::Result<(TokenScope, Option<i64>), FieldError> {
+        let scope = TokenScope::parse(self.scope)?;
+        if scope != TokenScope::Pos {
+            return Ok((scope, None));
+        }
+        let store = match self.store.map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(
+                raw.parse::<i64>()
+                    .map_err(|_| FieldError::new("location_id", "Choose a store from the list"))?,
+            ),
+        };
+        Ok((scope, store))
+    }
+}
+
+/// Creates a token as the dashboard's form asks for it (see `TokenRequest`);
+/// every refusal names its field.
+pub fn request_token(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    request: TokenRequest<'_>,
+) -> Result<IssuedToken> {
+    let (scope, location_id) = request.parse()?;
+    create_token(conn, merchant_id, request.name, scope, location_id)
+}
+
 /// The live token with this secret, or `None`; records its use.
 pub fn authenticate(conn: &mut DbConnection, secret: &str) -> Result<Option<ApiToken>> {
     let row: Option<ApiTokenRow> = api_tokens::table

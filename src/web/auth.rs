@@ -1,6 +1,7 @@
-//! Staff sign-in: the session holds the staff id and the session epoch it was
-//! issued under; bumping the epoch in the database signs that person out
-//! everywhere, which a cookie-only session could not do on its own.
+//! Staff sign-in and sign-out. The session cookie holds only the secret of a
+//! server-side session (`inventory::sessions`), checked on every request in
+//! the same query that loads the staff member, so signing out ends the
+//! session for every copy of the cookie.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,10 +12,10 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use super::errors::HtmlError;
 use super::{AppState, htmx, run};
 use crate::inventory::merchants::{Merchant, Staff};
-use crate::inventory::{Actor, InventoryError};
+use crate::inventory::{Actor, sessions};
 
-const STAFF_ID: &str = "staff_id";
-const EPOCH: &str = "epoch";
+/// The session key under which the cookie keeps the server session's secret.
+const SECRET: &str = "session";
 
 /// The signed-in staff member and their merchant; every dashboard handler
 /// takes one, so no dashboard page is reachable without signing in.
@@ -22,6 +23,8 @@ pub struct CurrentStaff {
     pub staff: Staff,
     pub merchant: Merchant,
     pub session: Session,
+    /// The secret naming this browser's server-side session.
+    secret: String,
 }
 
 impl CurrentStaff {
@@ -44,40 +47,49 @@ impl FromRequest for CurrentStaff {
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| HtmlError::Internal("application state is missing".into()))?;
-            let (Ok(Some(staff_id)), Ok(Some(epoch))) =
-                (session.get::<i64>(STAFF_ID), session.get::<i64>(EPOCH))
-            else {
+            let Ok(Some(secret)) = session.get::<String>(SECRET) else {
                 return Err(login_required);
             };
-            let loaded = run(&state, move |conn| {
-                let staff = Staff::find(conn, staff_id)?;
-                let merchant = Merchant::find(conn, staff.merchant_id)?;
-                Ok((staff, merchant))
-            })
-            .await;
-            match loaded {
-                Ok((staff, merchant)) if staff.session_epoch == epoch => Ok(CurrentStaff {
+            let lookup = secret.clone();
+            match run(&state, move |conn| sessions::signed_in(conn, &lookup)).await? {
+                Some((staff, merchant)) => Ok(CurrentStaff {
                     staff,
                     merchant,
                     session,
+                    secret,
                 }),
-                Ok(_) | Err(InventoryError::NotFound(_)) => {
+                None => {
                     session.purge();
                     Err(login_required)
                 }
-                Err(other) => Err(other.into()),
             }
         })
     }
 }
 
-/// Starts a fresh session for `staff`: a new cookie, a new CSRF token.
-pub fn sign_in(session: &Session, staff: &Staff) -> Result<(), HtmlError> {
+/// Gives this browser a fresh cookie naming the server-side session
+/// `secret` (from `sessions::sign_in`), and a new CSRF token.
+pub fn sign_in(session: &Session, secret: String) -> Result<(), HtmlError> {
     session.renew();
     session
-        .insert(STAFF_ID, staff.id)
-        .and_then(|()| session.insert(EPOCH, staff.session_epoch))
+        .insert(SECRET, secret)
         .map_err(|e| HtmlError::Internal(format!("could not write the session: {e}")))?;
     super::csrf::rotate(session);
+    Ok(())
+}
+
+/// Ends this browser's session on the server and forgets the cookie.
+pub async fn sign_out(state: &AppState, current: CurrentStaff) -> Result<(), HtmlError> {
+    let secret = current.secret;
+    run(state, move |conn| sessions::end(conn, &secret)).await?;
+    current.session.purge();
+    Ok(())
+}
+
+/// Ends every session of the signed-in person, in every browser.
+pub async fn sign_out_everywhere(state: &AppState, current: CurrentStaff) -> Result<(), HtmlError> {
+    let staff_id = current.staff.id;
+    run(state, move |conn| sessions::end_everywhere(conn, staff_id)).await?;
+    current.session.purge();
     Ok(())
 }

@@ -1,5 +1,19 @@
 //! Errors as the dashboard shows them: an HTML page with the status and a
 //! message for a person. A 500 is logged with its cause and shown without it.
+//!
+//! The status of every service error, in one table (the JSON API's is in
+//! `api/errors.rs`):
+//!
+//! | `InventoryError`                                  | status |
+//! |---------------------------------------------------|--------|
+//! | `NotFound`                                        | 404    |
+//! | `Invalid`, `InvalidLine`, `Rule`, `IdempotencyKeyReused` | 400 |
+//! | `Conflict` (a stale version), `InsufficientStock` | 409    |
+//! | `Unavailable` (the database is away)              | 503, with `Retry-After` |
+//! | `Database`, `Corrupt`                             | 500    |
+//!
+//! A form that can show its own mistakes beside its fields answers 422 with
+//! the page itself instead of an error page.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -20,6 +34,13 @@ pub enum HtmlError {
     /// 403: a missing or forged CSRF token, or a cross-site request.
     #[error("{0}")]
     Forbidden(String),
+    /// 409: the change was refused because the thing moved on since the page
+    /// was drawn (someone else's change, or the stock is no longer there).
+    #[error("{0}")]
+    Conflict(String),
+    /// 503 with `Retry-After`: the database cannot be reached just now.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// 303 to the login page, or an `HX-Redirect` for htmx.
     #[error("login required")]
     LoginRequired { htmx: bool },
@@ -38,7 +59,7 @@ impl From<InventoryError> for HtmlError {
             InventoryError::InvalidLine { line, error } => {
                 HtmlError::BadRequest(format!("Line {}: {}", line + 1, error.message))
             }
-            InventoryError::InsufficientStock(shortages) => HtmlError::BadRequest(
+            InventoryError::InsufficientStock(shortages) => HtmlError::Conflict(
                 shortages
                     .iter()
                     .map(|s| format!("Only {} of {} available.", s.available, s.sku))
@@ -49,13 +70,18 @@ impl From<InventoryError> for HtmlError {
                 "This form was already submitted with different values; reload the page and try again.".into(),
             ),
             InventoryError::Rule { rule, .. } => HtmlError::BadRequest(rule.to_string()),
-            InventoryError::Conflict { .. } => HtmlError::BadRequest(
-                "The item was changed by someone else; reload and try again.".into(),
-            ),
+            InventoryError::Conflict { current } => HtmlError::Conflict(format!(
+                "{} was changed by someone else since this page was drawn, so nothing was saved. Open it again to see it as it is now, then repeat your change.",
+                current.name
+            )),
+            InventoryError::Unavailable(detail) => HtmlError::Unavailable(detail),
             other => HtmlError::Internal(other.to_string()),
         }
     }
 }
+
+/// How long a browser or client is asked to wait when the database is away.
+const RETRY_AFTER_SECONDS: u32 = 5;
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -71,6 +97,8 @@ impl ResponseError for HtmlError {
             HtmlError::NotFound(_) => StatusCode::NOT_FOUND,
             HtmlError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HtmlError::Forbidden(_) => StatusCode::FORBIDDEN,
+            HtmlError::Conflict(_) => StatusCode::CONFLICT,
+            HtmlError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             HtmlError::LoginRequired { htmx: true } => StatusCode::UNAUTHORIZED,
             HtmlError::LoginRequired { htmx: false } => StatusCode::SEE_OTHER,
             HtmlError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -92,6 +120,14 @@ impl ResponseError for HtmlError {
             HtmlError::NotFound(message) => ("Not found", message.as_str()),
             HtmlError::BadRequest(message) => ("That did not work", message.as_str()),
             HtmlError::Forbidden(message) => ("Not allowed", message.as_str()),
+            HtmlError::Conflict(message) => ("Changed in the meantime", message.as_str()),
+            HtmlError::Unavailable(detail) => {
+                log::error!("database unavailable: {detail}");
+                (
+                    "Back in a moment",
+                    "shelfsync cannot reach its database just now. Nothing was changed; please try again in a few seconds.",
+                )
+            }
             HtmlError::Internal(detail) => {
                 log::error!("internal error: {detail}");
                 (
@@ -105,14 +141,56 @@ impl ResponseError for HtmlError {
             title,
             message,
         };
+        let mut response = HttpResponse::build(status);
+        if let HtmlError::Unavailable(_) = self {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+        }
         match page.render() {
-            Ok(body) => HttpResponse::build(status)
-                .content_type("text/html; charset=utf-8")
-                .body(body),
+            Ok(body) => response.content_type("text/html; charset=utf-8").body(body),
             Err(error) => {
                 log::error!("could not render the error page: {error}");
-                HttpResponse::build(status).body(message.to_owned())
+                response.body(message.to_owned())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::FieldError;
+
+    fn status_of(error: InventoryError) -> u16 {
+        HtmlError::from(error).error_response().status().as_u16()
+    }
+
+    #[test]
+    fn every_service_error_has_its_status() {
+        assert_eq!(status_of(InventoryError::NotFound("item")), 404);
+        assert_eq!(
+            status_of(InventoryError::Invalid(FieldError::new("sku", "bad"))),
+            400
+        );
+        assert_eq!(status_of(InventoryError::IdempotencyKeyReused), 400);
+        assert_eq!(
+            status_of(InventoryError::InsufficientStock(Vec::new())),
+            409
+        );
+        assert_eq!(status_of(InventoryError::Corrupt("x".into())), 500);
+    }
+
+    #[test]
+    fn an_unavailable_database_is_503_with_retry_after() {
+        let response =
+            HtmlError::from(InventoryError::Unavailable("pool timed out".into())).error_response();
+
+        assert_eq!(response.status().as_u16(), 503);
+        assert_eq!(
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("5")
+        );
     }
 }

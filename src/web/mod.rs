@@ -47,8 +47,6 @@ impl AppState {
 pub struct PushState {
     /// Wakes this process's webhook dispatcher (a no-op when it runs none).
     pub dispatcher: crate::delivery::DispatcherWaker,
-    /// Deadline of a test event or resend sent from the dashboard.
-    pub webhook_timeout: std::time::Duration,
     /// How long a rotated-out webhook secret keeps verifying.
     pub secret_grace: std::time::Duration,
     /// How often live event streams send a keep-alive comment.

@@ -12,4 +12,5 @@ mod counter;
 mod designation;
 mod item_form;
 mod items;
+mod sessions;
 mod support;

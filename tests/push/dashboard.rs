@@ -108,7 +108,30 @@ async fn send_test_event_reaches_the_receiver_signed_and_says_how_it_went(backen
 
     assert_eq!(response.status(), 303);
     let page = app.get_html("/settings/webhooks").await;
-    assert!(flash(&page).contains("answered 204"), "{}", flash(&page));
+    assert!(flash(&page).contains("on its way"), "{}", flash(&page));
+    // The dispatcher sends it shortly after; the list then says how it went.
+    assert!(
+        eventually(20, || recorder
+            .received()
+            .iter()
+            .any(|r| r.event_type == "webhook.test"))
+        .await,
+        "the test event arrives"
+    );
+    let last_test = format!("tr[data-endpoint-id='{id}'] .last-test");
+    let mut shown = None;
+    for _ in 0..100 {
+        let page = app.get_html("/settings/webhooks").await;
+        if attr_of(&page, &last_test, "data-sent").as_deref() == Some("true") {
+            shown = text_of(&page, &last_test);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        shown.as_deref().is_some_and(|t| t.contains("answered 204")),
+        "{shown:?}"
+    );
     let test = recorder
         .received()
         .into_iter()
@@ -208,6 +231,11 @@ async fn the_delivery_log_shows_attempts_response_and_error_and_resend_sends_aga
         "data-delivery-id",
     )
     .expect("a delivery row");
+    let attempts_before = with_conn(&app.pool, |conn| {
+        webhooks::deliveries::delivery_log(conn, merchant, id, false, 1)
+    })
+    .expect("log")[0]
+        .attempts;
     let response = app
         .post_form(
             &format!("/settings/webhooks/deliveries/{delivery_id}/resend"),
@@ -215,18 +243,43 @@ async fn the_delivery_log_shows_attempts_response_and_error_and_resend_sends_aga
         )
         .await;
 
+    // The dispatcher sends it shortly after, not the request itself.
     assert_eq!(response.status(), 303);
-    assert_eq!(recorder.count(), before + 1, "the event was sent again");
+    let log = app.get_html(&format!("/settings/webhooks/{id}")).await;
+    assert!(
+        flash(&log).contains("queued to be sent again"),
+        "{}",
+        flash(&log)
+    );
+    assert!(
+        eventually(20, || recorder.count() == before + 1).await,
+        "the event was sent again"
+    );
     let received = recorder.received();
     assert_eq!(
         received[before].event_id, received[0].event_id,
         "the same event id, so receivers de-duplicate"
     );
+    assert!(
+        eventually(20, || with_conn(&app.pool, |conn| {
+            webhooks::deliveries::delivery_log(conn, merchant, id, false, 1)
+        })
+        .expect("log")[0]
+            .attempts
+            == attempts_before + 1)
+        .await,
+        "the resend is one more attempt in the log"
+    );
     let log = app.get_html(&format!("/settings/webhooks/{id}")).await;
-    assert!(flash(&log).contains("sent again"), "{}", flash(&log));
     assert_eq!(
         text_of(&log, "tr.delivery .status-code").as_deref(),
         Some("204")
+    );
+    assert!(
+        log.select(&sel("tr.delivery .resend-waiting"))
+            .next()
+            .is_none(),
+        "no resend is waiting any more"
     );
     running.stop().await;
 }

@@ -21,7 +21,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use super::super::outbox::{self, EventPosition, OutboxEvent};
-use super::super::{InventoryError, Result, catalog, now};
+use super::super::{InventoryError, Result, now};
 use super::signing_secrets;
 use crate::db::DbConnection;
 use crate::db::models::{NewWebhookDeliveryRow, WebhookDeliveryRow, WebhookEndpointRow};
@@ -495,13 +495,10 @@ fn find_delivery(
 pub enum Resend {
     /// The event is still the one being retried: its next attempt is now, in order.
     RetryingNow(DeliveryLogEntry),
-    /// The event was delivered or given up: send it once more now, out of
-    /// order; receivers de-duplicate by event id and ignore older versions.
-    SendAgain {
-        delivery: DeliveryLogEntry,
-        target: EndpointTarget,
-        event: OutboxEvent,
-    },
+    /// The event was delivered or given up: it is queued to be sent once
+    /// more by the dispatcher (see `manual`), out of order; receivers
+    /// de-duplicate by event id and ignore older versions.
+    Queued(DeliveryLogEntry),
 }
 
 /// Handles *Resend* for a delivery of the merchant.
@@ -518,17 +515,8 @@ pub fn resend(conn: &mut DbConnection, merchant_id: i64, delivery_id: i64) -> Re
             ..delivery
         }));
     }
-    let event = outbox::find_event(conn, merchant_id, delivery.event_id)?;
-    Ok(Resend::SendAgain {
-        target: EndpointTarget {
-            endpoint_id: endpoint.id,
-            merchant_id,
-            secrets: signing_secrets(&endpoint, now()),
-            url: endpoint.url,
-        },
-        delivery,
-        event,
-    })
+    super::manual::request_resend(conn, endpoint.id, delivery.id)?;
+    Ok(Resend::Queued(delivery))
 }
 
 /// Records a manual resend in the delivery log; a given-up event that now
@@ -562,33 +550,6 @@ pub fn record_resend(
             .execute(conn)?;
         Ok(entry)
     })
-}
-
-/// A `webhook.test` event for an endpoint: where to send it, its id and its JSON.
-pub fn test_event(
-    conn: &mut DbConnection,
-    merchant_id: i64,
-    endpoint_id: i64,
-) -> Result<(EndpointTarget, String, String)> {
-    let row = super::find_row(conn, merchant_id, endpoint_id)?;
-    let version = catalog::current_version(conn, merchant_id)?;
-    let at = now();
-    let id = format!("evt_test_{}", at.and_utc().timestamp_micros());
-    let body = serde_json::json!({
-        "id": id,
-        "type": "webhook.test",
-        "catalog_version": version,
-        "created_at": at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "data": { "message": "A test event from shelfsync. It changes nothing." },
-    })
-    .to_string();
-    let target = EndpointTarget {
-        endpoint_id: row.id,
-        merchant_id,
-        secrets: signing_secrets(&row, at),
-        url: row.url,
-    };
-    Ok((target, id, body))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! rules it follows — order, retries, giving up — live here and in `deliveries`.
 
 pub mod deliveries;
+pub mod manual;
 pub mod signature;
 
 use std::time::Duration;

@@ -182,6 +182,12 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(self.body())
+        let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // The database is away: ask clients to come back shortly, as the
+            // dashboard's error pages do.
+            response.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
+        }
+        response.json(self.body())
     }
 }

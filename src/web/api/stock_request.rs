@@ -55,7 +55,7 @@ fn whole(value: &Value, field: &str) -> Result<i64, ApiError> {
             {
                 Err(ApiError::invalid_field(
                     field,
-                    "Quantity must be at most 1,000,000,000",
+                    Quantity::too_large("quantity").message,
                 ))
             }
             None => Err(ApiError::invalid_field(

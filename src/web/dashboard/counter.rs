@@ -7,6 +7,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::items::render;
 use super::{Layout, see_other};
+use crate::domain::display_minor;
 use crate::inventory::lists::{StoreListEntry, StoreListQuery, store_list};
 use crate::inventory::merchants::Location;
 use crate::inventory::{catalog_version, changes};
@@ -48,12 +49,7 @@ struct CounterList {
 
 impl CounterList {
     fn price(&self, entry: &StoreListEntry) -> String {
-        format!(
-            "{}.{:02} {}",
-            entry.price.amount / 100,
-            entry.price.amount % 100,
-            entry.price.currency
-        )
+        display_minor(entry.price.amount, &entry.price.currency)
     }
 }
 

@@ -1,249 +1,45 @@
-//! The stock panel of an item's page: stock per store, the movement history,
-//! and the forms to receive stock, adjust it, record a count, and set how the
-//! item's stock shows online. Each stock form carries an idempotency key, so a
-//! double-submitted form is recorded once.
+//! The stock forms of an item's page: receive stock, adjust it, record a
+//! count (one route, `POST /items/{id}/stock/{kind}`), and set how the item's
+//! stock shows online. Each correction form carries an idempotency key, so a
+//! double-submitted form is recorded once. An htmx form is answered with the
+//! stock panel alone; a plain form posts and redirects back to the page.
 
-use actix_web::{HttpResponse, web};
-use rand::RngCore;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-use super::item_form::edit_page;
-use super::items::render;
-use super::{Notice, safe_return, see_other, set_flash};
+use super::item_page::{
+    ItemPage, StockForm, StockFormData, StockPanel, StockSwap, load_view, signed,
+};
+use super::{Notice, csrf, safe_return, see_other, set_flash};
 use crate::domain::{Adjustment, FieldError, IdempotencyKey, Quantity, Reason, StockCount};
-use crate::inventory::merchants::Location;
+use crate::inventory::InventoryError;
+use crate::inventory::item_view::{self, ItemView};
 use crate::inventory::stock::{
-    self, Correction, CorrectionRequest, StockMovement, StockSettings, correct, parse_buffer,
+    Correction, CorrectionRequest, StockMovement, StockSettings, parse_buffer,
     set_merchant_online_buffer, set_stock_settings,
 };
-use crate::inventory::{InventoryError, Item};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
-use crate::web::{AppState, run};
+use crate::web::{AppState, htmx, run};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/items/{id}/stock/receive", web::post().to(receive))
-        .route("/items/{id}/stock/adjust", web::post().to(adjust))
-        .route("/items/{id}/stock/count", web::post().to(count))
-        .route("/items/{id}/stock/settings", web::post().to(settings))
+    // The settings route comes first: `{kind}` would match it too.
+    cfg.route("/items/{id}/stock/settings", web::post().to(settings))
+        .route("/items/{id}/stock/{kind}", web::post().to(correction))
         .route("/settings/online-buffer", web::post().to(merchant_buffer));
 }
 
-/// Movements shown on the item page.
-const HISTORY: i64 = 50;
-
-/// One store's line of the stock table.
-pub struct LevelRow {
-    pub location_id: i64,
-    pub name: String,
-    pub on_hand: i64,
-    pub fulfils_online: bool,
-}
-
-/// One movement as the history table shows it.
-pub struct MovementRow {
-    pub occurred_at: String,
-    pub store: String,
-    pub kind: &'static str,
-    /// Signed, e.g. `+5` or `-2`.
-    pub quantity: String,
-    pub on_hand_after: i64,
-    pub actor: String,
-    pub reason: String,
-    pub reference: String,
-}
-
-/// Which stock form a re-rendered page is answering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StockForm {
-    Receive,
-    Adjust,
-    Count,
-    Settings,
-}
-
 impl StockForm {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StockForm::Receive => "receive",
-            StockForm::Adjust => "adjust",
-            StockForm::Count => "count",
-            StockForm::Settings => "settings",
-        }
-    }
-}
-
-/// What a stock form held as typed, kept when the page is re-rendered.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct StockFormData {
-    #[serde(default)]
-    location_id: String,
-    #[serde(default)]
-    quantity: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    idempotency_key: String,
-}
-
-/// The stock panel of the item page.
-pub struct StockPanel {
-    pub levels: Vec<LevelRow>,
-    pub total: i64,
-    pub available_online: i64,
-    pub online_buffer: i64,
-    pub buffer_is_default: bool,
-    pub merchant_buffer: i64,
-    /// The item's own buffer as the settings form shows it (empty: default).
-    pub buffer_input: String,
-    pub allow_backorder: bool,
-    pub auto_view_only: bool,
-    pub movements: Vec<MovementRow>,
-    /// A fresh idempotency key per form, so a resubmitted form is harmless.
-    pub keys: [String; 3],
-    /// The form that failed, its errors and what was typed into it.
-    pub failed: Option<StockForm>,
-    pub errors: Vec<FieldError>,
-    pub input: StockFormData,
-}
-
-impl StockPanel {
-    /// The panel of the create form, which has no stock yet.
-    pub fn empty() -> StockPanel {
-        StockPanel {
-            levels: Vec::new(),
-            total: 0,
-            available_online: 0,
-            online_buffer: 0,
-            buffer_is_default: true,
-            merchant_buffer: 0,
-            buffer_input: String::new(),
-            allow_backorder: false,
-            auto_view_only: false,
-            movements: Vec::new(),
-            keys: [String::new(), String::new(), String::new()],
-            failed: None,
-            errors: Vec::new(),
-            input: StockFormData::default(),
-        }
-    }
-
-    /// The error of `field` in `form`, when that form is the one that failed.
-    pub fn error(&self, form: &str, field: &str) -> Option<&str> {
-        match self.failed {
-            Some(failed) if failed.as_str() == form => self
-                .errors
-                .iter()
-                .find(|e| e.field == field)
-                .map(|e| e.message.as_str()),
+    /// The correction form named in the URL; anything else is not a page.
+    fn correction(kind: &str) -> Option<StockForm> {
+        match kind {
+            "receive" => Some(StockForm::Receive),
+            "adjust" => Some(StockForm::Adjust),
+            "count" => Some(StockForm::Count),
             _ => None,
         }
     }
-
-    /// What was typed into `field` of `form`, when that form failed.
-    pub fn typed(&self, form: &str, field: &str) -> &str {
-        match self.failed {
-            Some(failed) if failed.as_str() == form => match field {
-                "quantity" => &self.input.quantity,
-                "reason" => &self.input.reason,
-                _ => "",
-            },
-            _ => "",
-        }
-    }
-
-    /// Whether `location_id` is the store chosen in `form` (the first store by default).
-    pub fn chosen(&self, form: &str, location_id: &i64) -> bool {
-        match self.failed {
-            Some(failed) if failed.as_str() == form => {
-                self.input.location_id.trim() == location_id.to_string()
-            }
-            _ => self.levels.first().map(|l| l.location_id) == Some(*location_id),
-        }
-    }
-
-    pub fn key(&self, form: &str) -> &str {
-        match form {
-            "receive" => &self.keys[0],
-            "adjust" => &self.keys[1],
-            _ => &self.keys[2],
-        }
-    }
-}
-
-fn fresh_key() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("dash-{}", hex::encode(bytes))
-}
-
-fn signed(quantity: i64) -> String {
-    if quantity > 0 {
-        format!("+{quantity}")
-    } else {
-        quantity.to_string()
-    }
-}
-
-/// Loads the stock panel of an item.
-pub async fn load_panel(state: &AppState, item: &Item) -> Result<StockPanel, HtmlError> {
-    let (merchant_id, item_id) = (item.merchant_id, item.id);
-    let (stock, movements, merchant_buffer) = run(state, move |conn| {
-        let stock = stock::item_stock(conn, merchant_id, item_id)?;
-        let movements = stock::movements(conn, merchant_id, item_id, HISTORY)?;
-        let merchant = crate::inventory::merchants::Merchant::find(conn, merchant_id)?;
-        Ok((stock, movements, merchant.online_buffer))
-    })
-    .await?;
-    let store_name = |id: i64| {
-        stock
-            .levels
-            .iter()
-            .find(|l| l.location.id == id)
-            .map(|l| l.location.name.clone())
-            .unwrap_or_default()
-    };
-    let movements = movements
-        .iter()
-        .map(|m: &StockMovement| MovementRow {
-            occurred_at: m.occurred_at.format("%Y-%m-%d %H:%M").to_string(),
-            store: store_name(m.location_id),
-            kind: m.kind.label(),
-            quantity: signed(m.quantity),
-            on_hand_after: m.on_hand_after,
-            actor: m.actor.clone(),
-            reason: m.reason.clone(),
-            reference: m.reference.clone(),
-        })
-        .collect();
-    Ok(StockPanel {
-        total: stock.total(),
-        available_online: stock.available_online,
-        online_buffer: stock.online_buffer,
-        buffer_is_default: stock.buffer_is_default,
-        merchant_buffer,
-        buffer_input: item
-            .online_buffer
-            .map(|b| b.to_string())
-            .unwrap_or_default(),
-        allow_backorder: item.allow_backorder,
-        auto_view_only: item.auto_view_only,
-        levels: stock
-            .levels
-            .into_iter()
-            .map(|l| LevelRow {
-                location_id: l.location.id,
-                name: l.location.name,
-                on_hand: l.on_hand,
-                fulfils_online: l.location.fulfils_online,
-            })
-            .collect(),
-        movements,
-        keys: [fresh_key(), fresh_key(), fresh_key()],
-        failed: None,
-        errors: Vec::new(),
-        input: StockFormData::default(),
-    })
 }
 
 /// Parses a stock form into a correction request, collecting every error.
@@ -295,7 +91,8 @@ fn parse(
 }
 
 /// What the merchant is told once a correction is recorded.
-fn confirmation(item: &Item, store: &str, movement: &StockMovement) -> String {
+fn confirmation(view: &ItemView, movement: &StockMovement) -> String {
+    let store = view.store_name(movement.location_id).unwrap_or("the store");
     let what = match movement.kind {
         crate::domain::MovementKind::Receipt => format!("Received {}", movement.quantity),
         crate::domain::MovementKind::Count => "Counted".to_owned(),
@@ -303,126 +100,124 @@ fn confirmation(item: &Item, store: &str, movement: &StockMovement) -> String {
     };
     format!(
         "{what} × {} at {store}: {} on hand now.",
-        item.name, movement.on_hand_after
+        view.item.name, movement.on_hand_after
     )
 }
 
-async fn receive(
-    state: web::Data<AppState>,
-    current: CurrentStaff,
-    path: web::Path<i64>,
-    form: web::Form<StockFormData>,
+/// Answers a stock form: for htmx the stock panel (with the catalog version
+/// and `notice` out of band), otherwise the whole item page.
+fn answer(
+    req: &HttpRequest,
+    current: &CurrentStaff,
+    view: ItemView,
+    panel: StockPanel,
+    notice: Option<Notice>,
+    status: StatusCode,
 ) -> Result<HttpResponse, HtmlError> {
-    correction(
-        state,
-        current,
-        path.into_inner(),
-        StockForm::Receive,
-        form.into_inner(),
-    )
-    .await
+    if htmx::is_htmx(req) {
+        return StockSwap {
+            panel,
+            catalog_version: view.catalog_version,
+            notice,
+        }
+        .respond(status);
+    }
+    let form = super::item_page::ItemFormData::of(&view.item);
+    let mut page = ItemPage::of(current, view, form);
+    page.stock = Some(panel);
+    page.notice = notice;
+    page.respond(status)
 }
 
-async fn adjust(
-    state: web::Data<AppState>,
-    current: CurrentStaff,
-    path: web::Path<i64>,
-    form: web::Form<StockFormData>,
-) -> Result<HttpResponse, HtmlError> {
-    correction(
-        state,
-        current,
-        path.into_inner(),
-        StockForm::Adjust,
-        form.into_inner(),
-    )
-    .await
-}
-
-async fn count(
-    state: web::Data<AppState>,
-    current: CurrentStaff,
-    path: web::Path<i64>,
-    form: web::Form<StockFormData>,
-) -> Result<HttpResponse, HtmlError> {
-    correction(
-        state,
-        current,
-        path.into_inner(),
-        StockForm::Count,
-        form.into_inner(),
-    )
-    .await
-}
-
-/// Re-renders the item page with a stock form's errors beside its fields.
+/// Re-renders the stock panel with a form's errors beside its fields.
 async fn refused(
+    req: &HttpRequest,
     state: &AppState,
     current: &CurrentStaff,
-    item: &Item,
+    item_id: i64,
     form: StockForm,
     input: StockFormData,
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, HtmlError> {
-    let mut page = edit_page(state, current, item).await?;
-    page.stock.failed = Some(form);
-    page.stock.errors = errors;
-    page.stock.input = input;
-    let mut response = render(&page)?;
-    *response.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
-    Ok(response)
+    let view = load_view(state, current, item_id).await?;
+    let panel = StockPanel::of(&view, &csrf::token(&current.session)).failed(form, input, errors);
+    answer(
+        req,
+        current,
+        view,
+        panel,
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
 }
 
+/// `POST /items/{id}/stock/{kind}`: receive, adjust or count.
 async fn correction(
+    req: HttpRequest,
     state: web::Data<AppState>,
     current: CurrentStaff,
-    item_id: i64,
-    form: StockForm,
-    data: StockFormData,
+    path: web::Path<(i64, String)>,
+    form: web::Form<StockFormData>,
 ) -> Result<HttpResponse, HtmlError> {
-    let merchant_id = current.merchant.id;
-    let item = run(&state, move |conn| Item::find(conn, merchant_id, item_id)).await?;
-    let request = match parse(form, &data, item_id) {
+    let (item_id, kind) = path.into_inner();
+    let form_kind = StockForm::correction(&kind)
+        .ok_or_else(|| HtmlError::NotFound("There is no such stock form.".into()))?;
+    let data = form.into_inner();
+    let request = match parse(form_kind, &data, item_id) {
         Ok(request) => request,
-        Err(errors) => return refused(&state, &current, &item, form, data, errors).await,
+        Err(errors) => {
+            return refused(&req, &state, &current, item_id, form_kind, data, errors).await;
+        }
     };
-    let actor = current.actor();
-    let location_id = request.location_id;
+    let (merchant_id, actor) = (current.merchant.id, current.actor());
     let outcome = run(&state, move |conn| {
-        let store = Location::find(conn, merchant_id, location_id)
-            .map(|l| l.name)
-            .unwrap_or_default();
-        correct(conn, &actor, merchant_id, &request).map(|done| (done, store))
+        item_view::correct_stock(conn, &actor, merchant_id, &request)
     })
     .await;
     let back = format!("/items/{item_id}#stock");
-    match outcome {
-        Ok((done, store)) => {
+    let notice = match outcome {
+        Ok((done, view)) => {
+            let told = confirmation(&view, &done.movement);
             let notice = if done.replayed {
                 Notice::warning(format!(
-                    "That form was already submitted; it was recorded once. {}",
-                    confirmation(&item, &store, &done.movement)
+                    "That form was already submitted; it was recorded once. {told}"
                 ))
             } else {
-                Notice::success(confirmation(&item, &store, &done.movement))
+                Notice::success(told)
             };
-            set_flash(&current.session, notice);
-            Ok(see_other(&back))
+            if htmx::is_htmx(&req) {
+                let panel = StockPanel::of(&view, &csrf::token(&current.session));
+                return answer(&req, &current, view, panel, Some(notice), StatusCode::OK);
+            }
+            notice
         }
         Err(InventoryError::Invalid(error)) => {
-            refused(&state, &current, &item, form, data, vec![error]).await
+            return refused(
+                &req,
+                &state,
+                &current,
+                item_id,
+                form_kind,
+                data,
+                vec![error],
+            )
+            .await;
         }
         Err(InventoryError::IdempotencyKeyReused) => {
-            set_flash(
-                &current.session,
-                Notice::warning(
-                    "That form was already submitted with other values; nothing more was recorded. Check the stock below.",
-                ),
+            let notice = Notice::warning(
+                "That form was already submitted with other values; nothing more was recorded. Check the stock below.",
             );
-            Ok(see_other(&back))
+            if htmx::is_htmx(&req) {
+                let view = load_view(&state, &current, item_id).await?;
+                let panel = StockPanel::of(&view, &csrf::token(&current.session));
+                return answer(&req, &current, view, panel, Some(notice), StatusCode::OK);
+            }
+            notice
         }
-        Err(other) => Err(other.into()),
-    }
+        Err(other) => return Err(other.into()),
+    };
+    set_flash(&current.session, notice);
+    Ok(see_other(&back))
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -435,6 +230,7 @@ struct SettingsForm {
 }
 
 async fn settings(
+    req: HttpRequest,
     state: web::Data<AppState>,
     current: CurrentStaff,
     path: web::Path<i64>,
@@ -442,7 +238,6 @@ async fn settings(
 ) -> Result<HttpResponse, HtmlError> {
     let (merchant_id, item_id) = (current.merchant.id, path.into_inner());
     let form = form.into_inner();
-    let item = run(&state, move |conn| Item::find(conn, merchant_id, item_id)).await?;
     let online_buffer = match parse_buffer(&form.online_buffer, "online_buffer") {
         Ok(buffer) => buffer,
         Err(error) => {
@@ -451,9 +246,10 @@ async fn settings(
                 ..StockFormData::default()
             };
             return refused(
+                &req,
                 &state,
                 &current,
-                &item,
+                item_id,
                 StockForm::Settings,
                 input,
                 vec![error],
@@ -476,18 +272,15 @@ async fn settings(
         auto_view_only: form.auto_view_only.is_some(),
     };
     let actor = current.actor();
-    let outcome = run(&state, move |conn| {
+    // A stale version is a 409 page saying so (see `errors.rs`).
+    let item = run(&state, move |conn| {
         set_stock_settings(conn, &actor, merchant_id, item_id, version, wanted)
     })
-    .await;
-    let notice = match outcome {
-        Ok(item) => Notice::success(format!("Online stock settings of {} were saved", item.name)),
-        Err(InventoryError::Conflict { .. }) => Notice::warning(
-            "Someone else changed this item while you were looking; check the settings and save again.",
-        ),
-        Err(other) => return Err(other.into()),
-    };
-    set_flash(&current.session, notice);
+    .await?;
+    set_flash(
+        &current.session,
+        Notice::success(format!("Online stock settings of {} were saved", item.name)),
+    );
     Ok(see_other(&format!("/items/{item_id}#stock")))
 }
 

@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use super::see_other;
-use crate::inventory::merchants;
+use crate::inventory::sessions;
 use crate::web::auth::{self, CurrentStaff};
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, csrf, run};
@@ -16,7 +16,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login))
-        .route("/logout", web::post().to(logout));
+        .route("/logout", web::post().to(logout))
+        .route("/logout/everywhere", web::post().to(logout_everywhere));
 }
 
 async fn home() -> HttpResponse {
@@ -52,13 +53,13 @@ async fn login(
 ) -> Result<HttpResponse, HtmlError> {
     let LoginForm { email, password } = form.into_inner();
     let attempt_email = email.clone();
-    let staff = run(&state, move |conn| {
-        merchants::authenticate(conn, &attempt_email, &password)
+    let signed_in = run(&state, move |conn| {
+        sessions::sign_in(conn, &attempt_email, &password)
     })
     .await?;
-    match staff {
-        Some(staff) => {
-            auth::sign_in(&session, &staff)?;
+    match signed_in {
+        Some((staff, secret)) => {
+            auth::sign_in(&session, secret)?;
             log::info!(
                 "staff {} of merchant {} signed in",
                 staff.id,
@@ -82,7 +83,25 @@ async fn login(
     }
 }
 
-async fn logout(current: CurrentStaff) -> HttpResponse {
-    current.session.purge();
-    see_other("/login")
+/// Ends this browser's session; a copy of its cookie stops working too.
+async fn logout(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+) -> Result<HttpResponse, HtmlError> {
+    auth::sign_out(&state, current).await?;
+    Ok(see_other("/login"))
+}
+
+/// Ends every session of the signed-in person, on every device.
+async fn logout_everywhere(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+) -> Result<HttpResponse, HtmlError> {
+    log::info!(
+        "staff {} of merchant {} signed out everywhere",
+        current.staff.id,
+        current.merchant.id
+    );
+    auth::sign_out_everywhere(&state, current).await?;
+    Ok(see_other("/login"))
 }

@@ -6,6 +6,7 @@ mod activity;
 mod bulk;
 mod counter;
 mod item_form;
+mod item_page;
 mod item_stock;
 mod items;
 mod login;

@@ -10,7 +10,7 @@ use super::{Layout, Notice, see_other, set_flash};
 use crate::domain::{FieldError, TokenScope};
 use crate::inventory::InventoryError;
 use crate::inventory::merchants::Location;
-use crate::inventory::tokens::{self, ApiToken};
+use crate::inventory::tokens::{self, ApiToken, TokenRequest};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, run};
@@ -74,7 +74,7 @@ async fn list(
     render(&page(&state, &current).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct CreateForm {
     #[serde(default)]
     name: String,
@@ -90,34 +90,16 @@ async fn create(
 ) -> Result<HttpResponse, HtmlError> {
     let form = form.into_inner();
     let merchant_id = current.merchant.id;
-    let parsed = TokenScope::parse(&form.scope).and_then(|scope| {
-        let location = match form.location_id.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(raw) => Some(
-                raw.parse::<i64>()
-                    .map_err(|_| FieldError::new("location_id", "Choose a store from the list"))?,
-            ),
+    let submitted = form.clone();
+    let outcome = run(&state, move |conn| {
+        let request = TokenRequest {
+            name: &submitted.name,
+            scope: &submitted.scope,
+            store: submitted.location_id.as_deref(),
         };
-        // Only a POS token takes a store; the form always sends one.
-        Ok((
-            scope,
-            if scope == TokenScope::Pos {
-                location
-            } else {
-                None
-            },
-        ))
-    });
-    let name = form.name.clone();
-    let outcome = match parsed {
-        Ok((scope, location)) => {
-            run(&state, move |conn| {
-                tokens::create_token(conn, merchant_id, &name, scope, location)
-            })
-            .await
-        }
-        Err(error) => Err(InventoryError::Invalid(error)),
-    };
+        tokens::request_token(conn, merchant_id, request)
+    })
+    .await;
     let mut page = page(&state, &current).await?;
     match outcome {
         Ok(issued) => {

@@ -8,10 +8,10 @@ use serde::Deserialize;
 
 use super::items::render;
 use super::{Layout, Notice, see_other, set_flash};
-use crate::delivery::WebhookSender;
 use crate::domain::{EVENT_TYPES, EventTypes, FieldError, WebhookUrl};
 use crate::inventory::InventoryError;
-use crate::inventory::webhooks::deliveries::{self, AttemptReport, Resend};
+use crate::inventory::webhooks::deliveries::{self, Resend};
+use crate::inventory::webhooks::manual::{self, ManualSendState};
 use crate::inventory::webhooks::{self, DeliveryLogEntry, DeliveryStatus, WebhookEndpoint};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
@@ -41,6 +41,8 @@ struct EndpointSummary {
     endpoint: WebhookEndpoint,
     waiting: i64,
     failed: i64,
+    /// The latest test event: waiting for the dispatcher, or what it brought.
+    last_test: Option<ManualSendState>,
 }
 
 #[derive(Template)]
@@ -70,6 +72,7 @@ async fn page(state: &AppState, current: &CurrentStaff) -> Result<WebhooksPage, 
                 Ok(EndpointSummary {
                     waiting: webhooks::waiting_count(conn, &endpoint)?,
                     failed: deliveries::failed_count(conn, endpoint.id)?,
+                    last_test: manual::last_test(conn, endpoint.id)?,
                     endpoint,
                 })
             })
@@ -261,39 +264,28 @@ async fn delete(
     Ok(see_other("/settings/webhooks"))
 }
 
-/// What one request sent from the dashboard brought, for a person.
-fn describe(report: &AttemptReport) -> String {
-    match (&report.error, report.status_code) {
-        (None, Some(code)) => format!("it answered {code}"),
-        (Some(error), _) => error.clone(),
-        (None, None) => "no answer".to_owned(),
-    }
-}
-
+/// `POST /settings/webhooks/{id}/test`: queues a test event for the
+/// dispatcher; what it brought shows on the list once sent.
 async fn send_test(
     state: web::Data<AppState>,
     current: CurrentStaff,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HtmlError> {
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
-    let (target, id, body) = run(&state, move |conn| {
-        deliveries::test_event(conn, merchant_id, endpoint_id)
+    let endpoint = run(&state, move |conn| {
+        manual::request_test(conn, merchant_id, endpoint_id)
     })
     .await?;
-    let sender = WebhookSender::new(state.push.webhook_timeout)
-        .map_err(|e| HtmlError::Internal(format!("HTTP client: {e}")))?;
-    let report = sender.send(&target, &id, body).await;
-    let notice = if report.succeeded() {
+    state.push.dispatcher.wake();
+    let notice = if endpoint.enabled {
         Notice::success(format!(
-            "Test event {id} sent to {}: {}.",
-            target.url,
-            describe(&report)
+            "A test event is on its way to {}; what it brought shows below in a moment.",
+            endpoint.url
         ))
     } else {
-        Notice::error(format!(
-            "Test event {id} to {} did not get through: {}.",
-            target.url,
-            describe(&report)
+        Notice::warning(format!(
+            "{} is paused: the test event goes out when you enable it.",
+            endpoint.url
         ))
     };
     set_flash(&current.session, notice);
@@ -308,6 +300,8 @@ struct LogPage {
     deliveries: Vec<DeliveryLogEntry>,
     waiting: i64,
     problems_only: bool,
+    /// Deliveries with a resend waiting for the dispatcher.
+    resends: Vec<i64>,
 }
 
 impl LogPage {
@@ -317,6 +311,10 @@ impl LogPage {
             DeliveryStatus::Pending => "warning",
             DeliveryStatus::Failed => "off",
         }
+    }
+
+    fn resend_waiting(&self, entry: &DeliveryLogEntry) -> bool {
+        self.resends.contains(&entry.id)
     }
 }
 
@@ -333,12 +331,13 @@ async fn log(
 ) -> Result<HttpResponse, HtmlError> {
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
     let problems_only = params.show.as_deref() == Some("problems");
-    let (endpoint, deliveries, waiting) = run(&state, move |conn| {
+    let (endpoint, deliveries, waiting, resends) = run(&state, move |conn| {
         let endpoint = webhooks::find_endpoint(conn, merchant_id, endpoint_id)?;
         let deliveries =
             deliveries::delivery_log(conn, merchant_id, endpoint_id, problems_only, 200)?;
         let waiting = webhooks::waiting_count(conn, &endpoint)?;
-        Ok((endpoint, deliveries, waiting))
+        let resends = manual::waiting_resends(conn, endpoint.id)?;
+        Ok((endpoint, deliveries, waiting, resends))
     })
     .await?;
     render(&LogPage {
@@ -347,9 +346,13 @@ async fn log(
         deliveries,
         waiting,
         problems_only,
+        resends,
     })
 }
 
+/// `POST /settings/webhooks/deliveries/{id}/resend`: a pending event is
+/// retried now, in order; a delivered or failed one is queued to be sent once
+/// more. Either way the dispatcher sends it, and the log shows the attempt.
 async fn resend(
     state: web::Data<AppState>,
     current: CurrentStaff,
@@ -360,47 +363,22 @@ async fn resend(
         deliveries::resend(conn, merchant_id, delivery_id)
     })
     .await?;
+    state.push.dispatcher.wake();
     let (endpoint_id, notice) = match plan {
-        Resend::RetryingNow(entry) => {
-            state.push.dispatcher.wake();
-            (
-                entry.endpoint_id,
-                Notice::success(format!(
-                    "{} is being retried now, in order.",
-                    entry.public_event_id()
-                )),
-            )
-        }
-        Resend::SendAgain {
-            delivery,
-            target,
-            event,
-        } => {
-            let sender = WebhookSender::new(state.push.webhook_timeout)
-                .map_err(|e| HtmlError::Internal(format!("HTTP client: {e}")))?;
-            let report = sender
-                .send(&target, &event.public_id(), event.to_json())
-                .await;
-            let recorded = report.clone();
-            run(&state, move |conn| {
-                deliveries::record_resend(conn, merchant_id, delivery_id, &recorded)
-            })
-            .await?;
-            let notice = if report.succeeded() {
-                Notice::success(format!(
-                    "{} sent again: {}.",
-                    delivery.public_event_id(),
-                    describe(&report)
-                ))
-            } else {
-                Notice::error(format!(
-                    "{} did not get through: {}.",
-                    delivery.public_event_id(),
-                    describe(&report)
-                ))
-            };
-            (delivery.endpoint_id, notice)
-        }
+        Resend::RetryingNow(entry) => (
+            entry.endpoint_id,
+            Notice::success(format!(
+                "{} is being retried now, in order.",
+                entry.public_event_id()
+            )),
+        ),
+        Resend::Queued(entry) => (
+            entry.endpoint_id,
+            Notice::success(format!(
+                "{} is queued to be sent again; its attempt shows in the log below in a moment.",
+                entry.public_event_id()
+            )),
+        ),
     };
     set_flash(&current.session, notice);
     Ok(see_other(&format!("/settings/webhooks/{endpoint_id}")))
