@@ -12,6 +12,7 @@ mod counter;
 mod designations;
 mod escaping;
 mod sign_in;
+mod stock;
 mod webhooks;
 
 use common::{DEMO_EMAIL, DEMO_PASSWORD, TestApp};

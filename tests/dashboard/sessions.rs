@@ -121,3 +121,22 @@ on_both_backends! {
         assert_eq!(get_with_cookie(&app, &fresh, false).await.status(), 200);
     }
 }
+
+on_both_backends! {
+    async fn a_session_past_its_lifetime_is_refused_on_the_server(backend) {
+        use diesel::prelude::*;
+        use shelfsync::db::schema::staff_sessions;
+        let app = spawn_app(backend).await;
+        let copied = login_and_copy_cookie(&app, &app.client).await;
+        let lifetime = shelfsync::inventory::sessions::LIFETIME;
+        let past = chrono::Utc::now().naive_utc() - chrono::TimeDelta::minutes(1);
+
+        // As if the session had begun a lifetime ago (the cookie itself still says nothing).
+        diesel::update(staff_sessions::table)
+            .set((staff_sessions::created_at.eq(past - lifetime), staff_sessions::expires_at.eq(past)))
+            .execute(&mut app.conn())
+            .expect("age the session");
+
+        assert_sent_to_login(&app, &copied, "the expired session").await;
+    }
+}

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::item_page::{
-    ItemPage, StockForm, StockFormData, StockPanel, StockSwap, load_view, signed,
+    ItemFormData, ItemPage, StockForm, StockFormData, StockPanel, StockSwap, load_view, signed,
 };
 use super::{Notice, csrf, safe_return, see_other, set_flash};
 use crate::domain::{Adjustment, FieldError, IdempotencyKey, Quantity, Reason, StockCount};
@@ -122,7 +122,7 @@ fn answer(
         }
         .respond(status);
     }
-    let form = super::item_page::ItemFormData::of(&view.item);
+    let form = ItemFormData::of(&view.item);
     let mut page = ItemPage::of(current, view, form);
     page.stock = Some(panel);
     page.notice = notice;
