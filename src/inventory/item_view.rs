@@ -1,12 +1,13 @@
 //! What an item's page shows, read in one call: the item, its stock per store
 //! and online, its latest movements and its recent changes; and a stock
-//! correction answered with that view, so the dashboard makes one service
-//! call per press.
+//! correction or an item save answered with that view, so the dashboard
+//! makes one service call per press.
 
 use super::audit::{self, AuditEntry};
+use super::items::{ItemChange, change_item};
 use super::merchants::Merchant;
 use super::stock::{self, Corrected, CorrectionRequest, ItemStock, StockMovement};
-use super::{Actor, Item, Result};
+use super::{Actor, InventoryError, Item, Result};
 use crate::db::DbConnection;
 
 /// Movements the item page shows, newest first.
@@ -54,6 +55,43 @@ pub fn item_view(conn: &mut DbConnection, merchant_id: i64, item_id: i64) -> Res
         movements,
         history,
     })
+}
+
+/// What became of a save from the item page.
+#[derive(Debug)]
+pub enum Saved {
+    /// Saved (or nothing to change); the item as it now is.
+    Done(Item),
+    /// Not saved: a value was refused, a rule forbids it, or someone else
+    /// saved first. Carries the page as it now is, to show the form again.
+    Refused {
+        error: InventoryError,
+        view: Box<ItemView>,
+    },
+}
+
+/// Saves a change made on the item page at the version the page showed, in
+/// one call: the saved item, or why not with the page to show again.
+pub fn save_item(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    item_id: i64,
+    expected_version: i64,
+    change: &ItemChange,
+) -> Result<Saved> {
+    match change_item(conn, actor, merchant_id, item_id, expected_version, change) {
+        Ok(done) => Ok(Saved::Done(done.item)),
+        Err(
+            error @ (InventoryError::Invalid(_)
+            | InventoryError::Conflict { .. }
+            | InventoryError::Rule { .. }),
+        ) => Ok(Saved::Refused {
+            view: Box::new(item_view(conn, merchant_id, item_id)?),
+            error,
+        }),
+        Err(other) => Err(other),
+    }
 }
 
 /// Records a receipt, adjustment or count (once per key, see

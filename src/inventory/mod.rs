@@ -32,9 +32,7 @@ pub use catalog::current_version as catalog_version;
 pub use designations::{
     BulkMode, BulkOutcome, DesignationOutcome, designate, designate_many, undo,
 };
-pub use items::{
-    FieldEdits, Item, ItemChange, ItemChanged, ItemFields, ItemUpdate, change_item, update_item,
-};
+pub use items::{FieldEdits, Item, ItemChange, ItemChanged, ItemFields, ItemUpdate, change_item};
 
 /// Who made a change, as the audit log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,8 +11,9 @@ use shelfsync::db::Pool;
 use shelfsync::domain::{ItemName, Money, TokenScope};
 use shelfsync::inventory::merchants::Location;
 use shelfsync::inventory::{
-    Actor, DesignationChange, FieldEdits, InventoryError, Item, ItemUpdate, update_item,
+    Actor, DesignationChange, FieldEdits, InventoryError, Item, ItemUpdate,
 };
+use shelfsync::inventory::{ItemChange, change_item};
 
 use crate::common::{Backend, TestApp, spawn_app};
 use crate::on_both_backends;
@@ -80,7 +81,14 @@ fn random_change(pool: &Pool, merchant: i64, locations: &[i64], item_ids: &[i64]
             return;
         }
     }
-    match update_item(&mut conn, &actor, merchant, item_id, item.version, &update) {
+    match change_item(
+        &mut conn,
+        &actor,
+        merchant,
+        item_id,
+        item.version,
+        &ItemChange::Update((update).clone()),
+    ) {
         Ok(_) | Err(InventoryError::Rule { .. }) => {}
         Err(other) => panic!("change to item {item_id}: {other}"),
     }
@@ -235,13 +243,13 @@ async fn paging_while_items_change_never_skips_or_repeats_an_item_listed_through
                     },
                     designation: DesignationChange::default(),
                 };
-                update_item(
+                change_item(
                     &mut conn,
                     &Actor::system(),
                     merchant,
                     id,
                     item.version,
-                    &update,
+                    &ItemChange::Update((update).clone()),
                 )
                 .expect("rename");
             }

@@ -2,6 +2,7 @@
 //! cached by catalog version with an ETag.
 
 use shelfsync::inventory::DesignationChange;
+use shelfsync::inventory::ItemChange;
 use shelfsync::inventory::lists::{OnlineListQuery, OnlineRecord, online_list};
 
 use crate::common::demo::{
@@ -142,13 +143,13 @@ async fn the_shop_escapes_what_merchants_type(backend: Backend) {
         },
         ..Default::default()
     };
-    shelfsync::inventory::update_item(
+    shelfsync::inventory::change_item(
         &mut app.conn(),
         &shelfsync::inventory::Actor::system(),
         merchant,
         item.id,
         item.version,
-        &update,
+        &ItemChange::Update((update).clone()),
     )
     .expect("rename");
 

@@ -3,8 +3,9 @@
 use shelfsync::db::DbConnection;
 use shelfsync::domain::{Designation, OnlineListing};
 use shelfsync::inventory::item_list::{ItemFilter, ItemQuery, list_items};
-use shelfsync::inventory::items::{create_item, edit_item, set_archived};
+use shelfsync::inventory::items::create_item;
 use shelfsync::inventory::{Actor, InventoryError, Item};
+use shelfsync::inventory::{ItemChange, change_item};
 
 use crate::common::fixtures::{item_fields, item_input, new_item, parse_item, seeded_merchant};
 use crate::common::{Backend, TestDb};
@@ -69,24 +70,26 @@ async fn an_edit_with_a_stale_version_is_a_conflict_and_writes_nothing(backend: 
         true,
         OnlineListing::Hidden,
     );
-    let renamed = edit_item(
+    let renamed = change_item(
         &mut conn,
         &Actor::staff("Ana"),
         merchant,
         item.id,
         item.version,
-        &item_fields("MUG-1", "Cobalt mug", "12.00"),
+        &ItemChange::fields(&item_fields("MUG-1", "Cobalt mug", "12.00")),
     )
+    .map(|done| done.item)
     .expect("first edit");
 
-    let err = edit_item(
+    let err = change_item(
         &mut conn,
         &Actor::staff("Sam"),
         merchant,
         item.id,
         item.version,
-        &item_fields("MUG-1", "Red mug", "1.00"),
+        &ItemChange::fields(&item_fields("MUG-1", "Red mug", "1.00")),
     )
+    .map(|done| done.item)
     .expect_err("stale");
 
     assert!(
@@ -121,14 +124,15 @@ async fn archiving_removes_an_item_from_the_active_list_and_restoring_brings_it_
         ..ItemQuery::default()
     };
 
-    let archived = set_archived(
+    let archived = change_item(
         &mut conn,
         &Actor::staff("Sam"),
         merchant,
         item.id,
         item.version,
-        true,
+        &ItemChange::Archive(true),
     )
+    .map(|done| done.item)
     .expect("archive");
 
     assert!(archived.archived);
@@ -144,14 +148,15 @@ async fn archiving_removes_an_item_from_the_active_list_and_restoring_brings_it_
             .total,
         1
     );
-    let restored = set_archived(
+    let restored = change_item(
         &mut conn,
         &Actor::staff("Sam"),
         merchant,
         item.id,
         archived.version,
-        false,
+        &ItemChange::Archive(false),
     )
+    .map(|done| done.item)
     .expect("restore");
     assert!(!restored.archived);
     assert_eq!(

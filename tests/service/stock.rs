@@ -16,9 +16,10 @@ use shelfsync::inventory::orders::{
 };
 use shelfsync::inventory::stock::{
     self, Correction, CorrectionRequest, StockSettings, correct, set_merchant_online_buffer,
-    set_stock_settings, verify_ledger,
+    verify_ledger,
 };
 use shelfsync::inventory::{Actor, InventoryError, Item, catalog_version};
+use shelfsync::inventory::{ItemChange, change_item};
 
 use crate::common::fixtures::{idempotency_key, new_item, receive_stock, seeded_merchant};
 use crate::common::{Backend, TestDb};
@@ -379,17 +380,18 @@ async fn online_availability_counts_fulfilling_stores_less_the_buffer(backend: B
     );
 
     let mug = Item::find(&mut conn, merchant, mug.id).expect("item");
-    set_stock_settings(
+    change_item(
         &mut conn,
         &Actor::staff("Sam"),
         merchant,
         mug.id,
         mug.version,
-        StockSettings {
+        &ItemChange::StockSettings(StockSettings {
             online_buffer: Some(5),
             ..StockSettings::of(&mug)
-        },
+        }),
     )
+    .map(|done| done.item)
     .expect("item buffer");
     let entry = online_entry(&mut conn, merchant, mug.id);
     assert_eq!(
@@ -423,17 +425,18 @@ async fn a_sold_out_item_is_purchasable_only_when_it_allows_backorder_and_the_re
     let entry = online_entry(&mut conn, merchant, mug.id);
     assert!(entry.purchasable_online);
 
-    set_stock_settings(
+    change_item(
         &mut conn,
         &Actor::staff("Sam"),
         merchant,
         mug.id,
         mug.version,
-        StockSettings {
+        &ItemChange::StockSettings(StockSettings {
             allow_backorder: true,
             ..StockSettings::of(&mug)
-        },
+        }),
     )
+    .map(|done| done.item)
     .expect("backorder");
     let placed = order(
         &mut conn,
@@ -747,17 +750,18 @@ async fn an_opted_in_item_goes_view_only_when_sold_out_online_and_back_when_stoc
     );
     receive_stock(&mut conn, merchant, mug.id, downtown, 1);
     receive_stock(&mut conn, merchant, mug.id, riverside, 4);
-    set_stock_settings(
+    change_item(
         &mut conn,
         &Actor::staff("Sam"),
         merchant,
         mug.id,
         mug.version,
-        StockSettings {
+        &ItemChange::StockSettings(StockSettings {
             auto_view_only: true,
             ..StockSettings::of(&mug)
-        },
+        }),
     )
+    .map(|done| done.item)
     .expect("opt in");
 
     order(

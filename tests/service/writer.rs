@@ -15,7 +15,7 @@ use shelfsync::inventory::audit::{self, Undo};
 use shelfsync::inventory::designations::{self, BulkMode, Selected, Selection};
 use shelfsync::inventory::idempotency::{Fingerprint, Outcome};
 use shelfsync::inventory::item_list::ItemFilter;
-use shelfsync::inventory::items::{self, ItemChange, StockSettings};
+use shelfsync::inventory::items::{self, ItemChange, StockSettings, change_item};
 use shelfsync::inventory::merchants::Location;
 use shelfsync::inventory::orders::{self, Fulfilment, Line, OrderRequest, SaleRequest};
 use shelfsync::inventory::stock::{self, Correction, CorrectionRequest};
@@ -150,25 +150,34 @@ async fn every_public_write_function_moves_the_catalog_version_and_writes_an_out
             shelfsync::domain::Designation::new(true, OnlineListing::Hidden).expect("valid");
         items::create_item(conn, &sam, merchant, &fields, designation).expect("created");
     });
-    step(&mut conn, "edit_item", &|conn| {
+    step(&mut conn, "change_item: fields", &|conn| {
         let now = fresh(conn, merchant, &cup);
-        items::edit_item(
+        change_item(
             conn,
             &sam,
             merchant,
             cup.id,
             now.version,
-            &item_fields("CUP", "Tea cup", "4.00"),
+            &ItemChange::fields(&item_fields("CUP", "Tea cup", "4.00")),
         )
+        .map(|done| done.item)
         .expect("edited");
     });
-    step(&mut conn, "update_item", &|conn| {
+    step(&mut conn, "change_item: fields and designation", &|conn| {
         let now = fresh(conn, merchant, &cup);
         let update = ItemUpdate {
             fields: FieldEdits::default(),
             designation: DesignationChange::SELL_ONLINE,
         };
-        items::update_item(conn, &sam, merchant, cup.id, now.version, &update).expect("updated");
+        change_item(
+            conn,
+            &sam,
+            merchant,
+            cup.id,
+            now.version,
+            &ItemChange::Update((update).clone()),
+        )
+        .expect("updated");
     });
     step(&mut conn, "change_item", &|conn| {
         let now = fresh(conn, merchant, &cup);
@@ -182,20 +191,46 @@ async fn every_public_write_function_moves_the_catalog_version_and_writes_an_out
         )
         .expect("changed");
     });
-    step(&mut conn, "set_archived", &|conn| {
+    step(&mut conn, "change_item: archive and restore", &|conn| {
         let now = fresh(conn, merchant, &cup);
-        items::set_archived(conn, &sam, merchant, cup.id, now.version, true).expect("archived");
+        change_item(
+            conn,
+            &sam,
+            merchant,
+            cup.id,
+            now.version,
+            &ItemChange::Archive(true),
+        )
+        .map(|done| done.item)
+        .expect("archived");
         let now = fresh(conn, merchant, &cup);
-        items::set_archived(conn, &sam, merchant, cup.id, now.version, false).expect("restored");
+        change_item(
+            conn,
+            &sam,
+            merchant,
+            cup.id,
+            now.version,
+            &ItemChange::Archive(false),
+        )
+        .map(|done| done.item)
+        .expect("restored");
     });
-    step(&mut conn, "set_stock_settings", &|conn| {
+    step(&mut conn, "change_item: stock settings", &|conn| {
         let now = fresh(conn, merchant, &mug);
         let settings = StockSettings {
             online_buffer: Some(2),
             ..StockSettings::of(&now)
         };
-        items::set_stock_settings(conn, &sam, merchant, mug.id, now.version, settings)
-            .expect("settings");
+        change_item(
+            conn,
+            &sam,
+            merchant,
+            mug.id,
+            now.version,
+            &ItemChange::StockSettings(settings),
+        )
+        .map(|done| done.item)
+        .expect("settings");
     });
     step(&mut conn, "designate", &|conn| {
         let now = fresh(conn, merchant, &cup);
@@ -459,14 +494,15 @@ async fn undo_of_an_archived_items_entry_is_a_refusal_with_the_reason(backend: B
     let entry = audit::last_change(&mut conn, merchant, mug.id)
         .expect("audit")
         .expect("entry");
-    items::set_archived(
+    change_item(
         &mut conn,
         &Actor::staff("Sam"),
         merchant,
         mug.id,
         sold.item.version,
-        true,
+        &ItemChange::Archive(true),
     )
+    .map(|done| done.item)
     .expect("archived");
 
     let undone = inventory::undo(&mut conn, &Actor::staff("Sam"), merchant, entry.id);
@@ -507,8 +543,16 @@ async fn a_designation_change_to_an_archived_item_is_the_same_refusal_on_every_p
         true,
         OnlineListing::Hidden,
     );
-    let mug = items::set_archived(&mut conn, &sam, merchant, mug.id, mug.version, true)
-        .expect("archived");
+    let mug = change_item(
+        &mut conn,
+        &sam,
+        merchant,
+        mug.id,
+        mug.version,
+        &ItemChange::Archive(true),
+    )
+    .map(|done| done.item)
+    .expect("archived");
     let version = catalog_version(&mut conn, merchant).expect("version");
 
     let pressed = inventory::designate(
@@ -519,16 +563,19 @@ async fn a_designation_change_to_an_archived_item_is_the_same_refusal_on_every_p
         mug.version,
         DesignationChange::SELL_ONLINE,
     );
-    let patched = items::update_item(
+    let patched = change_item(
         &mut conn,
         &sam,
         merchant,
         mug.id,
         mug.version,
-        &ItemUpdate {
-            fields: FieldEdits::default(),
-            designation: DesignationChange::SELL_ONLINE,
-        },
+        &ItemChange::Update(
+            (ItemUpdate {
+                fields: FieldEdits::default(),
+                designation: DesignationChange::SELL_ONLINE,
+            })
+            .clone(),
+        ),
     );
     let bulk = designations::designate_many(
         &mut conn,
@@ -677,18 +724,19 @@ async fn the_automatic_switch_announces_the_stock_change_and_the_new_listing(bac
         true,
         OnlineListing::ForSale,
     );
-    let mug = items::set_stock_settings(
+    let mug = change_item(
         &mut conn,
         &sam,
         merchant,
         mug.id,
         mug.version,
-        StockSettings {
+        &ItemChange::StockSettings(StockSettings {
             online_buffer: Some(0),
             allow_backorder: false,
             auto_view_only: true,
-        },
+        }),
     )
+    .map(|done| done.item)
     .expect("settings");
     receive_stock(&mut conn, merchant, mug.id, store.id, 1);
     receive_stock(&mut conn, merchant, mug.id, riverside.id, 2);

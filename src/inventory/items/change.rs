@@ -92,58 +92,6 @@ pub fn change_item(
     })
 }
 
-/// Changes an item's fields if it is still at `expected_version`.
-pub fn edit_item(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    merchant_id: i64,
-    item_id: i64,
-    expected_version: i64,
-    fields: &ItemFields,
-) -> Result<Item> {
-    let change = ItemChange::fields(fields);
-    change_item(conn, actor, merchant_id, item_id, expected_version, &change).map(|done| done.item)
-}
-
-/// Changes an item's fields and designations together (the API's PATCH).
-pub fn update_item(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    merchant_id: i64,
-    item_id: i64,
-    expected_version: i64,
-    update: &ItemUpdate,
-) -> Result<ItemChanged> {
-    let change = ItemChange::Update(update.clone());
-    change_item(conn, actor, merchant_id, item_id, expected_version, &change)
-}
-
-/// Archives or restores an item.
-pub fn set_archived(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    merchant_id: i64,
-    item_id: i64,
-    expected_version: i64,
-    archived: bool,
-) -> Result<Item> {
-    let change = ItemChange::Archive(archived);
-    change_item(conn, actor, merchant_id, item_id, expected_version, &change).map(|done| done.item)
-}
-
-/// Changes an item's online buffer, backorder and automatic-switch settings.
-pub fn set_stock_settings(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    merchant_id: i64,
-    item_id: i64,
-    expected_version: i64,
-    settings: StockSettings,
-) -> Result<Item> {
-    let change = ItemChange::StockSettings(settings);
-    change_item(conn, actor, merchant_id, item_id, expected_version, &change).map(|done| done.item)
-}
-
 /// Creates an item with its initial designations, audited and announced.
 pub fn create_item(
     conn: &mut DbConnection,

@@ -16,10 +16,7 @@ use crate::domain::{
 mod change;
 mod writer;
 
-pub use change::{
-    ItemChange, ItemChanged, change_item, create_item, edit_item, set_archived, set_stock_settings,
-    update_item,
-};
+pub use change::{ItemChange, ItemChanged, change_item, create_item};
 pub(super) use writer::ItemWriter;
 
 /// An item as the service hands it out.

@@ -9,8 +9,8 @@
 //! - `check`: every level against the sum of its movements.
 //!
 //! An item's own stock settings (buffer, backorder, automatic switch) are
-//! item values, written by the item writer; they are re-exported here
-//! because the stock panel edits them.
+//! item values, changed through `change_item` like any other; their type is
+//! re-exported here because the stock panel edits them.
 
 mod check;
 mod corrections;
@@ -19,7 +19,7 @@ mod levels;
 mod settings;
 
 pub use crate::domain::Shortage;
-pub use crate::inventory::items::{StockSettings, parse_buffer, set_stock_settings};
+pub use crate::inventory::items::{StockSettings, parse_buffer};
 pub use check::{LedgerMismatch, verify_ledger};
 pub use corrections::{Corrected, Correction, CorrectionRequest, correct, receive};
 pub(super) use ledger::{Ledger, Movement};

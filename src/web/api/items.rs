@@ -14,7 +14,9 @@ use super::errors::ApiError;
 use crate::domain::{
     Barcode, Currency, Description, FieldError, ItemName, Money, OnlineListing, Sku, TokenScope,
 };
-use crate::inventory::{self, Actor, DesignationChange, FieldEdits, Item, ItemUpdate, update_item};
+use crate::inventory::{
+    self, Actor, DesignationChange, FieldEdits, Item, ItemChange, ItemUpdate, change_item,
+};
 use crate::web::{AppState, run};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -75,7 +77,14 @@ async fn patch(
     let item_id = item_id(&id)?;
     let (version, update) = parse_patch(&body)?;
     let outcome = run(&state, move |conn| {
-        update_item(conn, &actor, merchant_id, item_id, version, &update)
+        change_item(
+            conn,
+            &actor,
+            merchant_id,
+            item_id,
+            version,
+            &ItemChange::Update(update),
+        )
     })
     .await?;
     if outcome.changed {

@@ -9,7 +9,8 @@ use actix_web::http::StatusCode;
 use super::item_page::{ItemFormData, ItemPage, load_view};
 use super::{Notice, see_other, set_flash};
 use crate::domain::{Designation, FieldError, OnlineListing};
-use crate::inventory::items::{ItemInput, create_item, edit_item, set_archived};
+use crate::inventory::item_view::{ItemView, Saved, save_item};
+use crate::inventory::items::{ItemChange, ItemInput, change_item, create_item};
 use crate::inventory::{InventoryError, ItemFields};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
@@ -112,10 +113,21 @@ async fn retry_page(
     errors: Vec<FieldError>,
 ) -> Result<ItemPage, HtmlError> {
     let view = load_view(state, current, item_id).await?;
+    Ok(page_again(current, view, form, notice, errors))
+}
+
+/// The item page with what the person typed, and why it was not saved.
+fn page_again(
+    current: &CurrentStaff,
+    view: ItemView,
+    form: ItemFormData,
+    notice: Option<Notice>,
+    errors: Vec<FieldError>,
+) -> ItemPage {
     let mut page = ItemPage::of(current, view, form);
     page.notice = notice;
     page.errors = errors;
-    Ok(page)
+    page
 }
 
 async fn update(
@@ -149,34 +161,37 @@ async fn update(
         }
     };
     let actor = current.actor();
+    let change = ItemChange::fields(&fields);
     match run(&state, move |conn| {
-        edit_item(conn, &actor, merchant_id, item_id, version, &fields)
+        save_item(conn, &actor, merchant_id, item_id, version, &change)
     })
-    .await
+    .await?
     {
-        Ok(item) => {
+        Saved::Done(item) => {
             set_flash(
                 &current.session,
                 Notice::success(format!("{} was saved", item.name)),
             );
             Ok(see_other(&format!("/items/{item_id}")))
         }
-        Err(InventoryError::Invalid(error)) => {
-            retry_page(&state, &current, item_id, form, None, vec![error])
-                .await?
-                .respond(StatusCode::UNPROCESSABLE_ENTITY)
-        }
-        Err(InventoryError::Conflict { current: now }) => {
+        Saved::Refused {
+            error: InventoryError::Conflict { current: now },
+            view,
+        } => {
             let notice = Notice::warning(format!(
                 "Someone else saved this item while you were editing (it is now “{}”, {}). Your changes are below; save again to overwrite.",
                 now.name, now.price
             ));
             form.version = Some(now.version.to_string());
-            retry_page(&state, &current, item_id, form, Some(notice), Vec::new())
-                .await?
+            page_again(&current, *view, form, Some(notice), Vec::new())
                 .respond(StatusCode::CONFLICT)
         }
-        Err(other) => Err(other.into()),
+        Saved::Refused {
+            error: InventoryError::Invalid(error),
+            view,
+        } => page_again(&current, *view, form, None, vec![error])
+            .respond(StatusCode::UNPROCESSABLE_ENTITY),
+        Saved::Refused { error, .. } => Err(error.into()),
     }
 }
 
@@ -212,9 +227,17 @@ async fn archive(
     let actor = current.actor();
     // A stale version is a 409 page saying so (see `errors.rs`).
     let item = run(&state, move |conn| {
-        set_archived(conn, &actor, merchant_id, item_id, version, archived)
+        change_item(
+            conn,
+            &actor,
+            merchant_id,
+            item_id,
+            version,
+            &ItemChange::Archive(archived),
+        )
     })
-    .await?;
+    .await?
+    .item;
     let verb = if archived { "archived" } else { "restored" };
     set_flash(
         &current.session,

@@ -13,12 +13,12 @@ use super::item_page::{
 };
 use super::{Notice, csrf, safe_return, see_other, set_flash};
 use crate::domain::{Adjustment, FieldError, IdempotencyKey, Quantity, Reason, StockCount};
-use crate::inventory::InventoryError;
 use crate::inventory::item_view::{self, ItemView};
 use crate::inventory::stock::{
     Correction, CorrectionRequest, StockMovement, StockSettings, parse_buffer,
-    set_merchant_online_buffer, set_stock_settings,
+    set_merchant_online_buffer,
 };
+use crate::inventory::{InventoryError, ItemChange, change_item};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, htmx, run};
@@ -274,9 +274,17 @@ async fn settings(
     let actor = current.actor();
     // A stale version is a 409 page saying so (see `errors.rs`).
     let item = run(&state, move |conn| {
-        set_stock_settings(conn, &actor, merchant_id, item_id, version, wanted)
+        change_item(
+            conn,
+            &actor,
+            merchant_id,
+            item_id,
+            version,
+            &ItemChange::StockSettings(wanted),
+        )
     })
-    .await?;
+    .await?
+    .item;
     set_flash(
         &current.session,
         Notice::success(format!("Online stock settings of {} were saved", item.name)),
