@@ -4,13 +4,10 @@
 
 use chrono::TimeDelta;
 
-use super::{
-    SaleLineReceipt, SaleReceipt, SaleRequest, check_external_reference, check_lines, line_items,
-    new_reference,
-};
+use super::{SaleLineReceipt, SaleReceipt, SaleRequest, line_items, new_reference, once_per_key};
 use crate::db::DbConnection;
 use crate::domain::{FieldError, IdempotencyKey, MovementKind, Shortage};
-use crate::inventory::idempotency::{self, Fingerprint, Outcome};
+use crate::inventory::idempotency::{Fingerprint, Outcome};
 use crate::inventory::merchants::Location;
 use crate::inventory::stock::{self, Ledger, Movement};
 use crate::inventory::{Actor, InventoryError, Item, Result, now};
@@ -27,8 +24,6 @@ pub fn record_sale(
     fingerprint: &Fingerprint,
     request: &SaleRequest,
 ) -> Result<Outcome<SaleReceipt>> {
-    check_lines(&request.lines)?;
-    check_external_reference(request.external_reference.as_deref())?;
     if let Some(at) = request.occurred_at
         && at > now() + CLOCK_SKEW
     {
@@ -38,9 +33,14 @@ pub fn record_sale(
         )
         .into());
     }
-    idempotency::once(conn, merchant_id, key, fingerprint, |conn| {
-        take_sale(conn, actor, merchant_id, key, request)
-    })
+    once_per_key(
+        conn,
+        merchant_id,
+        (key, fingerprint),
+        &request.lines,
+        request.external_reference.as_deref(),
+        |conn| take_sale(conn, actor, merchant_id, key, request),
+    )
 }
 
 fn take_sale(

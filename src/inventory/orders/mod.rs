@@ -13,9 +13,10 @@ use chrono::NaiveDateTime;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use super::idempotency::{self, Fingerprint, Outcome};
 use super::{InventoryError, Item, Result};
 use crate::db::DbConnection;
-use crate::domain::{FieldError, Quantity};
+use crate::domain::{FieldError, IdempotencyKey, Quantity};
 
 mod counter;
 mod online;
@@ -123,7 +124,22 @@ pub struct SaleReceipt {
     pub catalog_version: i64,
 }
 
-pub(super) fn check_lines(lines: &[Line]) -> Result<()> {
+/// Runs a checked order or sale once per key (see `idempotency::once`).
+pub(super) fn once_per_key<T: Serialize + serde::de::DeserializeOwned>(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    keyed: (&IdempotencyKey, &Fingerprint),
+    lines: &[Line],
+    external_reference: Option<&str>,
+    effect: impl FnOnce(&mut DbConnection) -> Result<T>,
+) -> Result<Outcome<T>> {
+    check_lines(lines)?;
+    check_external_reference(external_reference)?;
+    let (key, fingerprint) = keyed;
+    idempotency::once(conn, merchant_id, key, fingerprint, effect)
+}
+
+fn check_lines(lines: &[Line]) -> Result<()> {
     if lines.is_empty() {
         return Err(FieldError::new("lines", "Send at least one line").into());
     }
@@ -150,7 +166,7 @@ pub(super) fn check_lines(lines: &[Line]) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn check_external_reference(reference: Option<&str>) -> Result<()> {
+fn check_external_reference(reference: Option<&str>) -> Result<()> {
     match reference {
         Some(r) if r.chars().count() > 100 || r.chars().any(char::is_control) => {
             Err(FieldError::new(

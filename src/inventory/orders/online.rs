@@ -3,15 +3,15 @@
 //! stores as possible; backordered beyond stock only for items that allow it.
 
 use super::{
-    Allocation, Fulfilment, OrderLineReceipt, OrderReceipt, OrderRequest, check_external_reference,
-    check_lines, line_items, new_reference,
+    Allocation, Fulfilment, OrderLineReceipt, OrderReceipt, OrderRequest, line_items,
+    new_reference, once_per_key,
 };
 use crate::db::DbConnection;
 use crate::domain::FieldError;
 use crate::domain::{
     IdempotencyKey, MovementKind, OnlineListing, Shortage, available_online, online_buffer,
 };
-use crate::inventory::idempotency::{self, Fingerprint, Outcome};
+use crate::inventory::idempotency::{Fingerprint, Outcome};
 use crate::inventory::merchants::{Location, Merchant};
 use crate::inventory::stock::{self, Ledger, Movement};
 use crate::inventory::{Actor, InventoryError, Item, Result};
@@ -26,11 +26,14 @@ pub fn place_order(
     fingerprint: &Fingerprint,
     request: &OrderRequest,
 ) -> Result<Outcome<OrderReceipt>> {
-    check_lines(&request.lines)?;
-    check_external_reference(request.external_reference.as_deref())?;
-    idempotency::once(conn, merchant_id, key, fingerprint, |conn| {
-        take_order(conn, actor, merchant_id, key, request)
-    })
+    once_per_key(
+        conn,
+        merchant_id,
+        (key, fingerprint),
+        &request.lines,
+        request.external_reference.as_deref(),
+        |conn| take_order(conn, actor, merchant_id, key, request),
+    )
 }
 
 fn take_order(

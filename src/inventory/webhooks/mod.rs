@@ -157,20 +157,7 @@ pub fn set_enabled(
     endpoint_id: i64,
     enabled: bool,
 ) -> Result<WebhookEndpoint> {
-    let row: WebhookEndpointRow = diesel::update(
-        webhook_endpoints::table
-            .filter(webhook_endpoints::id.eq(endpoint_id))
-            .filter(webhook_endpoints::merchant_id.eq(merchant_id)),
-    )
-    .set((
-        webhook_endpoints::enabled.eq(enabled),
-        webhook_endpoints::updated_at.eq(now()),
-    ))
-    .returning(webhook_endpoints::all_columns)
-    .get_result(conn)
-    .optional()?
-    .ok_or(InventoryError::NotFound("webhook endpoint"))?;
-    WebhookEndpoint::from_row(row)
+    update_endpoint(conn, merchant_id, endpoint_id, Some(enabled), None)
 }
 
 /// Changes which event types an endpoint receives, from its current place on.
@@ -180,13 +167,31 @@ pub fn set_event_types(
     endpoint_id: i64,
     event_types: &EventTypes,
 ) -> Result<WebhookEndpoint> {
+    update_endpoint(
+        conn,
+        merchant_id,
+        endpoint_id,
+        None,
+        Some(event_types.to_stored()),
+    )
+}
+
+/// Updates an endpoint of this merchant; another merchant's is NotFound.
+fn update_endpoint(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+    enabled: Option<bool>,
+    event_types: Option<String>,
+) -> Result<WebhookEndpoint> {
     let row: WebhookEndpointRow = diesel::update(
         webhook_endpoints::table
             .filter(webhook_endpoints::id.eq(endpoint_id))
             .filter(webhook_endpoints::merchant_id.eq(merchant_id)),
     )
     .set((
-        webhook_endpoints::event_types.eq(event_types.to_stored()),
+        enabled.map(|enabled| webhook_endpoints::enabled.eq(enabled)),
+        event_types.map(|types| webhook_endpoints::event_types.eq(types)),
         webhook_endpoints::updated_at.eq(now()),
     ))
     .returning(webhook_endpoints::all_columns)

@@ -138,11 +138,7 @@ async fn update(
 ) -> Result<HttpResponse, HtmlError> {
     let (merchant_id, item_id) = (current.merchant.id, path.into_inner());
     let mut form = form.into_inner();
-    let Some(version) = form
-        .version
-        .as_deref()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-    else {
+    let Some(version) = super::form_version(form.version.as_deref()) else {
         // Offer the current version, so saving again works.
         let view = load_view(&state, &current, item_id).await?;
         form.version = Some(view.item.version.to_string());
@@ -215,15 +211,7 @@ async fn archive(
         Some("restore") => false,
         _ => return Err(HtmlError::BadRequest("Choose archive or restore.".into())),
     };
-    let Some(version) = form
-        .version
-        .as_deref()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-    else {
-        return Err(HtmlError::BadRequest(
-            "The form was missing the item version; nothing was changed.".into(),
-        ));
-    };
+    let version = super::required_version(form.version.as_deref())?;
     let actor = current.actor();
     // A stale version is a 409 page saying so (see `errors.rs`).
     let item = run(&state, move |conn| {

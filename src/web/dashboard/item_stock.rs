@@ -257,15 +257,7 @@ async fn settings(
             .await;
         }
     };
-    let Some(version) = form
-        .version
-        .as_deref()
-        .and_then(|v| v.trim().parse::<i64>().ok())
-    else {
-        return Err(HtmlError::BadRequest(
-            "The form was missing the item version; nothing was changed.".into(),
-        ));
-    };
+    let version = super::required_version(form.version.as_deref())?;
     let wanted = StockSettings {
         online_buffer,
         allow_backorder: form.allow_backorder.is_some(),

@@ -223,10 +223,7 @@ async fn change_designation(
     let merchant_id = current.merchant.id;
 
     let action = form.action.as_deref().and_then(DesignationAction::parse);
-    let version = form
-        .version
-        .as_deref()
-        .and_then(|v| v.trim().parse::<i64>().ok());
+    let version = super::form_version(form.version.as_deref());
     let (Some(action), Some(version)) = (action, version) else {
         // Tampered or truncated form: nothing changes; show the row as it is.
         let problem = if action.is_none() {

@@ -114,6 +114,21 @@ pub fn safe_return(path: Option<&str>, fallback: &str) -> String {
 }
 
 /// A 303 redirect, the answer to a successful non-htmx form post.
+/// The item version a form carried back: what the page showed, so the
+/// service can refuse a change made meanwhile. `None` when missing or garbled.
+pub fn form_version(raw: Option<&str>) -> Option<i64> {
+    raw.and_then(|v| v.trim().parse::<i64>().ok())
+}
+
+/// `form_version`, or the 400 page saying nothing was changed.
+pub fn required_version(raw: Option<&str>) -> Result<i64, crate::web::errors::HtmlError> {
+    form_version(raw).ok_or_else(|| {
+        crate::web::errors::HtmlError::BadRequest(
+            "The form was missing the item version; nothing was changed.".into(),
+        )
+    })
+}
+
 pub fn see_other(location: &str) -> actix_web::HttpResponse {
     actix_web::HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, location))
