@@ -24,7 +24,8 @@ on_both_backends!(
     a_refused_designation_leaves_the_fields_alone_too,
     a_bad_body_is_refused_naming_the_field,
     a_patch_that_changes_nothing_keeps_the_version,
-    unknown_item_ids_are_404
+    unknown_item_ids_are_404,
+    a_designation_change_to_an_archived_item_is_a_refusal_naming_the_fix
 );
 
 async fn an_admin_reads_an_item_with_its_version(backend: Backend) {
@@ -275,4 +276,44 @@ async fn unknown_item_ids_are_404(backend: Backend) {
     assert_eq!(status, 404);
     assert_eq!(error_of(&body).0, "not_found");
     let _: Value = body;
+}
+
+async fn a_designation_change_to_an_archived_item_is_a_refusal_naming_the_fix(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = token(&app, TokenScope::Admin);
+    let item = store_only(&app);
+    let archived = shelfsync::inventory::change_item(
+        &mut app.conn(),
+        &shelfsync::inventory::Actor::staff("Sam"),
+        app.demo_merchant_id(),
+        item.id,
+        item.version,
+        &shelfsync::inventory::ItemChange::Archive(true),
+    )
+    .expect("archived")
+    .item;
+
+    let (status, _, body) = read(
+        patch(
+            &app,
+            &admin,
+            item.id,
+            json!({ "version": archived.version, "online": "for_sale" }),
+        )
+        .await,
+    )
+    .await;
+
+    assert_eq!(status, 422);
+    let (code, details) = error_of(&body);
+    assert_eq!(code, "designation_rule");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Restore it")),
+        "{body}"
+    );
+    assert_eq!(details["current"]["version"], archived.version);
+    let now = Item::find(&mut app.conn(), app.demo_merchant_id(), item.id).expect("item");
+    assert_eq!(now.version, archived.version, "nothing changed");
 }

@@ -23,7 +23,8 @@ on_both_backends!(
     a_stale_version_shows_who_changed_it_and_the_next_press_applies,
     an_invalid_combination_shows_the_rule_and_the_fix_inline,
     tampered_form_values_change_nothing_and_say_why,
-    another_merchants_item_is_not_found
+    another_merchants_item_is_not_found,
+    a_press_on_an_archived_item_is_refused_with_the_reason_in_the_row
 );
 
 async fn each_row_offers_only_the_buttons_that_make_sense(backend: Backend) {
@@ -297,4 +298,44 @@ async fn another_merchants_item_is_not_found(backend: Backend) {
     let theirs = Item::find(&mut app.conn(), their_merchant, their_item).expect("still there");
     assert_eq!(theirs.online().as_str(), "hidden");
     assert_eq!(theirs.version, 1);
+}
+
+async fn a_press_on_an_archived_item_is_refused_with_the_reason_in_the_row(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let merchant = app.demo_merchant_id();
+    let item = Item::find(&mut app.conn(), merchant, SPECKLED_MUG_IN_STORE_ONLY).expect("item");
+    let archived = shelfsync::inventory::change_item(
+        &mut app.conn(),
+        &Actor::staff("Ana"),
+        merchant,
+        item.id,
+        item.version,
+        &shelfsync::inventory::ItemChange::Archive(true),
+    )
+    .expect("archived")
+    .item;
+
+    let response = app
+        .htmx_post(
+            &format!("/items/{SPECKLED_MUG_IN_STORE_ONLY}/designation"),
+            &[
+                ("action", "sell_online"),
+                ("version", &archived.version.to_string()),
+            ],
+        )
+        .await;
+
+    assert_eq!(response.status(), 200);
+    let row = row_fragment(&response.text().await.expect("body"));
+    let notice = text_of(&row, "p.row-notice.error").expect("the refusal");
+    assert_eq!(
+        notice,
+        "Speckled mug: The item is archived. Restore it before changing where it is sold."
+    );
+    let now = Item::find(&mut app.conn(), merchant, SPECKLED_MUG_IN_STORE_ONLY).expect("item");
+    assert_eq!(
+        (now.version, now.online()),
+        (archived.version, archived.online())
+    );
 }
