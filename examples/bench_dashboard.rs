@@ -98,6 +98,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         workers: Some(2),
         no_demo: true,
         secure_cookies: false,
+        request_head_timeout: std::time::Duration::from_secs(5),
         push: Default::default(),
     })?;
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -210,6 +210,7 @@ async fn http_sales(
         workers: Some(2),
         no_demo: true,
         secure_cookies: false,
+        request_head_timeout: std::time::Duration::from_secs(5),
         push: Default::default(),
     })?;
     let url = format!("http://127.0.0.1:{}/api/v1/pos/sales", app.port());

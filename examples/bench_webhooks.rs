@@ -80,6 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         workers: Some(2),
         no_demo: false,
         secure_cookies: false,
+        request_head_timeout: std::time::Duration::from_secs(5),
         push: PushArgs::default(),
     })?;
     tokio::spawn(app.run_until_stopped());

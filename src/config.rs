@@ -121,6 +121,12 @@ pub struct ServeArgs {
     #[arg(long, env = "SHELFSYNC_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// How long a client may take to send a request's headers after opening
+    /// a connection before it is answered 408 and closed (a slow client must
+    /// not hold a connection open).
+    #[arg(long, env = "SHELFSYNC_REQUEST_HEAD_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub request_head_timeout: Duration,
+
     #[command(flatten)]
     pub push: PushArgs,
 }

@@ -127,6 +127,7 @@ impl Application {
                 .wrap(Compress::default())
                 .wrap(Logger::new("%r %s %Dms"))
         })
+        .client_request_timeout(args.request_head_timeout)
         .listen(listener)?;
         if let Some(workers) = args.workers {
             server = server.workers(workers);

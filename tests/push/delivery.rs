@@ -236,6 +236,7 @@ fn second_instance(database_url: &str) -> shelfsync::startup::Application {
         workers: Some(1),
         no_demo: true,
         secure_cookies: false,
+        request_head_timeout: std::time::Duration::from_secs(60),
         push: fast_push(),
     })
     .expect("a second instance should start")

@@ -243,9 +243,10 @@ impl<'a> ItemWriter<'a> {
         Ok(())
     }
 
-    /// Writes a planned change as one row update: the item's version goes up
-    /// by one however much changed (not at all for a stock movement alone),
-    /// then one audit entry per changed value and the outbox event(s).
+    /// Writes a planned change: the automatic switch if the stock now calls
+    /// for it, the row (its version goes up by one however much changed; a
+    /// stock movement alone only stamps it), an audit entry per changed value,
+    /// and the outbox event(s).
     fn write(
         &mut self,
         conn: &mut DbConnection,
@@ -267,62 +268,28 @@ impl<'a> ItemWriter<'a> {
             return Ok(None);
         }
         let catalog_version = self.bump(conn)?;
-        let bumps_item = plan.changes_item();
-        let row: ItemRow = diesel::update(
-            items::table
-                .filter(items::id.eq(before.id))
-                .filter(items::version.eq(before.version)),
-        )
-        .set((
-            plan.fields.as_ref().map(|fields| ItemFieldsChangeset {
-                sku: fields.sku.as_str(),
-                name: fields.name.as_str(),
-                description: fields.description.as_str(),
-                price_minor: fields.price.amount_minor,
-                currency: fields.price.currency.as_str(),
-                barcode: fields.barcode.as_ref().map(Barcode::as_str),
-            }),
-            plan.designation.map(|next| {
-                (
-                    items::in_store.eq(next.in_store()),
-                    items::online.eq(next.online().as_str()),
-                    // Only the switch's own view-only may be switched back.
-                    items::auto_switched
-                        .eq(plan.automatic && next.online() == OnlineListing::ViewOnly),
-                )
-            }),
-            plan.archived.map(|archived| items::archived.eq(archived)),
-            plan.settings.map(|settings| {
-                (
-                    items::online_buffer.eq(settings.online_buffer),
-                    items::allow_backorder.eq(settings.allow_backorder),
-                    items::auto_view_only.eq(settings.auto_view_only),
-                )
-            }),
-            bumps_item.then(|| {
-                (
-                    items::version.eq(items::version + 1),
-                    items::updated_at.eq(now()),
-                )
-            }),
-            items::changed_version.eq(catalog_version),
-        ))
-        .returning(items::all_columns)
-        .get_result(conn)
-        .optional()?
-        // The merchant lock makes this unreachable in practice; never overwrite blindly.
-        .ok_or_else(|| InventoryError::Conflict {
-            current: Box::new(before.clone()),
-        })?;
-        let item = Item::from_row(row)?;
-        for (field, old, new) in changed_values(before, &item) {
-            let actor = if plan.automatic && field.is_designation() {
-                &Actor::system()
-            } else {
-                self.actor
-            };
-            audit::record(conn, actor, &item, field, &old, &new, catalog_version)?;
-        }
+        let item = if plan.changes_item() {
+            let item = update_row(conn, before, &plan, catalog_version)?;
+            for (field, old, new) in changed_values(before, &item) {
+                let actor = if plan.automatic && field.is_designation() {
+                    &Actor::system()
+                } else {
+                    self.actor
+                };
+                audit::record(conn, actor, &item, field, &old, &new, catalog_version)?;
+            }
+            item
+        } else {
+            // Only the stock moved: the item's values and version stay; the
+            // stamp puts it in the next delta.
+            diesel::update(items::table.find(before.id))
+                .set(items::changed_version.eq(catalog_version))
+                .execute(conn)?;
+            Item {
+                changed_version: catalog_version,
+                ..before.clone()
+            }
+        };
         if plan.automatic {
             log::info!(
                 "merchant {} item {}: switched automatically to {} at catalog version {catalog_version}",
@@ -345,6 +312,58 @@ impl<'a> ItemWriter<'a> {
         }
         Ok(Some(item))
     }
+}
+
+/// Writes a planned change of the item's own values as one row update: its
+/// version goes up by one however much changed.
+fn update_row(
+    conn: &mut DbConnection,
+    before: &Item,
+    plan: &Plan,
+    catalog_version: i64,
+) -> Result<Item> {
+    let row: ItemRow = diesel::update(
+        items::table
+            .filter(items::id.eq(before.id))
+            .filter(items::version.eq(before.version)),
+    )
+    .set((
+        plan.fields.as_ref().map(|fields| ItemFieldsChangeset {
+            sku: fields.sku.as_str(),
+            name: fields.name.as_str(),
+            description: fields.description.as_str(),
+            price_minor: fields.price.amount_minor,
+            currency: fields.price.currency.as_str(),
+            barcode: fields.barcode.as_ref().map(Barcode::as_str),
+        }),
+        plan.designation.map(|next| {
+            (
+                items::in_store.eq(next.in_store()),
+                items::online.eq(next.online().as_str()),
+                // Only the switch's own view-only may be switched back.
+                items::auto_switched.eq(plan.automatic && next.online() == OnlineListing::ViewOnly),
+            )
+        }),
+        plan.archived.map(|archived| items::archived.eq(archived)),
+        plan.settings.map(|settings| {
+            (
+                items::online_buffer.eq(settings.online_buffer),
+                items::allow_backorder.eq(settings.allow_backorder),
+                items::auto_view_only.eq(settings.auto_view_only),
+            )
+        }),
+        items::version.eq(items::version + 1),
+        items::updated_at.eq(now()),
+        items::changed_version.eq(catalog_version),
+    ))
+    .returning(items::all_columns)
+    .get_result(conn)
+    .optional()?
+    // The merchant lock makes this unreachable in practice; never overwrite blindly.
+    .ok_or_else(|| InventoryError::Conflict {
+        current: Box::new(before.clone()),
+    })?;
+    Item::from_row(row)
 }
 
 /// The automatic switch for an item whose stock or stock settings change,
