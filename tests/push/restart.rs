@@ -102,7 +102,7 @@ async fn events_pending_at_a_kill_9_are_delivered_in_order_after_the_restart(bac
     .map(|e| e.public_id())
     .collect();
     let tried = eventually(30, || {
-        webhooks::deliveries::delivery_log(
+        webhooks::history::delivery_log(
             &mut pool.get().expect("conn"),
             merchant,
             endpoint.endpoint.id,

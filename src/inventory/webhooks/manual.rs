@@ -11,7 +11,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::super::{Result, catalog, now, outbox};
-use super::deliveries::{self, AttemptReport, ClaimedEndpoint};
+use super::deliveries::{AttemptReport, ClaimedEndpoint};
+use super::history;
 use super::{WebhookEndpoint, find_row};
 use crate::db::DbConnection;
 use crate::db::models::{NewWebhookManualSendRow, WebhookManualSendRow};
@@ -167,7 +168,7 @@ pub fn record(
     report: &AttemptReport,
 ) -> Result<()> {
     if let Some(delivery_id) = send.delivery_id {
-        deliveries::record_resend(conn, endpoint.target.merchant_id, delivery_id, report)?;
+        history::record_resend(conn, endpoint.target.merchant_id, delivery_id, report)?;
     }
     diesel::update(
         webhook_manual_sends::table

@@ -4,6 +4,7 @@
 //! rules it follows — order, retries, giving up — live here and in `deliveries`.
 
 pub mod deliveries;
+pub mod history;
 pub mod manual;
 pub mod signature;
 
@@ -20,7 +21,8 @@ use crate::db::models::{NewWebhookEndpointRow, WebhookEndpointRow};
 use crate::db::schema::{outbox_events, webhook_deliveries, webhook_endpoints};
 use crate::domain::{EventTypes, WebhookUrl};
 
-pub use deliveries::{DeliveryLogEntry, DeliveryStatus, RetryPolicy};
+pub use deliveries::{DeliveryStatus, RetryPolicy};
+pub use history::DeliveryLogEntry;
 
 /// What every signing secret starts with, so a leaked one is recognisable.
 pub const SECRET_PREFIX: &str = "whsec_";

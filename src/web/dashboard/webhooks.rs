@@ -10,7 +10,7 @@ use super::items::render;
 use super::{Layout, Notice, see_other, set_flash};
 use crate::domain::{EVENT_TYPES, EventTypes, FieldError, WebhookUrl};
 use crate::inventory::InventoryError;
-use crate::inventory::webhooks::deliveries::{self, Resend};
+use crate::inventory::webhooks::history::{self, Resend};
 use crate::inventory::webhooks::manual::{self, ManualSendState};
 use crate::inventory::webhooks::{self, DeliveryLogEntry, DeliveryStatus, WebhookEndpoint};
 use crate::web::auth::CurrentStaff;
@@ -71,7 +71,7 @@ async fn page(state: &AppState, current: &CurrentStaff) -> Result<WebhooksPage, 
             .map(|endpoint| {
                 Ok(EndpointSummary {
                     waiting: webhooks::waiting_count(conn, &endpoint)?,
-                    failed: deliveries::failed_count(conn, endpoint.id)?,
+                    failed: history::failed_count(conn, endpoint.id)?,
                     last_test: manual::last_test(conn, endpoint.id)?,
                     endpoint,
                 })
@@ -333,8 +333,7 @@ async fn log(
     let problems_only = params.show.as_deref() == Some("problems");
     let (endpoint, deliveries, waiting, resends) = run(&state, move |conn| {
         let endpoint = webhooks::find_endpoint(conn, merchant_id, endpoint_id)?;
-        let deliveries =
-            deliveries::delivery_log(conn, merchant_id, endpoint_id, problems_only, 200)?;
+        let deliveries = history::delivery_log(conn, merchant_id, endpoint_id, problems_only, 200)?;
         let waiting = webhooks::waiting_count(conn, &endpoint)?;
         let resends = manual::waiting_resends(conn, endpoint.id)?;
         Ok((endpoint, deliveries, waiting, resends))
@@ -360,7 +359,7 @@ async fn resend(
 ) -> Result<HttpResponse, HtmlError> {
     let (merchant_id, delivery_id) = (current.merchant.id, path.into_inner());
     let plan = run(&state, move |conn| {
-        deliveries::resend(conn, merchant_id, delivery_id)
+        history::resend(conn, merchant_id, delivery_id)
     })
     .await?;
     state.push.dispatcher.wake();

@@ -1,0 +1,172 @@
+//! The delivery log as the merchant sees it: per endpoint, each event's
+//! status, attempts and last answer; and *Resend*, which either pulls the
+//! next retry of a pending event forward or asks the dispatcher to send a
+//! settled one once more (`manual`), recorded here as one more attempt.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::super::{InventoryError, Result, now};
+use super::deliveries::{AttemptReport, DeliveryStatus};
+use crate::db::DbConnection;
+use crate::db::models::{WebhookDeliveryRow, WebhookEndpointRow};
+use crate::db::schema::{webhook_deliveries, webhook_endpoints};
+
+/// One line of the delivery log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryLogEntry {
+    pub id: i64,
+    pub endpoint_id: i64,
+    pub event_id: i64,
+    pub catalog_version: i64,
+    pub event_type: String,
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub last_attempt_at: Option<NaiveDateTime>,
+    pub last_status_code: Option<i32>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<NaiveDateTime>,
+}
+
+impl DeliveryLogEntry {
+    /// The event id as receivers see it.
+    pub fn public_event_id(&self) -> String {
+        format!("evt_{}", self.event_id)
+    }
+
+    fn from_row(row: WebhookDeliveryRow) -> Result<DeliveryLogEntry> {
+        Ok(DeliveryLogEntry {
+            status: DeliveryStatus::parse(&row.status)?,
+            id: row.id,
+            endpoint_id: row.endpoint_id,
+            event_id: row.event_id,
+            catalog_version: row.catalog_version,
+            event_type: row.event_type,
+            attempts: row.attempts,
+            next_attempt_at: row.next_attempt_at,
+            last_attempt_at: row.last_attempt_at,
+            last_status_code: row.last_status_code,
+            last_error: row.last_error,
+            delivered_at: row.delivered_at,
+        })
+    }
+}
+
+/// The endpoint's deliveries, newest event first, at most `limit`; only
+/// failed and pending ones with `problems_only`.
+pub fn delivery_log(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+    problems_only: bool,
+    limit: i64,
+) -> Result<Vec<DeliveryLogEntry>> {
+    let endpoint = super::find_endpoint(conn, merchant_id, endpoint_id)?;
+    let mut query = webhook_deliveries::table
+        .filter(webhook_deliveries::endpoint_id.eq(endpoint.id))
+        .into_boxed();
+    if problems_only {
+        query = query.filter(webhook_deliveries::status.ne(DeliveryStatus::Delivered.as_str()));
+    }
+    query
+        .order((
+            webhook_deliveries::catalog_version.desc(),
+            webhook_deliveries::event_id.desc(),
+        ))
+        .limit(limit.clamp(1, 10_000))
+        .select(WebhookDeliveryRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(DeliveryLogEntry::from_row)
+        .collect()
+}
+
+/// How many of the endpoint's deliveries were given up as failed.
+pub fn failed_count(conn: &mut DbConnection, endpoint_id: i64) -> Result<i64> {
+    Ok(webhook_deliveries::table
+        .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
+        .filter(webhook_deliveries::status.eq(DeliveryStatus::Failed.as_str()))
+        .count()
+        .get_result(conn)?)
+}
+
+fn find_delivery(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    delivery_id: i64,
+) -> Result<(WebhookDeliveryRow, WebhookEndpointRow)> {
+    webhook_deliveries::table
+        .inner_join(webhook_endpoints::table)
+        .filter(webhook_deliveries::id.eq(delivery_id))
+        .filter(webhook_endpoints::merchant_id.eq(merchant_id))
+        .select((
+            WebhookDeliveryRow::as_select(),
+            WebhookEndpointRow::as_select(),
+        ))
+        .first(conn)
+        .optional()?
+        .ok_or(InventoryError::NotFound("delivery"))
+}
+
+/// What pressing *Resend* on a delivery does.
+#[derive(Debug, Clone)]
+pub enum Resend {
+    /// The event is still the one being retried: its next attempt is now, in order.
+    RetryingNow(DeliveryLogEntry),
+    /// The event was delivered or given up: it is queued to be sent once
+    /// more by the dispatcher (see `manual`), out of order; receivers
+    /// de-duplicate by event id and ignore older versions.
+    Queued(DeliveryLogEntry),
+}
+
+/// Handles *Resend* for a delivery of the merchant.
+pub fn resend(conn: &mut DbConnection, merchant_id: i64, delivery_id: i64) -> Result<Resend> {
+    let (row, endpoint) = find_delivery(conn, merchant_id, delivery_id)?;
+    let delivery = DeliveryLogEntry::from_row(row)?;
+    if delivery.status == DeliveryStatus::Pending {
+        let at = now();
+        diesel::update(webhook_deliveries::table.find(delivery.id))
+            .set(webhook_deliveries::next_attempt_at.eq(Some(at)))
+            .execute(conn)?;
+        return Ok(Resend::RetryingNow(DeliveryLogEntry {
+            next_attempt_at: Some(at),
+            ..delivery
+        }));
+    }
+    super::manual::request_resend(conn, endpoint.id, delivery.id)?;
+    Ok(Resend::Queued(delivery))
+}
+
+/// Records a manual resend in the delivery log; a given-up event that now
+/// got through counts as delivered.
+pub fn record_resend(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    delivery_id: i64,
+    report: &AttemptReport,
+) -> Result<DeliveryLogEntry> {
+    conn.write_transaction(|conn| {
+        let (row, _) = find_delivery(conn, merchant_id, delivery_id)?;
+        let mut entry = DeliveryLogEntry::from_row(row)?;
+        entry.attempts = entry.attempts.saturating_add(1);
+        entry.last_attempt_at = Some(report.at);
+        entry.last_status_code = report.status_code.map(i32::from);
+        entry.last_error = report.error.clone();
+        if report.succeeded() {
+            entry.status = DeliveryStatus::Delivered;
+            entry.delivered_at = Some(report.at);
+        }
+        diesel::update(webhook_deliveries::table.find(entry.id))
+            .set((
+                webhook_deliveries::status.eq(entry.status.as_str()),
+                webhook_deliveries::attempts.eq(entry.attempts),
+                webhook_deliveries::last_attempt_at.eq(entry.last_attempt_at),
+                webhook_deliveries::last_status_code.eq(entry.last_status_code),
+                webhook_deliveries::last_error.eq(entry.last_error.as_deref()),
+                webhook_deliveries::delivered_at.eq(entry.delivered_at),
+            ))
+            .execute(conn)?;
+        Ok(entry)
+    })
+}
