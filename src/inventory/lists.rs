@@ -133,13 +133,19 @@ impl Default for OnlineListQuery {
 pub struct OnlineListPage {
     /// The catalog version the page was read at.
     pub catalog_version: i64,
+    /// The page's own version: the latest change of any item (listed or not)
+    /// from the page's start up to the first item of the next page, or to the
+    /// end of the list on the last page. The page reads the same at every
+    /// catalog version from this one to `catalog_version`, so a full read
+    /// reports it and a change elsewhere in the list leaves the page alone.
+    pub page_version: i64,
     pub records: Vec<OnlineRecord>,
     /// Pass as `after_id` for the next page; `None` on the last page.
     pub next_after_id: Option<i64>,
 }
 
 /// Stock of the merchant's stores for a set of items.
-struct StockIndex {
+pub(super) struct StockIndex {
     locations: Vec<LocationRow>,
     on_hand: HashMap<(i64, i64), i64>,
     /// The merchant's default online buffer.
@@ -147,7 +153,11 @@ struct StockIndex {
 }
 
 impl StockIndex {
-    fn load(conn: &mut DbConnection, merchant_id: i64, item_ids: &[i64]) -> Result<StockIndex> {
+    pub(super) fn load(
+        conn: &mut DbConnection,
+        merchant_id: i64,
+        item_ids: &[i64],
+    ) -> Result<StockIndex> {
         let merchant_buffer = merchants::table
             .find(merchant_id)
             .select(merchants::online_buffer)
@@ -202,10 +212,25 @@ impl StockIndex {
 
 /// Whether an item belongs in the online list (or, with `include_unlisted`, in its other form).
 fn in_online_list(item: &Item, include_unlisted: bool) -> bool {
-    !item.archived && (item.online().is_listed() || (include_unlisted && item.in_store()))
+    belongs_online(
+        item.archived,
+        item.online(),
+        item.in_store(),
+        include_unlisted,
+    )
 }
 
-fn online_entry(item: &Item, stock: &StockIndex) -> OnlineListEntry {
+/// The online list's membership rule, on an item's flags.
+pub(super) fn belongs_online(
+    archived: bool,
+    online: OnlineListing,
+    in_store: bool,
+    include_unlisted: bool,
+) -> bool {
+    !archived && (online.is_listed() || (include_unlisted && in_store))
+}
+
+pub(super) fn online_entry(item: &Item, stock: &StockIndex) -> OnlineListEntry {
     let available_online = if item.online() == OnlineListing::ForSale {
         stock.available_online(item)
     } else {
@@ -316,11 +341,17 @@ pub fn online_list(
             .select(ItemRow::as_select())
             .load(conn)?;
         let has_more = rows.len() as i64 > limit;
+        let next_first = rows.get(limit as usize).map(|row| row.id);
         let page: Vec<Item> = rows
             .into_iter()
             .take(limit as usize)
             .map(Item::from_row)
             .collect::<Result<_>>()?;
+        // A delta changes with every change after its since_version anyway.
+        let page_version = match query.since_version {
+            Some(_) => catalog_version,
+            None => page_version(conn, merchant_id, query.after_id, next_first)?,
+        };
         let ids: Vec<i64> = page.iter().map(|item| item.id).collect();
         let stock = StockIndex::load(conn, merchant_id, &ids)?;
         let records = page
@@ -329,10 +360,33 @@ pub fn online_list(
             .collect();
         Ok(OnlineListPage {
             catalog_version,
+            page_version,
             records,
             next_after_id: if has_more { ids.last().copied() } else { None },
         })
     })
+}
+
+/// The latest `changed_version` of the merchant's items with an id after
+/// `after_id` and up to `through_id` (to the end without one): what a page
+/// covering that stretch of the list depends on.
+fn page_version(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    after_id: Option<i64>,
+    through_id: Option<i64>,
+) -> Result<i64> {
+    let mut rows = items::table
+        .filter(items::merchant_id.eq(merchant_id))
+        .filter(items::id.gt(after_id.unwrap_or(i64::MIN)))
+        .into_boxed();
+    if let Some(through) = through_id {
+        rows = rows.filter(items::id.le(through));
+    }
+    let latest: Option<i64> = rows
+        .select(diesel::dsl::max(items::changed_version))
+        .first(conn)?;
+    Ok(latest.unwrap_or(0))
 }
 
 /// One item of a store's list.

@@ -10,6 +10,7 @@ pub mod designate;
 pub mod idempotency;
 pub mod item_list;
 pub mod items;
+pub mod list_feed;
 pub mod lists;
 pub mod merchants;
 pub mod orders;

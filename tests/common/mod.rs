@@ -112,6 +112,7 @@ pub async fn spawn_app_with(backend: Backend, push: PushArgs) -> TestApp {
         },
         bind: "127.0.0.1:0".to_owned(),
         workers: Some(2),
+        read_pool_size: 2,
         no_demo: false,
         secure_cookies: false,
         push,

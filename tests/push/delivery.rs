@@ -135,6 +135,7 @@ fn second_instance(database_url: &str) -> shelfsync::startup::Application {
         },
         bind: "127.0.0.1:0".to_owned(),
         workers: Some(1),
+        read_pool_size: 2,
         no_demo: true,
         secure_cookies: false,
         push: fast_push(),
