@@ -56,7 +56,7 @@ pub struct CachedList {
     /// The merchant the list belongs to.
     merchant_id: i64,
     /// A whole body: the catalog version it was built at. A page of pieces:
-    /// the version of the in-memory list at which it was last found current.
+    /// the stamp of the in-memory list at which it was last found current.
     version: AtomicI64,
     /// A page of pieces: a hash of what it is made of; 0 for a whole body.
     signature: u64,

@@ -71,8 +71,10 @@ pub struct PageRequest {
 
 /// A page's pieces in list order, and what they were gathered at.
 pub struct Outline {
-    /// The version of the in-memory list.
+    /// The catalog version of the in-memory list.
     pub version: i64,
+    /// The in-memory list's stamp (see `ListState::stamp`).
+    stamp: i64,
     /// The page's own version (see `inventory::lists::OnlineListPage`).
     pub page_version: i64,
     pub pieces: Vec<Bytes>,
@@ -101,6 +103,9 @@ impl Slot {
 /// A merchant's list as of `version`.
 struct ListState {
     version: i64,
+    /// Moves whenever the version or the context does: a page assembled at
+    /// one stamp is current while the stamp stays.
+    stamp: i64,
     context: Arc<ListContext>,
     /// Bumped when the context changes; part of every page's signature.
     context_epoch: u64,
@@ -116,6 +121,8 @@ struct MerchantList {
     state: RwLock<Option<ListState>>,
     /// The version of `state`, readable without the lock; -1 before loading.
     version: AtomicI64,
+    /// The stamp of `state`, readable without the lock.
+    stamp: AtomicI64,
     /// `changes::generation()` taken before the last check against the database.
     checked_generation: AtomicU64,
     /// When that check was, in milliseconds since `epoch()`.
@@ -154,6 +161,9 @@ impl MerchantList {
         };
         match guard.as_mut() {
             Some(state) if changes.catalog_version >= state.version => {
+                if changes.catalog_version != state.version || *state.context != changes.context {
+                    state.stamp += 1;
+                }
                 if *state.context != changes.context {
                     state.context = Arc::new(changes.context);
                     state.context_epoch += 1;
@@ -168,8 +178,10 @@ impl MerchantList {
                 state.version = changes.catalog_version;
             }
             _ => {
+                let stamp = guard.as_ref().map_or(0, |state| state.stamp + 1);
                 *guard = Some(ListState {
                     version: changes.catalog_version,
+                    stamp,
                     context: Arc::new(changes.context),
                     context_epoch: 0,
                     items: changes.items.into_iter().map(|i| (i.id, slot(i))).collect(),
@@ -178,6 +190,7 @@ impl MerchantList {
         }
         if let Some(state) = guard.as_ref() {
             self.version.store(state.version, Ordering::SeqCst);
+            self.stamp.store(state.stamp, Ordering::SeqCst);
         }
     }
 
@@ -222,6 +235,7 @@ impl MerchantList {
         (page_version, next_after_id).hash(&mut hasher);
         Ok(Outline {
             version: state.version,
+            stamp: state.stamp,
             page_version,
             pieces,
             next_after_id,
@@ -289,6 +303,7 @@ impl OnlineLists {
                     reading: tokio::sync::Mutex::new(()),
                     state: RwLock::new(None),
                     version: AtomicI64::new(-1),
+                    stamp: AtomicI64::new(0),
                     checked_generation: AtomicU64::new(0),
                     checked_at: AtomicU64::new(0),
                 })
@@ -421,7 +436,7 @@ impl OnlineLists {
         self.catch_up(app, &list).await?;
         let cached = app.lists.get(&key);
         if let Some(entry) = &cached
-            && entry.version.load(Ordering::SeqCst) == list.version.load(Ordering::SeqCst)
+            && entry.version.load(Ordering::SeqCst) == list.stamp.load(Ordering::SeqCst)
         {
             return Ok(http::respond(req, entry));
         }
@@ -429,7 +444,7 @@ impl OnlineLists {
         if let Some(entry) = &cached
             && entry.signature == outline.signature
         {
-            entry.version.fetch_max(outline.version, Ordering::SeqCst);
+            entry.version.fetch_max(outline.stamp, Ordering::SeqCst);
             return Ok(http::respond(req, entry));
         }
         let (body_version, chunks) = assemble(&outline)?;
@@ -446,7 +461,7 @@ impl OnlineLists {
             body.freeze(),
         );
         entry.signature = outline.signature;
-        entry.version.store(outline.version, Ordering::SeqCst);
+        entry.version.store(outline.stamp, Ordering::SeqCst);
         let entry = app.lists.insert(key, entry);
         Ok(http::respond(req, &entry))
     }
