@@ -110,7 +110,11 @@ impl ShopCard<'_> {
 pub fn card_piece(product: &OnlineListEntry) -> Result<Bytes, InventoryError> {
     ShopCard { product }
         .render()
-        .map(Bytes::from)
+        .map(|mut card| {
+            // Kept for a long time: hold only what is used.
+            card.shrink_to_fit();
+            Bytes::from(card)
+        })
         .map_err(|e| InventoryError::Corrupt(format!("shop card of item {}: {e}", product.id)))
 }
 

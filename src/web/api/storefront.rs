@@ -42,7 +42,11 @@ struct OnlineListBody<'a, T: Serialize> {
 /// An item's JSON record, as the pieces of a full read are kept.
 pub fn json_piece(entry: &OnlineListEntry) -> Result<Bytes, InventoryError> {
     serde_json::to_vec(entry)
-        .map(Bytes::from)
+        .map(|mut json| {
+            // Kept for a long time: hold only what is used.
+            json.shrink_to_fit();
+            Bytes::from(json)
+        })
         .map_err(|e| InventoryError::Corrupt(format!("item {}: {e}", entry.id)))
 }
 

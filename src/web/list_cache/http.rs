@@ -95,7 +95,11 @@ fn not_modified(req: &HttpRequest, entry: &CachedList) -> bool {
 
 /// The response for a cached body: 304 when the client has it, else 200.
 pub(super) fn respond(req: &HttpRequest, entry: &CachedList) -> HttpResponse {
-    let gzip = entry.gzip.as_ref().filter(|_| accepts_gzip(req));
+    let gzip = if accepts_gzip(req) {
+        entry.gzip.get_or_init(|| gzip(&entry.body)).as_ref()
+    } else {
+        None
+    };
     let etag = if gzip.is_some() {
         &entry.etag_gzip
     } else {

@@ -18,7 +18,7 @@ pub mod online;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use actix_web::http::header::HeaderValue;
 use actix_web::web::{self, Bytes};
@@ -28,8 +28,10 @@ use super::AppState;
 use crate::db::DbConnection;
 use crate::inventory::{self, InventoryError, changes};
 
-/// The most bytes (identity + gzip) of whole bodies the cache holds before evicting.
-pub const DEFAULT_MAX_BYTES: usize = 24 * 1024 * 1024;
+/// The most bytes (identity + gzip) of bodies the cache holds before evicting.
+/// Pages of the online list are cheap to assemble again from their pieces, so
+/// this keeps the hot ones (first pages, recently read), not every page.
+pub const DEFAULT_MAX_BYTES: usize = 8 * 1024 * 1024;
 
 /// How many whole-body builds may run at once (one per stripe of keys).
 const BUILD_STRIPES: usize = 64;
@@ -68,8 +70,9 @@ pub struct CachedList {
     /// The `catalog_version` the body reports, sent as `Shelfsync-Catalog-Version`.
     body_version: HeaderValue,
     body: Bytes,
-    /// The body gzipped once at build time, when that makes it smaller.
-    gzip: Option<Bytes>,
+    /// The body gzipped once, when a client first asks for gzip and that
+    /// makes it smaller.
+    gzip: OnceLock<Option<Bytes>>,
     /// `changes::generation()` when the body was last known to match the
     /// database; while the generation has not moved, nothing has changed.
     validated_at: AtomicU64,
@@ -95,7 +98,7 @@ impl CachedList {
             etag,
             etag_gzip,
             body_version: HeaderValue::from(body_version),
-            gzip: http::gzip(&body),
+            gzip: OnceLock::new(),
             body,
             validated_at: AtomicU64::new(0),
             last_used: AtomicU64::new(0),
@@ -103,7 +106,12 @@ impl CachedList {
     }
 
     fn size(&self) -> usize {
-        self.body.len() + self.gzip.as_ref().map_or(0, Bytes::len)
+        self.body.len()
+            + self
+                .gzip
+                .get()
+                .and_then(Option::as_ref)
+                .map_or(0, Bytes::len)
     }
 }
 
