@@ -16,6 +16,7 @@ pub mod merchants;
 pub mod orders;
 pub mod outbox;
 pub mod stock;
+mod store_list;
 pub mod tokens;
 pub mod webhooks;
 

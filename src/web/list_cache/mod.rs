@@ -14,6 +14,7 @@
 
 mod http;
 pub mod online;
+mod pieces;
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
