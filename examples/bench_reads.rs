@@ -1,7 +1,9 @@
 //! The client side of tests/bench/reads_under_writes.sh:
 //!
-//! - `sales BASE POS_TOKEN RATE SECONDS`: records counter sales of one unit
-//!   across random items of the token's store (`POST /api/v1/pos/sales`), at
+//! - `store-items BASE POS_TOKEN`: prints the ids of every item the token's
+//!   store sells, one a line (read once, before the timed runs).
+//! - `sales BASE POS_TOKEN RATE SECONDS IDS_FILE`: records counter sales of
+//!   one unit across random items of IDS_FILE (`POST /api/v1/pos/sales`), at
 //!   RATE per second on a fixed schedule (a slow answer does not delay the
 //!   next sale), and reports how many were recorded and their latency.
 //! - `pass BASE STOREFRONT_TOKEN`: one full pass over the online list
@@ -51,9 +53,12 @@ async fn store_items(client: &reqwest::Client, base: &str, pos: &str) -> Result<
     }
 }
 
-async fn sales(base: &str, pos: &str, rate: f64, seconds: f64) -> Result<(), Error> {
+async fn sales(base: &str, pos: &str, rate: f64, seconds: f64, ids: &str) -> Result<(), Error> {
     let client = reqwest::Client::builder().build()?;
-    let ids = store_items(&client, base, pos).await?;
+    let ids: Vec<i64> = std::fs::read_to_string(ids)?
+        .lines()
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
     if ids.is_empty() {
         return Err("the store sells nothing".into());
     }
@@ -176,12 +181,28 @@ async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().collect();
     let arg = |n: usize| args.get(n).map(String::as_str).ok_or("missing argument");
     match arg(1)? {
-        "sales" => sales(arg(2)?, arg(3)?, arg(4)?.parse()?, arg(5)?.parse()?).await,
+        "store-items" => {
+            let client = reqwest::Client::builder().build()?;
+            for id in store_items(&client, arg(2)?, arg(3)?).await? {
+                println!("{id}");
+            }
+            Ok(())
+        }
+        "sales" => {
+            sales(
+                arg(2)?,
+                arg(3)?,
+                arg(4)?.parse()?,
+                arg(5)?.parse()?,
+                arg(6)?,
+            )
+            .await
+        }
         "pass" => pass(arg(2)?, arg(3)?).await,
         "shop-pass" => shop_pass(arg(2)?, arg(3)?).await,
         _ => {
             eprintln!(
-                "usage: bench_reads sales BASE POS_TOKEN RATE SECONDS | pass BASE TOKEN | shop-pass BASE SLUG"
+                "usage: bench_reads store-items BASE POS_TOKEN | sales BASE POS_TOKEN RATE SECONDS IDS_FILE | pass BASE TOKEN | shop-pass BASE SLUG"
             );
             std::process::exit(2);
         }

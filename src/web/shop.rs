@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::errors::HtmlError;
 use super::list_cache::ListKind;
-use super::list_cache::online::{Form, Outline, PageRequest};
+use super::list_cache::online::{Form, Frame, Outline, PageRequest};
 use crate::inventory::InventoryError;
 use crate::inventory::list_feed::ListContext;
 use crate::inventory::lists::OnlineListEntry;
@@ -107,14 +107,10 @@ impl ShopCard<'_> {
 }
 
 /// An item's card, as the pieces of the storefront page are kept.
-pub fn card_piece(product: &OnlineListEntry) -> Result<Bytes, InventoryError> {
+pub fn card_piece(product: &OnlineListEntry) -> Result<Vec<u8>, InventoryError> {
     ShopCard { product }
         .render()
-        .map(|mut card| {
-            // Kept for a long time: hold only what is used.
-            card.shrink_to_fit();
-            Bytes::from(card)
-        })
+        .map(String::into_bytes)
         .map_err(|e| InventoryError::Corrupt(format!("shop card of item {}: {e}", product.id)))
 }
 
@@ -128,7 +124,7 @@ fn join_names(names: &[String], conjunction: &str) -> String {
 }
 
 /// The page around its cards: head, cards, foot.
-fn assemble(outline: &Outline, first_page: bool) -> Result<(i64, Vec<Bytes>), HtmlError> {
+fn assemble(outline: &Outline, first_page: bool) -> Result<Frame, HtmlError> {
     let merchant = outline.context.as_ref();
     let store_names: Vec<String> = merchant.stores.iter().map(|s| s.name.clone()).collect();
     let head = ShopHead {
@@ -149,11 +145,12 @@ fn assemble(outline: &Outline, first_page: bool) -> Result<(i64, Vec<Bytes>), Ht
     }
     .render()
     .map_err(|e| HtmlError::Internal(format!("shop page foot: {e}")))?;
-    let mut chunks = Vec::with_capacity(outline.pieces.len() + 2);
-    chunks.push(Bytes::from(head));
-    chunks.extend(outline.pieces.iter().cloned());
-    chunks.push(Bytes::from(foot));
-    Ok((outline.page_version, chunks))
+    Ok(Frame {
+        body_version: outline.page_version,
+        head: Bytes::from(head),
+        separator: b"",
+        tail: Bytes::from(foot),
+    })
 }
 
 async fn shop(

@@ -18,7 +18,7 @@ use crate::inventory::InventoryError;
 use crate::inventory::list_feed::check_feed_position;
 use crate::inventory::lists::{OnlineListEntry, OnlineListQuery, OnlineRecord, online_list};
 use crate::web::AppState;
-use crate::web::list_cache::online::{Form, PageRequest};
+use crate::web::list_cache::online::{Form, Frame, PageRequest};
 use crate::web::list_cache::{self, BuiltList, ListKind};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -40,13 +40,8 @@ struct OnlineListBody<'a, T: Serialize> {
 }
 
 /// An item's JSON record, as the pieces of a full read are kept.
-pub fn json_piece(entry: &OnlineListEntry) -> Result<Bytes, InventoryError> {
+pub fn json_piece(entry: &OnlineListEntry) -> Result<Vec<u8>, InventoryError> {
     serde_json::to_vec(entry)
-        .map(|mut json| {
-            // Kept for a long time: hold only what is used.
-            json.shrink_to_fit();
-            Bytes::from(json)
-        })
         .map_err(|e| InventoryError::Corrupt(format!("item {}: {e}", entry.id)))
 }
 
@@ -103,18 +98,13 @@ async fn items(
                     let next_cursor = outline
                         .next_after_id
                         .map(|after| params.next_cursor(merchant_id, read_version, after));
-                    let (open, close) = envelope(read_version, next_cursor)?;
-                    let comma = Bytes::from_static(b",");
-                    let mut chunks = Vec::with_capacity(outline.pieces.len() * 2 + 2);
-                    chunks.push(open);
-                    for (index, piece) in outline.pieces.iter().enumerate() {
-                        if index > 0 {
-                            chunks.push(comma.clone());
-                        }
-                        chunks.push(piece.clone());
-                    }
-                    chunks.push(close);
-                    Ok((read_version, chunks))
+                    let (head, tail) = envelope(read_version, next_cursor)?;
+                    Ok(Frame {
+                        body_version: read_version,
+                        head,
+                        separator: b",",
+                        tail,
+                    })
                 },
             )
             .await;

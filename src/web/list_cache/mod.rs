@@ -32,7 +32,7 @@ use crate::inventory::{self, InventoryError, changes};
 /// The most bytes (identity + gzip) of bodies the cache holds before evicting.
 /// Pages of the online list are cheap to assemble again from their pieces, so
 /// this keeps the hot ones (first pages, recently read), not every page.
-pub const DEFAULT_MAX_BYTES: usize = 8 * 1024 * 1024;
+pub const DEFAULT_MAX_BYTES: usize = 4 * 1024 * 1024;
 
 /// How many whole-body builds may run at once (one per stripe of keys).
 const BUILD_STRIPES: usize = 64;

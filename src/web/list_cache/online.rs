@@ -31,13 +31,23 @@ use crate::inventory::lists::OnlineListEntry;
 use crate::inventory::{InventoryError, changes};
 use crate::web::AppState;
 
-pub use super::pieces::{Form, Outline, PageRequest};
+pub use super::pieces::{Form, Outline, PageRequest, Piece};
 
 /// How many times a read tries to gather a page while the list keeps moving.
 const ATTEMPTS: usize = 5;
 
 /// Renders an item's pieces (its JSON record and its shop card).
-pub type Renderer = fn(&OnlineListEntry) -> Result<Bytes, InventoryError>;
+pub type Renderer = fn(&OnlineListEntry) -> Result<Vec<u8>, InventoryError>;
+
+/// What surrounds a page's pieces: the body is `head`, the pieces joined by
+/// `separator`, then `tail`.
+pub struct Frame {
+    /// The `catalog_version` the body reports.
+    pub body_version: i64,
+    pub head: Bytes,
+    pub separator: &'static [u8],
+    pub tail: Bytes,
+}
 
 /// Every merchant's online list held in memory.
 pub struct OnlineLists {
@@ -140,7 +150,10 @@ impl OnlineLists {
             let (context, entries) = list_feed::online_entries(conn, merchant_id, &missing)?;
             let rendered = entries
                 .iter()
-                .map(|entry| Ok((entry.id, entry.changed_version, renderer(entry)?)))
+                .map(|entry| {
+                    let piece = Piece::from(renderer(entry)?);
+                    Ok((entry.id, entry.changed_version, piece))
+                })
                 .collect::<Result<Vec<_>, InventoryError>>()?;
             Ok::<_, InventoryError>((context, rendered))
         })
@@ -192,7 +205,7 @@ impl OnlineLists {
     ) -> Result<HttpResponse, E>
     where
         E: From<InventoryError> + ResponseError,
-        A: FnOnce(&Outline) -> Result<(i64, Vec<Bytes>), E>,
+        A: FnOnce(&Outline) -> Result<Frame, E>,
     {
         let list = self.merchant(merchant_id);
         self.catch_up(app, &list).await?;
@@ -209,17 +222,28 @@ impl OnlineLists {
             entry.version.fetch_max(outline.stamp, Ordering::SeqCst);
             return Ok(http::respond(req, entry));
         }
-        let (body_version, chunks) = assemble(&outline)?;
-        let mut body = BytesMut::with_capacity(chunks.iter().map(Bytes::len).sum());
-        for chunk in &chunks {
-            body.extend_from_slice(chunk);
+        let frame = assemble(&outline)?;
+        let pieces: usize = outline.pieces.iter().map(|piece| piece.len()).sum();
+        let mut body = BytesMut::with_capacity(
+            frame.head.len()
+                + pieces
+                + frame.separator.len() * outline.pieces.len()
+                + frame.tail.len(),
+        );
+        body.extend_from_slice(&frame.head);
+        for (index, piece) in outline.pieces.iter().enumerate() {
+            if index > 0 {
+                body.extend_from_slice(frame.separator);
+            }
+            body.extend_from_slice(piece);
         }
+        body.extend_from_slice(&frame.tail);
         let mut entry = CachedList::new(
             merchant_id,
             kind,
             &key,
             &format!("{:016x}", outline.signature),
-            body_version,
+            frame.body_version,
             body.freeze(),
         );
         entry.signature = outline.signature;
