@@ -4,7 +4,8 @@
 # sales across random items at 50 per second, against nginx serving the same
 # bytes from a file; the sales' own latency meanwhile; 304 revalidation under
 # the same writes; a full pass over the online list (limit=1000) warm and right
-# after one change; and the server's RSS with both lists warm.
+# after one change; the server's RSS with both lists warm; and, as in
+# storefront.sh, "toggle, then the feed shows the change" (examples/bench_feed.rs).
 #
 # Usage: bash tests/bench/reads_under_writes.sh                  # SQLite
 #        BACKEND=postgres bash tests/bench/reads_under_writes.sh # PostgreSQL
@@ -43,7 +44,7 @@ fi
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
 say "building shelfsync and the read/sales client (release)"
-cargo build --release --quiet --bin shelfsync --example bench_reads
+cargo build --release --quiet --bin shelfsync --example bench_reads --example bench_feed
 BIN=target/release/shelfsync
 CLIENT=target/release/examples/bench_reads
 
@@ -96,6 +97,7 @@ else
   cp "$SEED_FILE" "$DB"
 fi
 STOREFRONT_TOKEN="$("$BIN" token create --database-url "$DB" --merchant corner-goods --name bench-storefront --scope storefront 2>/dev/null)"
+ADMIN_TOKEN="$("$BIN" token create --database-url "$DB" --merchant corner-goods --name bench-admin --scope admin 2>/dev/null)"
 POS_TOKEN="$("$BIN" token create --database-url "$DB" --merchant corner-goods --name bench-counter --scope pos --location Downtown 2>/dev/null)"
 
 PORT="$(free_port)"
@@ -221,6 +223,18 @@ SHOP_PASS_WARM="$("$CLIENT" shop-pass "$BASE" corner-goods)"
 "$CLIENT" pass "$BASE" "$STOREFRONT_TOKEN" >/dev/null
 RSS_WARM="$(rss)"
 
+say "toggle, then the feed shows the change (1000 times, as in storefront.sh)"
+FEED_OUT="$(target/release/examples/bench_feed "$BASE" "$ADMIN_TOKEN" "$STOREFRONT_TOKEN" "$((60 + ITEMS))" 1000)"
+
+say "RSS of a fresh server after one pass over the JSON list and every /shop page"
+kill "$SHELFSYNC_PID"; wait "$SHELFSYNC_PID" 2>/dev/null || true
+RUST_LOG=warn "$BIN" serve --database-url "$DB" --bind "127.0.0.1:$PORT" --no-demo >>"$WORK/shelfsync.log" 2>&1 &
+SHELFSYNC_PID=$!
+wait_for "$SHOP"
+"$CLIENT" pass "$BASE" "$STOREFRONT_TOKEN" >/dev/null
+"$CLIENT" shop-pass "$BASE" corner-goods >/dev/null
+RSS_FRESH="$(rss)"
+
 median() {
   awk -F'\t' -v l="$1" '$1 == l {print $2, $3, $4}' "$RESULTS" | sort -n | awk '{ rows[NR] = $0 } END { print rows[int((NR + 1) / 2)] }'
 }
@@ -250,4 +264,6 @@ echo "full passes over the online list (limit=1000):"
 printf '%s' "$PASS_OUT"
 echo
 echo "/shop, every page: first $SHOP_PASS; again $SHOP_PASS_WARM"
-echo "server RSS with both lists warm: $RSS_WARM MiB"
+echo "server RSS with both lists warm: $RSS_FRESH MiB on a fresh server; $RSS_WARM MiB after all of the above"
+echo
+echo "$FEED_OUT"
