@@ -208,6 +208,7 @@ async fn http_sales(
         },
         bind: "127.0.0.1:0".into(),
         workers: Some(2),
+        read_pool_size: 2,
         no_demo: true,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),

@@ -78,6 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         bind: "127.0.0.1:0".into(),
         workers: Some(2),
+        read_pool_size: 2,
         no_demo: false,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),

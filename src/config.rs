@@ -113,6 +113,12 @@ pub struct ServeArgs {
     #[arg(long, env = "SHELFSYNC_WORKERS")]
     pub workers: Option<usize>,
 
+    /// Database connections for reading the channel lists (storefront, POS
+    /// and /shop), apart from the main pool, so a storm of list reads can't
+    /// take the connections that sales and edits need.
+    #[arg(long, env = "SHELFSYNC_READ_POOL_SIZE", default_value_t = 4)]
+    pub read_pool_size: u32,
+
     /// Do not create the demo merchant when the database is empty.
     #[arg(long, env = "SHELFSYNC_NO_DEMO")]
     pub no_demo: bool,

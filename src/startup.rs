@@ -102,7 +102,8 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(pool, push));
+        let read_pool = db::open_pool(&args.database.database_url, args.read_pool_size.max(1))?;
+        let state = web::Data::new(AppState::new(pool, read_pool, push));
         let secure = args.secure_cookies;
         let mut server = HttpServer::new(move || {
             App::new()

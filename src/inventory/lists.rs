@@ -1,17 +1,19 @@
-//! The two channel lists, as pure functions of the database: the store list a
-//! location's device sells from, and the online list the storefront shows.
+//! The two channel lists, as pure functions of the database: the online list
+//! the storefront shows, here, and the store list a location's device sells
+//! from (`store_list`, re-exported here).
 
 use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::merchants::Location;
-use super::{InventoryError, Item, Result, catalog};
+use super::{Item, Result, catalog};
 use crate::db::DbConnection;
 use crate::db::models::{ItemRow, LocationRow};
 use crate::db::schema::{items, locations, stock_levels};
 use crate::domain::{Money, OnlineListing, available_online, online_buffer};
+
+pub use super::store_list::{StoreListEntry, StoreListPage, StoreListQuery, store_list};
 
 /// The most records one page of a list may hold.
 pub const MAX_PAGE: i64 = 1000;
@@ -133,13 +135,19 @@ impl Default for OnlineListQuery {
 pub struct OnlineListPage {
     /// The catalog version the page was read at.
     pub catalog_version: i64,
+    /// The page's own version: the latest change of any item (listed or not)
+    /// from the page's start up to the first item of the next page, or to the
+    /// end of the list on the last page. The page reads the same at every
+    /// catalog version from this one to `catalog_version`, so a full read
+    /// reports it and a change elsewhere in the list leaves the page alone.
+    pub page_version: i64,
     pub records: Vec<OnlineRecord>,
     /// Pass as `after_id` for the next page; `None` on the last page.
     pub next_after_id: Option<i64>,
 }
 
 /// Stock of the merchant's stores for a set of items.
-struct StockIndex {
+pub(super) struct StockIndex {
     locations: Vec<LocationRow>,
     on_hand: HashMap<(i64, i64), i64>,
     /// The merchant's default online buffer.
@@ -147,7 +155,11 @@ struct StockIndex {
 }
 
 impl StockIndex {
-    fn load(conn: &mut DbConnection, merchant_id: i64, item_ids: &[i64]) -> Result<StockIndex> {
+    pub(super) fn load(
+        conn: &mut DbConnection,
+        merchant_id: i64,
+        item_ids: &[i64],
+    ) -> Result<StockIndex> {
         let merchant_buffer = catalog::merchant_buffer(conn, merchant_id)?;
         let locations = locations::table
             .filter(locations::merchant_id.eq(merchant_id))
@@ -220,10 +232,25 @@ pub(super) fn item_levels(
 
 /// Whether an item belongs in the online list (or, with `include_unlisted`, in its other form).
 fn in_online_list(item: &Item, include_unlisted: bool) -> bool {
-    !item.archived && (item.online().is_listed() || (include_unlisted && item.in_store()))
+    belongs_online(
+        item.archived,
+        item.online(),
+        item.in_store(),
+        include_unlisted,
+    )
 }
 
-fn online_entry(item: &Item, stock: &StockIndex) -> OnlineListEntry {
+/// The online list's membership rule, on an item's flags.
+pub(super) fn belongs_online(
+    archived: bool,
+    online: OnlineListing,
+    in_store: bool,
+    include_unlisted: bool,
+) -> bool {
+    !archived && (online.is_listed() || (include_unlisted && in_store))
+}
+
+pub(super) fn online_entry(item: &Item, stock: &StockIndex) -> OnlineListEntry {
     let available_online = if item.online() == OnlineListing::ForSale {
         stock.available_online(item)
     } else {
@@ -334,11 +361,17 @@ pub fn online_list(
             .select(ItemRow::as_select())
             .load(conn)?;
         let has_more = rows.len() as i64 > limit;
+        let next_first = rows.get(limit as usize).map(|row| row.id);
         let page: Vec<Item> = rows
             .into_iter()
             .take(limit as usize)
             .map(Item::from_row)
             .collect::<Result<_>>()?;
+        // A delta changes with every change after its since_version anyway.
+        let page_version = match query.since_version {
+            Some(_) => catalog_version,
+            None => page_version(conn, merchant_id, query.after_id, next_first)?,
+        };
         let ids: Vec<i64> = page.iter().map(|item| item.id).collect();
         let stock = StockIndex::load(conn, merchant_id, &ids)?;
         let records = page
@@ -347,121 +380,31 @@ pub fn online_list(
             .collect();
         Ok(OnlineListPage {
             catalog_version,
+            page_version,
             records,
             next_after_id: if has_more { ids.last().copied() } else { None },
         })
     })
 }
 
-/// One item of a store's list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StoreListEntry {
-    pub id: i64,
-    pub sku: String,
-    pub name: String,
-    pub barcode: Option<String>,
-    pub price: Price,
-    /// On hand at this store. Negative only after a counter sale recorded
-    /// anyway while short: a discrepancy the store should count.
-    pub on_hand: i64,
-    /// False only in the `include_all` form, for online-only items.
-    pub sellable_in_store: bool,
-    pub online: OnlineListingJson,
-    pub changed_version: i64,
-}
-
-/// What part of a store list to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StoreListQuery {
-    pub location_id: i64,
-    /// Also return online-only items, as `sellable_in_store: false`.
-    pub include_all: bool,
-    pub after_id: Option<i64>,
-    pub limit: i64,
-}
-
-/// One page of a store's list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreListPage {
-    pub catalog_version: i64,
-    pub location: Location,
-    pub entries: Vec<StoreListEntry>,
-    pub next_after_id: Option<i64>,
-}
-
-/// Reads one page of the list a store's device sells from, in one snapshot.
-pub fn store_list(
+/// The latest `changed_version` of the merchant's items with an id after
+/// `after_id` and up to `through_id` (to the end without one): what a page
+/// covering that stretch of the list depends on.
+fn page_version(
     conn: &mut DbConnection,
     merchant_id: i64,
-    query: StoreListQuery,
-) -> Result<StoreListPage> {
-    let limit = query.limit.clamp(1, MAX_PAGE);
-    conn.read_transaction(|conn| {
-        let catalog_version = catalog::current_version(conn, merchant_id)?;
-        let location: Location = locations::table
-            .filter(locations::id.eq(query.location_id))
-            .filter(locations::merchant_id.eq(merchant_id))
-            .select(LocationRow::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or(InventoryError::NotFound("location"))?
-            .into();
-        let mut rows = items::table
-            .filter(items::merchant_id.eq(merchant_id))
-            .filter(items::archived.eq(false))
-            .into_boxed();
-        if !query.include_all {
-            rows = rows.filter(items::in_store.eq(true));
-        } else {
-            rows = rows.filter(
-                items::in_store
-                    .eq(true)
-                    .or(items::online.ne(OnlineListing::Hidden.as_str())),
-            );
-        }
-        if let Some(after_id) = query.after_id {
-            rows = rows.filter(items::id.gt(after_id));
-        }
-        let rows: Vec<ItemRow> = rows
-            .order(items::id)
-            .limit(limit + 1)
-            .select(ItemRow::as_select())
-            .load(conn)?;
-        let has_more = rows.len() as i64 > limit;
-        let page: Vec<Item> = rows
-            .into_iter()
-            .take(limit as usize)
-            .map(Item::from_row)
-            .collect::<Result<_>>()?;
-        let ids: Vec<i64> = page.iter().map(|item| item.id).collect();
-        let mut on_hand: HashMap<i64, i64> = HashMap::new();
-        for chunk in ids.chunks(500) {
-            let levels: Vec<(i64, i64)> = stock_levels::table
-                .filter(stock_levels::location_id.eq(location.id))
-                .filter(stock_levels::item_id.eq_any(chunk))
-                .select((stock_levels::item_id, stock_levels::on_hand))
-                .load(conn)?;
-            on_hand.extend(levels);
-        }
-        let entries = page
-            .iter()
-            .map(|item| StoreListEntry {
-                id: item.id,
-                sku: item.sku.clone(),
-                name: item.name.clone(),
-                barcode: item.barcode.clone(),
-                price: item.price.into(),
-                on_hand: on_hand.get(&item.id).copied().unwrap_or(0),
-                sellable_in_store: item.in_store(),
-                online: OnlineListingJson(item.online()),
-                changed_version: item.changed_version,
-            })
-            .collect();
-        Ok(StoreListPage {
-            catalog_version,
-            location,
-            entries,
-            next_after_id: if has_more { ids.last().copied() } else { None },
-        })
-    })
+    after_id: Option<i64>,
+    through_id: Option<i64>,
+) -> Result<i64> {
+    let mut rows = items::table
+        .filter(items::merchant_id.eq(merchant_id))
+        .filter(items::id.gt(after_id.unwrap_or(i64::MIN)))
+        .into_boxed();
+    if let Some(through) = through_id {
+        rows = rows.filter(items::id.le(through));
+    }
+    let latest: Option<i64> = rows
+        .select(diesel::dsl::max(items::changed_version))
+        .first(conn)?;
+    Ok(latest.unwrap_or(0))
 }

@@ -21,9 +21,15 @@ use crate::inventory::{self, InventoryError};
 pub struct AppState {
     /// Database connections; handlers borrow one inside `run` on a blocking thread.
     pub pool: Pool,
-    /// Rendered channel lists (API JSON and the storefront page) by catalog
-    /// version, so an unchanged list is served without database work.
+    /// Connections for the channel lists' reads only, so a storm of list
+    /// reads can't take the connections that sales and edits need.
+    pub read_pool: Pool,
+    /// Rendered channel list bodies (API JSON and the storefront page), so
+    /// an unchanged list is served without database work.
     pub lists: list_cache::ListCache,
+    /// Each merchant's online list in memory, item by item, kept current
+    /// from the change feed.
+    pub online: list_cache::online::OnlineLists,
     /// API tokens recently authenticated, so a busy client's requests skip the
     /// token lookup; a revocation on this instance empties it at once.
     pub tokens: api::auth::TokenCache,
@@ -32,10 +38,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(pool: Pool, push: PushState) -> AppState {
+    pub fn new(pool: Pool, read_pool: Pool, push: PushState) -> AppState {
         AppState {
             pool,
+            read_pool,
             lists: list_cache::ListCache::default(),
+            online: list_cache::online::OnlineLists::default(),
             tokens: api::auth::TokenCache::default(),
             push,
         }

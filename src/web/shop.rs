@@ -1,42 +1,83 @@
 //! `/shop/{merchant}`: the hosted storefront page, rendered from the online
-//! list, public and usable on a phone; cached by catalog version with an ETag.
+//! list, public and usable on a phone. A page is assembled from each item's
+//! card, kept in memory by `list_cache::online`, between a head and a foot;
+//! its ETag names the cards it shows, so a sale elsewhere keeps its 304.
 
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::AppState;
 use super::errors::HtmlError;
-use super::list_cache::{self, BuiltList, ListKind};
-use crate::inventory::lists::{OnlineListEntry, OnlineListQuery, OnlineRecord, online_list};
-use crate::inventory::merchants::{Location, Merchant};
+use super::list_cache::ListKind;
+use super::list_cache::online::{Form, Frame, Outline, PageRequest};
+use crate::inventory::InventoryError;
+use crate::inventory::list_feed::ListContext;
+use crate::inventory::lists::OnlineListEntry;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/shop/{slug}", web::get().to(shop));
 }
 
 /// Products per storefront page.
-const PER_PAGE: i64 = 100;
+const PER_PAGE: usize = 100;
 
 #[derive(Deserialize)]
 struct ShopParams {
     after: Option<String>,
 }
 
+/// The page up to its first product.
 #[derive(Template)]
-#[template(path = "shop/index.html")]
-struct ShopPage {
-    merchant: Merchant,
-    products: Vec<OnlineListEntry>,
-    next_url: Option<String>,
+#[template(path = "shop/_head.html")]
+struct ShopHead<'a> {
+    merchant: &'a ListContext,
     /// Whether this is the first page (later ones link back to it).
     first_page: bool,
     /// "Downtown and Riverside", for the header.
     store_names: String,
+    /// The page's own version (see `inventory::lists::OnlineListPage`).
     catalog_version: i64,
 }
 
-impl ShopPage {
+/// One product.
+#[derive(Template)]
+#[template(path = "shop/_card.html")]
+struct ShopCard<'a> {
+    product: &'a OnlineListEntry,
+}
+
+/// The page after its last product.
+#[derive(Template)]
+#[template(path = "shop/_foot.html")]
+struct ShopFoot<'a> {
+    merchant: &'a ListContext,
+    first_page: bool,
+    next_url: Option<String>,
+    /// Whether the page shows no product at all.
+    empty: bool,
+}
+
+/// The first letter of a name, for the placeholder art.
+fn initial_of(name: &str) -> String {
+    name.chars()
+        .find(|c| c.is_alphanumeric())
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default()
+}
+
+impl ShopHead<'_> {
+    fn initial(&self, name: &str) -> String {
+        initial_of(name)
+    }
+}
+
+impl ShopCard<'_> {
+    fn initial(&self, name: &str) -> String {
+        initial_of(name)
+    }
+
     fn price(&self, product: &OnlineListEntry) -> String {
         crate::domain::Currency::parse(&product.price.currency)
             .and_then(|currency| crate::domain::Money::from_minor(product.price.amount, currency))
@@ -63,14 +104,14 @@ impl ShopPage {
             .collect();
         join_names(&each, "or")
     }
+}
 
-    /// The first letter of a name, for the placeholder art.
-    fn initial(&self, name: &str) -> String {
-        name.chars()
-            .find(|c| c.is_alphanumeric())
-            .map(|c| c.to_uppercase().collect())
-            .unwrap_or_default()
-    }
+/// An item's card, as the pieces of the storefront page are kept.
+pub fn card_piece(product: &OnlineListEntry) -> Result<Vec<u8>, InventoryError> {
+    ShopCard { product }
+        .render()
+        .map(String::into_bytes)
+        .map_err(|e| InventoryError::Corrupt(format!("shop card of item {}: {e}", product.id)))
 }
 
 /// "A", "A and B", "A, B and C".
@@ -80,6 +121,36 @@ fn join_names(names: &[String], conjunction: &str) -> String {
         [one] => one.clone(),
         [init @ .., last] => format!("{} {conjunction} {last}", init.join(", ")),
     }
+}
+
+/// The page around its cards: head, cards, foot.
+fn assemble(outline: &Outline, first_page: bool) -> Result<Frame, HtmlError> {
+    let merchant = outline.context.as_ref();
+    let store_names: Vec<String> = merchant.stores.iter().map(|s| s.name.clone()).collect();
+    let head = ShopHead {
+        merchant,
+        first_page,
+        store_names: join_names(&store_names, "and"),
+        catalog_version: outline.page_version,
+    }
+    .render()
+    .map_err(|e| HtmlError::Internal(format!("shop page head: {e}")))?;
+    let foot = ShopFoot {
+        merchant,
+        first_page,
+        next_url: outline
+            .next_after_id
+            .map(|after| format!("/shop/{}?after={after}", merchant.slug)),
+        empty: outline.pieces.is_empty(),
+    }
+    .render()
+    .map_err(|e| HtmlError::Internal(format!("shop page foot: {e}")))?;
+    Ok(Frame {
+        body_version: outline.page_version,
+        head: Bytes::from(head),
+        separator: b"",
+        tail: Bytes::from(foot),
+    })
 }
 
 async fn shop(
@@ -95,47 +166,24 @@ async fn shop(
                 .map_err(|_| HtmlError::BadRequest(format!("{raw:?} is not a page position.")))?,
         ),
     };
-    let slug = slug.into_inner();
-    let key = format!("shop\n{slug}\n{}", after_id.unwrap_or(0));
-    list_cache::serve(&state, &req, ListKind::ShopHtml, key, move |conn| {
-        let merchant = Merchant::by_slug(conn, &slug)?;
-        let stores: Vec<String> = Location::all_of(conn, merchant.id)?
-            .into_iter()
-            .map(|location| location.name)
-            .collect();
-        let query = OnlineListQuery {
-            after_id,
-            limit: PER_PAGE,
-            ..OnlineListQuery::default()
-        };
-        let page = online_list(conn, merchant.id, query)?;
-        let next_url = page
-            .next_after_id
-            .map(|after| format!("/shop/{}?after={after}", merchant.slug));
-        let products = page
-            .records
-            .into_iter()
-            .filter_map(|record| match record {
-                OnlineRecord::Listed(entry) => Some(*entry),
-                OnlineRecord::Removed(_) => None,
-            })
-            .collect();
-        let merchant_id = merchant.id;
-        let body = ShopPage {
-            merchant,
-            products,
-            next_url,
-            first_page: after_id.is_none(),
-            store_names: join_names(&stores, "and"),
-            catalog_version: page.catalog_version,
-        }
-        .render()
-        .map_err(|e| HtmlError::Internal(format!("shop page: {e}")))?;
-        Ok(BuiltList {
+    let merchant_id = state.online.merchant_of_slug(&state, &slug).await?;
+    let key = format!("shop\n{merchant_id}\n{}", after_id.unwrap_or(0));
+    let page = PageRequest {
+        form: Form::Shop,
+        after_id,
+        limit: PER_PAGE,
+    };
+    state
+        .online
+        .serve(
+            &state,
+            &req,
+            ListKind::ShopHtml,
+            key,
             merchant_id,
-            catalog_version: page.catalog_version,
-            body: body.into_bytes(),
-        })
-    })
-    .await
+            page,
+            card_piece,
+            move |outline| assemble(outline, after_id.is_none()),
+        )
+        .await
 }

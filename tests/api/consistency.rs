@@ -23,10 +23,10 @@ use super::support::{by_id, demo_items, read_all, token};
 const LIST: &str = "/api/v1/storefront/items";
 
 /// A small deterministic generator (Knuth's MMIX LCG), so a failure replays.
-struct Lcg(u64);
+pub(crate) struct Lcg(pub u64);
 
 impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -45,7 +45,13 @@ const CHANGES: [DesignationChange; 5] = [
 
 /// One random change to one of `item_ids`: a designation, a field edit, both,
 /// or a stock receipt. Refusals by the designation rule are part of the game.
-fn random_change(pool: &Pool, merchant: i64, locations: &[i64], item_ids: &[i64], rng: &mut Lcg) {
+pub(crate) fn random_change(
+    pool: &Pool,
+    merchant: i64,
+    locations: &[i64],
+    item_ids: &[i64],
+    rng: &mut Lcg,
+) {
     let mut conn = pool.get().expect("a connection");
     let item_id = item_ids[rng.below(item_ids.len())];
     let item = Item::find(&mut conn, merchant, item_id).expect("item");
@@ -256,7 +262,14 @@ async fn paging_while_items_change_never_skips_or_repeats_an_item_listed_through
         })
     };
 
-    for round in 0..6 {
+    // Reads served from memory can outpace the writer: keep paging until
+
+    // enough changes happened during the reads, whatever the speed.
+
+    let mut round = 0;
+
+    while round < 6 || (writer.made.load(Ordering::SeqCst) <= 10 && round < 10_000) {
+        round += 1;
         let read = read_all(&app, &secret, &format!("{LIST}?limit=3")).await;
         let seen = by_id(&read.records); // panics on a repeat
 

@@ -6,6 +6,7 @@
 mod common;
 
 mod consistency;
+mod equivalence;
 mod isolation;
 mod items;
 mod pos;

@@ -116,6 +116,7 @@ pub async fn spawn_app_with(backend: Backend, push: PushArgs) -> TestApp {
         },
         bind: "127.0.0.1:0".to_owned(),
         workers: Some(2),
+        read_pool_size: 2,
         no_demo: false,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
@@ -290,9 +291,6 @@ impl TestApp {
 /// `on_both_backends!(stale_version_is_rejected);` defines the tests
 /// `stale_version_is_rejected::sqlite` and `stale_version_is_rejected::postgres`.
 /// The functions are ordinary items, so rustfmt formats their bodies.
-///
-/// The older block form, `on_both_backends! { async fn name(backend) { ... } }`,
-/// is still accepted while tests written in it are converted.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
@@ -309,26 +307,6 @@ macro_rules! on_both_backends {
                 }
             }
         )+
-    };
-    ($(async fn $name:ident($backend:ident) $body:block)*) => {
-        $(
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    let $backend = $crate::common::Backend::Sqlite;
-                    $body
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    let $backend = $crate::common::Backend::Postgres;
-                    $body
-                }
-            }
-        )*
     };
 }
 

@@ -83,14 +83,17 @@ async fn the_counter_of_another_merchants_store_is_not_found(backend: Backend) {
     assert_eq!(app.get("/counter").await.status(), 303);
 }
 
-on_both_backends! {
-    async fn the_counter_shows_prices_the_way_the_rest_of_the_dashboard_does(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let downtown = location_ids(&app)[0];
+on_both_backends!(the_counter_shows_prices_the_way_the_rest_of_the_dashboard_does,);
 
-        let doc = app.get_html(&format!("/counter?location={downtown}")).await;
+async fn the_counter_shows_prices_the_way_the_rest_of_the_dashboard_does(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let downtown = location_ids(&app)[0];
 
-        assert_eq!(text_of(&doc, "tr.counter-item[data-item-id=\"1\"] td.price").as_deref(), Some("$14.50"));
-    }
+    let doc = app.get_html(&format!("/counter?location={downtown}")).await;
+
+    assert_eq!(
+        text_of(&doc, "tr.counter-item[data-item-id=\"1\"] td.price").as_deref(),
+        Some("$14.50")
+    );
 }

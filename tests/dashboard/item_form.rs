@@ -250,28 +250,58 @@ async fn another_merchants_item_page_is_not_found(backend: Backend) {
     assert_eq!(app.get("/items/not-a-number").await.status(), 404);
 }
 
-on_both_backends! {
-    async fn a_failed_stock_form_keeps_the_items_own_online_buffer_in_the_settings_form(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let item = format!("/items/{BLUE_MUG_FOR_SALE}");
-        let page = app.get_html(&item).await;
-        let version = attr_of(&page, "#stock-settings-form input[name=version]", "value").expect("version");
-        let saved = app.post_form(&format!("{item}/stock/settings"), &[("online_buffer", "3"), ("version", &version)]).await;
-        assert_eq!(saved.status(), 303);
-        let page = app.get_html(&item).await;
-        let location = attr_of(&page, "#adjust-form select[name=location_id] option", "value").expect("a store");
-        let key = attr_of(&page, "#adjust-form input[name=idempotency_key]", "value").expect("a key");
+on_both_backends!(a_failed_stock_form_keeps_the_items_own_online_buffer_in_the_settings_form,);
 
-        let refused = app.post_form(&format!("{item}/stock/adjust"), &[
-            ("location_id", &location), ("quantity", "lots"), ("reason", "broken"), ("idempotency_key", &key),
-        ]).await;
+async fn a_failed_stock_form_keeps_the_items_own_online_buffer_in_the_settings_form(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let item = format!("/items/{BLUE_MUG_FOR_SALE}");
+    let page = app.get_html(&item).await;
+    let version =
+        attr_of(&page, "#stock-settings-form input[name=version]", "value").expect("version");
+    let saved = app
+        .post_form(
+            &format!("{item}/stock/settings"),
+            &[("online_buffer", "3"), ("version", &version)],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    let page = app.get_html(&item).await;
+    let location = attr_of(
+        &page,
+        "#adjust-form select[name=location_id] option",
+        "value",
+    )
+    .expect("a store");
+    let key = attr_of(&page, "#adjust-form input[name=idempotency_key]", "value").expect("a key");
 
-        assert_eq!(refused.status(), 422);
-        let doc = html(&refused.text().await.expect("body"));
-        assert!(doc.select(&sel("#adjust-form .field-error[data-field=quantity]")).next().is_some(), "the adjust form shows its error");
-        assert_eq!(attr_of(&doc, "#online-buffer", "value").as_deref(), Some("3"), "the settings form still shows the item's own buffer");
-    }
+    let refused = app
+        .post_form(
+            &format!("{item}/stock/adjust"),
+            &[
+                ("location_id", &location),
+                ("quantity", "lots"),
+                ("reason", "broken"),
+                ("idempotency_key", &key),
+            ],
+        )
+        .await;
+
+    assert_eq!(refused.status(), 422);
+    let doc = html(&refused.text().await.expect("body"));
+    assert!(
+        doc.select(&sel("#adjust-form .field-error[data-field=quantity]"))
+            .next()
+            .is_some(),
+        "the adjust form shows its error"
+    );
+    assert_eq!(
+        attr_of(&doc, "#online-buffer", "value").as_deref(),
+        Some("3"),
+        "the settings form still shows the item's own buffer"
+    );
 }
 
 /// The receive form's one-time key and the first store, read from the item page.
@@ -287,83 +317,166 @@ async fn receive_form_of(app: &crate::common::TestApp, item: i64) -> (String, St
     (location, key)
 }
 
-on_both_backends! {
-    async fn an_htmx_stock_form_is_answered_with_the_stock_panel_alone(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let (location, key) = receive_form_of(&app, BLUE_MUG_FOR_SALE).await;
-        let before = app.get_html(&format!("/items/{BLUE_MUG_FOR_SALE}")).await;
-        let total: i64 = text_of(&before, "#stock-total").and_then(|t| t.parse().ok()).expect("a total");
+on_both_backends!(
+    an_htmx_stock_form_is_answered_with_the_stock_panel_alone,
+    an_htmx_stock_form_with_a_mistake_is_answered_with_the_panel_and_its_message,
+    an_unknown_stock_form_is_a_not_found_page,
+);
 
-        let response = app.htmx_post(&format!("/items/{BLUE_MUG_FOR_SALE}/stock/receive"), &[
-            ("location_id", &location), ("quantity", "5"), ("reason", "Delivery 7"), ("idempotency_key", &key),
-        ]).await;
+async fn an_htmx_stock_form_is_answered_with_the_stock_panel_alone(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let (location, key) = receive_form_of(&app, BLUE_MUG_FOR_SALE).await;
+    let before = app.get_html(&format!("/items/{BLUE_MUG_FOR_SALE}")).await;
+    let total: i64 = text_of(&before, "#stock-total")
+        .and_then(|t| t.parse().ok())
+        .expect("a total");
 
-        assert_eq!(response.status(), 200);
-        let doc = crate::common::fragment(&response.text().await.expect("body"));
-        assert!(doc.select(&sel("section#stock")).next().is_some(), "the stock panel");
-        assert!(doc.select(&sel("form.item-form, header.topbar")).next().is_none(), "and nothing else of the page");
-        assert_eq!(text_of(&doc, "#stock-total"), Some((total + 5).to_string()));
-        assert_eq!(text_of(&doc, "tr.movement td.kind").as_deref(), Some("Received"));
-        assert!(text_of(&doc, "#flash p.notice.success").is_some_and(|m| m.starts_with("Received 5")));
-        let fresh = attr_of(&doc, "#receive-form input[name=idempotency_key]", "value").expect("a key");
-        assert_ne!(fresh, key, "the next submission gets a new one-time key");
-    }
+    let response = app
+        .htmx_post(
+            &format!("/items/{BLUE_MUG_FOR_SALE}/stock/receive"),
+            &[
+                ("location_id", &location),
+                ("quantity", "5"),
+                ("reason", "Delivery 7"),
+                ("idempotency_key", &key),
+            ],
+        )
+        .await;
 
-    async fn an_htmx_stock_form_with_a_mistake_is_answered_with_the_panel_and_its_message(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let (location, key) = receive_form_of(&app, BLUE_MUG_FOR_SALE).await;
-
-        let response = app.htmx_post(&format!("/items/{BLUE_MUG_FOR_SALE}/stock/count"), &[
-            ("location_id", &location), ("quantity", "-4"), ("reason", "stocktake"), ("idempotency_key", &key),
-        ]).await;
-
-        assert_eq!(response.status(), 422);
-        let doc = crate::common::fragment(&response.text().await.expect("body"));
-        assert!(doc.select(&sel("section#stock")).next().is_some());
-        assert!(doc.select(&sel("header.topbar")).next().is_none());
-        assert!(text_of(&doc, "#count-form .field-error[data-field=quantity]").is_some());
-        assert_eq!(attr_of(&doc, "#count-quantity", "value").as_deref(), Some("-4"), "what was typed is kept");
-    }
-
-    async fn an_unknown_stock_form_is_a_not_found_page(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let (location, key) = receive_form_of(&app, BLUE_MUG_FOR_SALE).await;
-
-        let response = app.post_form(&format!("/items/{BLUE_MUG_FOR_SALE}/stock/steal"), &[
-            ("location_id", &location), ("quantity", "1"), ("reason", "x"), ("idempotency_key", &key),
-        ]).await;
-
-        assert_eq!(response.status(), 404);
-        let doc = html(&response.text().await.expect("body"));
-        assert_eq!(text_of(&doc, "h1").as_deref(), Some("Not found"));
-    }
+    assert_eq!(response.status(), 200);
+    let doc = crate::common::fragment(&response.text().await.expect("body"));
+    assert!(
+        doc.select(&sel("section#stock")).next().is_some(),
+        "the stock panel"
+    );
+    assert!(
+        doc.select(&sel("form.item-form, header.topbar"))
+            .next()
+            .is_none(),
+        "and nothing else of the page"
+    );
+    assert_eq!(text_of(&doc, "#stock-total"), Some((total + 5).to_string()));
+    assert_eq!(
+        text_of(&doc, "tr.movement td.kind").as_deref(),
+        Some("Received")
+    );
+    assert!(text_of(&doc, "#flash p.notice.success").is_some_and(|m| m.starts_with("Received 5")));
+    let fresh = attr_of(&doc, "#receive-form input[name=idempotency_key]", "value").expect("a key");
+    assert_ne!(fresh, key, "the next submission gets a new one-time key");
 }
 
-on_both_backends! {
-    async fn a_stale_form_post_is_a_409_page_with_the_conflict_message(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        let item = format!("/items/{BLUE_MUG_FOR_SALE}");
-        let page = app.get_html(&item).await;
-        let version = attr_of(&page, "form.item-form input[name=version]", "value").expect("version");
-        let settings_version = attr_of(&page, "#stock-settings-form input[name=version]", "value").expect("version");
-        let renamed = app.post_form(&item, &[("sku", "CG-1001"), ("name", "Cobalt mug"), ("price", "15.00"), ("version", &version)]).await;
-        assert_eq!(renamed.status(), 303, "someone saves the item first");
+async fn an_htmx_stock_form_with_a_mistake_is_answered_with_the_panel_and_its_message(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let (location, key) = receive_form_of(&app, BLUE_MUG_FOR_SALE).await;
 
-        let archive = app.post_form(&format!("{item}/archive"), &[("to", "archive"), ("version", &version)]).await;
-        let settings = app.post_form(&format!("{item}/stock/settings"), &[("online_buffer", "9"), ("version", &settings_version)]).await;
+    let response = app
+        .htmx_post(
+            &format!("/items/{BLUE_MUG_FOR_SALE}/stock/count"),
+            &[
+                ("location_id", &location),
+                ("quantity", "-4"),
+                ("reason", "stocktake"),
+                ("idempotency_key", &key),
+            ],
+        )
+        .await;
 
-        for (what, response) in [("archive", archive), ("stock settings", settings)] {
-            assert_eq!(response.status(), 409, "{what}");
-            let doc = html(&response.text().await.expect("body"));
-            assert_eq!(attr_of(&doc, "p.error-message", "data-status").as_deref(), Some("409"), "{what}");
-            assert!(text_of(&doc, "p.error-message").is_some_and(|m| m.contains("Cobalt mug was changed by someone else")), "{what}");
-        }
-        let now = app.get_html(&item).await;
-        assert!(now.select(&sel("p.state .badge.off")).next().is_none(), "the item is not archived");
-        assert_eq!(attr_of(&now, "#online-buffer", "value").as_deref(), Some(""), "the buffer is unchanged");
+    assert_eq!(response.status(), 422);
+    let doc = crate::common::fragment(&response.text().await.expect("body"));
+    assert!(doc.select(&sel("section#stock")).next().is_some());
+    assert!(doc.select(&sel("header.topbar")).next().is_none());
+    assert!(text_of(&doc, "#count-form .field-error[data-field=quantity]").is_some());
+    assert_eq!(
+        attr_of(&doc, "#count-quantity", "value").as_deref(),
+        Some("-4"),
+        "what was typed is kept"
+    );
+}
+
+async fn an_unknown_stock_form_is_a_not_found_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let (location, key) = receive_form_of(&app, BLUE_MUG_FOR_SALE).await;
+
+    let response = app
+        .post_form(
+            &format!("/items/{BLUE_MUG_FOR_SALE}/stock/steal"),
+            &[
+                ("location_id", &location),
+                ("quantity", "1"),
+                ("reason", "x"),
+                ("idempotency_key", &key),
+            ],
+        )
+        .await;
+
+    assert_eq!(response.status(), 404);
+    let doc = html(&response.text().await.expect("body"));
+    assert_eq!(text_of(&doc, "h1").as_deref(), Some("Not found"));
+}
+
+on_both_backends!(a_stale_form_post_is_a_409_page_with_the_conflict_message,);
+
+async fn a_stale_form_post_is_a_409_page_with_the_conflict_message(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let item = format!("/items/{BLUE_MUG_FOR_SALE}");
+    let page = app.get_html(&item).await;
+    let version = attr_of(&page, "form.item-form input[name=version]", "value").expect("version");
+    let settings_version =
+        attr_of(&page, "#stock-settings-form input[name=version]", "value").expect("version");
+    let renamed = app
+        .post_form(
+            &item,
+            &[
+                ("sku", "CG-1001"),
+                ("name", "Cobalt mug"),
+                ("price", "15.00"),
+                ("version", &version),
+            ],
+        )
+        .await;
+    assert_eq!(renamed.status(), 303, "someone saves the item first");
+
+    let archive = app
+        .post_form(
+            &format!("{item}/archive"),
+            &[("to", "archive"), ("version", &version)],
+        )
+        .await;
+    let settings = app
+        .post_form(
+            &format!("{item}/stock/settings"),
+            &[("online_buffer", "9"), ("version", &settings_version)],
+        )
+        .await;
+
+    for (what, response) in [("archive", archive), ("stock settings", settings)] {
+        assert_eq!(response.status(), 409, "{what}");
+        let doc = html(&response.text().await.expect("body"));
+        assert_eq!(
+            attr_of(&doc, "p.error-message", "data-status").as_deref(),
+            Some("409"),
+            "{what}"
+        );
+        assert!(
+            text_of(&doc, "p.error-message")
+                .is_some_and(|m| m.contains("Cobalt mug was changed by someone else")),
+            "{what}"
+        );
     }
+    let now = app.get_html(&item).await;
+    assert!(
+        now.select(&sel("p.state .badge.off")).next().is_none(),
+        "the item is not archived"
+    );
+    assert_eq!(
+        attr_of(&now, "#online-buffer", "value").as_deref(),
+        Some(""),
+        "the buffer is unchanged"
+    );
 }

@@ -1,6 +1,7 @@
 //! Sessions end on the server: a copy of the cookie is worthless after Sign
 //! out, and Sign out everywhere ends every browser's session of that person.
 
+use crate::common::Backend;
 use crate::common::{
     DEMO_EMAIL, DEMO_PASSWORD, TestApp, attr_of, html, new_client, sel, spawn_app,
 };
@@ -65,78 +66,119 @@ async fn assert_sent_to_login(app: &TestApp, cookie: &str, what: &str) {
     assert_eq!(htmx.headers()["hx-redirect"], "/login", "{what}");
 }
 
-on_both_backends! {
-    async fn a_copied_cookie_no_longer_opens_the_dashboard_after_sign_out(backend) {
-        let app = spawn_app(backend).await;
-        let copied = login_and_copy_cookie(&app, &app.client).await;
-        assert_eq!(get_with_cookie(&app, &copied, false).await.status(), 200, "the copy works while signed in");
+on_both_backends!(
+    a_copied_cookie_no_longer_opens_the_dashboard_after_sign_out,
+    signing_out_ends_only_that_session,
+    sign_out_everywhere_ends_every_session_of_that_person,
+    a_fresh_sign_in_works_after_sign_out_and_sign_out_everywhere,
+);
 
-        let response = post_sign_out(&app, &app.client, "/logout").await;
+async fn a_copied_cookie_no_longer_opens_the_dashboard_after_sign_out(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let copied = login_and_copy_cookie(&app, &app.client).await;
+    assert_eq!(
+        get_with_cookie(&app, &copied, false).await.status(),
+        200,
+        "the copy works while signed in"
+    );
 
-        assert_eq!(response.status(), 303);
-        assert_eq!(response.headers()["location"], "/login");
-        assert_sent_to_login(&app, &copied, "the copied cookie").await;
-    }
+    let response = post_sign_out(&app, &app.client, "/logout").await;
 
-    async fn signing_out_ends_only_that_session(backend) {
-        let app = spawn_app(backend).await;
-        let laptop = login_and_copy_cookie(&app, &app.client).await;
-        let phone = new_client();
-        let phone_cookie = login_and_copy_cookie(&app, &phone).await;
-
-        post_sign_out(&app, &phone, "/logout").await;
-
-        assert_sent_to_login(&app, &phone_cookie, "the signed-out phone").await;
-        assert_eq!(get_with_cookie(&app, &laptop, false).await.status(), 200, "the laptop stays signed in");
-    }
-
-    async fn sign_out_everywhere_ends_every_session_of_that_person(backend) {
-        let app = spawn_app(backend).await;
-        let laptop = login_and_copy_cookie(&app, &app.client).await;
-        let phone = new_client();
-        let phone_cookie = login_and_copy_cookie(&app, &phone).await;
-        let page = app.get_html("/items").await;
-        assert!(page.select(&sel("form.signout button[formaction=\"/logout/everywhere\"]")).next().is_some(), "the header offers the button");
-
-        let response = post_sign_out(&app, &app.client, "/logout/everywhere").await;
-
-        assert_eq!(response.status(), 303);
-        assert_eq!(response.headers()["location"], "/login");
-        assert_sent_to_login(&app, &laptop, "the laptop").await;
-        assert_sent_to_login(&app, &phone_cookie, "the phone").await;
-        assert_eq!(phone.get(app.url("/items")).send().await.expect("GET").status(), 303, "the phone's own browser too");
-    }
-
-    async fn a_fresh_sign_in_works_after_sign_out_and_sign_out_everywhere(backend) {
-        let app = spawn_app(backend).await;
-        app.login().await;
-        post_sign_out(&app, &app.client, "/logout").await;
-        app.login().await;
-        assert_eq!(app.get("/items").await.status(), 200, "after sign out");
-
-        assert_eq!(post_sign_out(&app, &app.client, "/logout/everywhere").await.status(), 303);
-        let fresh = login_and_copy_cookie(&app, &app.client).await;
-
-        assert_eq!(app.get("/items").await.status(), 200, "after sign out everywhere");
-        assert_eq!(get_with_cookie(&app, &fresh, false).await.status(), 200);
-    }
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/login");
+    assert_sent_to_login(&app, &copied, "the copied cookie").await;
 }
 
-on_both_backends! {
-    async fn a_session_past_its_lifetime_is_refused_on_the_server(backend) {
-        use diesel::prelude::*;
-        use shelfsync::db::schema::staff_sessions;
-        let app = spawn_app(backend).await;
-        let copied = login_and_copy_cookie(&app, &app.client).await;
-        let lifetime = shelfsync::inventory::sessions::LIFETIME;
-        let past = chrono::Utc::now().naive_utc() - chrono::TimeDelta::minutes(1);
+async fn signing_out_ends_only_that_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let laptop = login_and_copy_cookie(&app, &app.client).await;
+    let phone = new_client();
+    let phone_cookie = login_and_copy_cookie(&app, &phone).await;
 
-        // As if the session had begun a lifetime ago (the cookie itself still says nothing).
-        diesel::update(staff_sessions::table)
-            .set((staff_sessions::created_at.eq(past - lifetime), staff_sessions::expires_at.eq(past)))
-            .execute(&mut app.conn())
-            .expect("age the session");
+    post_sign_out(&app, &phone, "/logout").await;
 
-        assert_sent_to_login(&app, &copied, "the expired session").await;
-    }
+    assert_sent_to_login(&app, &phone_cookie, "the signed-out phone").await;
+    assert_eq!(
+        get_with_cookie(&app, &laptop, false).await.status(),
+        200,
+        "the laptop stays signed in"
+    );
+}
+
+async fn sign_out_everywhere_ends_every_session_of_that_person(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let laptop = login_and_copy_cookie(&app, &app.client).await;
+    let phone = new_client();
+    let phone_cookie = login_and_copy_cookie(&app, &phone).await;
+    let page = app.get_html("/items").await;
+    assert!(
+        page.select(&sel(
+            "form.signout button[formaction=\"/logout/everywhere\"]"
+        ))
+        .next()
+        .is_some(),
+        "the header offers the button"
+    );
+
+    let response = post_sign_out(&app, &app.client, "/logout/everywhere").await;
+
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/login");
+    assert_sent_to_login(&app, &laptop, "the laptop").await;
+    assert_sent_to_login(&app, &phone_cookie, "the phone").await;
+    assert_eq!(
+        phone
+            .get(app.url("/items"))
+            .send()
+            .await
+            .expect("GET")
+            .status(),
+        303,
+        "the phone's own browser too"
+    );
+}
+
+async fn a_fresh_sign_in_works_after_sign_out_and_sign_out_everywhere(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    post_sign_out(&app, &app.client, "/logout").await;
+    app.login().await;
+    assert_eq!(app.get("/items").await.status(), 200, "after sign out");
+
+    assert_eq!(
+        post_sign_out(&app, &app.client, "/logout/everywhere")
+            .await
+            .status(),
+        303
+    );
+    let fresh = login_and_copy_cookie(&app, &app.client).await;
+
+    assert_eq!(
+        app.get("/items").await.status(),
+        200,
+        "after sign out everywhere"
+    );
+    assert_eq!(get_with_cookie(&app, &fresh, false).await.status(), 200);
+}
+
+on_both_backends!(a_session_past_its_lifetime_is_refused_on_the_server,);
+
+async fn a_session_past_its_lifetime_is_refused_on_the_server(backend: Backend) {
+    use diesel::prelude::*;
+    use shelfsync::db::schema::staff_sessions;
+    let app = spawn_app(backend).await;
+    let copied = login_and_copy_cookie(&app, &app.client).await;
+    let lifetime = shelfsync::inventory::sessions::LIFETIME;
+    let past = chrono::Utc::now().naive_utc() - chrono::TimeDelta::minutes(1);
+
+    // As if the session had begun a lifetime ago (the cookie itself still says nothing).
+    diesel::update(staff_sessions::table)
+        .set((
+            staff_sessions::created_at.eq(past - lifetime),
+            staff_sessions::expires_at.eq(past),
+        ))
+        .execute(&mut app.conn())
+        .expect("age the session");
+
+    assert_sent_to_login(&app, &copied, "the expired session").await;
 }

@@ -228,6 +228,7 @@ fn second_instance(database_url: &str) -> shelfsync::startup::Application {
         },
         bind: "127.0.0.1:0".to_owned(),
         workers: Some(1),
+        read_pool_size: 2,
         no_demo: true,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),

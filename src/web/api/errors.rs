@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
 use super::ItemJson;
+use crate::inventory::list_feed::FeedPositionError;
 use crate::inventory::{InventoryError, Shortage};
 
 /// An API error: status, a stable machine code, a message for a developer.
@@ -17,6 +18,16 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Value,
+}
+
+impl From<FeedPositionError> for ApiError {
+    fn from(error: FeedPositionError) -> ApiError {
+        let parameter = match error {
+            FeedPositionError::SinceAhead { .. } => "since_version",
+            FeedPositionError::CursorAhead => "cursor",
+        };
+        ApiError::invalid_parameter(parameter, error.to_string())
+    }
 }
 
 impl ApiError {

@@ -1,5 +1,5 @@
 //! `GET /api/v1/pos/items`: the store list for the POS token's store, paged
-//! with an opaque cursor and cached with an ETag by catalog version.
+//! with an opaque cursor and cached whole with an ETag by catalog version.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
@@ -9,6 +9,7 @@ use super::errors::ApiError;
 use super::params::StoreListParams;
 use crate::domain::TokenScope;
 use crate::inventory::InventoryError;
+use crate::inventory::list_feed::check_feed_position;
 use crate::inventory::lists::{StoreListEntry, StoreListQuery, store_list};
 use crate::inventory::merchants::Location;
 use crate::web::list_cache::{self, BuiltList, ListKind};
@@ -67,15 +68,9 @@ async fn items(
             limit: params.limit,
         };
         let page = store_list(conn, merchant_id, query)?;
-        let read_version = params
-            .cursor
-            .map_or(page.catalog_version, |c| c.read_version);
-        if read_version > page.catalog_version {
-            return Err(ApiError::invalid_parameter(
-                "cursor",
-                "cursor is from a newer catalog than this one; read the list again.",
-            ));
-        }
+        let read_version = params.cursor.map(|c| c.read_version);
+        check_feed_position(page.catalog_version, None, read_version)?;
+        let read_version = read_version.unwrap_or(page.catalog_version);
         let body = StoreListBody {
             catalog_version: read_version,
             location: LocationJson {
