@@ -13,8 +13,6 @@ use crate::db::models::{ItemRow, LocationRow};
 use crate::db::schema::{items, locations, stock_levels};
 use crate::domain::{Money, OnlineListing, available_online, online_buffer};
 
-pub use super::store_list::{StoreListEntry, StoreListPage, StoreListQuery, store_list};
-
 /// The most records one page of a list may hold.
 pub const MAX_PAGE: i64 = 1000;
 

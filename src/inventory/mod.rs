@@ -22,7 +22,7 @@ pub mod orders;
 pub mod outbox;
 pub mod sessions;
 pub mod stock;
-mod store_list;
+pub mod store_list;
 pub mod stores;
 pub mod tokens;
 pub mod webhooks;

@@ -1,10 +1,9 @@
 //! The store list and the online list, in both forms, and the delta feed.
 
 use shelfsync::domain::OnlineListing;
-use shelfsync::inventory::lists::{
-    OnlineListQuery, OnlineRecord, StoreListQuery, online_list, store_list,
-};
+use shelfsync::inventory::lists::{OnlineListQuery, OnlineRecord, online_list};
 use shelfsync::inventory::merchants::Location;
+use shelfsync::inventory::store_list::{StoreListQuery, store_list};
 use shelfsync::inventory::{Actor, DesignationChange, InventoryError, designate};
 
 use crate::common::{Backend, TestDb};

@@ -10,8 +10,8 @@ use super::params::StoreListParams;
 use crate::domain::TokenScope;
 use crate::inventory::InventoryError;
 use crate::inventory::list_feed::check_feed_position;
-use crate::inventory::lists::{StoreListEntry, StoreListQuery, store_list};
 use crate::inventory::merchants::Location;
+use crate::inventory::store_list::{StoreListEntry, StoreListQuery, store_list};
 use crate::web::list_cache::{self, BuiltList, ListKind};
 use crate::web::{AppState, run};
 
