@@ -109,24 +109,35 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::FormConfig::default().limit(2 * 1024 * 1024))
-                .configure(crate::web::routes)
-                .wrap(from_fn(csrf::guard))
-                .wrap(
-                    SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
-                        .cookie_name("shelfsync".into())
-                        .cookie_http_only(true)
-                        .cookie_same_site(SameSite::Lax)
-                        .cookie_secure(secure)
-                        .cookie_content_security(CookieContentSecurity::Private)
-                        .session_lifecycle(
-                            PersistentSession::default().session_ttl(CookieDuration::seconds(
-                                sessions::LIFETIME.num_seconds(),
-                            )),
+                // The storefront's reads (the JSON API and the hosted shop)
+                // run bare: bearer tokens or nothing, bodies gzipped by the
+                // list cache itself, writes logged by their handlers. At
+                // 100k requests a second every layer shows.
+                .configure(crate::web::public_routes)
+                // Everything else is the dashboard (and its assets): the
+                // session cookie, the CSRF check, compression, access log.
+                .service(
+                    web::scope("")
+                        .configure(crate::web::dashboard_routes)
+                        .wrap(from_fn(csrf::guard))
+                        .wrap(
+                            SessionMiddleware::builder(
+                                CookieSessionStore::default(),
+                                session_key.clone(),
+                            )
+                            .cookie_name("shelfsync".into())
+                            .cookie_http_only(true)
+                            .cookie_same_site(SameSite::Lax)
+                            .cookie_secure(secure)
+                            .cookie_content_security(CookieContentSecurity::Private)
+                            .session_lifecycle(PersistentSession::default().session_ttl(
+                                CookieDuration::seconds(sessions::LIFETIME.num_seconds()),
+                            ))
+                            .build(),
                         )
-                        .build(),
+                        .wrap(Compress::default())
+                        .wrap(Logger::new("%r %s %Dms")),
                 )
-                .wrap(Compress::default())
-                .wrap(Logger::new("%r %s %Dms"))
         })
         .client_request_timeout(args.request_head_timeout)
         .listen(listener)?;

@@ -79,10 +79,16 @@ where
     .map_err(|e| InventoryError::Unavailable(e.to_string()))?
 }
 
-/// Registers every route.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// Registers the routes that need no staff session: the JSON API (bearer
+/// tokens) and the hosted shop. They run without the dashboard's layers.
+pub fn public_routes(cfg: &mut web::ServiceConfig) {
     api::config(cfg);
-    assets::config(cfg);
     shop::config(cfg);
+}
+
+/// Registers the dashboard's routes (staff sessions, CSRF-checked forms) and
+/// the static assets its pages and the shop load.
+pub fn dashboard_routes(cfg: &mut web::ServiceConfig) {
+    assets::config(cfg);
     dashboard::config(cfg);
 }
