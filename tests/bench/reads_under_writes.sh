@@ -33,44 +33,15 @@ PASSES="${PASSES:-3}"
 PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
 export PGSSLMODE="${PGSSLMODE:-disable}"
 
-say() { printf '\n== %s\n' "$*" >&2; }
-
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
-  say "installing wrk and nginx-light"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq wrk nginx-light >/dev/null
-fi
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+. tests/bench/lib.sh
+install_tools
 
 say "building shelfsync and the read/sales client (release)"
 cargo build --release --quiet --bin shelfsync --example bench_reads --example bench_feed
 BIN=target/release/shelfsync
 CLIENT=target/release/examples/bench_reads
 
-WORK="$(mktemp -d /tmp/shelfsync-reads.XXXXXX)"
-SHELFSYNC_PID=""
-NGINX_PID=""
-cleanup() {
-  [ -n "$SHELFSYNC_PID" ] && kill "$SHELFSYNC_PID" 2>/dev/null || true
-  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
-  wait 2>/dev/null || true
-  if [ "${KEEP:-}" = 1 ]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_for() {
-  for _ in $(seq 1 600); do
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "nothing answered at $1" >&2
-  return 1
-}
+new_work_dir shelfsync-reads
 
 # A fresh copy of the seeded catalogue.
 if [ "$BACKEND" = postgres ]; then
@@ -107,45 +78,17 @@ SHELFSYNC_PID=$!
 BASE="http://127.0.0.1:$PORT"
 SHOP="$BASE/shop/corner-goods"
 API="$BASE/api/v1/storefront/items"
-wait_for "$SHOP"
+wait_for "$SHOP" 600
 rss() { awk '/^VmRSS:/ {printf "%.0f", $2 / 1024}' "/proc/$SHELFSYNC_PID/status"; }
 
 # The exact bytes shelfsync serves, as files for nginx.
-mkdir -p "$WORK/www" "$WORK/nginx"
+mkdir -p "$WORK/www"
 chmod 755 "$WORK" "$WORK/www"
 curl -fs -o "$WORK/www/shop.html" "$SHOP"
 curl -fs -o "$WORK/www/items.json" -H "Authorization: Bearer $STOREFRONT_TOKEN" "$API"
 etag_of() { curl -fs -D - -o /dev/null "$@" | grep -i '^etag:' | cut -d' ' -f2- | tr -d '\r'; }
 
-NGINX_PORT="$(free_port)"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-worker_processes auto;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  types { text/html html; application/json json; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    root $WORK/www;
-  }
-}
-CONF
-say "starting nginx on 127.0.0.1:$NGINX_PORT"
-"$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
-NGINX_PID=$!
-NGINX_BASE="http://127.0.0.1:$NGINX_PORT"
-wait_for "$NGINX_BASE/shop.html"
+start_nginx
 NGINX_SHOP_ETAG="$(etag_of "$NGINX_BASE/shop.html")"
 NGINX_API_ETAG="$(etag_of "$NGINX_BASE/items.json")"
 AUTH=(-H "Authorization: Bearer $STOREFRONT_TOKEN")
@@ -230,7 +173,7 @@ say "RSS of a fresh server after one pass over the JSON list and every /shop pag
 kill "$SHELFSYNC_PID"; wait "$SHELFSYNC_PID" 2>/dev/null || true
 RUST_LOG=warn "$BIN" serve --database-url "$DB" --bind "127.0.0.1:$PORT" --no-demo >>"$WORK/shelfsync.log" 2>&1 &
 SHELFSYNC_PID=$!
-wait_for "$SHOP"
+wait_for "$SHOP" 600
 "$CLIENT" pass "$BASE" "$STOREFRONT_TOKEN" >/dev/null
 "$CLIENT" shop-pass "$BASE" corner-goods >/dev/null
 RSS_FRESH="$(rss)"

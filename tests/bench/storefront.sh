@@ -25,43 +25,14 @@ CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 FEED_ITERATIONS="${FEED_ITERATIONS:-1000}"
 
-say() { printf '\n== %s\n' "$*" >&2; }
-
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
-  say "installing wrk and nginx-light"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq wrk nginx-light >/dev/null
-fi
-NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+. tests/bench/lib.sh
+install_tools
 
 say "building shelfsync and the feed benchmark (release)"
 cargo build --release --quiet --bin shelfsync --example bench_feed
 BIN=target/release/shelfsync
 
-WORK="$(mktemp -d /tmp/shelfsync-bench.XXXXXX)"
-SHELFSYNC_PID=""
-NGINX_PID=""
-cleanup() {
-  [ -n "$SHELFSYNC_PID" ] && kill "$SHELFSYNC_PID" 2>/dev/null || true
-  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
-  wait 2>/dev/null || true
-  if [ "${KEEP:-}" = 1 ]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_for() {
-  for _ in $(seq 1 100); do
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "nothing answered at $1" >&2
-  return 1
-}
+new_work_dir shelfsync-bench
 
 DB="$WORK/bench.db"
 say "seeding the demo merchant with $ITEMS more items"
@@ -78,7 +49,7 @@ API="http://127.0.0.1:$PORT/api/v1/storefront/items"
 wait_for "$SHOP"
 
 # The exact bytes shelfsync serves, as files for nginx.
-mkdir -p "$WORK/www" "$WORK/nginx"
+mkdir -p "$WORK/www"
 # nginx's workers run as an unprivileged user when started by root: let them read.
 chmod 755 "$WORK" "$WORK/www"
 curl -fs -D "$WORK/shop.headers" -o "$WORK/www/shop.html" "$SHOP"
@@ -87,36 +58,9 @@ SHOP_ETAG="$(grep -i '^etag:' "$WORK/shop.headers" | cut -d' ' -f2- | tr -d '\r'
 API_ETAG="$(grep -i '^etag:' "$WORK/api.headers" | cut -d' ' -f2- | tr -d '\r')"
 ITEMS_ON_PAGE="$(grep -c '<article class="product"' "$WORK/www/shop.html" || true)"
 
-NGINX_PORT="$(free_port)"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-worker_processes auto;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on;
-  tcp_nopush on;
-  keepalive_requests 1000000;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  types { text/html html; application/json json; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    root $WORK/www;
-  }
-}
-CONF
-say "starting nginx on 127.0.0.1:$NGINX_PORT"
-"$NGINX" -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" &
-NGINX_PID=$!
-wait_for "http://127.0.0.1:$NGINX_PORT/shop.html"
-NGINX_SHOP_ETAG="$(curl -fsI "http://127.0.0.1:$NGINX_PORT/shop.html" | grep -i '^etag:' | cut -d' ' -f2- | tr -d '\r')"
-NGINX_API_ETAG="$(curl -fsI "http://127.0.0.1:$NGINX_PORT/items.json" | grep -i '^etag:' | cut -d' ' -f2- | tr -d '\r')"
+start_nginx
+NGINX_SHOP_ETAG="$(curl -fsI "$NGINX_BASE/shop.html" | grep -i '^etag:' | cut -d' ' -f2- | tr -d '\r')"
+NGINX_API_ETAG="$(curl -fsI "$NGINX_BASE/items.json" | grep -i '^etag:' | cut -d' ' -f2- | tr -d '\r')"
 
 # Checks that each 304 request really is a 304 before timing it.
 expect_status() {
@@ -126,9 +70,9 @@ expect_status() {
   if [ "$got" != "$want" ]; then echo "expected $want, got $got from: $*" >&2; exit 1; fi
 }
 expect_status 304 -H "If-None-Match: $SHOP_ETAG" "$SHOP"
-expect_status 304 -H "If-None-Match: $NGINX_SHOP_ETAG" "http://127.0.0.1:$NGINX_PORT/shop.html"
+expect_status 304 -H "If-None-Match: $NGINX_SHOP_ETAG" "$NGINX_BASE/shop.html"
 expect_status 304 -H "If-None-Match: $API_ETAG" -H "Authorization: Bearer $STOREFRONT_TOKEN" "$API"
-expect_status 304 -H "If-None-Match: $NGINX_API_ETAG" "http://127.0.0.1:$NGINX_PORT/items.json"
+expect_status 304 -H "If-None-Match: $NGINX_API_ETAG" "$NGINX_BASE/items.json"
 
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
@@ -153,13 +97,13 @@ LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$ROUNDS"); do
   say "round $round of $ROUNDS"
   run_wrk "shop 200 shelfsync" "$SHOP"
-  run_wrk "shop 200 nginx" "http://127.0.0.1:$NGINX_PORT/shop.html"
+  run_wrk "shop 200 nginx" "$NGINX_BASE/shop.html"
   run_wrk "shop 304 shelfsync" "$SHOP" -H "If-None-Match: $SHOP_ETAG"
-  run_wrk "shop 304 nginx" "http://127.0.0.1:$NGINX_PORT/shop.html" -H "If-None-Match: $NGINX_SHOP_ETAG"
+  run_wrk "shop 304 nginx" "$NGINX_BASE/shop.html" -H "If-None-Match: $NGINX_SHOP_ETAG"
   run_wrk "json 200 shelfsync" "$API" "${AUTH[@]}"
-  run_wrk "json 200 nginx" "http://127.0.0.1:$NGINX_PORT/items.json"
+  run_wrk "json 200 nginx" "$NGINX_BASE/items.json"
   run_wrk "json 304 shelfsync" "$API" "${AUTH[@]}" -H "If-None-Match: $API_ETAG"
-  run_wrk "json 304 nginx" "http://127.0.0.1:$NGINX_PORT/items.json" -H "If-None-Match: $NGINX_API_ETAG"
+  run_wrk "json 304 nginx" "$NGINX_BASE/items.json" -H "If-None-Match: $NGINX_API_ETAG"
 done
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
