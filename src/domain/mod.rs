@@ -6,7 +6,10 @@ mod availability;
 mod barcode;
 mod designation;
 mod money;
+mod password;
+mod role;
 mod scope;
+mod shop;
 mod stock;
 mod text;
 mod webhook;
@@ -15,7 +18,10 @@ pub use availability::{Shortage, automatic_listing, available_online, online_buf
 pub use barcode::Barcode;
 pub use designation::{Designation, DesignationChange, DesignationRuleError, OnlineListing};
 pub use money::{Currency, Money, display_minor};
+pub use password::{MIN_PASSWORD_LEN, NewPassword, password_rule};
+pub use role::Role;
 pub use scope::TokenScope;
+pub use shop::{Slug, TimeZone, line, text_block};
 pub use stock::{
     Adjustment, IdempotencyKey, MAX_QUANTITY, MovementKind, Quantity, Reason, StockCount,
 };
