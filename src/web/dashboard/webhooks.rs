@@ -10,6 +10,7 @@ use super::items::render;
 use super::{Layout, Notice, see_other, set_flash};
 use crate::domain::{EVENT_TYPES, EventTypes, FieldError, WebhookUrl};
 use crate::inventory::InventoryError;
+use crate::inventory::permissions::Permission;
 use crate::inventory::webhooks::history::{self, Resend};
 use crate::inventory::webhooks::manual::{self, ManualSendState};
 use crate::inventory::webhooks::{self, DeliveryLogEntry, DeliveryStatus, WebhookEndpoint};
@@ -93,6 +94,7 @@ async fn list(
     state: web::Data<AppState>,
     current: CurrentStaff,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     render(&page(&state, &current).await?)
 }
 
@@ -115,6 +117,7 @@ async fn create(
     current: CurrentStaff,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let form: EndpointForm = parse_form(&body)?;
     let merchant_id = current.merchant.id;
     let parsed = WebhookUrl::parse(&form.url).and_then(|url| {
@@ -158,6 +161,7 @@ async fn set_enabled(
     endpoint_id: i64,
     enabled: bool,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let merchant_id = current.merchant.id;
     let endpoint = run(&state, move |conn| {
         webhooks::set_enabled(conn, merchant_id, endpoint_id, enabled)
@@ -203,6 +207,7 @@ async fn event_types(
     path: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let form: EndpointForm = parse_form(&body)?;
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
     let notice = match EventTypes::parse(form.event_types.iter().map(String::as_str)) {
@@ -228,6 +233,7 @@ async fn rotate(
     current: CurrentStaff,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
     let grace = state.push.secret_grace;
     let issued = run(&state, move |conn| {
@@ -248,6 +254,7 @@ async fn delete(
     current: CurrentStaff,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
     let endpoint = run(&state, move |conn| {
         webhooks::delete_endpoint(conn, merchant_id, endpoint_id)
@@ -271,6 +278,7 @@ async fn send_test(
     current: CurrentStaff,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
     let endpoint = run(&state, move |conn| {
         manual::request_test(conn, merchant_id, endpoint_id)
@@ -329,6 +337,7 @@ async fn log(
     path: web::Path<i64>,
     params: web::Query<LogParams>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
     let problems_only = params.show.as_deref() == Some("problems");
     let (endpoint, deliveries, waiting, resends) = run(&state, move |conn| {
@@ -357,6 +366,7 @@ async fn resend(
     current: CurrentStaff,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let (merchant_id, delivery_id) = (current.merchant.id, path.into_inner());
     let plan = run(&state, move |conn| {
         history::resend(conn, merchant_id, delivery_id)
