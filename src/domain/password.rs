@@ -34,7 +34,6 @@ const COMMON: &[&str] = &[
     "baseball123",
     "sunshine123",
     "shelfsync123",
-    "shelfsync-demo",
 ];
 
 /// The rule, as every refusal states it.

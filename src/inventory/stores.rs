@@ -181,8 +181,9 @@ fn announce(
     after: &Location,
 ) -> Result<()> {
     let catalog_version = writer.stores_changed(conn)?;
+    // A new store holds no stock yet, so no availability moves with it.
     let ships = |store: &Location| store.fulfils_online && !store.archived;
-    if before.map_or(false, ships) != ships(after) {
+    if before.is_some_and(|before| ships(before) != ships(after)) {
         let rows: Vec<ItemRow> = items::table
             .filter(items::merchant_id.eq(after.merchant_id))
             .filter(items::archived.eq(false))
