@@ -24,7 +24,8 @@ use crate::inventory::changes::{self, CatalogChange};
 use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
 use crate::inventory::{sessions, tokens};
-use crate::web::{AppState, PushState, csrf};
+use crate::web::security_headers::SecurityHeaders;
+use crate::web::{AppState, PushState, csrf, input};
 
 /// Why shelfsync could not start.
 #[derive(Debug, thiserror::Error)]
@@ -104,9 +105,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let read_pool = db::open_pool(&args.database.database_url, args.read_pool_size.max(1))?;
         let state = web::Data::new(AppState::new(pool, read_pool, push));
-        let secure = args.secure_cookies;
+        let secure = args.secure_cookies();
+        let headers = SecurityHeaders::new(args.https());
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(headers)
                 .app_data(state.clone())
                 .app_data(web::FormConfig::default().limit(2 * 1024 * 1024))
                 // The storefront's reads (the JSON API and the hosted shop)
@@ -119,6 +122,7 @@ impl Application {
                 .service(
                     web::scope("")
                         .configure(crate::web::dashboard_routes)
+                        .wrap(from_fn(input::refuse_control_in_forms))
                         .wrap(from_fn(csrf::guard))
                         .wrap(
                             SessionMiddleware::builder(

@@ -10,7 +10,7 @@ use super::{InventoryError, Result, now};
 use crate::db::DbConnection;
 use crate::db::models::{LocationRow, MerchantRow, NewMerchantRow, NewStaffRow, StaffRow};
 use crate::db::schema::{locations, merchants, staff};
-use crate::domain::{Currency, Email, FieldError};
+use crate::domain::{Currency, Email, FieldError, Slug};
 
 /// A tenant: one shop business with its own catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,9 +54,12 @@ impl Merchant {
             .try_into()
     }
 
+    /// The merchant with this slug; a string that can't be a slug is NotFound
+    /// without asking the database.
     pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Merchant> {
+        let slug = Slug::parse(slug).map_err(|_| InventoryError::NotFound("merchant"))?;
         merchants::table
-            .filter(merchants::slug.eq(slug))
+            .filter(merchants::slug.eq(slug.as_str()))
             .select(MerchantRow::as_select())
             .first(conn)
             .optional()?
@@ -81,19 +84,10 @@ pub fn create_merchant(
     name: &str,
     currency: Currency,
 ) -> Result<Merchant> {
-    let slug_ok = !slug.is_empty()
-        && slug.len() <= 64
-        && slug
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !slug_ok {
-        return Err(
-            FieldError::new("slug", "Use 1–64 lower-case letters, digits and dashes").into(),
-        );
-    }
+    let slug = Slug::parse(slug)?;
     let row: MerchantRow = diesel::insert_into(merchants::table)
         .values(NewMerchantRow {
-            slug,
+            slug: slug.as_str(),
             name,
             currency: currency.as_str(),
             created_at: now(),

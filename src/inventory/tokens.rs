@@ -13,7 +13,7 @@ use super::{InventoryError, Result, now};
 use crate::db::DbConnection;
 use crate::db::models::{ApiTokenRow, NewApiTokenRow};
 use crate::db::schema::api_tokens;
-use crate::domain::{FieldError, TokenScope};
+use crate::domain::{FieldError, Lines, TokenScope, forbidden_character};
 
 /// What every secret starts with, so a leaked one is recognisable.
 pub const SECRET_PREFIX: &str = "sst_";
@@ -90,6 +90,13 @@ pub fn create_token(
     location_id: Option<i64>,
 ) -> Result<IssuedToken> {
     let name = name.trim();
+    if forbidden_character(name, Lines::Single).is_some() {
+        return Err(FieldError::new(
+            "name",
+            "A token's name is one line without control characters",
+        )
+        .into());
+    }
     if name.is_empty() || name.chars().count() > 100 {
         return Err(FieldError::new(
             "name",

@@ -8,7 +8,9 @@ pub mod csrf;
 pub mod dashboard;
 pub mod errors;
 pub mod htmx;
+pub mod input;
 pub mod list_cache;
+pub mod security_headers;
 pub mod shop;
 pub mod sse;
 

@@ -166,6 +166,12 @@ async fn shop(
                 .map_err(|_| HtmlError::BadRequest(format!("{raw:?} is not a page position.")))?,
         ),
     };
+    crate::domain::check_input("slug", &slug).map_err(|e| {
+        HtmlError::BadRequest(format!(
+            "The shop's name in the address ({}) must not contain control characters.",
+            e.field
+        ))
+    })?;
     let merchant_id = state.online.merchant_of_slug(&state, &slug).await?;
     let key = format!("shop\n{merchant_id}\n{}", after_id.unwrap_or(0));
     let page = PageRequest {

@@ -118,6 +118,7 @@ pub async fn spawn_app_with(backend: Backend, push: PushArgs) -> TestApp {
         workers: Some(2),
         read_pool_size: 2,
         no_demo: false,
+        public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
         push,
