@@ -35,6 +35,33 @@ pub enum Command {
     /// Create, list or revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// List or deactivate staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+/// `shelfsync staff …`
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// List a merchant's staff: id, email, name, active or deactivated.
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The merchant's slug, e.g. corner-goods.
+        #[arg(long)]
+        merchant: String,
+    },
+    /// Deactivate a staff member: they can no longer sign in, and every
+    /// session of theirs ends at once, on every instance.
+    Deactivate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The merchant's slug, e.g. corner-goods.
+        #[arg(long)]
+        merchant: String,
+        /// The staff member's email.
+        email: String,
+    },
 }
 
 /// `shelfsync token …`

@@ -13,7 +13,7 @@ use actix_web::{App, HttpServer, web};
 use diesel::prelude::*;
 use rand::RngCore;
 
-use crate::config::{DatabaseArgs, DemoArgs, ServeArgs, TokenCommand};
+use crate::config::{DatabaseArgs, DemoArgs, ServeArgs, StaffCommand, TokenCommand};
 use crate::db::models::AppSettingRow;
 use crate::db::schema::app_settings;
 use crate::db::{self, DbConnection, Pool};
@@ -23,7 +23,7 @@ use crate::domain::TokenScope;
 use crate::inventory::changes::{self, CatalogChange};
 use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
-use crate::inventory::{sessions, tokens};
+use crate::inventory::{merchants, sessions, tokens};
 use crate::web::security_headers::SecurityHeaders;
 use crate::web::{AppState, PushState, csrf, input};
 
@@ -363,6 +363,47 @@ pub fn token(command: TokenCommand) -> Result<(), StartError> {
             let merchant = Merchant::by_slug(&mut conn, &merchant)?;
             let token = tokens::revoke_token(&mut conn, merchant.id, id)?;
             println!("token {} ({}) is revoked", token.id, token.name);
+            Ok(())
+        }
+    }
+}
+
+/// `shelfsync staff …`.
+pub fn staff(command: StaffCommand) -> Result<(), StartError> {
+    match command {
+        StaffCommand::List { database, merchant } => {
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            let merchant = Merchant::by_slug(&mut conn, &merchant)?;
+            for member in merchants::staff_of(&mut conn, merchant.id)? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    member.id,
+                    member.email,
+                    member.display_name,
+                    if member.active {
+                        "active"
+                    } else {
+                        "deactivated"
+                    }
+                );
+            }
+            Ok(())
+        }
+        StaffCommand::Deactivate {
+            database,
+            merchant,
+            email,
+        } => {
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            let merchant = Merchant::by_slug(&mut conn, &merchant)?;
+            let member = merchants::staff_by_email(&mut conn, merchant.id, &email)?;
+            let member = merchants::deactivate_staff(&mut conn, merchant.id, member.id)?;
+            println!(
+                "{} ({}) is deactivated; their sessions have ended",
+                member.display_name, member.email
+            );
             Ok(())
         }
     }

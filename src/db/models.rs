@@ -60,6 +60,7 @@ pub struct StaffRow {
     pub password_hash: String,
     pub session_epoch: i64,
     pub created_at: NaiveDateTime,
+    pub deactivated_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -387,6 +388,37 @@ pub struct NewStaffSessionRow<'a> {
     pub epoch: i64,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::sign_in_failures)]
+pub struct NewSignInFailureRow<'a> {
+    /// `email` or `address`.
+    pub kind: &'a str,
+    pub key: &'a str,
+    pub failed_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::sign_in_events)]
+pub struct SignInEventRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub staff_id: i64,
+    /// `signed_in` or `locked_out`.
+    pub kind: String,
+    pub address: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::sign_in_events)]
+pub struct NewSignInEventRow<'a> {
+    pub merchant_id: i64,
+    pub staff_id: i64,
+    pub kind: &'a str,
+    pub address: &'a str,
+    pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

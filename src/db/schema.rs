@@ -34,6 +34,27 @@ diesel::table! {
         password_hash -> Text,
         session_epoch -> BigInt,
         created_at -> Timestamp,
+        deactivated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        kind -> Text,
+        key -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sign_in_events (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        staff_id -> BigInt,
+        kind -> Text,
+        address -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -215,6 +236,7 @@ diesel::table! {
 diesel::joinable!(locations -> merchants (merchant_id));
 diesel::joinable!(staff -> merchants (merchant_id));
 diesel::joinable!(staff_sessions -> staff (staff_id));
+diesel::joinable!(sign_in_events -> staff (staff_id));
 diesel::joinable!(webhook_manual_sends -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_manual_sends -> webhook_deliveries (delivery_id));
 diesel::joinable!(items -> merchants (merchant_id));
@@ -244,6 +266,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_movements,
     idempotency_keys,
     staff_sessions,
+    sign_in_failures,
+    sign_in_events,
     webhook_manual_sends,
     app_settings,
 );

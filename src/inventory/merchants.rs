@@ -153,6 +153,8 @@ pub struct Staff {
     pub display_name: String,
     /// Bumped to sign the member out everywhere.
     pub session_epoch: i64,
+    /// False once deactivated: no sign-in, no session.
+    pub active: bool,
 }
 
 impl From<StaffRow> for Staff {
@@ -163,6 +165,7 @@ impl From<StaffRow> for Staff {
             email: row.email,
             display_name: row.display_name,
             session_epoch: row.session_epoch,
+            active: row.deactivated_at.is_none(),
         }
     }
 }
@@ -215,29 +218,106 @@ pub fn create_staff(
     Ok(row.into())
 }
 
-/// The staff member with this email and password, or `None`. Takes the same
-/// time for an unknown email as for a wrong password.
-pub fn authenticate(conn: &mut DbConnection, email: &str, password: &str) -> Result<Option<Staff>> {
-    let row: Option<StaffRow> = match Email::parse(email) {
-        Ok(email) => staff::table
-            .filter(staff::email.eq(email.as_str()))
-            .select(StaffRow::as_select())
-            .first(conn)
-            .optional()?,
-        Err(_) => None,
+/// A staff account as sign-in reads it: the member, the stored password
+/// hash, and whether the account may sign in.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub staff: Staff,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+/// The account with this email (any case), or `None`. One short read; the
+/// password is checked later, without a connection (`password_matches`).
+pub fn credentials(conn: &mut DbConnection, email: &str) -> Result<Option<Credentials>> {
+    let Ok(email) = Email::parse(email) else {
+        return Ok(None);
     };
-    // A fixed hash to verify against when the email is unknown, so timing does
-    // not reveal which emails have accounts.
+    let row: Option<StaffRow> = staff::table
+        .filter(staff::email.eq(email.as_str()))
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|row| Credentials {
+        password_hash: row.password_hash.clone(),
+        active: row.deactivated_at.is_none(),
+        staff: Staff::from(row),
+    }))
+}
+
+/// Whether `password` matches the stored hash. CPU-bound (argon2, tens of
+/// milliseconds): call it on a blocking thread, holding no connection. With
+/// no stored hash (an unknown email) it verifies against a decoy hash of the
+/// same cost, so timing does not reveal which emails have accounts.
+pub fn password_matches(stored: Option<&str>, password: &str) -> bool {
     const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2hlbGZzeW5jZGVjb3k$0Uo9rV7pVQ5vO1m8U2xV0q4Hq2N3fXbqk3x5cQm3b5U";
-    let stored = row.as_ref().map_or(DECOY, |r| r.password_hash.as_str());
-    let matches = PasswordHash::new(stored)
+    let known = stored.is_some();
+    let matched = PasswordHash::new(stored.unwrap_or(DECOY))
         .map(|parsed| {
             Argon2::default()
                 .verify_password(password.as_bytes(), &parsed)
                 .is_ok()
         })
         .unwrap_or(false);
-    Ok(row.filter(|_| matches).map(Staff::from))
+    known && matched
+}
+
+/// The staff member with this email and password, or `None`. Takes the same
+/// time for an unknown email as for a wrong password. Holds the connection
+/// while hashing: for tools and tests; the dashboard signs in through
+/// `sign_in::sign_in`, which does not.
+pub fn authenticate(conn: &mut DbConnection, email: &str, password: &str) -> Result<Option<Staff>> {
+    let found = credentials(conn, email)?;
+    let matched = password_matches(found.as_ref().map(|c| c.password_hash.as_str()), password);
+    Ok(found.filter(|c| matched && c.active).map(|c| c.staff))
+}
+
+/// Deactivates a staff member of this merchant: they can no longer sign in,
+/// and every session of theirs ends at once. Deactivating twice does nothing more.
+pub fn deactivate_staff(conn: &mut DbConnection, merchant_id: i64, staff_id: i64) -> Result<Staff> {
+    conn.write_transaction(|conn| {
+        let found = staff::table
+            .filter(staff::id.eq(staff_id))
+            .filter(staff::merchant_id.eq(merchant_id))
+            .select(staff::id)
+            .first::<i64>(conn)
+            .optional()?
+            .ok_or(InventoryError::NotFound("staff member"))?;
+        diesel::update(
+            staff::table
+                .find(found)
+                .filter(staff::deactivated_at.is_null()),
+        )
+        .set(staff::deactivated_at.eq(now()))
+        .execute(conn)?;
+        end_all_sessions(conn, found)?;
+        Staff::find(conn, found)
+    })
+}
+
+/// The merchant's staff, in the order they were added.
+pub fn staff_of(conn: &mut DbConnection, merchant_id: i64) -> Result<Vec<Staff>> {
+    Ok(staff::table
+        .filter(staff::merchant_id.eq(merchant_id))
+        .order(staff::id)
+        .select(StaffRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Staff::from)
+        .collect())
+}
+
+/// The merchant's staff member with this email (any case).
+pub fn staff_by_email(conn: &mut DbConnection, merchant_id: i64, email: &str) -> Result<Staff> {
+    let email = Email::parse(email)?;
+    Ok(staff::table
+        .filter(staff::merchant_id.eq(merchant_id))
+        .filter(staff::email.eq(email.as_str()))
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(InventoryError::NotFound("staff member"))?
+        .into())
 }
 
 /// Signs a staff member out of every session.

@@ -21,6 +21,7 @@ pub mod merchants;
 pub mod orders;
 pub mod outbox;
 pub mod sessions;
+pub mod sign_in;
 pub mod stock;
 pub mod store_list;
 pub mod stores;

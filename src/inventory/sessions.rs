@@ -22,7 +22,9 @@ use crate::db::schema::{merchants as merchants_table, staff, staff_sessions};
 pub const LIFETIME: TimeDelta = TimeDelta::hours(12);
 
 /// Checks an email and password and, when they match, begins a session:
-/// the staff member and the secret for their cookie, or `None`.
+/// the staff member and the secret for their cookie, or `None`. Holds the
+/// connection while hashing and is not throttled: for tools and tests; the
+/// dashboard signs in through `sign_in::sign_in`.
 pub fn sign_in(
     conn: &mut DbConnection,
     email: &str,
@@ -78,6 +80,7 @@ pub fn signed_in(conn: &mut DbConnection, secret: &str) -> Result<Option<(Staff,
         .filter(staff_sessions::ended_at.is_null())
         .filter(staff_sessions::expires_at.gt(now()))
         .filter(staff_sessions::epoch.eq(staff::session_epoch))
+        .filter(staff::deactivated_at.is_null())
         .select((StaffRow::as_select(), MerchantRow::as_select()))
         .first::<(StaffRow, MerchantRow)>(conn)
         .optional()?;

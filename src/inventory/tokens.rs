@@ -1,8 +1,6 @@
 //! API tokens: issued per merchant with a scope, shown once, stored hashed,
 //! revocable, with their last use recorded.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use rand::RngCore;
@@ -69,15 +67,6 @@ pub struct IssuedToken {
 /// keys tokens without holding their secrets.
 pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.trim().as_bytes()))
-}
-
-/// Bumped after every revocation in this process, so a cache of
-/// authenticated tokens can drop them at once.
-static REVOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-/// The count of revocations made by this process so far.
-pub fn revocations() -> u64 {
-    REVOCATIONS.load(Ordering::SeqCst)
 }
 
 /// Creates a token. A `pos` token must name one of the merchant's stores;
@@ -209,6 +198,18 @@ pub fn authenticate(conn: &mut DbConnection, secret: &str) -> Result<Option<ApiT
     Ok(Some(token))
 }
 
+/// Whether the token with this id is still live (not revoked): what an open
+/// event stream asks now and then, so it ends soon after a revocation.
+pub fn is_live(conn: &mut DbConnection, token_id: i64) -> Result<bool> {
+    Ok(api_tokens::table
+        .find(token_id)
+        .filter(api_tokens::revoked_at.is_null())
+        .select(api_tokens::id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
+}
+
 /// The merchant's tokens, newest first, revoked ones included.
 pub fn list_tokens(conn: &mut DbConnection, merchant_id: i64) -> Result<Vec<ApiToken>> {
     api_tokens::table
@@ -221,7 +222,8 @@ pub fn list_tokens(conn: &mut DbConnection, merchant_id: i64) -> Result<Vec<ApiT
         .collect()
 }
 
-/// Revokes a token of this merchant; it stops working at once.
+/// Revokes a token of this merchant; it stops working at once, on every
+/// instance (tokens are checked against the database on every request).
 pub fn revoke_token(conn: &mut DbConnection, merchant_id: i64, token_id: i64) -> Result<ApiToken> {
     let row: ApiTokenRow = diesel::update(
         api_tokens::table
@@ -233,6 +235,5 @@ pub fn revoke_token(conn: &mut DbConnection, merchant_id: i64, token_id: i64) ->
     .get_result(conn)
     .optional()?
     .ok_or(InventoryError::NotFound("token"))?;
-    REVOCATIONS.fetch_add(1, Ordering::SeqCst);
     row.try_into()
 }

@@ -32,9 +32,6 @@ pub struct AppState {
     /// Each merchant's online list in memory, item by item, kept current
     /// from the change feed.
     pub online: list_cache::online::OnlineLists,
-    /// API tokens recently authenticated, so a busy client's requests skip the
-    /// token lookup; a revocation on this instance empties it at once.
-    pub tokens: api::auth::TokenCache,
     /// Webhook and live-stream settings, and the dispatcher to wake.
     pub push: PushState,
 }
@@ -46,7 +43,6 @@ impl AppState {
             read_pool,
             lists: list_cache::ListCache::default(),
             online: list_cache::online::OnlineLists::default(),
-            tokens: api::auth::TokenCache::default(),
             push,
         }
     }

@@ -143,7 +143,9 @@ async fn every_table_reads_back_through_the_diesel_schema_after_the_demo_is_seed
     for (table, columns) in [
         ("merchants", 7),
         ("locations", 5),
-        ("staff", 7),
+        ("staff", 8),
+        ("sign_in_failures", 4),
+        ("sign_in_events", 6),
         ("items", 19),
         ("stock_levels", 5),
         ("audit_entries", 10),

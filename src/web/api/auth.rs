@@ -1,10 +1,12 @@
 //! Bearer-token authentication for the JSON API.
+//!
+//! Every request's token is looked up in the database (one indexed read on
+//! the read pool): no in-process cache, because a cache can outlive a
+//! revocation made by another process (`shelfsync token revoke`) or another
+//! instance, and revoking must take effect at the next request.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
 
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
@@ -12,41 +14,8 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use super::errors::ApiError;
 use crate::domain::TokenScope;
 use crate::inventory::tokens::{self, ApiToken};
-use crate::web::{AppState, run};
-
-/// How long an authenticated token is trusted without asking the database
-/// again. Bounds how late a revocation made on another instance takes effect
-/// here (one made on this instance takes effect at once), and how often a busy
-/// client's `last_used_at` is refreshed.
-const TOKEN_TTL: Duration = Duration::from_secs(10);
-
-/// The most tokens remembered; past it the cache starts over.
-const TOKEN_CACHE_CAPACITY: usize = 10_000;
-
-/// Recently authenticated tokens, keyed by the hash of their secret.
-#[derive(Default)]
-pub struct TokenCache {
-    /// Token, when it was checked against the database, and
-    /// `tokens::revocations()` at that time.
-    entries: RwLock<HashMap<String, (ApiToken, Instant, u64)>>,
-}
-
-impl TokenCache {
-    fn get(&self, hash: &str) -> Option<ApiToken> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        let (token, checked_at, revocations) = entries.get(hash)?;
-        (*revocations == tokens::revocations() && checked_at.elapsed() < TOKEN_TTL)
-            .then(|| token.clone())
-    }
-
-    fn put(&self, hash: String, token: ApiToken, revocations: u64) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= TOKEN_CACHE_CAPACITY {
-            entries.clear();
-        }
-        entries.insert(hash, (token, Instant::now(), revocations));
-    }
-}
+use crate::web::AppState;
+use crate::web::list_cache::read_blocking;
 
 /// The token a request was made with.
 pub struct ApiCaller {
@@ -94,17 +63,10 @@ impl FromRequest for ApiCaller {
                     "no application state".into(),
                 ))
             })?;
-            let hash = tokens::hash(&secret);
-            if let Some(token) = state.tokens.get(&hash) {
-                return Ok(ApiCaller { token });
-            }
-            // Read before the lookup, so a revocation racing it invalidates the entry.
-            let revocations = tokens::revocations();
-            match run(&state, move |conn| tokens::authenticate(conn, &secret)).await? {
-                Some(token) => {
-                    state.tokens.put(hash, token.clone(), revocations);
-                    Ok(ApiCaller { token })
-                }
+            // The read pool: a storm of storefront reads must not take the
+            // connections that sales and edits need.
+            match read_blocking(&state, move |conn| tokens::authenticate(conn, &secret)).await? {
+                Some(token) => Ok(ApiCaller { token }),
                 None => Err(ApiError::unauthorized(
                     "The API token is not valid or has been revoked.",
                 )),

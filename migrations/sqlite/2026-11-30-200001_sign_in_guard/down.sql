@@ -1,0 +1,3 @@
+DROP TABLE sign_in_events;
+DROP TABLE sign_in_failures;
+ALTER TABLE staff DROP COLUMN deactivated_at;
