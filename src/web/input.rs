@@ -118,7 +118,8 @@ pub fn refusal(path: &str, error: ControlCharacter) -> actix_web::HttpResponse {
 }
 
 /// Middleware for the dashboard: refuses a form field holding a control
-/// character (urlencoded bodies; the dashboard posts no other kind).
+/// character (urlencoded bodies; the dashboard posts no other kind). Its
+/// refusals are responses, so the security headers reach them.
 pub async fn refuse_control_in_forms(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -129,7 +130,14 @@ pub async fn refuse_control_in_forms(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     if is_form {
-        let body = read_body(&mut req).await?;
+        let body = match read_body(&mut req).await {
+            Ok(body) => body,
+            Err(refusal) => {
+                return Ok(req
+                    .into_response(refusal.error_response())
+                    .map_into_right_body());
+            }
+        };
         if let Err(error) = check_urlencoded(&body) {
             let response = refusal(req.path(), error);
             return Ok(req.into_response(response).map_into_right_body());
@@ -141,14 +149,15 @@ pub async fn refuse_control_in_forms(
         .map(ServiceResponse::map_into_left_body)
 }
 
-async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, actix_web::Error> {
+async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, HtmlError> {
     use futures_util::StreamExt;
     let mut payload = req.take_payload();
     let mut body = actix_web::web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk?;
+        let chunk =
+            chunk.map_err(|e| HtmlError::BadRequest(format!("The form could not be read: {e}")))?;
         if body.len() + chunk.len() > MAX_FORM_BYTES {
-            return Err(HtmlError::BadRequest("The form is too large.".into()).into());
+            return Err(HtmlError::BadRequest("The form is too large.".into()));
         }
         body.extend_from_slice(&chunk);
     }

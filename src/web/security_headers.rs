@@ -121,6 +121,9 @@ where
                 https: self.https,
             };
         }
+        // A middleware further in must answer a refusal with a response, not
+        // an error: an error becomes a response only after this middleware,
+        // without its headers (see `csrf::guard`).
         HeadersFuture::Inner {
             inner: self.service.call(req),
             area,

@@ -36,6 +36,8 @@ fn every_subcommand_has_help() {
         vec!["demo", "--help"],
         vec!["token", "--help"],
         vec!["token", "create", "--help"],
+        vec!["staff", "--help"],
+        vec!["staff", "deactivate", "--help"],
     ] {
         let (ok, stdout, _) = run(&args);
         assert!(ok, "{args:?}");
@@ -47,6 +49,8 @@ fn every_subcommand_has_help() {
         "--database-url",
         "[env: SHELFSYNC_BIND=]",
         "[env: DATABASE_URL=",
+        "--public-url",
+        "[env: SHELFSYNC_PUBLIC_URL=]",
     ] {
         assert!(
             stdout.contains(flag),
@@ -65,7 +69,99 @@ fn an_unknown_subcommand_or_flag_is_refused_with_a_message() {
     );
 }
 
-on_both_backends!(migrate_then_demo_then_a_token_work_on_a_fresh_database);
+on_both_backends!(
+    migrate_then_demo_then_a_token_work_on_a_fresh_database,
+    a_token_revoked_from_the_command_line_is_refused_at_the_next_request,
+    staff_deactivated_from_the_command_line_lose_their_sessions_at_once
+);
+
+/// Runs the binary off the async workers, so the server in this process keeps serving.
+async fn run_async(args: Vec<String>) -> (bool, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args)
+    })
+    .await
+    .expect("the command ran")
+}
+
+async fn a_token_revoked_from_the_command_line_is_refused_at_the_next_request(backend: Backend) {
+    let app = common::spawn_app(backend).await;
+    let merchant = app.demo_merchant_id();
+    let issued = shelfsync::inventory::tokens::create_token(
+        &mut app.conn(),
+        merchant,
+        "Online store",
+        shelfsync::domain::TokenScope::Storefront,
+        None,
+    )
+    .expect("a token");
+    let read = || async {
+        app.client
+            .get(app.url("/api/v1/storefront/items?limit=1"))
+            .bearer_auth(&issued.secret)
+            .send()
+            .await
+            .expect("an answer")
+            .status()
+    };
+    // Used, so any cache the server keeps would hold it.
+    assert_eq!(read().await, 200);
+    assert_eq!(read().await, 200);
+
+    let (revoked, stdout, stderr) = run_async(vec![
+        "token".into(),
+        "revoke".into(),
+        "--database-url".into(),
+        app.db.url.clone(),
+        "--merchant".into(),
+        "corner-goods".into(),
+        issued.token.id.to_string(),
+    ])
+    .await;
+
+    assert!(revoked, "{stderr}");
+    assert!(stdout.contains("is revoked"), "{stdout}");
+    assert_eq!(read().await, 401);
+}
+
+async fn staff_deactivated_from_the_command_line_lose_their_sessions_at_once(backend: Backend) {
+    let app = common::spawn_app(backend).await;
+    app.login().await;
+    assert_eq!(app.get("/items").await.status(), 200);
+
+    let (deactivated, stdout, stderr) = run_async(vec![
+        "staff".into(),
+        "deactivate".into(),
+        "--database-url".into(),
+        app.db.url.clone(),
+        "--merchant".into(),
+        "corner-goods".into(),
+        shelfsync::demo::EMAIL.into(),
+    ])
+    .await;
+
+    assert!(deactivated, "{stderr}");
+    assert!(stdout.contains("is deactivated"), "{stdout}");
+    let after = app.get("/items").await;
+    assert_eq!(after.status(), 303);
+    assert_eq!(after.headers()["location"], "/login");
+    let (listed, stdout, _) = run_async(vec![
+        "staff".into(),
+        "list".into(),
+        "--database-url".into(),
+        app.db.url.clone(),
+        "--merchant".into(),
+        "corner-goods".into(),
+    ])
+    .await;
+    assert!(listed);
+    let line = stdout
+        .lines()
+        .find(|line| line.contains(shelfsync::demo::EMAIL))
+        .expect("the demo staff member is listed");
+    assert!(line.ends_with("\tdeactivated"), "{line}");
+}
 
 async fn migrate_then_demo_then_a_token_work_on_a_fresh_database(backend: Backend) {
     let db = TestDb::new(backend);
