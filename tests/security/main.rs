@@ -7,5 +7,6 @@
 mod common;
 
 mod headers;
+mod redirects;
 mod sign_in;
 mod text_input;
