@@ -13,7 +13,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     every_route_answers_with_the_security_headers,
-    the_page_showing_a_new_tokens_secret_is_not_stored
+    the_page_showing_a_new_tokens_secret_is_not_stored,
+    an_https_public_url_adds_hsts_and_secure_cookies
 );
 
 /// What a response is, for which headers it must carry.
@@ -226,4 +227,68 @@ async fn the_page_showing_a_new_tokens_secret_is_not_stored(backend: Backend) {
         "the page shows the secret"
     );
     check("POST /settings/tokens", &headers, Kind::Dashboard);
+}
+
+async fn an_https_public_url_adds_hsts_and_secure_cookies(backend: Backend) {
+    let db = crate::common::TestDb::new(backend);
+    let args = shelfsync::config::ServeArgs {
+        database: shelfsync::config::DatabaseArgs {
+            database_url: db.url.clone(),
+            pool_size: 4,
+        },
+        bind: "127.0.0.1:0".to_owned(),
+        workers: Some(1),
+        read_pool_size: 1,
+        no_demo: false,
+        public_url: Some(
+            shelfsync::config::parse_public_url("https://shop.example.com").expect("a URL"),
+        ),
+        secure_cookies: false,
+        request_head_timeout: std::time::Duration::from_secs(60),
+        push: Default::default(),
+    };
+    let app = shelfsync::startup::Application::build(&args).expect("the application starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = new_client();
+
+    for path in [
+        "/login",
+        "/shop/corner-goods",
+        "/static/app.css",
+        "/api/v1/storefront/items",
+    ] {
+        let response = client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(
+            response
+                .headers()
+                .get("strict-transport-security")
+                .and_then(|v| v.to_str().ok()),
+            Some("max-age=63072000"),
+            "{path}"
+        );
+    }
+    let login = new_client()
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("the login page");
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("shelfsync="))
+        .expect("the session cookie is set with the CSRF token");
+    let attributes: Vec<String> = cookie
+        .split(';')
+        .skip(1)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect();
+    assert!(attributes.iter().any(|a| a == "secure"), "{cookie}");
+    assert!(attributes.iter().any(|a| a == "httponly"), "{cookie}");
 }

@@ -28,7 +28,11 @@ async fn return_to_outside_this_site_falls_back_to_the_item_list(backend: Backen
         let response = app
             .post_form(
                 "/items/2/designation",
-                &[("action", action), ("version", &version), ("return_to", target)],
+                &[
+                    ("action", action),
+                    ("version", &version),
+                    ("return_to", target),
+                ],
             )
             .await;
 
