@@ -16,7 +16,8 @@ on_both_backends!(
     an_unknown_email_is_locked_the_same_way_so_accounts_cannot_be_told_apart,
     failures_from_one_address_lock_it_for_every_email,
     a_success_clears_the_accounts_failures_and_is_in_the_activity_log,
-    a_deactivated_account_is_refused_like_a_wrong_password
+    a_deactivated_account_is_refused_like_a_wrong_password,
+    the_password_is_checked_holding_no_database_connection
 );
 
 /// Posts the login form from `client` and returns the answer.
@@ -228,4 +229,37 @@ async fn a_deactivated_account_is_refused_like_a_wrong_password(backend: Backend
 
     assert_eq!((deactivated.0, &deactivated.2), (wrong.0, &wrong.2));
     assert_eq!(deactivated.0, 401);
+}
+
+async fn the_password_is_checked_holding_no_database_connection(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pool = app.pool.clone();
+
+    let (outcome, in_use_while_hashing) = tokio::task::spawn_blocking(move || {
+        let watched = pool.clone();
+        let mut in_use = None;
+        let outcome = sign_in::sign_in_checking(
+            &pool,
+            Attempt {
+                email: DEMO_EMAIL,
+                password: DEMO_PASSWORD,
+                address: "192.0.2.9",
+            },
+            |stored, password| {
+                let state = watched.state();
+                in_use = Some(state.connections - state.idle_connections);
+                shelfsync::inventory::merchants::password_matches(stored, password)
+            },
+        );
+        (outcome, in_use)
+    })
+    .await
+    .expect("ran");
+
+    assert_eq!(
+        in_use_while_hashing,
+        Some(0),
+        "no connection is held during argon2"
+    );
+    assert!(matches!(outcome, Ok(Outcome::SignedIn { .. })));
 }
