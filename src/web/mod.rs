@@ -32,6 +32,9 @@ pub struct AppState {
     /// Each merchant's online list in memory, item by item, kept current
     /// from the change feed.
     pub online: list_cache::online::OnlineLists,
+    /// API token checks in progress, shared by the requests that arrive
+    /// while one runs (no answer outlives its round; see `api::token_checks`).
+    pub token_checks: api::token_checks::TokenChecks,
     /// Webhook and live-stream settings, and the dispatcher to wake.
     pub push: PushState,
 }
@@ -43,6 +46,7 @@ impl AppState {
             read_pool,
             lists: list_cache::ListCache::default(),
             online: list_cache::online::OnlineLists::default(),
+            token_checks: api::token_checks::TokenChecks::default(),
             push,
         }
     }

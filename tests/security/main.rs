@@ -8,5 +8,6 @@ mod common;
 
 mod headers;
 mod redirects;
+mod revocation;
 mod sign_in;
 mod text_input;

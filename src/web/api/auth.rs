@@ -1,9 +1,8 @@
-//! Bearer-token authentication for the JSON API.
-//!
-//! Every request's token is looked up in the database (one indexed read on
-//! the read pool): no in-process cache, because a cache can outlive a
-//! revocation made by another process (`shelfsync token revoke`) or another
-//! instance, and revoking must take effect at the next request.
+//! Bearer-token authentication for the JSON API. Every request's token is
+//! judged by a database read begun after the request arrived (shared with
+//! the requests arriving alongside it, see `token_checks`): no answer is
+//! cached, because a cache can outlive a revocation made by another process
+//! (`shelfsync token revoke`) or another instance.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,9 +12,8 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 use super::errors::ApiError;
 use crate::domain::TokenScope;
-use crate::inventory::tokens::{self, ApiToken};
+use crate::inventory::tokens::ApiToken;
 use crate::web::AppState;
-use crate::web::list_cache::read_blocking;
 
 /// The token a request was made with.
 pub struct ApiCaller {
@@ -63,9 +61,8 @@ impl FromRequest for ApiCaller {
                     "no application state".into(),
                 ))
             })?;
-            // The read pool: a storm of storefront reads must not take the
-            // connections that sales and edits need.
-            match read_blocking(&state, move |conn| tokens::authenticate(conn, &secret)).await? {
+            let checks = state.clone().into_inner();
+            match state.token_checks.check(checks, secret).await? {
                 Some(token) => Ok(ApiCaller { token }),
                 None => Err(ApiError::unauthorized(
                     "The API token is not valid or has been revoked.",
