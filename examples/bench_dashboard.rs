@@ -98,6 +98,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         workers: Some(2),
         read_pool_size: 2,
         no_demo: true,
+        public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
         push: Default::default(),

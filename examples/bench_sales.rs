@@ -210,6 +210,7 @@ async fn http_sales(
         workers: Some(2),
         read_pool_size: 2,
         no_demo: true,
+        public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
         push: Default::default(),

@@ -80,6 +80,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         workers: Some(2),
         read_pool_size: 2,
         no_demo: false,
+        public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
         push: PushArgs::default(),

@@ -38,6 +38,9 @@ pub enum Command {
     /// Open a shop for a real merchant, or list the shops.
     #[command(subcommand)]
     Merchant(MerchantCommand),
+    /// List or deactivate staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
 }
 
 /// `shelfsync merchant …`
@@ -79,6 +82,30 @@ pub enum MerchantCommand {
     List {
         #[command(flatten)]
         database: DatabaseArgs,
+    },
+}
+
+/// `shelfsync staff …`
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// List a merchant's staff: id, email, name, active or deactivated.
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The merchant's slug, e.g. corner-goods.
+        #[arg(long)]
+        merchant: String,
+    },
+    /// Deactivate a staff member: they can no longer sign in, and every
+    /// session of theirs ends at once, on every instance.
+    Deactivate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The merchant's slug, e.g. corner-goods.
+        #[arg(long)]
+        merchant: String,
+        /// The staff member's email.
+        email: String,
     },
 }
 
@@ -168,7 +195,14 @@ pub struct ServeArgs {
     #[arg(long, env = "SHELFSYNC_NO_DEMO")]
     pub no_demo: bool,
 
-    /// Mark session cookies Secure (set this when served over HTTPS).
+    /// The address people reach this server at, e.g. `https://shop.example.com`.
+    /// When it is `https`, session cookies are marked Secure and every
+    /// response carries `Strict-Transport-Security`.
+    #[arg(long, env = "SHELFSYNC_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<url::Url>,
+
+    /// Mark session cookies Secure even without an https `--public-url`
+    /// (kept from before `--public-url`, which implies it for https).
     #[arg(long, env = "SHELFSYNC_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
@@ -235,6 +269,31 @@ impl Default for PushArgs {
     }
 }
 
+impl ServeArgs {
+    /// Whether the server is reached over https (by `--public-url`).
+    pub fn https(&self) -> bool {
+        self.public_url
+            .as_ref()
+            .is_some_and(|url| url.scheme() == "https")
+    }
+
+    /// Whether session cookies are marked Secure.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies || self.https()
+    }
+}
+
+/// An absolute `http://` or `https://` URL.
+pub fn parse_public_url(raw: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "{raw:?} must be an http:// or https:// address, such as https://shop.example.com"
+        ));
+    }
+    Ok(url)
+}
+
 /// Parses `250ms`, `5s`, `10m`, `24h` or `2d`; a bare number is seconds.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
@@ -276,6 +335,21 @@ mod tests {
         assert_eq!(parse_duration("1.5m"), Ok(Duration::from_secs(90)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 years").is_err());
+    }
+
+    #[test]
+    fn an_https_public_url_means_secure_cookies_and_hsts() {
+        let plain = Cli::try_parse_from(["shelfsync"]).expect("no flags parse");
+        assert!(!plain.serve.https() && !plain.serve.secure_cookies());
+        let https = Cli::try_parse_from(["shelfsync", "--public-url", "https://shop.example.com"])
+            .expect("an https URL parses");
+        assert!(https.serve.https() && https.serve.secure_cookies());
+        let http = Cli::try_parse_from(["shelfsync", "--public-url", "http://10.0.0.5:8080"])
+            .expect("an http URL parses");
+        assert!(!http.serve.https());
+        let old = Cli::try_parse_from(["shelfsync", "--secure-cookies"]).expect("the old flag");
+        assert!(old.serve.secure_cookies() && !old.serve.https());
+        assert!(Cli::try_parse_from(["shelfsync", "--public-url", "ftp://x.example"]).is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => shelfsync::startup::create_demo(&args),
         Command::Token(command) => shelfsync::startup::token(command),
         Command::Merchant(command) => shelfsync::startup::merchant(command),
+        Command::Staff(command) => shelfsync::startup::staff(command),
         Command::Check(args) => shelfsync::startup::check(&args),
     };
     match outcome {

@@ -13,7 +13,9 @@ use actix_web::{App, HttpServer, web};
 use diesel::prelude::*;
 use rand::RngCore;
 
-use crate::config::{DatabaseArgs, DemoArgs, MerchantCommand, ServeArgs, TokenCommand};
+use crate::config::{
+    DatabaseArgs, DemoArgs, MerchantCommand, ServeArgs, StaffCommand, TokenCommand,
+};
 use crate::db::models::AppSettingRow;
 use crate::db::schema::app_settings;
 use crate::db::{self, DbConnection, Pool};
@@ -23,8 +25,9 @@ use crate::domain::TokenScope;
 use crate::inventory::changes::{self, CatalogChange};
 use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
-use crate::inventory::{sessions, tokens};
-use crate::web::{AppState, PushState, csrf};
+use crate::inventory::{merchants, sessions, tokens};
+use crate::web::security_headers::SecurityHeaders;
+use crate::web::{AppState, PushState, csrf, input};
 
 /// Why shelfsync could not start.
 #[derive(Debug, thiserror::Error)]
@@ -107,9 +110,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let read_pool = db::open_pool(&args.database.database_url, args.read_pool_size.max(1))?;
         let state = web::Data::new(AppState::new(pool, read_pool, push));
-        let secure = args.secure_cookies;
+        let secure = args.secure_cookies();
+        let headers = SecurityHeaders::new(args.https());
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(headers)
                 .app_data(state.clone())
                 .app_data(web::FormConfig::default().limit(2 * 1024 * 1024))
                 // The storefront's reads (the JSON API and the hosted shop)
@@ -122,6 +127,7 @@ impl Application {
                 .service(
                     web::scope("")
                         .configure(crate::web::dashboard_routes)
+                        .wrap(from_fn(input::refuse_control_in_forms))
                         .wrap(from_fn(csrf::guard))
                         .wrap(
                             SessionMiddleware::builder(
@@ -448,6 +454,49 @@ pub fn merchant(command: MerchantCommand) -> Result<(), StartError> {
                     merchant.time_zone.name()
                 );
             }
+            Ok(())
+        }
+    }
+}
+
+/// `shelfsync staff …`.
+pub fn staff(command: StaffCommand) -> Result<(), StartError> {
+    match command {
+        StaffCommand::List { database, merchant } => {
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            let merchant = Merchant::by_slug(&mut conn, &merchant)?;
+            for member in crate::inventory::staff::list_staff(&mut conn, merchant.id)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    member.id,
+                    member.email,
+                    member.display_name,
+                    member.role.as_str(),
+                    if member.active {
+                        "active"
+                    } else {
+                        "deactivated"
+                    }
+                );
+            }
+            Ok(())
+        }
+        StaffCommand::Deactivate {
+            database,
+            merchant,
+            email,
+        } => {
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            let merchant = Merchant::by_slug(&mut conn, &merchant)?;
+            let member = merchants::staff_by_email(&mut conn, merchant.id, &email)?;
+            let member =
+                crate::inventory::staff::deactivate_staff(&mut conn, merchant.id, member.id)?;
+            println!(
+                "{} ({}) is deactivated; their sessions have ended",
+                member.display_name, member.email
+            );
             Ok(())
         }
     }

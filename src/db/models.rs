@@ -440,6 +440,37 @@ pub struct NewStaffSessionRow<'a> {
     pub expires_at: NaiveDateTime,
 }
 
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::sign_in_failures)]
+pub struct NewSignInFailureRow<'a> {
+    /// `email` or `address`.
+    pub kind: &'a str,
+    pub key: &'a str,
+    pub failed_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::sign_in_events)]
+pub struct SignInEventRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub staff_id: i64,
+    /// `signed_in` or `locked_out`.
+    pub kind: String,
+    pub address: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::sign_in_events)]
+pub struct NewSignInEventRow<'a> {
+    pub merchant_id: i64,
+    pub staff_id: i64,
+    pub kind: &'a str,
+    pub address: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = super::schema::webhook_manual_sends)]
 pub struct WebhookManualSendRow {

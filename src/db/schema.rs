@@ -66,6 +66,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        kind -> Text,
+        key -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sign_in_events (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        staff_id -> BigInt,
+        kind -> Text,
+        address -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     items (id) {
         id -> BigInt,
         merchant_id -> BigInt,
@@ -245,6 +265,7 @@ diesel::joinable!(staff -> merchants (merchant_id));
 diesel::joinable!(merchant_slugs -> merchants (merchant_id));
 diesel::joinable!(staff_invitations -> staff (staff_id));
 diesel::joinable!(staff_sessions -> staff (staff_id));
+diesel::joinable!(sign_in_events -> staff (staff_id));
 diesel::joinable!(webhook_manual_sends -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_manual_sends -> webhook_deliveries (delivery_id));
 diesel::joinable!(items -> merchants (merchant_id));
@@ -274,6 +295,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_movements,
     idempotency_keys,
     staff_sessions,
+    sign_in_failures,
+    sign_in_events,
     webhook_manual_sends,
     app_settings,
     merchant_slugs,

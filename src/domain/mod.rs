@@ -25,7 +25,10 @@ pub use shop::{Slug, TimeZone, line, text_block};
 pub use stock::{
     Adjustment, IdempotencyKey, MAX_QUANTITY, MovementKind, Quantity, Reason, StockCount,
 };
-pub use text::{Description, Email, ItemName, Sku};
+pub use text::{
+    ControlCharacter, Description, Email, ItemName, Lines, ReturnPath, Sku, check_input,
+    forbidden_character, single_line,
+};
 pub use webhook::{EVENT_TYPES, EventTypes, WebhookUrl};
 
 /// A value a user typed was not acceptable; names the field and says why.

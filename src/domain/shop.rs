@@ -4,6 +4,7 @@
 use chrono::{NaiveDateTime, TimeZone as _};
 
 use super::FieldError;
+use super::text::{Lines, forbidden_character};
 
 /// The URL name of a hosted shop, `/shop/{slug}`: 1–64 lower-case letters,
 /// digits and dashes, not starting or ending with a dash.
@@ -56,7 +57,7 @@ pub fn line(
             format!("{label} must be at most {max} characters"),
         ));
     }
-    if value.chars().any(char::is_control) {
+    if forbidden_character(value, Lines::Single).is_some() {
         return Err(FieldError::new(
             field,
             format!("{label} must be on one line, without control characters"),
@@ -80,7 +81,7 @@ pub fn text_block(
             format!("{label} must be at most {max} characters"),
         ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n') {
+    if forbidden_character(&value, Lines::Multi).is_some() {
         return Err(FieldError::new(
             field,
             format!("{label} must not contain control characters"),

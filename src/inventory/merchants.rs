@@ -62,9 +62,12 @@ impl Merchant {
             .try_into()
     }
 
+    /// The merchant with this slug; a string that can't be a slug is NotFound
+    /// without asking the database.
     pub fn by_slug(conn: &mut DbConnection, slug: &str) -> Result<Merchant> {
+        let slug = Slug::parse(slug).map_err(|_| InventoryError::NotFound("merchant"))?;
         merchants::table
-            .filter(merchants::slug.eq(slug))
+            .filter(merchants::slug.eq(slug.as_str()))
             .select(MerchantRow::as_select())
             .first(conn)
             .optional()?
@@ -394,30 +397,74 @@ pub(super) fn insert_staff(
     }
 }
 
-/// The staff member with this email and password, or `None`. Takes the same
-/// time for an unknown email as for a wrong password.
-pub fn authenticate(conn: &mut DbConnection, email: &str, password: &str) -> Result<Option<Staff>> {
-    let row: Option<StaffRow> = match Email::parse(email) {
-        Ok(email) => staff::table
-            .filter(staff::email.eq(email.as_str()))
-            .filter(staff::deactivated_at.is_null())
-            .select(StaffRow::as_select())
-            .first(conn)
-            .optional()?,
-        Err(_) => None,
+/// A staff account as sign-in reads it: the member, the stored password
+/// hash, and whether the account may sign in.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub staff: Staff,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+/// The account with this email (any case), or `None`. One short read; the
+/// password is checked later, without a connection (`password_matches`).
+pub fn credentials(conn: &mut DbConnection, email: &str) -> Result<Option<Credentials>> {
+    let Ok(email) = Email::parse(email) else {
+        return Ok(None);
     };
-    // A fixed hash to verify against when the email is unknown, so timing does
-    // not reveal which emails have accounts.
+    let row: Option<StaffRow> = staff::table
+        .filter(staff::email.eq(email.as_str()))
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(|row| {
+        Ok(Credentials {
+            password_hash: row.password_hash.clone(),
+            active: row.deactivated_at.is_none(),
+            staff: Staff::try_from(row)?,
+        })
+    })
+    .transpose()
+}
+
+/// Whether `password` matches the stored hash. CPU-bound (argon2, tens of
+/// milliseconds): call it on a blocking thread, holding no connection. With
+/// no stored hash (an unknown email) it verifies against a decoy hash of the
+/// same cost, so timing does not reveal which emails have accounts.
+pub fn password_matches(stored: Option<&str>, password: &str) -> bool {
     const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2hlbGZzeW5jZGVjb3k$0Uo9rV7pVQ5vO1m8U2xV0q4Hq2N3fXbqk3x5cQm3b5U";
-    let stored = row.as_ref().map_or(DECOY, |r| r.password_hash.as_str());
-    let matches = PasswordHash::new(stored)
+    let known = stored.is_some();
+    let matched = PasswordHash::new(stored.unwrap_or(DECOY))
         .map(|parsed| {
             Argon2::default()
                 .verify_password(password.as_bytes(), &parsed)
                 .is_ok()
         })
         .unwrap_or(false);
-    row.filter(|_| matches).map(Staff::try_from).transpose()
+    known && matched
+}
+
+/// The staff member with this email and password, or `None`. Takes the same
+/// time for an unknown email as for a wrong password. Holds the connection
+/// while hashing: for tools and tests; the dashboard signs in through
+/// `sign_in::sign_in`, which does not.
+pub fn authenticate(conn: &mut DbConnection, email: &str, password: &str) -> Result<Option<Staff>> {
+    let found = credentials(conn, email)?;
+    let matched = password_matches(found.as_ref().map(|c| c.password_hash.as_str()), password);
+    Ok(found.filter(|c| matched && c.active).map(|c| c.staff))
+}
+
+/// The merchant's staff member with this email (any case).
+pub fn staff_by_email(conn: &mut DbConnection, merchant_id: i64, email: &str) -> Result<Staff> {
+    let email = Email::parse(email)?;
+    staff::table
+        .filter(staff::merchant_id.eq(merchant_id))
+        .filter(staff::email.eq(email.as_str()))
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(InventoryError::NotFound("staff member"))?
+        .try_into()
 }
 
 /// Signs a staff member out of every session.

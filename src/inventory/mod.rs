@@ -24,6 +24,7 @@ pub mod permissions;
 pub mod sessions;
 pub mod settings;
 pub mod setup;
+pub mod sign_in;
 pub mod staff;
 pub mod stock;
 pub mod store_list;

@@ -22,7 +22,9 @@ use crate::db::schema::{merchants as merchants_table, staff, staff_sessions};
 pub const LIFETIME: TimeDelta = TimeDelta::hours(12);
 
 /// Checks an email and password and, when they match, begins a session:
-/// the staff member and the secret for their cookie, or `None`.
+/// the staff member and the secret for their cookie, or `None`. Holds the
+/// connection while hashing and is not throttled: for tools and tests; the
+/// dashboard signs in through `sign_in::sign_in`.
 pub fn sign_in(
     conn: &mut DbConnection,
     email: &str,

@@ -14,7 +14,7 @@ use diesel::prelude::*;
 
 use super::items::ItemWriter;
 use super::merchants::Location;
-use super::{Actor, InventoryError, Item, Result, now, outbox, tokens};
+use super::{Actor, InventoryError, Item, Result, now, outbox};
 use crate::db::DbConnection;
 use crate::db::models::{ItemRow, LocationRow, NewLocationRow};
 use crate::db::schema::{items, locations};
@@ -164,10 +164,6 @@ pub fn set_store_archived(
         announce(conn, &mut writer, Some(&before), &after)?;
         Ok(after)
     })?;
-    if archived {
-        // Its point-of-sale tokens stop working: cached ones too.
-        tokens::tokens_withdrawn();
-    }
     Ok(after)
 }
 

@@ -1,8 +1,6 @@
 //! API tokens: issued per merchant with a scope, shown once, stored hashed,
 //! revocable, with their last use recorded.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use rand::RngCore;
@@ -13,7 +11,7 @@ use super::{InventoryError, Result, now};
 use crate::db::DbConnection;
 use crate::db::models::{ApiTokenRow, NewApiTokenRow};
 use crate::db::schema::api_tokens;
-use crate::domain::{FieldError, TokenScope};
+use crate::domain::{FieldError, Lines, TokenScope, forbidden_character};
 
 /// What every secret starts with, so a leaked one is recognisable.
 pub const SECRET_PREFIX: &str = "sst_";
@@ -71,21 +69,6 @@ pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.trim().as_bytes()))
 }
 
-/// Bumped after every revocation in this process, so a cache of
-/// authenticated tokens can drop them at once.
-static REVOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-/// The count of revocations made by this process so far.
-pub fn revocations() -> u64 {
-    REVOCATIONS.load(Ordering::SeqCst)
-}
-
-/// Tells caches of authenticated tokens that some tokens stopped working
-/// (a revocation, or a store archived with its point-of-sale tokens).
-pub(super) fn tokens_withdrawn() {
-    REVOCATIONS.fetch_add(1, Ordering::SeqCst);
-}
-
 /// Creates a token. A `pos` token must name one of the merchant's stores;
 /// other scopes must not.
 pub fn create_token(
@@ -96,6 +79,13 @@ pub fn create_token(
     location_id: Option<i64>,
 ) -> Result<IssuedToken> {
     let name = name.trim();
+    if forbidden_character(name, Lines::Single).is_some() {
+        return Err(FieldError::new(
+            "name",
+            "A token's name is one line without control characters",
+        )
+        .into());
+    }
     if name.is_empty() || name.chars().count() > 100 {
         return Err(FieldError::new(
             "name",
@@ -216,6 +206,18 @@ pub fn authenticate(conn: &mut DbConnection, secret: &str) -> Result<Option<ApiT
     Ok(Some(token))
 }
 
+/// Whether the token with this id is still live (not revoked): what an open
+/// event stream asks now and then, so it ends soon after a revocation.
+pub fn is_live(conn: &mut DbConnection, token_id: i64) -> Result<bool> {
+    Ok(api_tokens::table
+        .find(token_id)
+        .filter(api_tokens::revoked_at.is_null())
+        .select(api_tokens::id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
+}
+
 /// The merchant's tokens, newest first, revoked ones included.
 pub fn list_tokens(conn: &mut DbConnection, merchant_id: i64) -> Result<Vec<ApiToken>> {
     api_tokens::table
@@ -228,7 +230,8 @@ pub fn list_tokens(conn: &mut DbConnection, merchant_id: i64) -> Result<Vec<ApiT
         .collect()
 }
 
-/// Revokes a token of this merchant; it stops working at once.
+/// Revokes a token of this merchant; it stops working at once, on every
+/// instance (tokens are checked against the database on every request).
 pub fn revoke_token(conn: &mut DbConnection, merchant_id: i64, token_id: i64) -> Result<ApiToken> {
     let row: ApiTokenRow = diesel::update(
         api_tokens::table
@@ -240,6 +243,5 @@ pub fn revoke_token(conn: &mut DbConnection, merchant_id: i64, token_id: i64) ->
     .get_result(conn)
     .optional()?
     .ok_or(InventoryError::NotFound("token"))?;
-    tokens_withdrawn();
     row.try_into()
 }

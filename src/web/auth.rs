@@ -28,6 +28,17 @@ pub struct CurrentStaff {
 }
 
 impl CurrentStaff {
+    /// Whether this browser's session is still open now (not signed out, not
+    /// expired, the staff member not deactivated): for long-lived responses
+    /// such as live streams, which outlast the check made when they began.
+    pub fn still_signed_in(
+        &self,
+    ) -> impl Fn(&mut crate::db::DbConnection) -> crate::inventory::Result<bool> + Send + Clone + 'static
+    {
+        let secret = self.secret.clone();
+        move |conn| Ok(sessions::signed_in(conn, &secret)?.is_some())
+    }
+
     /// The staff member as the audit log names them.
     pub fn actor(&self) -> Actor {
         Actor::staff(&self.staff.display_name)

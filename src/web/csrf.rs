@@ -6,7 +6,8 @@
 //! (`Sec-Fetch-Site`) or its `Origin` names another host.
 
 use actix_session::{Session, SessionExt};
-use actix_web::body::MessageBody;
+use actix_web::ResponseError;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
@@ -49,29 +50,46 @@ struct TokenField {
     csrf_token: Option<String>,
 }
 
-fn forbidden(reason: &str) -> actix_web::Error {
+fn forbidden(reason: &str) -> HtmlError {
     HtmlError::Forbidden(format!(
         "{reason} Reload the page and try again; if it keeps happening, sign in again."
     ))
-    .into()
 }
 
-/// Middleware: refuses unsafe requests without the session's token.
+/// Middleware: refuses unsafe requests without the session's token. A
+/// refusal is a response (not an error), so the layers around it still see
+/// it and add their headers.
 pub async fn guard(
-    mut req: ServiceRequest,
+    req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if safe || req.path().starts_with("/api/") {
-        return next.call(req).await;
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
     }
+    match check(req).await {
+        Ok(req) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+        Err((req, refusal)) => Ok(req
+            .into_response(refusal.error_response())
+            .map_into_right_body()),
+    }
+}
+
+/// The request back when it carries the session's token, or the refusal.
+async fn check(mut req: ServiceRequest) -> Result<ServiceRequest, (ServiceRequest, HtmlError)> {
     let headers = req.headers();
     if headers
         .get("Sec-Fetch-Site")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|site| site == "cross-site")
     {
-        return Err(forbidden("This request came from another site."));
+        return Err((req, forbidden("This request came from another site.")));
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         let host = headers
@@ -80,12 +98,12 @@ pub async fn guard(
             .unwrap_or("");
         let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         if origin != "null" && origin_host != host {
-            return Err(forbidden("This request came from another site."));
+            return Err((req, forbidden("This request came from another site.")));
         }
     }
     let expected = match req.get_session().get::<String>(SESSION_KEY) {
         Ok(Some(token)) => token,
-        _ => return Err(forbidden("This form has expired.")),
+        _ => return Err((req, forbidden("This form has expired."))),
     };
     let mut presented = req
         .headers()
@@ -98,7 +116,10 @@ pub async fn guard(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
     if presented.is_none() && is_form {
-        let body = read_body(&mut req).await?;
+        let body = match read_body(&mut req).await {
+            Ok(body) => body,
+            Err(refusal) => return Err((req, refusal)),
+        };
         presented = serde_html_form::from_bytes::<TokenField>(&body)
             .ok()
             .and_then(|form| form.csrf_token);
@@ -107,22 +128,24 @@ pub async fn guard(
     let valid =
         presented.is_some_and(|token| bool::from(token.as_bytes().ct_eq(expected.as_bytes())));
     if !valid {
-        return Err(forbidden(
-            "This form is missing its security token or it does not match.",
+        return Err((
+            req,
+            forbidden("This form is missing its security token or it does not match."),
         ));
     }
-    next.call(req).await
+    Ok(req)
 }
 
-async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, actix_web::Error> {
+async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, HtmlError> {
     use actix_web::HttpMessage;
     use futures_util::StreamExt;
     let mut payload = req.take_payload();
     let mut body = actix_web::web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk?;
+        let chunk =
+            chunk.map_err(|e| HtmlError::BadRequest(format!("The form could not be read: {e}")))?;
         if body.len() + chunk.len() > MAX_FORM_BYTES {
-            return Err(HtmlError::BadRequest("The form is too large.".into()).into());
+            return Err(HtmlError::BadRequest("The form is too large.".into()));
         }
         body.extend_from_slice(&chunk);
     }

@@ -8,8 +8,10 @@ pub mod csrf;
 pub mod dashboard;
 pub mod errors;
 pub mod htmx;
+pub mod input;
 pub mod list_cache;
 pub mod roles;
+pub mod security_headers;
 pub mod shop;
 pub mod sse;
 
@@ -31,9 +33,9 @@ pub struct AppState {
     /// Each merchant's online list in memory, item by item, kept current
     /// from the change feed.
     pub online: list_cache::online::OnlineLists,
-    /// API tokens recently authenticated, so a busy client's requests skip the
-    /// token lookup; a revocation on this instance empties it at once.
-    pub tokens: api::auth::TokenCache,
+    /// API token checks in progress, shared by the requests that arrive
+    /// while one runs (no answer outlives its round; see `api::token_checks`).
+    pub token_checks: api::token_checks::TokenChecks,
     /// Webhook and live-stream settings, and the dispatcher to wake.
     pub push: PushState,
 }
@@ -45,7 +47,7 @@ impl AppState {
             read_pool,
             lists: list_cache::ListCache::default(),
             online: list_cache::online::OnlineLists::default(),
-            tokens: api::auth::TokenCache::default(),
+            token_checks: api::token_checks::TokenChecks::default(),
             push,
         }
     }

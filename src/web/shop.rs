@@ -155,6 +155,12 @@ async fn shop(
                 .map_err(|_| HtmlError::BadRequest(format!("{raw:?} is not a page position.")))?,
         ),
     };
+    crate::domain::check_input("slug", &slug).map_err(|e| {
+        HtmlError::BadRequest(format!(
+            "The shop's name in the address ({}) must not contain control characters.",
+            e.field
+        ))
+    })?;
     let merchant_id = match state.online.merchant_of_slug(&state, &slug).await {
         Ok(id) => id,
         Err(InventoryError::NotFound(_)) => return moved(&state, &slug).await,

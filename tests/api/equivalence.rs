@@ -38,6 +38,7 @@ async fn cold_server(app: &TestApp) -> String {
         workers: Some(1),
         read_pool_size: 1,
         no_demo: true,
+        public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
         push: shelfsync::config::PushArgs {

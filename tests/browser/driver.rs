@@ -137,6 +137,9 @@ impl Browser {
         let driver = ChromeDriver::start();
         let profile = tempfile::tempdir().expect("a temporary profile directory");
         let capabilities = json!({
+            // Keep the console, so a test can read what the page reported
+            // (Content-Security-Policy violations among it).
+            "goog:loggingPrefs": { "browser": "ALL" },
             "goog:chromeOptions": {
                 "binary": CHROMIUM,
                 "args": [
@@ -250,6 +253,40 @@ impl Browser {
             panic!("{message}\n  page: {url}\n  screenshot: {}", path.display());
         }
         panic!("{message}\n  page: {url}");
+    }
+
+    /// The console messages logged since the last call (chromedriver hands
+    /// each out once), as `LEVEL message`.
+    pub async fn console(&self) -> Vec<String> {
+        let log = self
+            .client
+            .issue_cmd(BrowserLog)
+            .await
+            .unwrap_or_else(|e| panic!("chromedriver should hand out the browser log: {e}"));
+        log.as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|entry| {
+                        format!(
+                            "{} {}",
+                            entry["level"].as_str().unwrap_or("?"),
+                            entry["message"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The console messages since the last call that report a
+    /// Content-Security-Policy violation.
+    pub async fn csp_violations(&self) -> Vec<String> {
+        self.console()
+            .await
+            .into_iter()
+            .filter(|line| line.contains("Content Security Policy"))
+            .collect()
     }
 
     /// Runs JavaScript in the page and returns what it returns.
@@ -449,5 +486,27 @@ impl Browser {
             .select_by_value(value)
             .await
             .unwrap_or_else(|e| panic!("{css} should offer {value:?}: {e}"));
+    }
+}
+
+/// chromedriver's own command for the browser's console log
+/// (`POST /session/{id}/se/log`), which W3C WebDriver lacks.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
     }
 }

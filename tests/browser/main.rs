@@ -8,6 +8,7 @@ mod common;
 mod driver;
 
 mod bulk;
+mod content_security;
 mod counter;
 mod designations;
 mod escaping;

@@ -38,6 +38,8 @@ fn every_subcommand_has_help() {
         vec!["token", "create", "--help"],
         vec!["merchant", "create", "--help"],
         vec!["merchant", "list", "--help"],
+        vec!["staff", "--help"],
+        vec!["staff", "deactivate", "--help"],
     ] {
         let (ok, stdout, _) = run(&args);
         assert!(ok, "{args:?}");
@@ -49,6 +51,8 @@ fn every_subcommand_has_help() {
         "--database-url",
         "[env: SHELFSYNC_BIND=]",
         "[env: DATABASE_URL=",
+        "--public-url",
+        "[env: SHELFSYNC_PUBLIC_URL=]",
     ] {
         assert!(
             stdout.contains(flag),
@@ -69,7 +73,9 @@ fn an_unknown_subcommand_or_flag_is_refused_with_a_message() {
 
 on_both_backends!(
     migrate_then_demo_then_a_token_work_on_a_fresh_database,
-    merchant_create_opens_a_shop_with_the_password_from_the_environment_and_list_shows_it
+    merchant_create_opens_a_shop_with_the_password_from_the_environment_and_list_shows_it,
+    a_token_revoked_from_the_command_line_is_refused_at_the_next_request,
+    staff_deactivated_from_the_command_line_lose_their_sessions_at_once
 );
 
 #[test]
@@ -157,6 +163,109 @@ async fn merchant_create_opens_a_shop_with_the_password_from_the_environment_and
         &rows[0][1..],
         ["harbour-books", "Harbour Books", "EUR", "Europe/Dublin"]
     );
+}
+
+/// Runs the binary off the async workers, so the server in this process keeps serving.
+async fn run_async(args: Vec<String>) -> (bool, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&args)
+    })
+    .await
+    .expect("the command ran")
+}
+
+async fn a_token_revoked_from_the_command_line_is_refused_at_the_next_request(backend: Backend) {
+    let app = common::spawn_app(backend).await;
+    let merchant = app.demo_merchant_id();
+    let issued = shelfsync::inventory::tokens::create_token(
+        &mut app.conn(),
+        merchant,
+        "Online store",
+        shelfsync::domain::TokenScope::Storefront,
+        None,
+    )
+    .expect("a token");
+    let read = || async {
+        app.client
+            .get(app.url("/api/v1/storefront/items?limit=1"))
+            .bearer_auth(&issued.secret)
+            .send()
+            .await
+            .expect("an answer")
+            .status()
+    };
+    // Used, so any cache the server keeps would hold it.
+    assert_eq!(read().await, 200);
+    assert_eq!(read().await, 200);
+
+    let (revoked, stdout, stderr) = run_async(vec![
+        "token".into(),
+        "revoke".into(),
+        "--database-url".into(),
+        app.db.url.clone(),
+        "--merchant".into(),
+        "corner-goods".into(),
+        issued.token.id.to_string(),
+    ])
+    .await;
+
+    assert!(revoked, "{stderr}");
+    assert!(stdout.contains("is revoked"), "{stdout}");
+    assert_eq!(read().await, 401);
+}
+
+async fn staff_deactivated_from_the_command_line_lose_their_sessions_at_once(backend: Backend) {
+    let app = common::spawn_app(backend).await;
+    let email = "second-owner@corner.example";
+    let password = "a-long-passphrase-2026";
+    shelfsync::inventory::merchants::create_staff(
+        &mut app.conn(),
+        app.demo_merchant_id(),
+        &shelfsync::domain::Email::parse(email).expect("an email"),
+        "Second owner",
+        password,
+    )
+    .expect("a second owner");
+    let browser = common::new_client();
+    app.login_as(&browser, email, password).await;
+    let items = |client: reqwest::Client| {
+        let url = app.url("/items");
+        async move { client.get(url).send().await.expect("an answer") }
+    };
+    assert_eq!(items(browser.clone()).await.status(), 200);
+
+    let (deactivated, stdout, stderr) = run_async(vec![
+        "staff".into(),
+        "deactivate".into(),
+        "--database-url".into(),
+        app.db.url.clone(),
+        "--merchant".into(),
+        "corner-goods".into(),
+        email.into(),
+    ])
+    .await;
+
+    assert!(deactivated, "{stderr}");
+    assert!(stdout.contains("is deactivated"), "{stdout}");
+    let after = items(browser.clone()).await;
+    assert_eq!(after.status(), 303);
+    assert_eq!(after.headers()["location"], "/login");
+    let (listed, stdout, _) = run_async(vec![
+        "staff".into(),
+        "list".into(),
+        "--database-url".into(),
+        app.db.url.clone(),
+        "--merchant".into(),
+        "corner-goods".into(),
+    ])
+    .await;
+    assert!(listed);
+    let line = stdout
+        .lines()
+        .find(|line| line.contains(email))
+        .expect("the deactivated owner is listed");
+    assert!(line.ends_with("\tdeactivated"), "{line}");
 }
 
 async fn migrate_then_demo_then_a_token_work_on_a_fresh_database(backend: Backend) {

@@ -127,6 +127,7 @@ async fn spawn(backend: Backend, push: PushArgs, no_demo: bool) -> TestApp {
         workers: Some(2),
         read_pool_size: 2,
         no_demo,
+        public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
         push,

@@ -230,6 +230,7 @@ fn second_instance(database_url: &str) -> shelfsync::startup::Application {
         workers: Some(1),
         read_pool_size: 2,
         no_demo: true,
+        public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
         push: fast_push(),

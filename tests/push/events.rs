@@ -32,7 +32,9 @@ on_both_backends!(
     last_event_id_replays_what_the_client_missed_and_then_goes_live,
     heartbeats_keep_an_idle_stream_alive,
     the_events_of_a_bulk_change_share_one_id_written_on_the_last,
-    the_event_stream_needs_a_storefront_token_and_a_numeric_last_event_id
+    the_event_stream_needs_a_storefront_token_and_a_numeric_last_event_id,
+    a_last_event_id_ahead_of_the_catalog_is_refused_with_422,
+    an_open_stream_ends_soon_after_its_token_is_revoked
 );
 
 async fn a_change_reaches_the_event_stream_with_its_catalog_version_as_id(backend: Backend) {
@@ -173,4 +175,56 @@ async fn the_event_stream_needs_a_storefront_token_and_a_numeric_last_event_id(b
     assert_eq!(bad_resume.status(), 422);
     let body: serde_json::Value = bad_resume.json().await.expect("a JSON error");
     assert_eq!(body["error"]["details"]["parameter"], "last_event_id");
+}
+
+async fn a_last_event_id_ahead_of_the_catalog_is_refused_with_422(backend: Backend) {
+    let app = spawn_app_with(backend, fast_push()).await;
+    let merchant = app.demo_merchant_id();
+    let token = storefront_token(&app);
+    let current = with_conn(&app.pool, |conn| catalog_version(conn, merchant)).expect("version");
+
+    let ahead = connect(&app, &token, Some(current + 5)).await;
+    let at_current = connect(&app, &token, Some(current)).await;
+
+    assert_eq!(ahead.status(), 422);
+    let body: serde_json::Value = ahead.json().await.expect("a JSON error");
+    assert_eq!(body["error"]["code"], "invalid_parameter");
+    assert_eq!(body["error"]["details"]["parameter"], "last_event_id");
+    assert_eq!(at_current.status(), 200);
+}
+
+async fn an_open_stream_ends_soon_after_its_token_is_revoked(backend: Backend) {
+    let app = spawn_app_with(backend, fast_push()).await;
+    let merchant = app.demo_merchant_id();
+    let issued = with_conn(&app.pool, |conn| {
+        create_token(conn, merchant, "Online store", TokenScope::Storefront, None)
+    })
+    .expect("a token");
+    let mut response = connect(&app, &issued.secret, None).await;
+    assert_eq!(response.status(), 200);
+    // The stream is live: its first frame (`retry:`) arrives.
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), response.chunk())
+        .await
+        .expect("a first frame");
+    assert!(matches!(first, Ok(Some(_))));
+
+    // Revoked through its own connection, as another process would.
+    with_conn(&app.pool, |conn| {
+        shelfsync::inventory::tokens::revoke_token(conn, merchant, issued.token.id)
+    })
+    .expect("revoked");
+
+    // The server ends the stream: the body reaches its end (a bound, not a timing claim).
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        loop {
+            match response.chunk().await {
+                Ok(Some(_)) => continue,
+                Ok(None) | Err(_) => return,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream should end after the revocation");
+    let again = connect(&app, &issued.secret, None).await;
+    assert_eq!(again.status(), 401);
 }

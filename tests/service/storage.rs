@@ -154,6 +154,8 @@ async fn every_table_reads_back_through_the_diesel_schema_after_the_demo_is_seed
         ("locations", 8),
         ("staff", 10),
         ("staff_invitations", 7),
+        ("sign_in_failures", 4),
+        ("sign_in_events", 6),
         ("items", 19),
         ("stock_levels", 5),
         ("audit_entries", 10),

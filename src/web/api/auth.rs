@@ -1,52 +1,19 @@
-//! Bearer-token authentication for the JSON API.
+//! Bearer-token authentication for the JSON API. Every request's token is
+//! judged by a database read begun after the request arrived (shared with
+//! the requests arriving alongside it, see `token_checks`): no answer is
+//! cached, because a cache can outlive a revocation made by another process
+//! (`shelfsync token revoke`) or another instance.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
 
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 use super::errors::ApiError;
 use crate::domain::TokenScope;
-use crate::inventory::tokens::{self, ApiToken};
-use crate::web::{AppState, run};
-
-/// How long an authenticated token is trusted without asking the database
-/// again. Bounds how late a revocation made on another instance takes effect
-/// here (one made on this instance takes effect at once), and how often a busy
-/// client's `last_used_at` is refreshed.
-const TOKEN_TTL: Duration = Duration::from_secs(10);
-
-/// The most tokens remembered; past it the cache starts over.
-const TOKEN_CACHE_CAPACITY: usize = 10_000;
-
-/// Recently authenticated tokens, keyed by the hash of their secret.
-#[derive(Default)]
-pub struct TokenCache {
-    /// Token, when it was checked against the database, and
-    /// `tokens::revocations()` at that time.
-    entries: RwLock<HashMap<String, (ApiToken, Instant, u64)>>,
-}
-
-impl TokenCache {
-    fn get(&self, hash: &str) -> Option<ApiToken> {
-        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        let (token, checked_at, revocations) = entries.get(hash)?;
-        (*revocations == tokens::revocations() && checked_at.elapsed() < TOKEN_TTL)
-            .then(|| token.clone())
-    }
-
-    fn put(&self, hash: String, token: ApiToken, revocations: u64) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= TOKEN_CACHE_CAPACITY {
-            entries.clear();
-        }
-        entries.insert(hash, (token, Instant::now(), revocations));
-    }
-}
+use crate::inventory::tokens::ApiToken;
+use crate::web::AppState;
 
 /// The token a request was made with.
 pub struct ApiCaller {
@@ -94,17 +61,9 @@ impl FromRequest for ApiCaller {
                     "no application state".into(),
                 ))
             })?;
-            let hash = tokens::hash(&secret);
-            if let Some(token) = state.tokens.get(&hash) {
-                return Ok(ApiCaller { token });
-            }
-            // Read before the lookup, so a revocation racing it invalidates the entry.
-            let revocations = tokens::revocations();
-            match run(&state, move |conn| tokens::authenticate(conn, &secret)).await? {
-                Some(token) => {
-                    state.tokens.put(hash, token.clone(), revocations);
-                    Ok(ApiCaller { token })
-                }
+            let checks = state.clone().into_inner();
+            match state.token_checks.check(checks, secret).await? {
+                Some(token) => Ok(ApiCaller { token }),
                 None => Err(ApiError::unauthorized(
                     "The API token is not valid or has been revoked.",
                 )),

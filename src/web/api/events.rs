@@ -3,6 +3,8 @@
 //! version), `event:` the type, `data:` the same JSON as a webhook body.
 //! `Last-Event-ID: N` (or `?last_event_id=N`) replays every event after
 //! version N before going live; without it the stream starts at the present.
+//! An N ahead of the catalog is a 422. The stream ends within about a second
+//! of its token's revocation.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -11,13 +13,17 @@ use tokio::sync::broadcast::error::RecvError;
 use super::auth::ApiCaller;
 use super::errors::ApiError;
 use crate::domain::TokenScope;
-use crate::inventory::changes;
 use crate::inventory::outbox::{self, EventPosition, OutboxEvent};
 use crate::inventory::{self, catalog_version};
+use crate::inventory::{changes, tokens};
 use crate::web::{AppState, run, sse};
 
 /// The most events read from the database at once.
 const BATCH: i64 = 500;
+
+/// How often an open stream checks that its token is still live; a revoked
+/// token's stream ends within about this long.
+const TOKEN_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/storefront/events", web::get().to(events));
@@ -53,15 +59,29 @@ async fn events(
     };
     // Subscribe before reading where to start, so no change falls in between.
     let feed = changes::subscribe();
-    let version = match resume {
-        Some(version) => version,
-        None => run(&state, move |conn| catalog_version(conn, merchant_id)).await?,
-    };
+    let current = run(&state, move |conn| catalog_version(conn, merchant_id)).await?;
+    // A resume from a version the catalog has not reached (a database
+    // restored from a backup, another database) would silently skip the
+    // events up to it: refused, like the list API's `since_version`.
+    if let Some(resume) = resume
+        && resume > current
+    {
+        return Err(ApiError::invalid_parameter(
+            "last_event_id",
+            format!(
+                "Last-Event-ID {resume} is ahead of the catalog, which is at version {current}; \
+                 read the full list again and resume from its catalog_version."
+            ),
+        ));
+    }
+    let version = resume.unwrap_or(current);
+    let token_id = caller.token.id;
     let (sender, response) = sse::stream();
     let heartbeat = state.push.heartbeat;
     actix_web::rt::spawn(stream_events(
         state.into_inner(),
         merchant_id,
+        token_id,
         EventPosition::end_of_version(version),
         feed,
         sender,
@@ -74,6 +94,7 @@ async fn events(
 async fn stream_events(
     state: std::sync::Arc<AppState>,
     merchant_id: i64,
+    token_id: i64,
     mut position: EventPosition,
     mut feed: tokio::sync::broadcast::Receiver<changes::CatalogChange>,
     sender: sse::SseSender,
@@ -82,6 +103,8 @@ async fn stream_events(
     if !sender.retry_after_ms(2000).await {
         return;
     }
+    let mut recheck = tokio::time::interval(TOKEN_RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         match send_after(&state, merchant_id, &mut position, &sender).await {
             Ok(true) => {}
@@ -97,6 +120,20 @@ async fn stream_events(
         loop {
             tokio::select! {
                 () = sender.closed() => return,
+                _ = recheck.tick() => {
+                    match run(&state, move |conn| tokens::is_live(conn, token_id)).await {
+                        Ok(true) => continue,
+                        Ok(false) => {
+                            log::info!("merchant {merchant_id}: event stream of token {token_id} ends: the token was revoked");
+                            sender.comment("token revoked").await;
+                            return;
+                        }
+                        Err(error) => {
+                            log::warn!("merchant {merchant_id}: event stream could not check its token: {error}");
+                            continue;
+                        }
+                    }
+                }
                 () = &mut deadline => {
                     if !sender.comment("keep-alive").await {
                         return;

@@ -75,6 +75,7 @@ async fn patch(
     let merchant_id = token.merchant_id;
     let actor = Actor::api_token(&token.name);
     let item_id = item_id(&id)?;
+    crate::web::input::check_json(&body).map_err(crate::web::input::json_refusal)?;
     let (version, update) = parse_patch(&body)?;
     let outcome = run(&state, move |conn| {
         change_item(

@@ -11,6 +11,7 @@ pub mod pos;
 pub mod sales;
 pub mod stock_request;
 pub mod storefront;
+pub mod token_checks;
 
 use actix_web::web;
 use serde::Serialize;

@@ -33,14 +33,15 @@ pub fn fingerprint(req: &HttpRequest, scope: &str, body: &[u8]) -> Fingerprint {
     Fingerprint::of_request(req.method().as_str(), req.path(), scope, body)
 }
 
-/// The body as a JSON object; anything else is a 400.
+/// The body as a JSON object; anything else is a 400, and a string holding
+/// a control character is a 422 naming its field.
 pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(ApiError::bad_request("The body must be a JSON object.")),
-        Err(error) => Err(ApiError::bad_request(format!(
-            "The body is not valid JSON: {error}"
-        ))),
+    let value = serde_json::from_slice::<Value>(body)
+        .map_err(|error| ApiError::bad_request(format!("The body is not valid JSON: {error}")))?;
+    crate::web::input::check_json(&value).map_err(crate::web::input::json_refusal)?;
+    match value {
+        Value::Object(object) => Ok(object),
+        _ => Err(ApiError::bad_request("The body must be a JSON object.")),
     }
 }
 

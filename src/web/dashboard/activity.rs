@@ -10,6 +10,7 @@ use crate::domain::OnlineListing;
 use crate::inventory::audit::{self, AuditEntry, AuditField};
 use crate::inventory::designations::describe;
 use crate::inventory::permissions::Permission;
+use crate::inventory::sign_in::{self, EventKind, SignInEvent};
 use crate::inventory::{InventoryError, Item, designations};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
@@ -33,7 +34,12 @@ struct ActivityPage {
     item: Option<Item>,
     entries: Vec<AuditEntry>,
     next_url: Option<String>,
+    /// The newest sign-ins and lockouts of the merchant's staff.
+    sign_ins: Vec<SignInEvent>,
 }
+
+/// How many sign-in events the activity page shows.
+const SIGN_INS_SHOWN: i64 = 20;
 
 impl ActivityPage {
     /// A stored value as the merchant reads it.
@@ -48,6 +54,13 @@ impl ActivityPage {
                 other => other.to_owned(),
             },
             _ => value.to_owned(),
+        }
+    }
+
+    fn sign_in_label(&self, event: &SignInEvent) -> &'static str {
+        match event.kind {
+            EventKind::SignedIn => "Signed in",
+            EventKind::LockedOut => "Sign-in locked after repeated failed attempts",
         }
     }
 
@@ -85,12 +98,18 @@ async fn activity(
     let merchant_id = current.merchant.id;
     let item_id = parse_id(params.item.as_deref(), "an item id")?;
     let before = parse_id(params.before.as_deref(), "a log position")?;
-    let (item, page) = run(&state, move |conn| {
+    let (item, page, sign_ins) = run(&state, move |conn| {
         let item = item_id
             .map(|id| Item::find(conn, merchant_id, id))
             .transpose()?;
         let page = audit::entries(conn, merchant_id, item_id, before, 50)?;
-        Ok((item, page))
+        // Sign-ins are about people, not items: on the first page of the whole log.
+        let sign_ins = if item_id.is_none() && before.is_none() {
+            sign_in::recent_events(conn, merchant_id, SIGN_INS_SHOWN)?
+        } else {
+            Vec::new()
+        };
+        Ok((item, page, sign_ins))
     })
     .await?;
     let next_url = page.next_before.map(|before| match item_id {
@@ -102,6 +121,7 @@ async fn activity(
         item,
         entries: page.entries,
         next_url,
+        sign_ins,
     })
 }
 

@@ -123,6 +123,9 @@ async fn counter(
     render(&page)
 }
 
+/// How often an open `/counter/events` stream checks that its session is still open.
+const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// `/counter/events`: tells the signed-in dashboard, as Server-Sent Events
 /// (`event: catalog`, `data: {"catalog_version": N}`), each time the
 /// merchant's catalog moves — a sale online, a change by another staff member —
@@ -137,14 +140,26 @@ async fn live(
     let mut known = run(&state, move |conn| catalog_version(conn, merchant_id)).await?;
     let heartbeat = state.push.heartbeat;
     let state = state.into_inner();
+    let signed_in = current.still_signed_in();
     let (sender, response) = sse::stream();
     actix_web::rt::spawn(async move {
+        // The stream ends soon after its session does (sign-out, deactivation).
+        let mut recheck = tokio::time::interval(SESSION_RECHECK);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut next_heartbeat = tokio::time::Instant::now() + heartbeat;
         loop {
-            let deadline = tokio::time::sleep(heartbeat);
+            let deadline = tokio::time::sleep_until(next_heartbeat);
             tokio::pin!(deadline);
             let check = tokio::select! {
                 () = sender.closed() => return,
+                _ = recheck.tick() => {
+                    if let Ok(false) = run(&state, signed_in.clone()).await {
+                        return;
+                    }
+                    false
+                }
                 () = &mut deadline => {
+                    next_heartbeat = tokio::time::Instant::now() + heartbeat;
                     if !sender.comment("keep-alive").await {
                         return;
                     }

@@ -1,16 +1,17 @@
 //! Sign in and sign out.
 
 use actix_session::Session;
-use actix_web::{HttpResponse, web};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use super::see_other;
-use crate::inventory::sessions;
+use crate::inventory::sign_in::{self, Attempt, Outcome};
 use crate::web::auth::{self, CurrentStaff};
 use crate::web::errors::HtmlError;
-use crate::web::{AppState, csrf, run};
+use crate::web::{AppState, csrf};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
@@ -49,45 +50,89 @@ async fn login_page(
 
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
     email: String,
+    #[serde(default)]
     password: String,
+}
+
+/// The client's address for throttling: the connection's peer address. A
+/// proxy in front makes every client one address; see the README.
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string())
 }
 
 async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     session: Session,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, HtmlError> {
     let LoginForm { email, password } = form.into_inner();
-    let attempt_email = email.clone();
-    let signed_in = run(&state, move |conn| {
-        sessions::sign_in(conn, &attempt_email, &password)
+    let address = client_address(&req);
+    let pool = state.pool.clone();
+    let typed = email.clone();
+    // On a blocking thread: argon2 takes tens of milliseconds of CPU, and
+    // `sign_in` holds no connection while it runs.
+    let outcome = web::block(move || {
+        sign_in::sign_in(
+            &pool,
+            Attempt {
+                email: &typed,
+                password: &password,
+                address: &address,
+            },
+        )
     })
-    .await?;
-    match signed_in {
-        Some((staff, secret)) => {
+    .await
+    .map_err(|e| HtmlError::Internal(format!("sign-in: {e}")))??;
+    let (status, error) = match outcome {
+        Outcome::SignedIn { staff, secret } => {
             auth::sign_in(&session, secret)?;
             log::info!(
                 "staff {} of merchant {} signed in",
                 staff.id,
                 staff.merchant_id
             );
-            Ok(see_other("/items"))
+            return Ok(see_other("/items"));
         }
-        None => {
-            let page = LoginPage {
-                csrf_token: csrf::token(&session),
+        Outcome::Refused => (
+            StatusCode::UNAUTHORIZED,
+            "That email and password do not match an account.".to_owned(),
+        ),
+        Outcome::Throttled { retry_after } => {
+            let minutes = (retry_after.num_seconds() + 59) / 60;
+            let page = login_page_with(
+                &session,
                 email,
-                error: Some("That email and password do not match an account.".into()),
-            };
-            let body = page
-                .render()
-                .map_err(|e| HtmlError::Internal(format!("login page: {e}")))?;
-            Ok(HttpResponse::Unauthorized()
+                format!(
+                    "Too many failed sign-ins for this account or from this network. \
+                     Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                ),
+            )?;
+            return Ok(HttpResponse::TooManyRequests()
+                .insert_header((header::RETRY_AFTER, retry_after.num_seconds().max(1)))
                 .content_type("text/html; charset=utf-8")
-                .body(body))
+                .body(page));
         }
+    };
+    let page = login_page_with(&session, email, error)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(page))
+}
+
+/// The login page again, with the email as typed and a message.
+fn login_page_with(session: &Session, email: String, error: String) -> Result<String, HtmlError> {
+    LoginPage {
+        csrf_token: csrf::token(session),
+        email,
+        error: Some(error),
     }
+    .render()
+    .map_err(|e| HtmlError::Internal(format!("login page: {e}")))
 }
 
 /// Ends this browser's session; a copy of its cookie stops working too.

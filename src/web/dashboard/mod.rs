@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::CurrentStaff;
 use super::csrf;
+use crate::domain::ReturnPath;
 use crate::domain::TimeZone;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -179,13 +180,12 @@ fn take_flash(session: &Session) -> Option<Notice> {
     session.remove_as::<Notice>(FLASH).and_then(Result::ok)
 }
 
-/// A same-site dashboard path to return to after a form, or `fallback`.
-/// Anything else (another host, a scheme) is ignored to avoid open redirects.
+/// A same-site dashboard path to return to after a form (`ReturnPath`), or
+/// `fallback`. Anything else (another host, a scheme, a path a browser would
+/// read as another host) is ignored to avoid open redirects.
 pub fn safe_return(path: Option<&str>, fallback: &str) -> String {
-    match path {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
-        _ => fallback.to_owned(),
-    }
+    path.and_then(|raw| ReturnPath::parse(raw).ok())
+        .map_or_else(|| fallback.to_owned(), ReturnPath::into_string)
 }
 
 /// A 303 redirect, the answer to a successful non-htmx form post.
