@@ -68,7 +68,7 @@ fn fulfilment(value: Option<&Value>) -> Result<Fulfilment, ApiError> {
     description = "All or nothing: when stock is short nothing is recorded (409). Send a fresh `Idempotency-Key` per order; a retry with the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and no second order.",
     security(("api_token" = ["storefront"])),
     params(
-        ("Idempotency-Key" = String, Header, description = "A fresh random value (such as a UUID) per order; resend it to retry safely."),
+        ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,200}$", description = "A fresh random value (such as a UUID) per order; resend it to retry safely."),
     ),
     request_body = OrderJson,
     responses(

@@ -53,7 +53,7 @@ struct SaleRecorded {
     description = "All or nothing: when stock is short nothing is recorded (409) unless `record_anyway` is true. Send a fresh `Idempotency-Key` per sale; a retry with the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and no second sale.",
     security(("api_token" = ["pos"])),
     params(
-        ("Idempotency-Key" = String, Header, description = "A fresh random value (such as a UUID) per sale; resend it to retry safely."),
+        ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,200}$", description = "A fresh random value (such as a UUID) per sale; resend it to retry safely."),
     ),
     request_body = SaleJson,
     responses(
