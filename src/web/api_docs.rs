@@ -37,7 +37,11 @@ fn schema_name(reference: &str) -> Option<&str> {
 
 fn type_of(schema: &Value) -> TypeView {
     let plain = |text: String| TypeView { text, link: None };
-    if let Some(name) = schema.get("$ref").and_then(Value::as_str).and_then(schema_name) {
+    if let Some(name) = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(schema_name)
+    {
         return TypeView {
             text: name.to_owned(),
             link: Some(name.to_owned()),
@@ -46,7 +50,11 @@ fn type_of(schema: &Value) -> TypeView {
     if let Some(choices) = schema.get("oneOf").and_then(Value::as_array) {
         let views: Vec<TypeView> = choices.iter().map(type_of).collect();
         let link = views.iter().find_map(|v| v.link.clone());
-        let text = views.into_iter().map(|v| v.text).collect::<Vec<_>>().join(" or ");
+        let text = views
+            .into_iter()
+            .map(|v| v.text)
+            .collect::<Vec<_>>()
+            .join(" or ");
         return TypeView { text, link };
     }
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
@@ -338,9 +346,9 @@ fn page(document: &Value) -> ReferencePage {
 async fn reference() -> Result<HttpResponse, HtmlError> {
     let document: Value = serde_json::from_str(contract::document())
         .map_err(|e| HtmlError::from(InventoryError::Corrupt(format!("the contract: {e}"))))?;
-    let html = page(&document)
-        .render()
-        .map_err(|e| HtmlError::from(InventoryError::Corrupt(format!("the reference page: {e}"))))?;
+    let html = page(&document).render().map_err(|e| {
+        HtmlError::from(InventoryError::Corrupt(format!("the reference page: {e}")))
+    })?;
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(html))

@@ -64,13 +64,19 @@ async fn the_document_is_public_and_lists_every_registered_operation(backend: Ba
     let doc = document(&app.address).await;
 
     assert!(
-        doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")),
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
         "OpenAPI 3.1: {}",
         doc["openapi"]
     );
-    let registered: BTreeSet<(String, String)> =
-        shelfsync::web::api::registered_operations().into_iter().collect();
-    assert!(registered.len() >= 8, "the router's list was read: {registered:?}");
+    let registered: BTreeSet<(String, String)> = shelfsync::web::api::registered_operations()
+        .into_iter()
+        .collect();
+    assert!(
+        registered.len() >= 8,
+        "the router's list was read: {registered:?}"
+    );
     assert_eq!(
         operations(&doc),
         registered,
@@ -124,7 +130,15 @@ fn no_api_route_is_registered_outside_the_contract() {
             read += 1;
             let text = std::fs::read_to_string(&path).expect("a source file");
             let registrar = path == root.join("mod.rs");
-            for call in [".route(", "web::resource(", "web::get()", "web::post()", "web::patch()", "web::delete()", "web::put()"] {
+            for call in [
+                ".route(",
+                "web::resource(",
+                "web::get()",
+                "web::post()",
+                "web::patch()",
+                "web::delete()",
+                "web::put()",
+            ] {
                 if registrar && (call == ".route(" || call == "web::resource(") {
                     continue;
                 }
@@ -149,7 +163,10 @@ async fn every_operation_names_its_scope_and_its_errors(backend: Backend) {
     assert_eq!(scheme["scheme"], "bearer");
     for (method, path, op) in each_operation(&doc) {
         let responses = op["responses"].as_object().expect("responses");
-        let errors: Vec<&String> = responses.keys().filter(|s| s.starts_with(['4', '5'])).collect();
+        let errors: Vec<&String> = responses
+            .keys()
+            .filter(|s| s.starts_with(['4', '5']))
+            .collect();
         for status in &errors {
             assert_eq!(
                 responses[status.as_str()]["content"]["application/json"]["schema"]["$ref"],
@@ -157,7 +174,10 @@ async fn every_operation_names_its_scope_and_its_errors(backend: Backend) {
                 "{method} {path} {status} has the error shape"
             );
         }
-        assert!(responses.contains_key("503"), "{method} {path} documents 503");
+        assert!(
+            responses.contains_key("503"),
+            "{method} {path} documents 503"
+        );
         if path.ends_with("/openapi.json") {
             assert!(op.get("security").is_none(), "the document is public");
             continue;
@@ -166,9 +186,15 @@ async fn every_operation_names_its_scope_and_its_errors(backend: Backend) {
             .as_str()
             .unwrap_or_else(|| panic!("{method} {path} names its scope"));
         assert!(["storefront", "pos", "admin"].contains(&scope));
-        assert_eq!(op["tags"][0], scope, "{method} {path} is grouped by its scope");
+        assert_eq!(
+            op["tags"][0], scope,
+            "{method} {path} is grouped by its scope"
+        );
         for status in ["401", "403"] {
-            assert!(responses.contains_key(status), "{method} {path} documents {status}");
+            assert!(
+                responses.contains_key(status),
+                "{method} {path} documents {status}"
+            );
         }
     }
     // Each code the API answers with is in the description's table.
@@ -188,7 +214,10 @@ async fn every_operation_names_its_scope_and_its_errors(backend: Backend) {
         "idempotency_key_reused",
         "unavailable",
     ] {
-        assert!(description.contains(&format!("`{code}`")), "{code} is described");
+        assert!(
+            description.contains(&format!("`{code}`")),
+            "{code} is described"
+        );
     }
 }
 
@@ -215,23 +244,35 @@ async fn the_documented_headers_are_the_ones_sent(backend: Backend) {
         let list = op(path, "get");
         assert!(parameters(&list).contains(&("If-None-Match".into(), "header".into(), false)));
         for header in ["ETag", "Cache-Control", "Shelfsync-Catalog-Version"] {
-            assert!(list["responses"]["200"]["headers"].get(header).is_some(), "{path} 200 {header}");
+            assert!(
+                list["responses"]["200"]["headers"].get(header).is_some(),
+                "{path} 200 {header}"
+            );
         }
-        assert!(list["responses"]["304"]["headers"].get("ETag").is_some(), "{path} 304");
+        assert!(
+            list["responses"]["304"]["headers"].get("ETag").is_some(),
+            "{path} 304"
+        );
     }
     for path in ["/api/v1/storefront/orders", "/api/v1/pos/sales"] {
         let write = op(path, "post");
         assert!(parameters(&write).contains(&("Idempotency-Key".into(), "header".into(), true)));
         for status in ["201", "409"] {
             assert!(
-                write["responses"][status]["headers"].get("Idempotent-Replayed").is_some(),
+                write["responses"][status]["headers"]
+                    .get("Idempotent-Replayed")
+                    .is_some(),
                 "{path} {status} Idempotent-Replayed"
             );
         }
     }
     let events = op("/api/v1/storefront/events", "get");
     assert!(parameters(&events).contains(&("Last-Event-ID".into(), "header".into(), false)));
-    assert!(events["responses"]["200"]["content"].get("text/event-stream").is_some());
+    assert!(
+        events["responses"]["200"]["content"]
+            .get("text/event-stream")
+            .is_some()
+    );
     assert!(
         op("/api/v1/items/{id}", "patch")["responses"]["503"]["headers"]
             .get("Retry-After")

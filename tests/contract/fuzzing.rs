@@ -64,7 +64,7 @@ struct Server {
 
 impl Server {
     fn start(database_url: &str) -> Server {
-        let mut child = shelfsync()
+        let child = shelfsync()
             .env("RUST_LOG", "info")
             .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
             .args(["--database-url", database_url])
@@ -72,7 +72,12 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("serve starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
+        // Stopped by `Drop` from here on, whatever happens.
+        let mut server = Server {
+            child,
+            address: String::new(),
+        };
+        let stderr = server.child.stderr.take().expect("stderr is piped");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -87,11 +92,10 @@ impl Server {
             if let Ok(line) = rx.recv_timeout(Duration::from_millis(200))
                 && let Some(at) = line.find("serving on http://")
             {
-                let address = line[at + "serving on ".len()..].trim().to_owned();
-                return Server { child, address };
+                server.address = line[at + "serving on ".len()..].trim().to_owned();
+                return server;
             }
         }
-        let _ = child.kill();
         panic!("shelfsync serve did not start within a minute");
     }
 }
@@ -132,7 +136,12 @@ fn fuzz(server: &Server, tag: &str, token: Option<&str>) {
         // Every check but positive_data_acceptance, whose premise (any
         // schema-valid request succeeds) can't hold for item ids that must
         // exist and for opaque, checksummed cursors.
-        .args(["--checks", "all", "--exclude-checks", "positive_data_acceptance"])
+        .args([
+            "--checks",
+            "all",
+            "--exclude-checks",
+            "positive_data_acceptance",
+        ])
         .args(["--max-examples", MAX_EXAMPLES, "--workers", "1"])
         .args(["--request-timeout", "10", "--seed", "11"])
         .args(["--no-color", "--output-truncate", "false"])
@@ -162,7 +171,10 @@ fn fuzz(server: &Server, tag: &str, token: Option<&str>) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(!timed_out, "schemathesis on {tag} took over {RUN_LIMIT:?}:\n{report}");
+    assert!(
+        !timed_out,
+        "schemathesis on {tag} took over {RUN_LIMIT:?}:\n{report}"
+    );
     assert!(
         output.status.success(),
         "schemathesis found problems with the {tag} operations:\n{report}"

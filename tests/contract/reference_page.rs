@@ -45,23 +45,37 @@ async fn the_reference_page_shows_every_operation_and_schema_without_scripts(bac
                 .collect();
             assert_eq!(statuses, documented, "{method} {path} lists its responses");
             assert!(
-                page.select(&sel(&format!("nav.docs-toc a[href='#{id}']"))).next().is_some(),
+                page.select(&sel(&format!("nav.docs-toc a[href='#{id}']")))
+                    .next()
+                    .is_some(),
                 "{id} is in the contents"
             );
         }
     }
-    for name in doc["components"]["schemas"].as_object().expect("schemas").keys() {
+    for name in doc["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+        .keys()
+    {
         assert!(
-            page.select(&sel(&format!("article.schema#schema-{name}"))).next().is_some(),
+            page.select(&sel(&format!("article.schema#schema-{name}")))
+                .next()
+                .is_some(),
             "schema {name} has its section"
         );
     }
     // Every link to a schema lands on one.
     for link in page.select(&sel("a[href^='#schema-']")) {
         let target = link.value().attr("href").unwrap_or_default();
-        assert!(page.select(&sel(target)).next().is_some(), "{target} exists");
+        assert!(
+            page.select(&sel(target)).next().is_some(),
+            "{target} exists"
+        );
     }
-    assert!(page.select(&sel("script")).next().is_none(), "no script at all");
+    assert!(
+        page.select(&sel("script")).next().is_none(),
+        "no script at all"
+    );
     for element in page.select(&sel("link[href], img[src]")) {
         let url = element
             .value()
@@ -71,7 +85,9 @@ async fn the_reference_page_shows_every_operation_and_schema_without_scripts(bac
         assert!(url.starts_with('/'), "{url} is served by shelfsync itself");
     }
     assert!(
-        page.select(&sel("a[href='/api/v1/openapi.json']")).next().is_some(),
+        page.select(&sel("a[href='/api/v1/openapi.json']"))
+            .next()
+            .is_some(),
         "it links the document"
     );
 }

@@ -38,14 +38,12 @@ impl Modify for SharedResponses {
             ),
         );
         let error = |description: &str| {
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/json",
-                    openapi::ContentBuilder::new()
-                        .schema(Some(RefOr::Ref(openapi::Ref::from_schema_name("Error"))))
-                        .build(),
-                )
+            ResponseBuilder::new().description(description).content(
+                "application/json",
+                openapi::ContentBuilder::new()
+                    .schema(Some(RefOr::Ref(openapi::Ref::from_schema_name("Error"))))
+                    .build(),
+            )
         };
         let unauthorized =
             error("`unauthorized`: no token, or one that is unknown or revoked.").build();
@@ -53,15 +51,18 @@ impl Modify for SharedResponses {
             "`wrong_scope`: a valid token of another scope (or of another store, for a store's list).",
         )
         .build();
-        let unavailable = error("`unavailable`: the database is away; retry after `Retry-After` seconds.")
-            .header(
-                "Retry-After",
-                openapi::HeaderBuilder::new()
-                    .schema(Some(openapi::ObjectBuilder::new().schema_type(openapi::Type::Integer)))
-                    .description(Some("Seconds to wait before retrying."))
-                    .build(),
-            )
-            .build();
+        let unavailable =
+            error("`unavailable`: the database is away; retry after `Retry-After` seconds.")
+                .header(
+                    "Retry-After",
+                    openapi::HeaderBuilder::new()
+                        .schema(Some(
+                            openapi::ObjectBuilder::new().schema_type(openapi::Type::Integer),
+                        ))
+                        .description(Some("Seconds to wait before retrying."))
+                        .build(),
+                )
+                .build();
         for path in api.paths.paths.values_mut() {
             for operation in [
                 &mut path.get,

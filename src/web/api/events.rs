@@ -6,8 +6,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use tokio::sync::broadcast::error::RecvError;
+use utoipa::ToSchema;
 
 use super::Operations;
 use super::auth::ApiCaller;

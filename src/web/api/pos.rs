@@ -5,9 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::Operations;
 use super::auth::ApiCaller;
 use super::errors::ApiError;
-use super::Operations;
 use super::errors::ErrorBody;
 use super::params::{StoreInclude, StoreListParams};
 use crate::domain::TokenScope;

@@ -11,9 +11,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::Operations;
 use super::auth::ApiCaller;
 use super::errors::ApiError;
-use super::Operations;
 use super::errors::ErrorBody;
 use super::params::{OnlineInclude, OnlineListParams};
 use crate::domain::TokenScope;
