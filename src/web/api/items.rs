@@ -52,7 +52,7 @@ fn item_id(raw: &str) -> Result<i64, ApiError> {
     operation_id = "show_item",
     summary = "Read an item with its version",
     security(("api_token" = ["admin"])),
-    params(("id" = String, Path, description = "The item's id.")),
+    params(("id" = String, Path, example = "1", description = "The item's id.")),
     responses(
         (status = 200, description = "The item.", body = ItemBody),
         (status = 404, description = "`not_found`: no such item (another merchant's items included).", body = ErrorBody),
@@ -89,7 +89,7 @@ pub(super) async fn show(
     summary = "Change an item's designations and fields",
     description = "Send the item's `version` as you read it with the values to change; everything sent is applied together, as one new item version and one catalog version, or not at all. A stale version is 409, never a silent overwrite.",
     security(("api_token" = ["admin"])),
-    params(("id" = String, Path, description = "The item's id.")),
+    params(("id" = String, Path, example = "1", description = "The item's id.")),
     request_body = ItemPatch,
     responses(
         (status = 200, description = "The item after the change; `changed` is false when it already had every value sent.", body = ItemBody),

@@ -16,9 +16,9 @@ use crate::inventory::orders::Line;
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)] // Described for the contract; `lines` parses it by hand to name each bad field.
 pub struct LineJson {
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, example = 1)]
     pub item_id: i64,
-    #[schema(minimum = 1, maximum = 1_000_000_000)]
+    #[schema(minimum = 1, maximum = 1_000_000_000, example = 1)]
     pub quantity: i64,
 }
 

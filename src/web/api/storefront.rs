@@ -30,16 +30,15 @@ pub fn register(operations: &mut Operations) {
 
 /// One page of the online list, or of its delta.
 #[derive(Serialize, ToSchema)]
-#[schema(as = OnlineListPage, bound = "")]
-pub struct OnlineListBody<'a, T: Serialize> {
+#[schema(as = OnlineListPage)]
+pub struct OnlineListBody<'a> {
     /// The catalog version of the read's first page: follow up with
     /// `since_version=` this to hear of everything that changed since.
     catalog_version: i64,
     /// The `since_version` of a delta; `null` for a full read.
     since_version: Option<i64>,
     /// Entries, and in a delta tombstones (`"removed": true`).
-    #[schema(value_type = Vec<OnlineRecord>)]
-    items: &'a [T],
+    items: &'a [OnlineRecord],
     /// Pass as `cursor=` for the next page; `null` on the last one.
     next_cursor: Option<String>,
 }
@@ -52,7 +51,7 @@ pub fn json_piece(entry: &OnlineListEntry) -> Result<Vec<u8>, InventoryError> {
 
 /// A body with an empty `items`, split where the records go.
 fn envelope(catalog_version: i64, next_cursor: Option<String>) -> Result<(Bytes, Bytes), ApiError> {
-    let body = OnlineListBody::<OnlineRecord> {
+    let body = OnlineListBody {
         catalog_version,
         since_version: None,
         items: &[],
@@ -85,7 +84,7 @@ fn envelope(catalog_version: i64, next_cursor: Option<String>) -> Result<(Bytes,
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier response: 304 while the page is unchanged."),
     ),
     responses(
-        (status = 200, description = "A page of the online list or of its delta.", body = OnlineListBody<'static, OnlineRecord>,
+        (status = 200, description = "A page of the online list or of its delta.", body = OnlineListBody<'static>,
             headers(
                 ("ETag" = String, description = "Names this page's content; send it back in `If-None-Match`."),
                 ("Cache-Control" = String, description = "`no-cache`: revalidate every time."),
