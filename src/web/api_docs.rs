@@ -173,7 +173,7 @@ struct SchemaView {
 
 struct TagView {
     name: String,
-    description: String,
+    description_html: String,
     operations: Vec<OperationView>,
 }
 
@@ -291,7 +291,7 @@ fn page(document: &Value) -> ReferencePage {
         .flatten()
         .map(|tag| TagView {
             name: text(tag, "name"),
-            description: text(tag, "description"),
+            description_html: markdown(&text(tag, "description")),
             operations: Vec::new(),
         })
         .collect();
@@ -308,7 +308,7 @@ fn page(document: &Value) -> ReferencePage {
                 Some(group) => group.operations.push(view),
                 None => tags.push(TagView {
                     name: tag.to_owned(),
-                    description: String::new(),
+                    description_html: String::new(),
                     operations: vec![view],
                 }),
             }

@@ -7,6 +7,8 @@
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
+use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{self, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -19,8 +21,8 @@ pub fn register(operations: &mut Operations) {
     operations.add::<__path_openapi_json, _, _>(openapi_json);
 }
 
-/// What every operation can answer besides its own responses, and the
-/// bearer-token scheme.
+/// What every operation can answer besides its own responses, the
+/// bearer-token scheme, and headers that are optional but never null.
 struct SharedResponses;
 
 impl Modify for SharedResponses {
@@ -74,6 +76,25 @@ impl Modify for SharedResponses {
             .into_iter()
             .flatten()
             {
+                // A header is sent or not; it can't be null (utoipa makes
+                // an optional header nullable).
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    if let RefOr::T(parameter) = parameter
+                        && parameter.parameter_in == ParameterIn::Header
+                        && let Some(RefOr::T(Schema::Object(object))) = &mut parameter.schema
+                        && let SchemaType::Array(types) = &object.schema_type
+                    {
+                        let types: Vec<Type> = types
+                            .iter()
+                            .filter(|t| **t != Type::Null)
+                            .cloned()
+                            .collect();
+                        object.schema_type = match types.as_slice() {
+                            [one] => SchemaType::Type(one.clone()),
+                            _ => SchemaType::Array(types),
+                        };
+                    }
+                }
                 let responses = &mut operation.responses.responses;
                 if operation.security.is_some() {
                     responses
