@@ -3,7 +3,7 @@
 # Usage: bash tests/run.sh [extra nextest arguments]
 #
 # Installs what the browser tests need (Debian's chromium and chromium-driver)
-# when missing. PostgreSQL is expected at SHELFSYNC_TEST_POSTGRES_URL
+# and the schema fuzzer (schemathesis, from PyPI into target/pyenv) when missing. PostgreSQL is expected at SHELFSYNC_TEST_POSTGRES_URL
 # (default postgres://postgres@127.0.0.1:5432/test); each test creates its own
 # database there. Outside CI an unreachable PostgreSQL is reported and the
 # PostgreSQL tests are skipped; in CI (CI=true) it fails the run.
@@ -49,6 +49,18 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   say "installing cargo-nextest"
   cargo install --locked cargo-nextest
 fi
+
+# Python tools the suite drives, in a venv of their own under target/:
+# schemathesis fuzzes the API against its OpenAPI document (tests/contract).
+pyenv=target/pyenv
+schemathesis_version=4.32.5
+if ! "$pyenv/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesis, version $schemathesis_version"; then
+  say "installing schemathesis $schemathesis_version into $pyenv"
+  python=$(command -v python3.11 || command -v python3)
+  "$python" -m venv "$pyenv"
+  "$pyenv/bin/pip" install -q --disable-pip-version-check "schemathesis==$schemathesis_version"
+fi
+export SHELFSYNC_SCHEMATHESIS="$PWD/$pyenv/bin/schemathesis"
 
 say "tests per backend"
 listing=$(cargo nextest list --all-targets --message-format oneline "${filter[@]}" 2>/dev/null || true)

@@ -48,7 +48,7 @@ pub fn automatic_listing(
 
 /// A line that could not be served from stock: which item, where, how many
 /// were asked for and how many there are.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Shortage {
     pub item_id: i64,
     pub sku: String,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{Item, Result, catalog};
 use crate::db::DbConnection;
@@ -17,7 +18,7 @@ use crate::domain::{Money, OnlineListing, available_online, online_buffer};
 pub const MAX_PAGE: i64 = 1000;
 
 /// A price as the JSON lists show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Price {
     /// Minor units (cents).
     pub amount: i64,
@@ -35,7 +36,7 @@ impl From<Money> for Price {
 }
 
 /// A store carrying an item, and whether it has the item in stock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct StoreAvailability {
     pub location_id: i64,
     pub name: String,
@@ -43,7 +44,7 @@ pub struct StoreAvailability {
 }
 
 /// One item of the online list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct OnlineListEntry {
     pub id: i64,
     pub sku: String,
@@ -68,7 +69,7 @@ pub struct OnlineListEntry {
 }
 
 /// An item that left the online list (in a `since_version` delta).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Tombstone {
     pub id: i64,
     pub sku: String,
@@ -78,7 +79,7 @@ pub struct Tombstone {
 }
 
 /// A record of the online list or of its delta feed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum OnlineRecord {
     Listed(Box<OnlineListEntry>),
@@ -97,6 +98,25 @@ impl OnlineRecord {
 /// The online listing as a JSON string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OnlineListingJson(pub OnlineListing);
+
+/// In the contract: one of the listing's spellings.
+impl utoipa::PartialSchema for OnlineListingJson {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(OnlineListing::ALL.map(OnlineListing::as_str)))
+            .description(Some(
+                "`for_sale` (buy it online), `view_only` (see it online, buy it in store) or `hidden`.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for OnlineListingJson {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "OnlineListing".into()
+    }
+}
 
 impl Serialize for OnlineListingJson {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::lists::{MAX_PAGE, OnlineListingJson, Price};
 use super::merchants::Location;
@@ -15,7 +16,7 @@ use crate::db::schema::{items, locations, stock_levels};
 use crate::domain::OnlineListing;
 
 /// One item of a store's list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct StoreListEntry {
     pub id: i64,
     pub sku: String,

@@ -2,6 +2,7 @@
 //! storefront page, static assets, and the shared pieces they use (auth, CSRF, errors).
 
 pub mod api;
+pub mod api_docs;
 pub mod assets;
 pub mod auth;
 pub mod csrf;
@@ -83,9 +84,11 @@ where
 }
 
 /// Registers the routes that need no staff session: the JSON API (bearer
-/// tokens) and the hosted shop. They run without the dashboard's layers.
+/// tokens), its reference page and the hosted shop. They run without the
+/// dashboard's layers.
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     api::config(cfg);
+    api_docs::config(cfg);
     shop::config(cfg);
 }
 

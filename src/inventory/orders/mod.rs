@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use chrono::NaiveDateTime;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::idempotency::{self, Fingerprint, Outcome};
 use super::{InventoryError, Item, Result};
@@ -35,7 +36,7 @@ pub struct Line {
 }
 
 /// How an online order reaches the shopper.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Fulfilment {
     /// Shipped from any store that fulfils online orders.
@@ -54,7 +55,7 @@ pub struct OrderRequest {
 }
 
 /// Units of a line taken from one store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Allocation {
     pub location_id: i64,
     pub quantity: i64,
@@ -62,7 +63,7 @@ pub struct Allocation {
 }
 
 /// One line of a placed order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OrderLineReceipt {
     pub item_id: i64,
     pub sku: String,
@@ -74,7 +75,7 @@ pub struct OrderLineReceipt {
 }
 
 /// A placed order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OrderReceipt {
     /// shelfsync's reference, on every stock movement of the order.
     pub reference: String,
@@ -83,6 +84,8 @@ pub struct OrderReceipt {
     pub lines: Vec<OrderLineReceipt>,
     /// The catalog version at which the order's stock change is visible.
     pub catalog_version: i64,
+    /// When shelfsync recorded it: UTC, ISO 8601 without an offset.
+    #[schema(value_type = String, example = "2026-11-27T14:05:03.120511")]
     pub recorded_at: NaiveDateTime,
 }
 
@@ -101,7 +104,7 @@ pub struct SaleRequest {
 }
 
 /// One line of a recorded sale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SaleLineReceipt {
     pub item_id: i64,
     pub sku: String,
@@ -110,12 +113,16 @@ pub struct SaleLineReceipt {
 }
 
 /// A recorded sale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SaleReceipt {
     pub reference: String,
     pub external_reference: Option<String>,
     pub location_id: i64,
+    /// When the sale happened: UTC, ISO 8601 without an offset.
+    #[schema(value_type = String, example = "2026-11-27T14:05:00")]
     pub occurred_at: NaiveDateTime,
+    /// When shelfsync recorded it: UTC, ISO 8601 without an offset.
+    #[schema(value_type = String, example = "2026-11-27T14:05:03.120511")]
     pub recorded_at: NaiveDateTime,
     pub recorded_anyway: bool,
     pub lines: Vec<SaleLineReceipt>,

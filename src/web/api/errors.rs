@@ -4,11 +4,36 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::ItemJson;
 use crate::inventory::list_feed::FeedPositionError;
 use crate::inventory::{InventoryError, Shortage};
+
+/// Every error's body: `{"error": {"code", "message", "details"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    pub error: ErrorDetail<'a>,
+}
+
+/// What went wrong, for a program (`code`) and for its developer (`message`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail<'a> {
+    /// Stable, snake_case; branch on it. See the codes in the API's description.
+    #[schema(example = "invalid_parameter")]
+    pub code: &'a str,
+    /// A sentence saying what to do about it; wording may change.
+    pub message: &'a str,
+    /// More about the error, by code: `{"parameter"}` for `invalid_parameter`,
+    /// `{"field"}` for `invalid_field`, `{"current": Item}` for
+    /// `version_conflict` and `designation_rule`, the short lines for
+    /// `insufficient_stock`; `null` when there is nothing more.
+    #[schema(value_type = Option<Object>)]
+    pub details: &'a Value,
+}
 
 /// An API error: status, a stable machine code, a message for a developer.
 #[derive(Debug)]
@@ -83,10 +108,27 @@ impl ApiError {
 
     /// The JSON body this error is sent with.
     pub fn body(&self) -> Value {
-        json!({
-            "error": { "code": self.code, "message": self.message, "details": self.details }
-        })
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: &self.message,
+                details: &self.details,
+            },
+        };
+        serde_json::to_value(&body).unwrap_or(Value::Null)
     }
+}
+
+/// 405 for a method a path does not serve, naming those it does in `Allow`.
+pub fn method_not_allowed(allow: &str) -> HttpResponse {
+    let error = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("This endpoint takes {allow}."),
+    );
+    HttpResponse::build(error.status)
+        .insert_header((actix_web::http::header::ALLOW, allow.to_owned()))
+        .json(error.body())
 }
 
 /// 409 for short stock: names the first short line's item, store and the

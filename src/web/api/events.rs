@@ -7,11 +7,13 @@
 //! of its token's revocation.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
+use utoipa::ToSchema;
 
+use super::Operations;
 use super::auth::ApiCaller;
-use super::errors::ApiError;
+use super::errors::{ApiError, ErrorBody};
 use crate::domain::TokenScope;
 use crate::inventory::outbox::{self, EventPosition, OutboxEvent};
 use crate::inventory::{self, catalog_version};
@@ -25,16 +27,57 @@ const BATCH: i64 = 500;
 /// token's stream ends within about this long.
 const TOKEN_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/storefront/events", web::get().to(events));
+pub fn register(operations: &mut Operations) {
+    operations.add::<__path_events, _, _>(events);
+}
+
+/// An event, as a webhook's body and a stream's `data:` line carry it
+/// (`OutboxEvent::to_json` writes it).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Event)]
+#[allow(dead_code)] // Described for the contract; the outbox writes the JSON.
+pub(super) struct EventJson {
+    /// `evt_<n>`: de-duplicate by it, delivery is at least once.
+    #[schema(example = "evt_1235")]
+    id: String,
+    /// `item.listing_changed`, `item.stock_changed`, `location.changed`, or `webhook.test`.
+    #[schema(example = "item.listing_changed")]
+    r#type: String,
+    /// The catalog version of the change.
+    catalog_version: i64,
+    /// RFC 3339, UTC, milliseconds.
+    #[schema(format = DateTime)]
+    created_at: String,
+    /// `{"item": <the online list's record or a tombstone>}`, or
+    /// `{"location": {"id", "name", "fulfils_online"}}`.
+    #[schema(value_type = Object)]
+    data: serde_json::Value,
 }
 
 #[derive(Deserialize)]
-struct EventsQuery {
+pub(super) struct EventsQuery {
     last_event_id: Option<String>,
 }
 
-async fn events(
+/// The merchant's changes, live, as Server-Sent Events.
+#[utoipa::path(
+    get,
+    path = "/api/v1/storefront/events",
+    tag = "storefront",
+    operation_id = "storefront_events",
+    summary = "Follow changes live (Server-Sent Events)",
+    description = "A `text/event-stream` that does not end: `id:` is the catalog version (on the last event of each version), `event:` the type, `data:` the event as JSON (the `Event` schema, the same as a webhook body). A comment line every 15 s keeps it open. Resume with `Last-Event-ID` (or `?last_event_id=`): every event after that version is replayed, then the stream goes live; without it, it starts at the present. A version ahead of the catalog is a 422. The stream ends within about a second of its token's revocation.",
+    security(("api_token" = ["storefront"])),
+    params(
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this catalog version."),
+        ("last_event_id" = Option<String>, Query, description = "The same, for clients that can't set headers."),
+    ),
+    responses(
+        (status = 200, description = "The stream of events.", content_type = "text/event-stream", body = String),
+        (status = 422, description = "`invalid_parameter` (`last_event_id`): not a catalog version, or a version ahead of the catalog.", body = ErrorBody),
+    ),
+)]
+pub(super) async fn events(
     state: web::Data<AppState>,
     caller: ApiCaller,
     request: HttpRequest,

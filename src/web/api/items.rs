@@ -8,23 +8,26 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::ItemJson;
 use super::auth::ApiCaller;
-use super::errors::ApiError;
+use super::errors::{ApiError, ErrorBody};
+use super::{ItemJson, Operations};
 use crate::domain::{
     Barcode, Currency, Description, FieldError, ItemName, Money, OnlineListing, Sku, TokenScope,
 };
+use crate::inventory::lists::OnlineListingJson;
 use crate::inventory::{
     self, Actor, DesignationChange, FieldEdits, Item, ItemChange, ItemUpdate, change_item,
 };
 use crate::web::{AppState, run};
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/items/{id}", web::get().to(show))
-        .route("/items/{id}", web::patch().to(patch));
+pub fn register(operations: &mut Operations) {
+    operations.add::<__path_show, _, _>(show);
+    operations.add::<__path_patch, _, _>(patch);
 }
 
-#[derive(Serialize)]
+/// An item and the catalog version it was read or changed at.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ItemResponse)]
 struct ItemBody {
     item: ItemJson,
     /// The merchant's catalog version after the request.
@@ -42,7 +45,20 @@ fn item_id(raw: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "item not found"))
 }
 
-async fn show(
+#[utoipa::path(
+    get,
+    path = "/api/v1/items/{id}",
+    tag = "admin",
+    operation_id = "show_item",
+    summary = "Read an item with its version",
+    security(("api_token" = ["admin"])),
+    params(("id" = String, Path, example = "1", description = "The item's id.")),
+    responses(
+        (status = 200, description = "The item.", body = ItemBody),
+        (status = 404, description = "`not_found`: no such item (another merchant's items included).", body = ErrorBody),
+    ),
+)]
+pub(super) async fn show(
     state: web::Data<AppState>,
     caller: ApiCaller,
     id: web::Path<String>,
@@ -65,7 +81,25 @@ async fn show(
     }))
 }
 
-async fn patch(
+#[utoipa::path(
+    patch,
+    path = "/api/v1/items/{id}",
+    tag = "admin",
+    operation_id = "change_item",
+    summary = "Change an item's designations and fields",
+    description = "Send the item's `version` as you read it with the values to change; everything sent is applied together, as one new item version and one catalog version, or not at all. A stale version is 409, never a silent overwrite.",
+    security(("api_token" = ["admin"])),
+    params(("id" = String, Path, example = "1", description = "The item's id.")),
+    request_body = ItemPatch,
+    responses(
+        (status = 200, description = "The item after the change; `changed` is false when it already had every value sent.", body = ItemBody),
+        (status = 400, description = "`bad_request`: the body is not a JSON object.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such item (another merchant's items included).", body = ErrorBody),
+        (status = 409, description = "`version_conflict`: the item changed since `version`; `details.current` is the item now.", body = ErrorBody),
+        (status = 422, description = "`invalid_field`: a bad or read-only field, named in `details.field`; `designation_rule`: e.g. view-only needs the item sold in store, `details.current` is the item.", body = ErrorBody),
+    ),
+)]
+pub(super) async fn patch(
     state: web::Data<AppState>,
     caller: ApiCaller,
     id: web::Path<String>,
@@ -117,6 +151,44 @@ fn text<'a>(body: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>
         Some(Value::String(s)) => Ok(Some(s)),
         Some(_) => Err(invalid_field(field, format!("{field} must be a string"))),
     }
+}
+
+/// A change to an item: its `version` and any of the values below.
+#[derive(utoipa::ToSchema)]
+#[schema(as = ItemChange)]
+#[allow(dead_code)] // Described for the contract; `parse_patch` reads it by hand to name each bad field.
+struct ItemPatch {
+    /// The item's version as you read it.
+    #[schema(minimum = 0)]
+    version: i64,
+    /// For sale at the store counter.
+    #[schema(required = false)]
+    in_store: bool,
+    #[schema(required = false)]
+    online: OnlineListingJson,
+    #[schema(required = false)]
+    sku: String,
+    #[schema(required = false)]
+    name: String,
+    #[schema(required = false)]
+    description: String,
+    #[schema(required = false)]
+    price: PriceJson,
+    /// `null` removes it.
+    #[schema(nullable)]
+    barcode: Option<String>,
+}
+
+/// A price to set: minor units and an ISO 4217 currency.
+#[derive(utoipa::ToSchema)]
+#[schema(as = PriceInput)]
+#[allow(dead_code)] // Described for the contract; `parse_price` reads it by hand.
+struct PriceJson {
+    /// Minor units (cents), 0 or more.
+    #[schema(minimum = 0)]
+    amount: i64,
+    #[schema(example = "USD")]
+    currency: String,
 }
 
 /// The fields a PATCH body may carry.

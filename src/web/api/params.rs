@@ -9,6 +9,22 @@ use sha2::{Digest, Sha256};
 use super::errors::ApiError;
 use crate::inventory::lists::MAX_PAGE;
 
+/// `include` of the online list, as the contract spells it.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum OnlineInclude {
+    /// Store-only items too, as `"listed_online": false`.
+    Unlisted,
+}
+
+/// `include` of a store list, as the contract spells it.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum StoreInclude {
+    /// Online-only items too, as `"sellable_in_store": false`.
+    All,
+}
+
 /// Records per page when the client does not say.
 pub const DEFAULT_LIMIT: i64 = 100;
 

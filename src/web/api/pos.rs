@@ -3,10 +3,13 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::Operations;
 use super::auth::ApiCaller;
 use super::errors::ApiError;
-use super::params::StoreListParams;
+use super::errors::ErrorBody;
+use super::params::{StoreInclude, StoreListParams};
 use crate::domain::TokenScope;
 use crate::inventory::InventoryError;
 use crate::inventory::list_feed::check_feed_position;
@@ -15,11 +18,13 @@ use crate::inventory::store_list::{StoreListEntry, StoreListQuery, store_list};
 use crate::web::list_cache::{self, BuiltList, ListKind};
 use crate::web::{AppState, run};
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/pos/items", web::get().to(items));
+pub fn register(operations: &mut Operations) {
+    operations.add::<__path_items, _, _>(items);
 }
 
-#[derive(Serialize)]
+/// A store.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Location)]
 struct LocationJson {
     id: i64,
     name: String,
@@ -27,7 +32,8 @@ struct LocationJson {
 }
 
 /// One page of a store's list.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = StoreListPage)]
 struct StoreListBody {
     /// The catalog version of the read's first page.
     catalog_version: i64,
@@ -36,7 +42,40 @@ struct StoreListBody {
     next_cursor: Option<String>,
 }
 
-async fn items(
+/// The store list of the token's store: what its counter sells, with the
+/// stock there.
+#[utoipa::path(
+    get,
+    path = "/api/v1/pos/items",
+    tag = "pos",
+    operation_id = "pos_items",
+    summary = "Read the store list of the token's store",
+    description = "Items sold in the token's store, in id order, with `on_hand` there. Paged with `next_cursor`, revalidated with `ETag` / `If-None-Match` like the online list.",
+    security(("api_token" = ["pos"])),
+    params(
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "Records per page, 1 to 1000 (default 100)."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page, unchanged."),
+        ("include" = Option<StoreInclude>, Query, description = "`all`: online-only items too, as `\"sellable_in_store\": false`."),
+        ("location_id" = Option<i64>, Query, description = "The token's store (optional). Another of the merchant's stores is 403; another merchant's, 404."),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier response: 304 while the page is unchanged."),
+    ),
+    responses(
+        (status = 200, description = "A page of the store list.", body = StoreListBody,
+            headers(
+                ("ETag" = String, description = "Names this page's content; send it back in `If-None-Match`."),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate every time."),
+                ("Shelfsync-Catalog-Version" = i64, description = "The body's `catalog_version`."),
+            )),
+        (status = 304, description = "Not modified: the page is still the one `If-None-Match` names.",
+            headers(
+                ("ETag" = String, description = "The page's ETag, unchanged."),
+                ("Shelfsync-Catalog-Version" = i64, description = "The page's catalog version."),
+            )),
+        (status = 404, description = "`not_found`: `location_id` names no store of this merchant.", body = ErrorBody),
+        (status = 422, description = "`invalid_parameter`: a bad query parameter, named in `details.parameter`.", body = ErrorBody),
+    ),
+)]
+pub(super) async fn items(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: ApiCaller,

@@ -4,21 +4,68 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
+use super::Operations;
 use super::auth::ApiCaller;
-use super::errors::ApiError;
+use super::errors::{ApiError, ErrorBody};
 use super::stock_request::{
-    fingerprint, idempotency_key, json_object, lines, optional_text, reply,
+    LineJson, fingerprint, idempotency_key, json_object, lines, optional_text, reply,
 };
 use crate::domain::TokenScope;
-use crate::inventory::orders::{SaleRequest, record_sale};
+use crate::inventory::orders::{SaleReceipt, SaleRequest, record_sale};
 use crate::inventory::{Actor, InventoryError};
 use crate::web::{AppState, run};
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/pos/sales", web::post().to(create));
+pub fn register(operations: &mut Operations) {
+    operations.add::<__path_create, _, _>(create);
 }
 
-async fn create(
+/// A sale at the token's store as its device sends it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = SaleRequest)]
+#[allow(dead_code)] // Described for the contract; `create` parses it by hand to name each bad field.
+struct SaleJson {
+    #[schema(min_items = 1)]
+    lines: Vec<LineJson>,
+    /// When the sale happened (RFC 3339); now when left out.
+    #[schema(format = DateTime)]
+    occurred_at: Option<String>,
+    /// Record it even when stock is short (it happened); the level may go
+    /// below zero and is flagged.
+    record_anyway: Option<bool>,
+    /// The device's own receipt number.
+    reference: Option<String>,
+}
+
+/// A recorded sale.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Described for the contract; `reply` writes it.
+struct SaleRecorded {
+    sale: SaleReceipt,
+}
+
+/// Records a sale at the token's store: the online store sees the new count at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/pos/sales",
+    tag = "pos",
+    operation_id = "pos_record_sale",
+    summary = "Record a sale at the token's store",
+    description = "All or nothing: when stock is short nothing is recorded (409) unless `record_anyway` is true. Send a fresh `Idempotency-Key` per sale; a retry with the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and no second sale.",
+    security(("api_token" = ["pos"])),
+    params(
+        ("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,200}$", description = "A fresh random value (such as a UUID) per sale; resend it to retry safely."),
+    ),
+    request_body = SaleJson,
+    responses(
+        (status = 201, description = "The sale is recorded.", body = SaleRecorded,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is the answer to an earlier request with this key."))),
+        (status = 400, description = "`bad_request`: the body is not a JSON object; `idempotency_key_required`: no or a malformed `Idempotency-Key`.", body = ErrorBody),
+        (status = 409, description = "`insufficient_stock`: nothing was recorded; `details` names the first short line and `details.lines` every one.", body = ErrorBody,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is the answer to an earlier request with this key."))),
+        (status = 422, description = "`invalid_field`: a bad field, named in `details.field`; `idempotency_key_reused`: the key was used for another body.", body = ErrorBody),
+    ),
+)]
+pub(super) async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: ApiCaller,

@@ -12,6 +12,16 @@ use crate::inventory::InventoryError;
 use crate::inventory::idempotency::{Fingerprint, Outcome};
 use crate::inventory::orders::Line;
 
+/// One line of an order or sale, as the contract describes it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Described for the contract; `lines` parses it by hand to name each bad field.
+pub struct LineJson {
+    #[schema(minimum = 1, example = 1)]
+    pub item_id: i64,
+    #[schema(minimum = 1, maximum = 1_000_000_000, example = 1)]
+    pub quantity: i64,
+}
+
 /// The request header carrying the client's idempotency key.
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 /// The response header marking a replayed response.

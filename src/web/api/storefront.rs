@@ -9,10 +9,13 @@
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::Operations;
 use super::auth::ApiCaller;
 use super::errors::ApiError;
-use super::params::OnlineListParams;
+use super::errors::ErrorBody;
+use super::params::{OnlineInclude, OnlineListParams};
 use crate::domain::TokenScope;
 use crate::inventory::InventoryError;
 use crate::inventory::list_feed::check_feed_position;
@@ -21,20 +24,21 @@ use crate::web::AppState;
 use crate::web::list_cache::online::{Form, Frame, PageRequest};
 use crate::web::list_cache::{self, BuiltList, ListKind};
 
-pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/storefront/items", web::get().to(items));
+pub fn register(operations: &mut Operations) {
+    operations.add::<__path_items, _, _>(items);
 }
 
 /// One page of the online list, or of its delta.
-#[derive(Serialize)]
-struct OnlineListBody<'a, T: Serialize> {
+#[derive(Serialize, ToSchema)]
+#[schema(as = OnlineListPage)]
+pub struct OnlineListBody<'a> {
     /// The catalog version of the read's first page: follow up with
     /// `since_version=` this to hear of everything that changed since.
     catalog_version: i64,
     /// The `since_version` of a delta; `null` for a full read.
     since_version: Option<i64>,
     /// Entries, and in a delta tombstones (`"removed": true`).
-    items: &'a [T],
+    items: &'a [OnlineRecord],
     /// Pass as `cursor=` for the next page; `null` on the last one.
     next_cursor: Option<String>,
 }
@@ -47,7 +51,7 @@ pub fn json_piece(entry: &OnlineListEntry) -> Result<Vec<u8>, InventoryError> {
 
 /// A body with an empty `items`, split where the records go.
 fn envelope(catalog_version: i64, next_cursor: Option<String>) -> Result<(Bytes, Bytes), ApiError> {
-    let body = OnlineListBody::<OnlineRecord> {
+    let body = OnlineListBody {
         catalog_version,
         since_version: None,
         items: &[],
@@ -62,7 +66,39 @@ fn envelope(catalog_version: i64, next_cursor: Option<String>) -> Result<(Bytes,
     Ok((text.slice(..=split), text.slice(split + 1..)))
 }
 
-async fn items(
+/// The online list: every item listed online, with what a shopper may buy
+/// and where it is in stock; or, with `since_version`, what changed since.
+#[utoipa::path(
+    get,
+    path = "/api/v1/storefront/items",
+    tag = "storefront",
+    operation_id = "storefront_items",
+    summary = "Read the online list, or its changes since a version",
+    description = "Items in id order. Page with `next_cursor`; a cursor keeps the rest of its read's query. With `since_version`, only what changed after that catalog version, with tombstones (`\"removed\": true`) for items that left the list. Every response has a strong `ETag`: send it back in `If-None-Match` for a bodiless 304 while the page is unchanged.",
+    security(("api_token" = ["storefront"])),
+    params(
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "Records per page, 1 to 1000 (default 100)."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page, unchanged. It carries the read's `since_version` and `include`."),
+        ("since_version" = Option<i64>, Query, minimum = 0, description = "Only changes after this catalog version, with tombstones. Ahead of the catalog: 422, read the whole list again."),
+        ("include" = Option<OnlineInclude>, Query, description = "`unlisted`: store-only items too, as `\"listed_online\": false`."),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier response: 304 while the page is unchanged."),
+    ),
+    responses(
+        (status = 200, description = "A page of the online list or of its delta.", body = OnlineListBody<'static>,
+            headers(
+                ("ETag" = String, description = "Names this page's content; send it back in `If-None-Match`."),
+                ("Cache-Control" = String, description = "`no-cache`: revalidate every time."),
+                ("Shelfsync-Catalog-Version" = i64, description = "The body's `catalog_version`."),
+            )),
+        (status = 304, description = "Not modified: the page is still the one `If-None-Match` names.",
+            headers(
+                ("ETag" = String, description = "The page's ETag, unchanged."),
+                ("Shelfsync-Catalog-Version" = i64, description = "The page's catalog version."),
+            )),
+        (status = 422, description = "`invalid_parameter`: a bad query parameter, named in `details.parameter` (`limit`, `cursor`, `since_version`, `include`, or one the endpoint doesn't take).", body = ErrorBody),
+    ),
+)]
+pub(super) async fn items(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: ApiCaller,
