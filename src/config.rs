@@ -173,6 +173,13 @@ pub struct PushArgs {
     /// How often the live event stream sends a keep-alive comment.
     #[arg(long, env = "SHELFSYNC_SSE_HEARTBEAT", default_value = "15s", value_parser = parse_duration)]
     pub sse_heartbeat: Duration,
+
+    /// Let webhook endpoints point at loopback, private, link-local and other
+    /// non-public addresses (for development and tests only). Off, a URL
+    /// that is or resolves to such an address is refused when saved, and
+    /// every delivery connects only to a checked public address.
+    #[arg(long, env = "SHELFSYNC_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for PushArgs {
@@ -186,6 +193,7 @@ impl Default for PushArgs {
             webhook_secret_grace: Duration::from_secs(24 * 3600),
             no_dispatcher: false,
             sse_heartbeat: Duration::from_secs(15),
+            allow_private_webhooks: false,
         }
     }
 }
@@ -245,5 +253,9 @@ mod tests {
         assert_eq!(parsed.webhook_poll, defaults.webhook_poll);
         assert_eq!(parsed.webhook_secret_grace, defaults.webhook_secret_grace);
         assert_eq!(parsed.sse_heartbeat, defaults.sse_heartbeat);
+        assert_eq!(
+            parsed.allow_private_webhooks,
+            defaults.allow_private_webhooks
+        );
     }
 }

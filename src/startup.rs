@@ -96,6 +96,7 @@ impl Application {
                 .unwrap_or_default(),
             secret_grace: args.push.webhook_secret_grace,
             heartbeat: args.push.sse_heartbeat,
+            destinations: crate::domain::Destinations::from_flag(args.push.allow_private_webhooks),
         };
         let listener = TcpListener::bind(&args.bind).map_err(|source| StartError::Bind {
             bind: args.bind.clone(),

@@ -5,6 +5,7 @@
 mod availability;
 mod barcode;
 mod designation;
+mod destination;
 mod money;
 mod scope;
 mod stock;
@@ -13,6 +14,7 @@ mod webhook;
 
 pub use availability::{Shortage, automatic_listing, available_online, online_buffer};
 pub use barcode::Barcode;
+pub use destination::{Destinations, is_public};
 pub use designation::{Designation, DesignationChange, DesignationRuleError, OnlineListing};
 pub use money::{Currency, Money, display_minor};
 pub use scope::TokenScope;

@@ -36,6 +36,8 @@ impl Server {
                 "300ms",
                 "--webhook-poll",
                 "200ms",
+                // The receiver runs on this machine.
+                "--allow-private-webhooks",
             ])
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())

@@ -10,7 +10,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use shelfsync::config::PushArgs;
 use shelfsync::db::DbConnection;
-use shelfsync::domain::{EventTypes, WebhookUrl};
+use shelfsync::domain::{Destinations, EventTypes, WebhookUrl};
 use shelfsync::inventory::outbox::{self, EventPosition, OutboxEvent};
 use shelfsync::inventory::webhooks::{self, IssuedSecret};
 
@@ -22,6 +22,8 @@ pub fn fast_push() -> PushArgs {
         webhook_max_retry: Duration::from_millis(500),
         webhook_poll: Duration::from_millis(200),
         sse_heartbeat: Duration::from_millis(500),
+        // The receivers run on this machine.
+        allow_private_webhooks: true,
         ..PushArgs::default()
     }
 }
@@ -164,6 +166,7 @@ pub fn add_endpoint(conn: &mut DbConnection, merchant_id: i64, url: &str) -> Iss
         merchant_id,
         &WebhookUrl::parse(url).expect("a valid URL"),
         &EventTypes::all(),
+        Destinations::AnyAddress,
     )
     .expect("the endpoint should be created")
 }

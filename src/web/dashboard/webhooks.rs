@@ -117,13 +117,14 @@ async fn create(
 ) -> Result<HttpResponse, HtmlError> {
     let form: EndpointForm = parse_form(&body)?;
     let merchant_id = current.merchant.id;
+    let destinations = state.push.destinations;
     let parsed = WebhookUrl::parse(&form.url).and_then(|url| {
         EventTypes::parse(form.event_types.iter().map(String::as_str)).map(|types| (url, types))
     });
     let outcome = match parsed {
         Ok((url, types)) => {
             run(&state, move |conn| {
-                webhooks::create_endpoint(conn, merchant_id, &url, &types)
+                webhooks::create_endpoint(conn, merchant_id, &url, &types, destinations)
             })
             .await
         }
