@@ -125,7 +125,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &mut conn,
         merchant.id,
         &WebhookUrl::parse(&receiver_url)?,
-        &EventTypes::all(),
+        &EventTypes::storefront(),
         shelfsync::domain::Destinations::AnyAddress,
     )?;
     // Let the dispatcher find the new endpoint (it polls every second).

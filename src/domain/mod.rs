@@ -22,7 +22,9 @@ pub use stock::{
     Adjustment, IdempotencyKey, MAX_QUANTITY, MovementKind, Quantity, Reason, StockCount,
 };
 pub use text::{Description, Email, ItemName, Sku};
-pub use webhook::{EVENT_TYPES, EventTypes, WebhookUrl};
+pub use webhook::{
+    EVENT_TYPES, EventTypes, INVENTORY_STOCK_CHANGED, WebhookUrl, is_back_office,
+};
 
 /// A value a user typed was not acceptable; names the field and says why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -165,7 +165,7 @@ pub fn add_endpoint(conn: &mut DbConnection, merchant_id: i64, url: &str) -> Iss
         conn,
         merchant_id,
         &WebhookUrl::parse(url).expect("a valid URL"),
-        &EventTypes::all(),
+        &EventTypes::storefront(),
         Destinations::AnyAddress,
     )
     .expect("the endpoint should be created")

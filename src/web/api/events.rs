@@ -10,7 +10,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::auth::ApiCaller;
 use super::errors::ApiError;
-use crate::domain::TokenScope;
+use crate::domain::{EventTypes, TokenScope};
 use crate::inventory::changes;
 use crate::inventory::outbox::{self, EventPosition, OutboxEvent};
 use crate::inventory::{self, catalog_version};
@@ -127,7 +127,14 @@ async fn send_after(
     loop {
         let after = *position;
         let batch: Vec<OutboxEvent> = run(state, move |conn| {
-            outbox::events_after(conn, merchant_id, after, None, BATCH)
+            // The storefront's types only: never the back-office `inventory.` ones.
+            outbox::events_after(
+                conn,
+                merchant_id,
+                after,
+                Some(EventTypes::storefront().names()),
+                BATCH,
+            )
         })
         .await?;
         let complete = (batch.len() as i64) < BATCH;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::items::render;
 use super::{Layout, Notice, see_other, set_flash};
-use crate::domain::{EVENT_TYPES, EventTypes, FieldError, WebhookUrl};
+use crate::domain::{EVENT_TYPES, EventTypes, FieldError, WebhookUrl, is_back_office};
 use crate::inventory::InventoryError;
 use crate::inventory::webhooks::history::{self, Resend};
 use crate::inventory::webhooks::manual::{self, ManualSendState};
@@ -58,6 +58,11 @@ struct WebhooksPage {
 }
 
 impl WebhooksPage {
+    /// A new endpoint gets the storefront types; back-office ones are opt-in.
+    fn checked_by_default(&self, event_type: &str) -> bool {
+        !is_back_office(event_type)
+    }
+
     fn sends(&self, summary: &EndpointSummary, event_type: &str) -> bool {
         summary.endpoint.event_types.contains(event_type)
     }
