@@ -48,6 +48,16 @@ impl DeliveryStatus {
         }
     }
 
+    /// Parses a status a person asked to filter by.
+    pub fn from_param(raw: &str) -> Result<DeliveryStatus, crate::domain::FieldError> {
+        Self::parse(raw.trim()).map_err(|_| {
+            crate::domain::FieldError::new(
+                "status",
+                format!("status must be pending, delivered or failed, not {raw:?}"),
+            )
+        })
+    }
+
     pub(super) fn parse(raw: &str) -> Result<DeliveryStatus> {
         match raw {
             "pending" => Ok(DeliveryStatus::Pending),

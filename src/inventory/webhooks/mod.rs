@@ -318,6 +318,74 @@ pub(crate) fn signing_secrets(row: &WebhookEndpointRow, at: NaiveDateTime) -> Ve
     secrets
 }
 
+/// What `redeliver_since` re-queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redelivery {
+    pub endpoint: WebhookEndpoint,
+    pub since_version: i64,
+    /// Events of the endpoint's types after `since_version`, now waiting.
+    pub queued: i64,
+}
+
+/// Re-queues, in order, every event after catalog version `since_version`
+/// for one endpoint: its cursor moves back (never forward — events not yet
+/// sent stay queued), their delivery log lines show as pending again, and
+/// the dispatcher that was working the endpoint loses its lease, so it
+/// can't move the cursor past them; the next one starts at the new cursor.
+/// An event older than the give-up period that fails again is marked failed
+/// after that one attempt, and can be redelivered again.
+pub fn redeliver_since(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+    since_version: i64,
+) -> Result<Redelivery> {
+    conn.write_transaction(|conn| {
+        let current = catalog::current_version(conn, merchant_id)?;
+        if !(0..=current).contains(&since_version) {
+            return Err(InventoryError::Invalid(crate::domain::FieldError::new(
+                "since_version",
+                format!(
+                    "since_version must be a catalog version from 0 to the current {current}, not {since_version}"
+                ),
+            )));
+        }
+        let row = find_row(conn, merchant_id, endpoint_id)?;
+        let from = outbox::position_at(conn, merchant_id, since_version)?;
+        let cursor = from.min(EventPosition {
+            catalog_version: row.cursor_version,
+            event_id: row.cursor_event_id,
+        });
+        let row: WebhookEndpointRow = diesel::update(webhook_endpoints::table.find(row.id))
+            .set((
+                webhook_endpoints::cursor_version.eq(cursor.catalog_version),
+                webhook_endpoints::cursor_event_id.eq(cursor.event_id),
+                webhook_endpoints::lease_owner.eq(None::<String>),
+                webhook_endpoints::lease_until.eq(None::<NaiveDateTime>),
+                webhook_endpoints::updated_at.eq(now()),
+            ))
+            .returning(webhook_endpoints::all_columns)
+            .get_result(conn)?;
+        diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::endpoint_id.eq(row.id))
+                .filter(webhook_deliveries::catalog_version.gt(since_version)),
+        )
+        .set((
+            webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()),
+            webhook_deliveries::next_attempt_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+        let endpoint = WebhookEndpoint::from_row(row)?;
+        let queued = waiting_count(conn, &endpoint)?;
+        Ok(Redelivery {
+            endpoint,
+            since_version,
+            queued,
+        })
+    })
+}
+
 /// How many events wait for this endpoint beyond the one being retried.
 pub fn waiting_count(conn: &mut DbConnection, endpoint: &WebhookEndpoint) -> Result<i64> {
     let cursor = endpoint.cursor;
