@@ -35,6 +35,63 @@ pub enum Command {
     /// Create, list or revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Create, list, rotate the secret of, or delete webhook endpoints.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+/// `shelfsync webhook …`
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add an endpoint and print its signing secret (shown this once only).
+    Create {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The merchant's slug, e.g. corner-goods.
+        #[arg(long)]
+        merchant: String,
+        /// Where events are POSTed, e.g. https://shop.example/hooks/shelfsync.
+        #[arg(long)]
+        url: String,
+        /// An event type to send; repeat for several. Without it, every
+        /// storefront type (item.listing_changed, item.stock_changed,
+        /// location.changed); the back-office inventory.stock_changed only
+        /// when named.
+        #[arg(long = "event-type")]
+        event_types: Vec<String>,
+        /// Accept a URL on a loopback or private address (development only).
+        #[arg(long, env = "SHELFSYNC_ALLOW_PRIVATE_WEBHOOKS")]
+        allow_private_webhooks: bool,
+    },
+    /// List a merchant's endpoints (never their secrets).
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        merchant: String,
+    },
+    /// Give an endpoint a new secret and print it (shown this once only);
+    /// the old one keeps signing too for the grace period.
+    Rotate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        merchant: String,
+        /// How long the previous secret keeps signing.
+        #[arg(long, default_value = "24h", value_parser = parse_duration)]
+        grace: Duration,
+        /// The endpoint's id, as `webhook list` shows it.
+        id: i64,
+    },
+    /// Remove an endpoint and its delivery log.
+    Delete {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        merchant: String,
+        /// The endpoint's id, as `webhook list` shows it.
+        id: i64,
+    },
 }
 
 /// `shelfsync token …`

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => shelfsync::startup::migrate(&args),
         Command::Demo(args) => shelfsync::startup::create_demo(&args),
         Command::Token(command) => shelfsync::startup::token(command),
+        Command::Webhook(command) => shelfsync::startup::webhook(command),
         Command::Check(args) => shelfsync::startup::check(&args),
     };
     match outcome {

@@ -11,6 +11,7 @@ pub mod pos;
 pub mod sales;
 pub mod stock_request;
 pub mod storefront;
+pub mod webhooks;
 
 use actix_web::web;
 use serde::Serialize;
@@ -46,6 +47,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             .configure(pos::config)
             .configure(sales::config)
             .configure(items::config)
+            .configure(webhooks::config)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, ApiError>(ApiError::new(
                     actix_web::http::StatusCode::NOT_FOUND,
