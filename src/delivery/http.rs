@@ -53,9 +53,8 @@ impl Resolve for PublicResolver {
         let host = name.as_str().to_owned();
         let destinations = self.destinations;
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let (permitted, refused): (Vec<SocketAddr>, Vec<SocketAddr>) = found
                 .into_iter()
                 .partition(|address| destinations.permits(address.ip()));

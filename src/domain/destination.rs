@@ -87,7 +87,9 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
         (s[7] >> 8) as u8,
         (s[7] & 0xff) as u8,
     );
-    if s[..5] == [0; 5] && (s[5] == 0xffff || (s[5] == 0 && !ip.is_loopback() && !ip.is_unspecified())) {
+    if s[..5] == [0; 5]
+        && (s[5] == 0xffff || (s[5] == 0 && !ip.is_loopback() && !ip.is_unspecified()))
+    {
         return Some(tail); // IPv4-mapped ::ffff:a.b.c.d and IPv4-compatible ::a.b.c.d
     }
     if s[0] == 0x0064 && s[1] == 0xff9b {

@@ -14,17 +14,15 @@ mod webhook;
 
 pub use availability::{Shortage, automatic_listing, available_online, online_buffer};
 pub use barcode::Barcode;
-pub use destination::{Destinations, is_public};
 pub use designation::{Designation, DesignationChange, DesignationRuleError, OnlineListing};
+pub use destination::{Destinations, is_public};
 pub use money::{Currency, Money, display_minor};
 pub use scope::TokenScope;
 pub use stock::{
     Adjustment, IdempotencyKey, MAX_QUANTITY, MovementKind, Quantity, Reason, StockCount,
 };
 pub use text::{Description, Email, ItemName, Sku};
-pub use webhook::{
-    EVENT_TYPES, EventTypes, INVENTORY_STOCK_CHANGED, WebhookUrl, is_back_office,
-};
+pub use webhook::{EVENT_TYPES, EventTypes, INVENTORY_STOCK_CHANGED, WebhookUrl, is_back_office};
 
 /// A value a user typed was not acceptable; names the field and says why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -59,7 +59,13 @@ pub(super) fn stock_changed(
         "stock": stock,
     })
     .to_string();
-    insert(conn, item, catalog_version, INVENTORY_STOCK_CHANGED, &detail)
+    insert(
+        conn,
+        item,
+        catalog_version,
+        INVENTORY_STOCK_CHANGED,
+        &detail,
+    )
 }
 
 /// Records that a store of the merchant was added or changed at `catalog_version`.

@@ -55,6 +55,10 @@ pub struct Received {
     pub catalog_version: i64,
     pub event_type: String,
     pub signature: String,
+    /// The Standard Webhooks headers: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+    pub webhook_id: String,
+    pub webhook_timestamp: String,
+    pub webhook_signature: String,
     pub body: String,
 }
 
@@ -106,6 +110,9 @@ async fn record(
             catalog_version: json["catalog_version"].as_i64().unwrap_or(-1),
             event_type: json["type"].as_str().unwrap_or_default().to_owned(),
             signature: header("Shelfsync-Signature"),
+            webhook_id: header("webhook-id"),
+            webhook_timestamp: header("webhook-timestamp"),
+            webhook_signature: header("webhook-signature"),
             body: text,
         });
     match recorder.answer.load(Ordering::SeqCst) {
@@ -159,7 +166,18 @@ pub fn recorder_at(addr: SocketAddr, recorder: Arc<Recorder>) -> RunningReceiver
     })
 }
 
-/// Adds an endpoint for every event type at `url`.
+/// A storefront-scoped API token of the merchant; returns its secret.
+pub fn token(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    scope: shelfsync::domain::TokenScope,
+) -> String {
+    shelfsync::inventory::tokens::create_token(conn, merchant_id, "Test", scope, None)
+        .expect("a token")
+        .secret
+}
+
+/// Adds an endpoint for every storefront event type at `url`.
 pub fn add_endpoint(conn: &mut DbConnection, merchant_id: i64, url: &str) -> IssuedSecret {
     webhooks::create_endpoint(
         conn,
@@ -275,4 +293,31 @@ impl SseReader {
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
     }
+}
+
+/// The newest `limit` lines of an endpoint's delivery log; failed and
+/// pending ones only with `problems_only`.
+pub fn delivery_log(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+    problems_only: bool,
+    limit: i64,
+) -> shelfsync::inventory::Result<Vec<webhooks::DeliveryLogEntry>> {
+    use webhooks::DeliveryStatus::{Failed, Pending};
+    webhooks::history::delivery_log(
+        conn,
+        merchant_id,
+        endpoint_id,
+        &webhooks::history::LogQuery {
+            statuses: if problems_only {
+                vec![Pending, Failed]
+            } else {
+                Vec::new()
+            },
+            limit,
+            ..Default::default()
+        },
+    )
+    .map(|page| page.entries)
 }

@@ -169,15 +169,12 @@ pub fn delivery_log(
         .collect::<Result<_>>()?;
     let more = entries.len() as i64 > limit;
     entries.truncate(limit as usize);
-    let next = more
-        .then(|| entries.last())
-        .flatten()
-        .map(|last| {
-            LogCursor(EventPosition {
-                catalog_version: last.catalog_version,
-                event_id: last.event_id,
-            })
-        });
+    let next = more.then(|| entries.last()).flatten().map(|last| {
+        LogCursor(EventPosition {
+            catalog_version: last.catalog_version,
+            event_id: last.event_id,
+        })
+    });
     Ok(LogPage { entries, next })
 }
 

@@ -344,13 +344,25 @@ mod tests {
 
     #[test]
     fn standard_signatures_refuse_tampering_other_ids_and_old_timestamps() {
-        let header = standard_header_value(["whsec_new", SECRET], "evt_1", TIMESTAMP, BODY.as_bytes());
+        let header =
+            standard_header_value(["whsec_new", SECRET], "evt_1", TIMESTAMP, BODY.as_bytes());
         let check = |id: &str, secret: &str, body: &str, now: i64| {
-            verify_standard(id, &TIMESTAMP.to_string(), &header, secret, body.as_bytes(), now, 300)
+            verify_standard(
+                id,
+                &TIMESTAMP.to_string(),
+                &header,
+                secret,
+                body.as_bytes(),
+                now,
+                300,
+            )
         };
         assert_eq!(check("evt_1", SECRET, BODY, TIMESTAMP), Ok(()));
         assert_eq!(check("evt_1", "whsec_new", BODY, TIMESTAMP), Ok(()));
-        assert_eq!(check("evt_2", SECRET, BODY, TIMESTAMP), Err(SignatureError::Mismatch));
+        assert_eq!(
+            check("evt_2", SECRET, BODY, TIMESTAMP),
+            Err(SignatureError::Mismatch)
+        );
         assert_eq!(
             check("evt_1", SECRET, &BODY.replace('7', "8"), TIMESTAMP),
             Err(SignatureError::Mismatch)

@@ -25,8 +25,14 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/webhooks/endpoints/{id}", web::patch().to(change))
         .route("/webhooks/endpoints/{id}", web::delete().to(delete))
         .route("/webhooks/endpoints/{id}/rotate", web::post().to(rotate))
-        .route("/webhooks/endpoints/{id}/redeliver", web::post().to(redeliver))
-        .route("/webhooks/endpoints/{id}/deliveries", web::get().to(deliveries));
+        .route(
+            "/webhooks/endpoints/{id}/redeliver",
+            web::post().to(redeliver),
+        )
+        .route(
+            "/webhooks/endpoints/{id}/deliveries",
+            web::get().to(deliveries),
+        );
 }
 
 /// A webhook endpoint as the API shows it (never its secret).
@@ -150,16 +156,13 @@ pub struct DeliveryPage {
 
 /// An endpoint id from the path; anything else names no endpoint.
 fn endpoint_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "webhook endpoint not found",
-            )
-        })
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "webhook endpoint not found",
+        )
+    })
 }
 
 fn admin(caller: &ApiCaller) -> Result<i64, ApiError> {
@@ -182,7 +185,9 @@ fn parse_body(body: &Value, creating: bool) -> Result<EndpointChange, ApiError> 
     {
         return Err(ApiError::invalid_field(
             unknown,
-            format!("{unknown:?} is not a webhook endpoint field; use url, event_types and enabled"),
+            format!(
+                "{unknown:?} is not a webhook endpoint field; use url, event_types and enabled"
+            ),
         ));
     }
     let url = match fields.get("url") {

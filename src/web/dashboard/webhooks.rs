@@ -31,7 +31,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/settings/webhooks/{id}/rotate", web::post().to(rotate))
         .route("/settings/webhooks/{id}/test", web::post().to(send_test))
         .route("/settings/webhooks/{id}/delete", web::post().to(delete))
-        .route("/settings/webhooks/{id}/redeliver", web::post().to(redeliver))
+        .route(
+            "/settings/webhooks/{id}/redeliver",
+            web::post().to(redeliver),
+        )
         .route(
             "/settings/webhooks/deliveries/{id}/resend",
             web::post().to(resend),
