@@ -230,10 +230,13 @@ async fn no_storefront_event_carries_store_only_data_after_500_random_changes(ba
     let mut stream = SseReader::new(response);
     let mut streamed = Vec::new();
     loop {
-        let frame = stream
-            .next_event(30)
-            .await
-            .expect("the stream replays every event");
+        let Some(frame) = stream.next_event(30).await else {
+            panic!(
+                "the stream stopped after {} events, before v{last}; the last: {:?}",
+                streamed.len(),
+                streamed.last()
+            );
+        };
         streamed.push(serde_json::from_str::<Value>(&frame.data).expect("JSON"));
         if frame.id.as_deref() == Some(last.to_string().as_str()) {
             break;
