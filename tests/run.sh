@@ -26,6 +26,15 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# The Standard Webhooks reference verifier (PyPI `standardwebhooks`), which
+# the push tests run over real deliveries; installed into a venv under target/.
+if ! target/pyenv/bin/python -c 'import standardwebhooks' >/dev/null 2>&1; then
+  say "installing the standardwebhooks verifier into target/pyenv"
+  python3 -m venv target/pyenv
+  target/pyenv/bin/pip install --quiet standardwebhooks
+fi
+export SHELFSYNC_TEST_PYTHON="${SHELFSYNC_TEST_PYTHON:-$PWD/target/pyenv/bin/python}"
+
 filter=()
 if command -v psql >/dev/null && psql "$SHELFSYNC_TEST_POSTGRES_URL" -qAtc 'SELECT 1' >/dev/null 2>&1; then
   # Databases left by earlier runs (a test's database is not dropped while its server runs).
