@@ -467,9 +467,9 @@ pub fn webhook(command: WebhookCommand) -> Result<(), StartError> {
 /// A duration for a person: `24h`, `90m`, `30s`.
 fn humantime(duration: std::time::Duration) -> String {
     let secs = duration.as_secs();
-    if secs > 0 && secs % 3600 == 0 {
+    if secs > 0 && secs.is_multiple_of(3600) {
         format!("{}h", secs / 3600)
-    } else if secs > 0 && secs % 60 == 0 {
+    } else if secs > 0 && secs.is_multiple_of(60) {
         format!("{}m", secs / 60)
     } else {
         format!("{secs}s")
