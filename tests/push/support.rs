@@ -189,13 +189,21 @@ pub fn add_endpoint(conn: &mut DbConnection, merchant_id: i64, url: &str) -> Iss
     .expect("the endpoint should be created")
 }
 
-/// The merchant's events after `from`, in order.
+/// The merchant's storefront events after `from`, in order: what an
+/// endpoint added with `add_endpoint` receives.
 pub fn events_since(
     conn: &mut DbConnection,
     merchant_id: i64,
     from: EventPosition,
 ) -> Vec<OutboxEvent> {
-    outbox::events_after(conn, merchant_id, from, None, 100_000).expect("the outbox should read")
+    outbox::events_after(
+        conn,
+        merchant_id,
+        from,
+        Some(EventTypes::storefront().names()),
+        100_000,
+    )
+    .expect("the outbox should read")
 }
 
 /// Makes `count` catalog changes: receipts of one unit of stock, spread over
@@ -295,8 +303,8 @@ impl SseReader {
     }
 }
 
-/// The newest `limit` lines of an endpoint's delivery log; failed and
-/// pending ones only with `problems_only`.
+/// The newest `limit` lines of an endpoint's delivery log, read page by
+/// page; failed and pending ones only with `problems_only`.
 pub fn delivery_log(
     conn: &mut DbConnection,
     merchant_id: i64,
@@ -305,19 +313,29 @@ pub fn delivery_log(
     limit: i64,
 ) -> shelfsync::inventory::Result<Vec<webhooks::DeliveryLogEntry>> {
     use webhooks::DeliveryStatus::{Failed, Pending};
-    webhooks::history::delivery_log(
-        conn,
-        merchant_id,
-        endpoint_id,
-        &webhooks::history::LogQuery {
-            statuses: if problems_only {
-                vec![Pending, Failed]
-            } else {
-                Vec::new()
+    let mut entries = Vec::new();
+    let mut before = None;
+    while (entries.len() as i64) < limit {
+        let page = webhooks::history::delivery_log(
+            conn,
+            merchant_id,
+            endpoint_id,
+            &webhooks::history::LogQuery {
+                statuses: if problems_only {
+                    vec![Pending, Failed]
+                } else {
+                    Vec::new()
+                },
+                event_type: None,
+                before,
+                limit: limit - entries.len() as i64,
             },
-            limit,
-            ..Default::default()
-        },
-    )
-    .map(|page| page.entries)
+        )?;
+        entries.extend(page.entries);
+        match page.next {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    Ok(entries)
 }
