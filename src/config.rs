@@ -38,6 +38,9 @@ pub enum Command {
     /// Create, list, rotate the secret of, or delete webhook endpoints.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Open a shop for a real merchant, or list the shops.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
 }
 
 /// `shelfsync webhook …`
@@ -91,6 +94,48 @@ pub enum WebhookCommand {
         merchant: String,
         /// The endpoint's id, as `webhook list` shows it.
         id: i64,
+    },
+}
+
+/// `shelfsync merchant …`
+#[derive(Debug, Subcommand)]
+pub enum MerchantCommand {
+    /// Create a merchant with its owner's login (and, with --store, its
+    /// first store). The owner's password is read from
+    /// SHELFSYNC_OWNER_PASSWORD, or asked for at a prompt; never a flag.
+    Create {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The shop's name, e.g. "Harbour Books".
+        #[arg(long)]
+        name: String,
+        /// The address of its online shop, /shop/{slug}, e.g. harbour-books.
+        #[arg(long)]
+        slug: String,
+        /// The owner's email; they sign in with it.
+        #[arg(long)]
+        owner_email: String,
+        /// The owner's name as the activity log shows it (default: the
+        /// email's part before the @).
+        #[arg(long, default_value = "")]
+        owner_name: String,
+        /// ISO currency code.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// IANA time zone name, e.g. Europe/Dublin.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// The first store's name (none if left out; add stores in the dashboard).
+        #[arg(long, default_value = "")]
+        store: String,
+        /// The first store's address.
+        #[arg(long, default_value = "")]
+        store_address: String,
+    },
+    /// List every merchant: id, slug, name, currency, time zone.
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
 }
 

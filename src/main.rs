@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => shelfsync::startup::create_demo(&args),
         Command::Token(command) => shelfsync::startup::token(command),
         Command::Webhook(command) => shelfsync::startup::webhook(command),
+        Command::Merchant(command) => shelfsync::startup::merchant(command),
         Command::Check(args) => shelfsync::startup::check(&args),
     };
     match outcome {

@@ -13,7 +13,9 @@ use actix_web::{App, HttpServer, web};
 use diesel::prelude::*;
 use rand::RngCore;
 
-use crate::config::{DatabaseArgs, DemoArgs, ServeArgs, TokenCommand, WebhookCommand};
+use crate::config::{
+    DatabaseArgs, DemoArgs, MerchantCommand, ServeArgs, TokenCommand, WebhookCommand,
+};
 use crate::db::models::AppSettingRow;
 use crate::db::schema::app_settings;
 use crate::db::{self, DbConnection, Pool};
@@ -43,6 +45,9 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("{0} stock level(s) differ from the sum of their movements")]
     LedgerMismatch(usize),
+    /// A value given on the command line was refused; names the flag.
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// A built server, not yet running, and the port it listens on.
@@ -361,6 +366,92 @@ pub fn token(command: TokenCommand) -> Result<(), StartError> {
             let merchant = Merchant::by_slug(&mut conn, &merchant)?;
             let token = tokens::revoke_token(&mut conn, merchant.id, id)?;
             println!("token {} ({}) is revoked", token.id, token.name);
+            Ok(())
+        }
+    }
+}
+
+/// The environment variable `merchant create` reads the owner's password from.
+pub const OWNER_PASSWORD_VAR: &str = "SHELFSYNC_OWNER_PASSWORD";
+
+/// `shelfsync merchant …`.
+pub fn merchant(command: MerchantCommand) -> Result<(), StartError> {
+    use crate::inventory::setup::{self, NewShop, ShopInput};
+    match command {
+        MerchantCommand::Create {
+            database,
+            name,
+            slug,
+            owner_email,
+            owner_name,
+            currency,
+            time_zone,
+            store,
+            store_address,
+        } => {
+            let password = match std::env::var(OWNER_PASSWORD_VAR) {
+                Ok(password) if !password.is_empty() => password,
+                _ => rpassword::prompt_password(format!("Password for {owner_email}: "))
+                    .map_err(|e| {
+                        StartError::Usage(format!(
+                            "could not read the owner's password ({e}); set {OWNER_PASSWORD_VAR} instead"
+                        ))
+                    })?,
+            };
+            let input = ShopInput {
+                name: &name,
+                slug: &slug,
+                currency: &currency,
+                time_zone: &time_zone,
+                store_name: &store,
+                store_address: &store_address,
+                owner_name: &owner_name,
+                owner_email: &owner_email,
+                owner_password: &password,
+            };
+            let flag = |field: &str| match field {
+                "owner_password" => OWNER_PASSWORD_VAR.to_owned(),
+                "store_name" => "--store".to_owned(),
+                other => format!("--{}", other.replace('_', "-")),
+            };
+            let shop = NewShop::parse(&input, false).map_err(|errors| {
+                StartError::Usage(
+                    errors
+                        .iter()
+                        .map(|e| format!("{}: {}", flag(e.field), e.message))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                )
+            })?;
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            db::run_migrations(&mut conn)?;
+            let opened = setup::open_shop(&mut conn, &shop).map_err(|e| match e {
+                crate::inventory::InventoryError::Invalid(error) => {
+                    StartError::Usage(format!("{}: {}", flag(error.field), error.message))
+                }
+                other => other.into(),
+            })?;
+            println!(
+                "merchant {} \"{}\" created: its shop is at /shop/{}; {} signs in as owner",
+                opened.merchant.id, opened.merchant.name, opened.merchant.slug, opened.owner.email
+            );
+            Ok(())
+        }
+        MerchantCommand::List { database } => {
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            db::run_migrations(&mut conn)?;
+            for merchant in Merchant::all(&mut conn)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    merchant.id,
+                    merchant.slug,
+                    merchant.name,
+                    merchant.currency.as_str(),
+                    merchant.time_zone.name()
+                );
+            }
             Ok(())
         }
     }

@@ -20,6 +20,10 @@ pub struct MerchantRow {
     pub created_at: NaiveDateTime,
     /// Units held back from the online count for walk-in customers.
     pub online_buffer: i64,
+    /// An IANA time zone name; the dashboard shows times in it.
+    pub time_zone: String,
+    /// Whether new items switch to view-only by themselves when sold out online.
+    pub auto_view_only_default: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -29,6 +33,7 @@ pub struct NewMerchantRow<'a> {
     pub name: &'a str,
     pub currency: &'a str,
     pub created_at: NaiveDateTime,
+    pub time_zone: &'a str,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -39,6 +44,10 @@ pub struct LocationRow {
     pub name: String,
     pub fulfils_online: bool,
     pub created_at: NaiveDateTime,
+    pub address: String,
+    pub hours: String,
+    /// Set while the store is archived: out of every list, its ledger kept.
+    pub archived_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -47,6 +56,16 @@ pub struct NewLocationRow<'a> {
     pub merchant_id: i64,
     pub name: &'a str,
     pub fulfils_online: bool,
+    pub created_at: NaiveDateTime,
+    pub address: &'a str,
+    pub hours: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::merchant_slugs)]
+pub struct MerchantSlugRow {
+    pub slug: String,
+    pub merchant_id: i64,
     pub created_at: NaiveDateTime,
 }
 
@@ -60,6 +79,11 @@ pub struct StaffRow {
     pub password_hash: String,
     pub session_epoch: i64,
     pub created_at: NaiveDateTime,
+    /// `owner`, `manager` or `cashier`.
+    pub role: String,
+    /// A cashier's store.
+    pub location_id: Option<i64>,
+    pub deactivated_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -68,8 +92,34 @@ pub struct NewStaffRow<'a> {
     pub merchant_id: i64,
     pub email: &'a str,
     pub display_name: &'a str,
+    /// Empty for an invited person who has not set a password yet: no
+    /// password matches it.
     pub password_hash: &'a str,
     pub created_at: NaiveDateTime,
+    pub role: &'a str,
+    pub location_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = super::schema::staff_invitations)]
+pub struct StaffInvitationRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub staff_id: i64,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = super::schema::staff_invitations)]
+pub struct NewStaffInvitationRow<'a> {
+    pub merchant_id: i64,
+    pub staff_id: i64,
+    pub token_hash: &'a str,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -112,6 +162,7 @@ pub struct NewItemRow<'a> {
     pub changed_version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub auto_view_only: bool,
 }
 
 /// The fields an item edit may change, all at once.

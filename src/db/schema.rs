@@ -12,6 +12,16 @@ diesel::table! {
         catalog_version -> BigInt,
         created_at -> Timestamp,
         online_buffer -> BigInt,
+        time_zone -> Text,
+        auto_view_only_default -> Bool,
+    }
+}
+
+diesel::table! {
+    merchant_slugs (slug) {
+        slug -> Text,
+        merchant_id -> BigInt,
+        created_at -> Timestamp,
     }
 }
 
@@ -22,6 +32,9 @@ diesel::table! {
         name -> Text,
         fulfils_online -> Bool,
         created_at -> Timestamp,
+        address -> Text,
+        hours -> Text,
+        archived_at -> Nullable<Timestamp>,
     }
 }
 
@@ -34,6 +47,21 @@ diesel::table! {
         password_hash -> Text,
         session_epoch -> BigInt,
         created_at -> Timestamp,
+        role -> Text,
+        location_id -> Nullable<BigInt>,
+        deactivated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    staff_invitations (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        staff_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
     }
 }
 
@@ -214,6 +242,8 @@ diesel::table! {
 
 diesel::joinable!(locations -> merchants (merchant_id));
 diesel::joinable!(staff -> merchants (merchant_id));
+diesel::joinable!(merchant_slugs -> merchants (merchant_id));
+diesel::joinable!(staff_invitations -> staff (staff_id));
 diesel::joinable!(staff_sessions -> staff (staff_id));
 diesel::joinable!(webhook_manual_sends -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_manual_sends -> webhook_deliveries (delivery_id));
@@ -246,4 +276,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_sessions,
     webhook_manual_sends,
     app_settings,
+    merchant_slugs,
+    staff_invitations,
 );

@@ -7,7 +7,10 @@ mod barcode;
 mod designation;
 mod destination;
 mod money;
+mod password;
+mod role;
 mod scope;
+mod shop;
 mod stock;
 mod text;
 mod webhook;
@@ -17,7 +20,10 @@ pub use barcode::Barcode;
 pub use designation::{Designation, DesignationChange, DesignationRuleError, OnlineListing};
 pub use destination::{Destinations, is_public};
 pub use money::{Currency, Money, display_minor};
+pub use password::{MIN_PASSWORD_LEN, NewPassword, password_rule};
+pub use role::Role;
 pub use scope::TokenScope;
+pub use shop::{Slug, TimeZone, line, text_block};
 pub use stock::{
     Adjustment, IdempotencyKey, MAX_QUANTITY, MovementKind, Quantity, Reason, StockCount,
 };

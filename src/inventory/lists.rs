@@ -162,6 +162,7 @@ impl StockIndex {
         let merchant_buffer = catalog::merchant_buffer(conn, merchant_id)?;
         let locations = locations::table
             .filter(locations::merchant_id.eq(merchant_id))
+            .filter(locations::archived_at.is_null())
             .order(locations::id)
             .select(LocationRow::as_select())
             .load(conn)?;
@@ -220,6 +221,7 @@ pub(super) fn item_levels(
                 .and(stock_levels::item_id.eq(item_id))),
         )
         .filter(locations::merchant_id.eq(merchant_id))
+        .filter(locations::archived_at.is_null())
         .order(locations::id)
         .select((LocationRow::as_select(), stock_levels::on_hand.nullable()))
         .load(conn)?;

@@ -9,8 +9,8 @@ use diesel::prelude::*;
 use super::{InventoryError, Result, now};
 use crate::db::DbConnection;
 use crate::db::models::{LocationRow, MerchantRow, NewMerchantRow, NewStaffRow, StaffRow};
-use crate::db::schema::{locations, merchants, staff};
-use crate::domain::{Currency, Email, FieldError};
+use crate::db::schema::{locations, merchant_slugs, merchants, staff};
+use crate::domain::{Currency, Email, FieldError, NewPassword, Role, Slug, TimeZone};
 
 /// A tenant: one shop business with its own catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +24,10 @@ pub struct Merchant {
     /// Units of each item held back from the online count for walk-in
     /// customers, unless the item says otherwise.
     pub online_buffer: i64,
+    /// The dashboard shows every time in this zone (the API stays in UTC).
+    pub time_zone: TimeZone,
+    /// Whether new items switch to view-only by themselves when sold out online.
+    pub auto_view_only_default: bool,
 }
 
 impl TryFrom<MerchantRow> for Merchant {
@@ -32,6 +36,8 @@ impl TryFrom<MerchantRow> for Merchant {
     fn try_from(row: MerchantRow) -> Result<Merchant> {
         let currency = Currency::parse(&row.currency)
             .map_err(|e| InventoryError::Corrupt(format!("merchant {}: {}", row.id, e.message)))?;
+        let time_zone = TimeZone::parse(&row.time_zone)
+            .map_err(|e| InventoryError::Corrupt(format!("merchant {}: {}", row.id, e.message)))?;
         Ok(Merchant {
             id: row.id,
             slug: row.slug,
@@ -39,6 +45,8 @@ impl TryFrom<MerchantRow> for Merchant {
             currency,
             catalog_version: row.catalog_version,
             online_buffer: row.online_buffer,
+            time_zone,
+            auto_view_only_default: row.auto_view_only_default,
         })
     }
 }
@@ -64,6 +72,17 @@ impl Merchant {
             .try_into()
     }
 
+    /// Every merchant, in the order they were created.
+    pub fn all(conn: &mut DbConnection) -> Result<Vec<Merchant>> {
+        merchants::table
+            .order(merchants::id)
+            .select(MerchantRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(Merchant::try_from)
+            .collect()
+    }
+
     /// Whether any merchant exists (an empty database gets the demo).
     pub fn any(conn: &mut DbConnection) -> Result<bool> {
         Ok(merchants::table
@@ -74,33 +93,91 @@ impl Merchant {
     }
 }
 
-/// Creates a merchant with an empty catalogue at catalog version 0.
+/// Creates a merchant with an empty catalogue at catalog version 0, in UTC.
 pub fn create_merchant(
     conn: &mut DbConnection,
     slug: &str,
     name: &str,
     currency: Currency,
 ) -> Result<Merchant> {
-    let slug_ok = !slug.is_empty()
-        && slug.len() <= 64
-        && slug
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !slug_ok {
-        return Err(
-            FieldError::new("slug", "Use 1–64 lower-case letters, digits and dashes").into(),
-        );
+    let slug = Slug::parse(slug)?;
+    insert_merchant(conn, &slug, name, currency, TimeZone::UTC)
+}
+
+/// Inserts a merchant whose slug no shop uses, now or as an old address;
+/// a taken slug is refused on the `slug` field.
+pub(super) fn insert_merchant(
+    conn: &mut DbConnection,
+    slug: &Slug,
+    name: &str,
+    currency: Currency,
+    time_zone: TimeZone,
+) -> Result<Merchant> {
+    if slug_taken(conn, slug, None)? {
+        return Err(slug_taken_error(slug));
     }
-    let row: MerchantRow = diesel::insert_into(merchants::table)
+    let inserted = diesel::insert_into(merchants::table)
         .values(NewMerchantRow {
-            slug,
+            slug: slug.as_str(),
             name,
             currency: currency.as_str(),
             created_at: now(),
+            time_zone: time_zone.name(),
         })
         .returning(merchants::all_columns)
-        .get_result(conn)?;
-    row.try_into()
+        .get_result::<MerchantRow>(conn);
+    match inserted {
+        Ok(row) => row.try_into(),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Err(slug_taken_error(slug)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Whether a shop other than `except` has this slug, now or as an old
+/// address that still redirects.
+pub(super) fn slug_taken(
+    conn: &mut DbConnection,
+    slug: &Slug,
+    except: Option<i64>,
+) -> Result<bool> {
+    let current: Option<i64> = merchants::table
+        .filter(merchants::slug.eq(slug.as_str()))
+        .select(merchants::id)
+        .first(conn)
+        .optional()?;
+    let old: Option<i64> = merchant_slugs::table
+        .find(slug.as_str())
+        .select(merchant_slugs::merchant_id)
+        .first(conn)
+        .optional()?;
+    Ok([current, old]
+        .into_iter()
+        .flatten()
+        .any(|owner| Some(owner) != except))
+}
+
+pub(super) fn slug_taken_error(slug: &Slug) -> InventoryError {
+    FieldError::new(
+        "slug",
+        format!(
+            "Another shop already uses “{}”; choose another",
+            slug.as_str()
+        ),
+    )
+    .into()
+}
+
+/// The shop that used to be at `/shop/{slug}`, for a 301 to its new address.
+pub fn renamed_shop(conn: &mut DbConnection, slug: &str) -> Result<Option<Merchant>> {
+    let owner: Option<i64> = merchant_slugs::table
+        .find(slug)
+        .select(merchant_slugs::merchant_id)
+        .first(conn)
+        .optional()?;
+    owner.map(|id| Merchant::find(conn, id)).transpose()
 }
 
 /// A physical store of a merchant.
@@ -111,6 +188,12 @@ pub struct Location {
     pub name: String,
     /// Whether online orders may be shipped from (and picked up at) this store.
     pub fulfils_online: bool,
+    /// Free text, as the shop page shows it.
+    pub address: String,
+    /// Opening hours, free text over one or more lines.
+    pub hours: String,
+    /// An archived store keeps its ledger but is in no list, picker or new token.
+    pub archived: bool,
 }
 
 impl From<LocationRow> for Location {
@@ -120,13 +203,29 @@ impl From<LocationRow> for Location {
             merchant_id: row.merchant_id,
             name: row.name,
             fulfils_online: row.fulfils_online,
+            address: row.address,
+            hours: row.hours,
+            archived: row.archived_at.is_some(),
         }
     }
 }
 
 impl Location {
-    /// The merchant's stores in the order they were added.
+    /// The merchant's open stores (not archived) in the order they were added.
     pub fn all_of(conn: &mut DbConnection, merchant_id: i64) -> Result<Vec<Location>> {
+        Ok(locations::table
+            .filter(locations::merchant_id.eq(merchant_id))
+            .filter(locations::archived_at.is_null())
+            .order(locations::id)
+            .select(LocationRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(Location::from)
+            .collect())
+    }
+
+    /// Every store of the merchant, archived ones included (the stores page).
+    pub fn every_of(conn: &mut DbConnection, merchant_id: i64) -> Result<Vec<Location>> {
         Ok(locations::table
             .filter(locations::merchant_id.eq(merchant_id))
             .order(locations::id)
@@ -137,8 +236,22 @@ impl Location {
             .collect())
     }
 
-    /// A store of this merchant; another merchant's store is NotFound.
+    /// An open store of this merchant; another merchant's store, or an
+    /// archived one, is NotFound.
     pub fn find(conn: &mut DbConnection, merchant_id: i64, location_id: i64) -> Result<Location> {
+        let store = Location::find_any(conn, merchant_id, location_id)?;
+        if store.archived {
+            return Err(InventoryError::NotFound("location"));
+        }
+        Ok(store)
+    }
+
+    /// A store of this merchant, archived or not; another merchant's is NotFound.
+    pub fn find_any(
+        conn: &mut DbConnection,
+        merchant_id: i64,
+        location_id: i64,
+    ) -> Result<Location> {
         Ok(locations::table
             .filter(locations::id.eq(location_id))
             .filter(locations::merchant_id.eq(merchant_id))
@@ -159,36 +272,50 @@ pub struct Staff {
     pub display_name: String,
     /// Bumped to sign the member out everywhere.
     pub session_epoch: i64,
+    pub role: Role,
+    /// A cashier's store: the only one whose stock they may change.
+    pub location_id: Option<i64>,
+    /// A deactivated person can't sign in; their history keeps their name.
+    pub active: bool,
+    /// Whether they have set a password (an invited person has not, yet).
+    pub has_password: bool,
 }
 
-impl From<StaffRow> for Staff {
-    fn from(row: StaffRow) -> Staff {
-        Staff {
+impl TryFrom<StaffRow> for Staff {
+    type Error = InventoryError;
+
+    fn try_from(row: StaffRow) -> Result<Staff> {
+        let role = Role::parse(&row.role)
+            .map_err(|e| InventoryError::Corrupt(format!("staff {}: {}", row.id, e.message)))?;
+        Ok(Staff {
             id: row.id,
             merchant_id: row.merchant_id,
             email: row.email,
             display_name: row.display_name,
             session_epoch: row.session_epoch,
-        }
+            role,
+            location_id: row.location_id,
+            active: row.deactivated_at.is_none(),
+            has_password: !row.password_hash.is_empty(),
+        })
     }
 }
 
 impl Staff {
     pub fn find(conn: &mut DbConnection, staff_id: i64) -> Result<Staff> {
-        Ok(staff::table
+        staff::table
             .find(staff_id)
             .select(StaffRow::as_select())
             .first(conn)
             .optional()?
             .ok_or(InventoryError::NotFound("staff member"))?
-            .into())
+            .try_into()
     }
 }
 
-/// The shortest password a staff account may have.
-pub const MIN_PASSWORD_LEN: usize = 8;
+pub use crate::domain::MIN_PASSWORD_LEN;
 
-/// Creates a staff account, storing only an argon2 hash of the password.
+/// Creates an owner's account, storing only an argon2 hash of the password.
 pub fn create_staff(
     conn: &mut DbConnection,
     merchant_id: i64,
@@ -196,29 +323,75 @@ pub fn create_staff(
     display_name: &str,
     password: &str,
 ) -> Result<Staff> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(FieldError::new(
-            "password",
-            format!("Password must be at least {MIN_PASSWORD_LEN} characters"),
-        )
-        .into());
-    }
+    let password = NewPassword::parse(password, "password")?;
+    insert_staff(
+        conn,
+        merchant_id,
+        email,
+        display_name,
+        Some(&password),
+        Role::Owner,
+        None,
+    )
+}
+
+/// The stored form of a password: an argon2 hash with a fresh salt.
+pub(super) fn hash_password(password: &NewPassword) -> Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
+    Ok(Argon2::default()
+        .hash_password(password.expose().as_bytes(), &salt)
         .map_err(|e| InventoryError::Corrupt(format!("could not hash a password: {e}")))?
-        .to_string();
-    let row: StaffRow = diesel::insert_into(staff::table)
+        .to_string())
+}
+
+/// Inserts a staff account; without a password nobody can sign in as it
+/// until one is set through an invitation link. An email in use is refused
+/// on the `email` field.
+pub(super) fn insert_staff(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    email: &Email,
+    display_name: &str,
+    password: Option<&NewPassword>,
+    role: Role,
+    location_id: Option<i64>,
+) -> Result<Staff> {
+    let hash = password.map(hash_password).transpose()?.unwrap_or_default();
+    let taken = staff::table
+        .filter(staff::email.eq(email.as_str()))
+        .select(staff::id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some();
+    let email_taken = || {
+        InventoryError::from(FieldError::new(
+            "email",
+            "That email already has a shelfsync account",
+        ))
+    };
+    if taken {
+        return Err(email_taken());
+    }
+    let inserted = diesel::insert_into(staff::table)
         .values(NewStaffRow {
             merchant_id,
             email: email.as_str(),
             display_name: display_name.trim(),
             password_hash: &hash,
             created_at: now(),
+            role: role.as_str(),
+            location_id,
         })
         .returning(staff::all_columns)
-        .get_result(conn)?;
-    Ok(row.into())
+        .get_result::<StaffRow>(conn);
+    match inserted {
+        Ok(row) => row.try_into(),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Err(email_taken()),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// The staff member with this email and password, or `None`. Takes the same
@@ -227,6 +400,7 @@ pub fn authenticate(conn: &mut DbConnection, email: &str, password: &str) -> Res
     let row: Option<StaffRow> = match Email::parse(email) {
         Ok(email) => staff::table
             .filter(staff::email.eq(email.as_str()))
+            .filter(staff::deactivated_at.is_null())
             .select(StaffRow::as_select())
             .first(conn)
             .optional()?,
@@ -243,7 +417,7 @@ pub fn authenticate(conn: &mut DbConnection, email: &str, password: &str) -> Res
                 .is_ok()
         })
         .unwrap_or(false);
-    Ok(row.filter(|_| matches).map(Staff::from))
+    row.filter(|_| matches).map(Staff::try_from).transpose()
 }
 
 /// Signs a staff member out of every session.

@@ -20,7 +20,11 @@ pub mod lists;
 pub mod merchants;
 pub mod orders;
 pub mod outbox;
+pub mod permissions;
 pub mod sessions;
+pub mod settings;
+pub mod setup;
+pub mod staff;
 pub mod stock;
 pub mod store_list;
 pub mod stores;
@@ -44,6 +48,11 @@ impl Actor {
     /// A staff member, shown by display name.
     pub fn staff(display_name: &str) -> Actor {
         Actor(display_name.to_owned())
+    }
+
+    /// A staff member as every change they make is logged: by name.
+    pub fn of(staff: &merchants::Staff) -> Actor {
+        Actor::staff(&staff.display_name)
     }
 
     /// A client of the JSON API, shown by its token's name.
@@ -86,6 +95,12 @@ pub enum InventoryError {
     /// Not enough stock for every line; nothing changed. One entry per short line.
     #[error("not enough stock for {} line(s)", .0.len())]
     InsufficientStock(Vec<Shortage>),
+    /// The staff member's role does not allow this; nothing changed. Says why.
+    #[error("{0}")]
+    NotAllowed(String),
+    /// A one-time link was used already or has expired; says which.
+    #[error("{0}")]
+    LinkSpent(String),
     /// The idempotency key was already used for a different request.
     #[error("the idempotency key was already used for a different request")]
     IdempotencyKeyReused,

@@ -78,6 +78,9 @@ pub(super) fn location_changed(
         "id": location.id,
         "name": location.name,
         "fulfils_online": location.fulfils_online,
+        "address": location.address,
+        "hours": location.hours,
+        "archived": location.archived,
     }})
     .to_string();
     write(

@@ -62,6 +62,7 @@ pub fn store_list(
         let location: Location = locations::table
             .filter(locations::id.eq(query.location_id))
             .filter(locations::merchant_id.eq(merchant_id))
+            .filter(locations::archived_at.is_null())
             .select(LocationRow::as_select())
             .first(conn)
             .optional()?

@@ -80,6 +80,12 @@ pub fn revocations() -> u64 {
     REVOCATIONS.load(Ordering::SeqCst)
 }
 
+/// Tells caches of authenticated tokens that some tokens stopped working
+/// (a revocation, or a store archived with its point-of-sale tokens).
+pub(super) fn tokens_withdrawn() {
+    REVOCATIONS.fetch_add(1, Ordering::SeqCst);
+}
+
 /// Creates a token. A `pos` token must name one of the merchant's stores;
 /// other scopes must not.
 pub fn create_token(
@@ -189,6 +195,14 @@ pub fn authenticate(conn: &mut DbConnection, secret: &str) -> Result<Option<ApiT
         return Ok(None);
     };
     let mut token: ApiToken = row.try_into()?;
+    // A point-of-sale token of an archived store stops working with it.
+    if let Some(location_id) = token.location_id {
+        match Location::find(conn, token.merchant_id, location_id) {
+            Ok(_) => {}
+            Err(InventoryError::NotFound(_)) => return Ok(None),
+            Err(other) => return Err(other),
+        }
+    }
     let at = now();
     if token
         .last_used_at
@@ -226,6 +240,6 @@ pub fn revoke_token(conn: &mut DbConnection, merchant_id: i64, token_id: i64) ->
     .get_result(conn)
     .optional()?
     .ok_or(InventoryError::NotFound("token"))?;
-    REVOCATIONS.fetch_add(1, Ordering::SeqCst);
+    tokens_withdrawn();
     row.try_into()
 }

@@ -8,7 +8,9 @@
 //! |---------------------------------------------------|--------|
 //! | `NotFound`                                        | 404    |
 //! | `Invalid`, `InvalidLine`, `Rule`, `IdempotencyKeyReused` | 400 |
+//! | `NotAllowed` (the role does not allow it)         | 403    |
 //! | `Conflict` (a stale version), `InsufficientStock` | 409    |
+//! | `LinkSpent` (a used or expired invitation link)   | 410    |
 //! | `Unavailable` (the database is away)              | 503, with `Retry-After` |
 //! | `Database`, `Corrupt`                             | 500    |
 //!
@@ -34,6 +36,9 @@ pub enum HtmlError {
     /// 403: a missing or forged CSRF token, or a cross-site request.
     #[error("{0}")]
     Forbidden(String),
+    /// 410: a one-time link that was used already or has expired.
+    #[error("{0}")]
+    Gone(String),
     /// 409: the change was refused because the thing moved on since the page
     /// was drawn (someone else's change, or the stock is no longer there).
     #[error("{0}")]
@@ -74,6 +79,8 @@ impl From<InventoryError> for HtmlError {
                 "{} was changed by someone else since this page was drawn, so nothing was saved. Open it again to see it as it is now, then repeat your change.",
                 current.name
             )),
+            InventoryError::NotAllowed(message) => HtmlError::Forbidden(message),
+            InventoryError::LinkSpent(message) => HtmlError::Gone(message),
             InventoryError::Unavailable(detail) => HtmlError::Unavailable(detail),
             other => HtmlError::Internal(other.to_string()),
         }
@@ -98,6 +105,7 @@ impl ResponseError for HtmlError {
             HtmlError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HtmlError::Forbidden(_) => StatusCode::FORBIDDEN,
             HtmlError::Conflict(_) => StatusCode::CONFLICT,
+            HtmlError::Gone(_) => StatusCode::GONE,
             HtmlError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             HtmlError::LoginRequired { htmx: true } => StatusCode::UNAUTHORIZED,
             HtmlError::LoginRequired { htmx: false } => StatusCode::SEE_OTHER,
@@ -120,6 +128,7 @@ impl ResponseError for HtmlError {
             HtmlError::NotFound(message) => ("Not found", message.as_str()),
             HtmlError::BadRequest(message) => ("That did not work", message.as_str()),
             HtmlError::Forbidden(message) => ("Not allowed", message.as_str()),
+            HtmlError::Gone(message) => ("This link no longer works", message.as_str()),
             HtmlError::Conflict(message) => ("Changed in the meantime", message.as_str()),
             HtmlError::Unavailable(detail) => {
                 log::error!("database unavailable: {detail}");

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod errors;
 pub mod htmx;
 pub mod list_cache;
+pub mod roles;
 pub mod shop;
 pub mod sse;
 

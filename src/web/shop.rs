@@ -78,31 +78,20 @@ impl ShopCard<'_> {
         initial_of(name)
     }
 
+    /// What follows the `index`th of `count` stores: "A, B or C".
+    fn separator(&self, count: usize, index: &usize) -> &'static str {
+        match count.saturating_sub(*index) {
+            0 | 1 => "",
+            2 => " or ",
+            _ => ", ",
+        }
+    }
+
     fn price(&self, product: &OnlineListEntry) -> String {
         crate::domain::Currency::parse(&product.price.currency)
             .and_then(|currency| crate::domain::Money::from_minor(product.price.amount, currency))
             .map(|money| money.to_string())
             .unwrap_or_default()
-    }
-
-    /// "Downtown (in stock) or Riverside (out of stock)" for a view-only item.
-    fn stores(&self, product: &OnlineListEntry) -> String {
-        let each: Vec<String> = product
-            .stores
-            .iter()
-            .map(|store| {
-                format!(
-                    "{} ({})",
-                    store.name,
-                    if store.in_stock {
-                        "in stock"
-                    } else {
-                        "out of stock"
-                    }
-                )
-            })
-            .collect();
-        join_names(&each, "or")
     }
 }
 
@@ -166,7 +155,11 @@ async fn shop(
                 .map_err(|_| HtmlError::BadRequest(format!("{raw:?} is not a page position.")))?,
         ),
     };
-    let merchant_id = state.online.merchant_of_slug(&state, &slug).await?;
+    let merchant_id = match state.online.merchant_of_slug(&state, &slug).await {
+        Ok(id) => id,
+        Err(InventoryError::NotFound(_)) => return moved(&state, &slug).await,
+        Err(other) => return Err(other.into()),
+    };
     let key = format!("shop\n{merchant_id}\n{}", after_id.unwrap_or(0));
     let page = PageRequest {
         form: Form::Shop,
@@ -186,4 +179,22 @@ async fn shop(
             move |outline| assemble(outline, after_id.is_none()),
         )
         .await
+}
+
+/// A shop that changed its slug keeps its old address: 301 to the new one.
+async fn moved(state: &AppState, slug: &str) -> Result<HttpResponse, HtmlError> {
+    let old = slug.to_owned();
+    let renamed = super::run(state, move |conn| {
+        crate::inventory::merchants::renamed_shop(conn, &old)
+    })
+    .await?;
+    match renamed {
+        Some(merchant) => Ok(HttpResponse::MovedPermanently()
+            .insert_header((
+                actix_web::http::header::LOCATION,
+                format!("/shop/{}", merchant.slug),
+            ))
+            .finish()),
+        None => Err(InventoryError::NotFound("shop").into()),
+    }
 }

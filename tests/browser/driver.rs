@@ -214,6 +214,21 @@ impl Browser {
             .unwrap_or_else(|e| panic!("the screenshot {} should be saved: {e}", path.display()));
     }
 
+    /// Saves the page at desktop (1280 px) and phone (390 px) widths:
+    /// `…-{NN}-{step}-desktop.png` and `…-{NN}-{step}-phone.png`.
+    pub async fn screenshot_widths(&self, step: &str) {
+        self.screenshot(&format!("{step}-desktop")).await;
+        self.client
+            .set_window_size(390, 844)
+            .await
+            .expect("Chromium should take a phone's width");
+        self.screenshot(&format!("{step}-phone")).await;
+        self.client
+            .set_window_size(1280, 1000)
+            .await
+            .expect("Chromium should take a desktop's width again");
+    }
+
     fn screenshot_path(&self, name: &str) -> PathBuf {
         self.screenshots
             .dir

@@ -11,6 +11,7 @@ mod bulk;
 mod counter;
 mod designations;
 mod escaping;
+mod own_shop;
 mod sign_in;
 mod stock;
 mod webhooks;

@@ -41,6 +41,8 @@ fn every_subcommand_has_help() {
         vec!["webhook", "list", "--help"],
         vec!["webhook", "rotate", "--help"],
         vec!["webhook", "delete", "--help"],
+        vec!["merchant", "create", "--help"],
+        vec!["merchant", "list", "--help"],
     ] {
         let (ok, stdout, _) = run(&args);
         assert!(ok, "{args:?}");
@@ -70,7 +72,97 @@ fn an_unknown_subcommand_or_flag_is_refused_with_a_message() {
     );
 }
 
-on_both_backends!(migrate_then_demo_then_a_token_work_on_a_fresh_database);
+on_both_backends!(
+    migrate_then_demo_then_a_token_work_on_a_fresh_database,
+    merchant_create_opens_a_shop_with_the_password_from_the_environment_and_list_shows_it
+);
+
+#[test]
+fn merchant_create_takes_no_password_flag() {
+    let (ok, _, stderr) = run(&[
+        "merchant",
+        "create",
+        "--name",
+        "Harbour Books",
+        "--slug",
+        "harbour-books",
+        "--owner-email",
+        "hanna@harbour.example",
+        "--password",
+        "harbour-books-2026",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("--password"), "{stderr}");
+}
+
+async fn merchant_create_opens_a_shop_with_the_password_from_the_environment_and_list_shows_it(
+    backend: Backend,
+) {
+    let db = TestDb::new(backend);
+    let create = |slug: &str, password: &str| {
+        shelfsync()
+            .env("SHELFSYNC_OWNER_PASSWORD", password)
+            .args([
+                "merchant",
+                "create",
+                "--database-url",
+                &db.url,
+                "--name",
+                "Harbour Books",
+                "--slug",
+                slug,
+                "--owner-email",
+                &format!("owner@{slug}.example"),
+                "--currency",
+                "EUR",
+                "--time-zone",
+                "Europe/Dublin",
+                "--store",
+                "Quayside",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .expect("shelfsync should run")
+    };
+
+    let created = create("harbour-books", "harbour-books-2026");
+    let weak = create("weak-books", "password123");
+    let taken = create("harbour-books", "harbour-books-2026");
+    let bad_zone = shelfsync()
+        .env("SHELFSYNC_OWNER_PASSWORD", "harbour-books-2026")
+        .args([
+            "merchant",
+            "create",
+            "--database-url",
+            &db.url,
+            "--name",
+            "Zone",
+            "--slug",
+            "zone",
+            "--owner-email",
+            "zone@zone.example",
+            "--time-zone",
+            "Mars/Olympus",
+        ])
+        .output()
+        .expect("shelfsync should run");
+
+    assert!(created.status.success(), "{created:?}");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("SHELFSYNC_OWNER_PASSWORD"));
+    assert!(!taken.status.success());
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("--slug"));
+    assert!(!bad_zone.status.success());
+    assert!(String::from_utf8_lossy(&bad_zone.stderr).contains("--time-zone"));
+    let (ok, listed, _) = run(&["merchant", "list", "--database-url", &db.url]);
+    assert!(ok);
+    let rows: Vec<Vec<&str>> = listed.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 1, "{listed}");
+    assert_eq!(
+        &rows[0][1..],
+        ["harbour-books", "Harbour Books", "EUR", "Europe/Dublin"]
+    );
+}
 
 async fn migrate_then_demo_then_a_token_work_on_a_fresh_database(backend: Backend) {
     let db = TestDb::new(backend);

@@ -108,6 +108,15 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Like `spawn_app`, with webhook and live-stream settings of the test's choosing.
 pub async fn spawn_app_with(backend: Backend, push: PushArgs) -> TestApp {
+    spawn(backend, push, false).await
+}
+
+/// Starts shelfsync on an empty database with `--no-demo`: no merchant yet.
+pub async fn spawn_empty_app(backend: Backend) -> TestApp {
+    spawn(backend, PushArgs::default(), true).await
+}
+
+async fn spawn(backend: Backend, push: PushArgs, no_demo: bool) -> TestApp {
     let db = TestDb::new(backend);
     let args = ServeArgs {
         database: DatabaseArgs {
@@ -117,7 +126,7 @@ pub async fn spawn_app_with(backend: Backend, push: PushArgs) -> TestApp {
         bind: "127.0.0.1:0".to_owned(),
         workers: Some(2),
         read_pool_size: 2,
-        no_demo: false,
+        no_demo,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
         push,
@@ -257,6 +266,24 @@ impl TestApp {
             .expect("items page");
         let doc = html(&page.text().await.expect("a body"));
         attr_of(&doc, "input[name=csrf_token]", "value").expect("a CSRF token on the items page")
+    }
+
+    /// POSTs a form as `client` (a browser of its own), with its CSRF token.
+    pub async fn post_form_as(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf_token_of(client).await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        client
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST should reach the server")
     }
 
     /// POSTs a form with this session's CSRF token added.

@@ -119,6 +119,14 @@ async fn every_table_reads_back_through_the_diesel_schema_after_the_demo_is_seed
         .select(WebhookDeliveryRow::as_select())
         .load(&mut conn)
         .expect("webhook deliveries");
+    shelfsync::db::schema::merchant_slugs::table
+        .select(shelfsync::db::models::MerchantSlugRow::as_select())
+        .load(&mut conn)
+        .expect("old shop slugs");
+    shelfsync::db::schema::staff_invitations::table
+        .select(shelfsync::db::models::StaffInvitationRow::as_select())
+        .load(&mut conn)
+        .expect("staff invitations");
     // The demo's stock arrives as receipts through the ledger, each under its own key.
     let receipts = stock_movements::table
         .select(StockMovementRow::as_select())
@@ -141,9 +149,11 @@ async fn every_table_reads_back_through_the_diesel_schema_after_the_demo_is_seed
 
     // The schema names every column the migrations create, no more, no less.
     for (table, columns) in [
-        ("merchants", 7),
-        ("locations", 5),
-        ("staff", 7),
+        ("merchants", 9),
+        ("merchant_slugs", 3),
+        ("locations", 8),
+        ("staff", 10),
+        ("staff_invitations", 7),
         ("items", 19),
         ("stock_levels", 5),
         ("audit_entries", 10),

@@ -293,6 +293,31 @@ async fn every_public_write_function_moves_the_catalog_version_and_writes_an_out
     step(&mut conn, "add_location", &|conn| {
         stores::add_location(conn, merchant, "Harbour", false).expect("store");
     });
+    let quay = |name: &str, fulfils_online: bool| stores::StoreDetails {
+        name: name.to_owned(),
+        address: "1 Quay Street".to_owned(),
+        hours: "Mon–Sat 9–18".to_owned(),
+        fulfils_online,
+    };
+    step(&mut conn, "add_store", &|conn| {
+        stores::add_store(conn, &sam, merchant, &quay("Quay", false)).expect("store");
+    });
+    let quay_id = |conn: &mut DbConnection| {
+        shelfsync::inventory::merchants::Location::every_of(conn, merchant)
+            .expect("stores")
+            .into_iter()
+            .find(|s| s.name.starts_with("Quay"))
+            .expect("the Quay store")
+            .id
+    };
+    step(&mut conn, "change_store", &|conn| {
+        let id = quay_id(conn);
+        stores::change_store(conn, &sam, merchant, id, &quay("Quayside", true)).expect("renamed");
+    });
+    step(&mut conn, "set_store_archived", &|conn| {
+        let id = quay_id(conn);
+        stores::set_store_archived(conn, &sam, merchant, id, true).expect("archived");
+    });
     step(&mut conn, "correct", &|conn| {
         let request = CorrectionRequest {
             item_id: mug.id,

@@ -105,6 +105,11 @@ pub fn create_item(
         writer.check_sku(conn, &fields.sku, None)?;
         let version = writer.bump(conn)?;
         let at = now();
+        // The merchant's default for the automatic sold-out switch.
+        let auto_view_only: bool = crate::db::schema::merchants::table
+            .find(merchant_id)
+            .select(crate::db::schema::merchants::auto_view_only_default)
+            .first(conn)?;
         let row: ItemRow = diesel::insert_into(items::table)
             .values(NewItemRow {
                 merchant_id,
@@ -119,6 +124,7 @@ pub fn create_item(
                 changed_version: version,
                 created_at: at,
                 updated_at: at,
+                auto_view_only,
             })
             .returning(items::all_columns)
             .get_result(conn)?;

@@ -167,6 +167,10 @@ impl From<InventoryError> for ApiError {
                 "idempotency_key_reused",
                 "This Idempotency-Key was already used for a different request. Use a fresh key for a new request; resend the same body to retry.",
             ),
+            InventoryError::NotAllowed(message) => ApiError::wrong_scope(message),
+            InventoryError::LinkSpent(message) => {
+                ApiError::new(StatusCode::GONE, "link_spent", message)
+            }
             InventoryError::Unavailable(detail) => {
                 log::error!("database unavailable: {detail}");
                 ApiError::new(

@@ -9,6 +9,7 @@ use super::{Layout, Notice, see_other, set_flash};
 use crate::domain::OnlineListing;
 use crate::inventory::audit::{self, AuditEntry, AuditField};
 use crate::inventory::designations::describe;
+use crate::inventory::permissions::Permission;
 use crate::inventory::{InventoryError, Item, designations};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
@@ -80,6 +81,7 @@ async fn activity(
     current: CurrentStaff,
     params: web::Query<ActivityParams>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ViewActivity)?;
     let merchant_id = current.merchant.id;
     let item_id = parse_id(params.item.as_deref(), "an item id")?;
     let before = parse_id(params.before.as_deref(), "a log position")?;
@@ -108,6 +110,7 @@ async fn undo(
     current: CurrentStaff,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::Designate)?;
     let (merchant_id, entry_id) = (current.merchant.id, path.into_inner());
     let actor = current.actor();
     let notice = match run(&state, move |conn| {

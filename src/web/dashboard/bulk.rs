@@ -12,6 +12,7 @@ use super::{Layout, Notice, see_other, set_flash};
 use crate::inventory::InventoryError;
 use crate::inventory::designations::{BulkMode, Selected, Selection, bulk_designate};
 use crate::inventory::item_list::ItemFilter;
+use crate::inventory::permissions::Permission;
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, run};
@@ -62,6 +63,7 @@ async fn apply(
     current: CurrentStaff,
     form: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::Designate)?;
     let form: BulkForm = serde_html_form::from_bytes(&form)
         .map_err(|e| HtmlError::BadRequest(format!("The bulk form could not be read: {e}")))?;
     // Back to the list the merchant was working in.

@@ -9,6 +9,7 @@ use super::items::render;
 use super::{Layout, see_other};
 use crate::domain::display_minor;
 use crate::inventory::merchants::Location;
+use crate::inventory::permissions::{self, Permission};
 use crate::inventory::store_list::{StoreListEntry, StoreListQuery, store_list};
 use crate::inventory::{catalog_version, changes};
 use crate::web::auth::CurrentStaff;
@@ -59,8 +60,13 @@ async fn counter(
     current: CurrentStaff,
     params: web::Query<CounterParams>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::UseCounter)?;
     let merchant_id = current.merchant.id;
-    let locations = run(&state, move |conn| Location::all_of(conn, merchant_id)).await?;
+    let mut locations = run(&state, move |conn| Location::all_of(conn, merchant_id)).await?;
+    // A cashier works at one store: the picker offers only it.
+    if let Some(own) = permissions::own_store(&current.staff) {
+        locations.retain(|store| store.id == own);
+    }
     let Some(first) = locations.first() else {
         return Err(HtmlError::NotFound(
             "This merchant has no stores yet.".into(),
@@ -72,6 +78,11 @@ async fn counter(
             .parse::<i64>()
             .map_err(|_| HtmlError::BadRequest(format!("{raw:?} is not a store id.")))?,
     };
+    if !locations.iter().any(|store| store.id == location_id) {
+        return Err(HtmlError::NotFound(
+            "That store is not one of yours (or it was archived).".into(),
+        ));
+    }
     let show_all = params.show.as_deref() == Some("all");
     let after_id = match params.after.as_deref() {
         None | Some("") => None,
@@ -120,6 +131,7 @@ async fn live(
     state: web::Data<AppState>,
     current: CurrentStaff,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::UseCounter)?;
     let merchant_id = current.merchant.id;
     let mut feed = changes::subscribe();
     let mut known = run(&state, move |conn| catalog_version(conn, merchant_id)).await?;

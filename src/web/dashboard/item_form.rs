@@ -11,6 +11,7 @@ use super::{Notice, see_other, set_flash};
 use crate::domain::{Designation, FieldError, OnlineListing};
 use crate::inventory::item_view::{ItemView, Saved, save_item};
 use crate::inventory::items::{ItemChange, ItemInput, change_item, create_item};
+use crate::inventory::permissions::Permission;
 use crate::inventory::{InventoryError, ItemFields};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
@@ -37,6 +38,7 @@ fn input(form: &ItemFormData) -> ItemInput<'_> {
 }
 
 async fn new_form(current: CurrentStaff) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::EditItems)?;
     let form = ItemFormData {
         in_store: Some("1".into()),
         online: Some("hidden".into()),
@@ -50,6 +52,7 @@ async fn create(
     current: CurrentStaff,
     form: web::Form<ItemFormData>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::EditItems)?;
     let form = form.into_inner();
     let mut page = ItemPage::blank(&current, form.clone());
     let fields = ItemFields::parse(&input(&form), current.merchant.currency);
@@ -136,6 +139,7 @@ async fn update(
     path: web::Path<i64>,
     form: web::Form<ItemFormData>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::EditItems)?;
     let (merchant_id, item_id) = (current.merchant.id, path.into_inner());
     let mut form = form.into_inner();
     let Some(version) = super::form_version(form.version.as_deref()) else {
@@ -204,6 +208,7 @@ async fn archive(
     path: web::Path<i64>,
     form: web::Form<ArchiveForm>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::EditItems)?;
     let (merchant_id, item_id) = (current.merchant.id, path.into_inner());
     let back = format!("/items/{item_id}");
     let archived = match form.to.as_deref() {

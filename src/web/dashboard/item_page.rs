@@ -11,7 +11,7 @@ use rand::RngCore;
 use serde::Deserialize;
 
 use super::items::render;
-use super::{Layout, Notice};
+use super::{Allowed, Layout, Notice};
 use crate::domain::{FieldError, OnlineListing};
 use crate::inventory::Item;
 use crate::inventory::audit::AuditEntry;
@@ -106,7 +106,7 @@ impl ItemPage {
         page.item_id = Some(view.item.id);
         page.archived = view.item.archived;
         page.state = describe_state(&view.item);
-        page.stock = Some(StockPanel::of(&view, &page.layout.csrf_token));
+        page.stock = Some(StockPanel::of(&view, &page.layout.csrf_token, current));
         page.history = view.history;
         page
     }
@@ -229,6 +229,10 @@ pub struct StockPanel {
     pub movements: Vec<MovementRow>,
     /// A fresh idempotency key per form, so a resubmitted form is harmless.
     pub keys: [String; 3],
+    /// Which forms the viewer's role may use (the others are left out).
+    pub may: Allowed,
+    /// A cashier's store: their forms offer only it.
+    pub own_store: Option<i64>,
     /// The form that failed, its errors and what was typed into it.
     pub failed: Option<StockForm>,
     pub errors: Vec<FieldError>,
@@ -237,13 +241,14 @@ pub struct StockPanel {
 
 impl StockPanel {
     /// The panel of an item as the view shows it, with fresh form keys.
-    pub fn of(view: &ItemView, csrf_token: &str) -> StockPanel {
-        let store = |id: i64| view.store_name(id).unwrap_or("(removed store)").to_owned();
+    pub fn of(view: &ItemView, csrf_token: &str, current: &CurrentStaff) -> StockPanel {
+        let zone = current.merchant.time_zone;
+        let store = |id: i64| view.store_name(id).unwrap_or("(archived store)").to_owned();
         let movements = view
             .movements
             .iter()
             .map(|m| MovementRow {
-                occurred_at: m.occurred_at.format("%Y-%m-%d %H:%M").to_string(),
+                occurred_at: zone.show(m.occurred_at, "%Y-%m-%d %H:%M"),
                 store: store(m.location_id),
                 kind: m.kind.label(),
                 quantity: signed(m.quantity),
@@ -282,10 +287,17 @@ impl StockPanel {
             auto_view_only: item.auto_view_only,
             movements,
             keys: [fresh_key(), fresh_key(), fresh_key()],
+            may: Allowed::of(current),
+            own_store: crate::inventory::permissions::own_store(&current.staff),
             failed: None,
             errors: Vec::new(),
             input: StockFormData::default(),
         }
+    }
+
+    /// Whether the viewer may pick this store in the receive and count forms.
+    fn may_use_store(&self, location_id: &i64) -> bool {
+        self.own_store.is_none_or(|own| own == *location_id)
     }
 
     /// Marks `form` as the one that failed, with its errors and what was typed.

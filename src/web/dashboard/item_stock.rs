@@ -14,6 +14,7 @@ use super::item_page::{
 use super::{Notice, csrf, safe_return, see_other, set_flash};
 use crate::domain::{Adjustment, FieldError, IdempotencyKey, Quantity, Reason, StockCount};
 use crate::inventory::item_view::{self, ItemView};
+use crate::inventory::permissions::{self, Permission};
 use crate::inventory::stock::{
     Correction, CorrectionRequest, StockMovement, StockSettings, parse_buffer,
     set_merchant_online_buffer,
@@ -140,7 +141,8 @@ async fn refused(
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, HtmlError> {
     let view = load_view(state, current, item_id).await?;
-    let panel = StockPanel::of(&view, &csrf::token(&current.session)).failed(form, input, errors);
+    let panel =
+        StockPanel::of(&view, &csrf::token(&current.session), current).failed(form, input, errors);
     answer(
         req,
         current,
@@ -162,6 +164,11 @@ async fn correction(
     let (item_id, kind) = path.into_inner();
     let form_kind = StockForm::correction(&kind)
         .ok_or_else(|| HtmlError::NotFound("There is no such stock form.".into()))?;
+    let permission = match form_kind {
+        StockForm::Adjust => Permission::AdjustStock,
+        _ => Permission::ReceiveAndCount,
+    };
+    current.require(permission)?;
     let data = form.into_inner();
     let request = match parse(form_kind, &data, item_id) {
         Ok(request) => request,
@@ -169,6 +176,7 @@ async fn correction(
             return refused(&req, &state, &current, item_id, form_kind, data, errors).await;
         }
     };
+    permissions::stock_at(&current.staff, permission, request.location_id)?;
     let (merchant_id, actor) = (current.merchant.id, current.actor());
     let outcome = run(&state, move |conn| {
         item_view::correct_stock(conn, &actor, merchant_id, &request)
@@ -186,7 +194,7 @@ async fn correction(
                 Notice::success(told)
             };
             if htmx::is_htmx(&req) {
-                let panel = StockPanel::of(&view, &csrf::token(&current.session));
+                let panel = StockPanel::of(&view, &csrf::token(&current.session), &current);
                 return answer(&req, &current, view, panel, Some(notice), StatusCode::OK);
             }
             notice
@@ -209,7 +217,7 @@ async fn correction(
             );
             if htmx::is_htmx(&req) {
                 let view = load_view(&state, &current, item_id).await?;
-                let panel = StockPanel::of(&view, &csrf::token(&current.session));
+                let panel = StockPanel::of(&view, &csrf::token(&current.session), &current);
                 return answer(&req, &current, view, panel, Some(notice), StatusCode::OK);
             }
             notice
@@ -236,6 +244,7 @@ async fn settings(
     path: web::Path<i64>,
     form: web::Form<SettingsForm>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::AdjustStock)?;
     let (merchant_id, item_id) = (current.merchant.id, path.into_inner());
     let form = form.into_inner();
     let online_buffer = match parse_buffer(&form.online_buffer, "online_buffer") {
@@ -296,6 +305,7 @@ async fn merchant_buffer(
     current: CurrentStaff,
     form: web::Form<BufferForm>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageShop)?;
     let form = form.into_inner();
     let back = safe_return(form.return_to.as_deref(), "/items");
     let buffer = match StockCount::parse(&form.online_buffer, "online_buffer") {

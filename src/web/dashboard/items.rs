@@ -9,6 +9,7 @@ use super::row::{DesignationAction, ItemRow};
 use super::{Layout, Notice, safe_return, see_other, set_flash};
 use crate::inventory::designations::{self, Pressed, RowView};
 use crate::inventory::item_list::{ItemFilter, ItemQuery, ItemSort, list_items};
+use crate::inventory::permissions::Permission;
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, htmx, run};
@@ -54,6 +55,9 @@ pub struct ItemTable {
     pub filter: &'static str,
     pub filter_label: &'static str,
     pub csrf_token: String,
+    /// Whether the viewer may change designations (the bulk bar and the
+    /// row buttons are left out otherwise).
+    pub may_change: bool,
 }
 
 #[derive(Template)]
@@ -84,6 +88,7 @@ async fn list(
     current: CurrentStaff,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::LookUpItems)?;
     let params = params.into_inner();
     let mut warnings = Vec::new();
     let filter = match params.filter.as_deref().filter(|f| !f.is_empty()) {
@@ -137,6 +142,7 @@ async fn list(
                     &layout.csrf_token,
                     &return_to,
                 )
+                .for_viewer(layout.may.designate)
             })
             .collect(),
         total: found.total,
@@ -149,6 +155,7 @@ async fn list(
         filter: filter.as_str(),
         filter_label: filter.label(),
         csrf_token: layout.csrf_token.clone(),
+        may_change: layout.may.designate,
     };
     if htmx::target(&req) == Some("item-table") {
         return render(&table);
@@ -212,6 +219,7 @@ async fn change_designation(
     path: web::Path<i64>,
     form: web::Form<DesignationForm>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::Designate)?;
     let item_id = path.into_inner();
     let form = form.into_inner();
     let reply = RowReply {
@@ -259,9 +267,9 @@ async fn change_designation(
                 .as_ref()
                 .map(|entry| {
                     format!(
-                        "Changed by {} at {} UTC",
+                        "Changed by {} at {}",
                         entry.actor,
-                        entry.created_at.format("%H:%M")
+                        current.merchant.time_zone.show(entry.created_at, "%H:%M")
                     )
                 })
                 .unwrap_or_else(|| "Changed by someone else".to_owned());

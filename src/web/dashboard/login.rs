@@ -32,12 +32,19 @@ struct LoginPage {
     error: Option<String>,
 }
 
-async fn login_page(session: Session) -> LoginPage {
-    LoginPage {
+async fn login_page(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, HtmlError> {
+    // An empty database (started with --no-demo) first needs its shop.
+    if super::setup::setup_open(&state).await? {
+        return Ok(see_other("/setup"));
+    }
+    super::items::render(&LoginPage {
         csrf_token: csrf::token(&session),
         email: String::new(),
         error: None,
-    }
+    })
 }
 
 #[derive(Deserialize)]

@@ -12,14 +12,20 @@ mod items;
 mod login;
 mod row;
 mod settings;
+mod setup;
+mod shop_settings;
+mod staff;
+mod stores;
 mod webhooks;
 
 use actix_session::Session;
 use actix_web::web;
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::auth::CurrentStaff;
 use super::csrf;
+use crate::domain::TimeZone;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     login::config(cfg);
@@ -30,6 +36,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     counter::config(cfg);
     activity::config(cfg);
     settings::config(cfg);
+    setup::config(cfg);
+    stores::config(cfg);
+    staff::config(cfg);
+    shop_settings::config(cfg);
     webhooks::config(cfg);
 }
 
@@ -44,6 +54,54 @@ pub struct Layout {
     pub section: &'static str,
     /// A message carried over a redirect, shown once.
     pub flash: Option<Notice>,
+    /// What the signed-in person's role lets them use, so pages leave out
+    /// the rest (the server refuses it anyway).
+    pub may: Allowed,
+    /// The merchant's time zone: every time on the page is shown in it.
+    pub time_zone: TimeZone,
+}
+
+/// The parts of the dashboard a role may use, for showing or leaving out
+/// links and buttons (`inventory::permissions` decides).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Allowed {
+    pub look_up: bool,
+    pub counter: bool,
+    pub receive_and_count: bool,
+    pub adjust_stock: bool,
+    pub edit_items: bool,
+    pub designate: bool,
+    pub activity: bool,
+    pub stores: bool,
+    pub staff: bool,
+    pub tokens: bool,
+    pub webhooks: bool,
+    pub shop: bool,
+}
+
+impl Allowed {
+    pub fn of(current: &CurrentStaff) -> Allowed {
+        use crate::inventory::permissions::Permission as P;
+        Allowed {
+            look_up: current.may(P::LookUpItems),
+            counter: current.may(P::UseCounter),
+            receive_and_count: current.may(P::ReceiveAndCount),
+            adjust_stock: current.may(P::AdjustStock),
+            edit_items: current.may(P::EditItems),
+            designate: current.may(P::Designate),
+            activity: current.may(P::ViewActivity),
+            stores: current.may(P::ManageStores),
+            staff: current.may(P::ManageStaff),
+            tokens: current.may(P::ManageTokens),
+            webhooks: current.may(P::ManageWebhooks),
+            shop: current.may(P::ManageShop),
+        }
+    }
+
+    /// Whether any settings page is open to this role.
+    pub fn any_settings(&self) -> bool {
+        self.stores || self.staff || self.tokens || self.webhooks || self.shop
+    }
 }
 
 impl Layout {
@@ -56,7 +114,24 @@ impl Layout {
             csrf_token: csrf::token(&current.session),
             section,
             flash: take_flash(&current.session),
+            may: Allowed::of(current),
+            time_zone: current.merchant.time_zone,
         }
+    }
+
+    /// A stored time (UTC) as the merchant's clock shows it, with the zone.
+    pub fn at(&self, utc: &NaiveDateTime) -> String {
+        self.time_zone.show(*utc, "%Y-%m-%d %H:%M")
+    }
+
+    /// Like `at`, to the second.
+    pub fn at_seconds(&self, utc: &NaiveDateTime) -> String {
+        self.time_zone.show(*utc, "%Y-%m-%d %H:%M:%S")
+    }
+
+    /// Like `at`, the time of day only.
+    pub fn time_of_day(&self, utc: &NaiveDateTime) -> String {
+        self.time_zone.show(*utc, "%H:%M:%S")
     }
 }
 

@@ -121,6 +121,8 @@ pub struct ItemRow {
     pub csrf_token: String,
     /// The list URL to come back to after a non-htmx post.
     pub return_to: String,
+    /// Whether the viewer may change designations (else no buttons, no checkbox).
+    pub may_change: bool,
 }
 
 impl ItemRow {
@@ -160,7 +162,18 @@ impl ItemRow {
             notice: None,
             csrf_token: csrf_token.to_owned(),
             return_to: return_to.to_owned(),
+            may_change: true,
         }
+    }
+
+    /// Leaves out the buttons and the bulk checkbox for a viewer who may
+    /// not change designations.
+    pub fn for_viewer(mut self, may_change: bool) -> ItemRow {
+        if !may_change {
+            self.actions.clear();
+            self.may_change = false;
+        }
+        self
     }
 
     pub fn with_notice(mut self, notice: Notice) -> ItemRow {

@@ -10,6 +10,7 @@ use super::{Layout, Notice, see_other, set_flash};
 use crate::domain::{FieldError, TokenScope};
 use crate::inventory::InventoryError;
 use crate::inventory::merchants::Location;
+use crate::inventory::permissions::Permission;
 use crate::inventory::tokens::{self, ApiToken, TokenRequest};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
@@ -71,6 +72,7 @@ async fn list(
     state: web::Data<AppState>,
     current: CurrentStaff,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageTokens)?;
     render(&page(&state, &current).await?)
 }
 
@@ -88,6 +90,7 @@ async fn create(
     current: CurrentStaff,
     form: web::Form<CreateForm>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageTokens)?;
     let form = form.into_inner();
     let merchant_id = current.merchant.id;
     let submitted = form.clone();
@@ -128,6 +131,7 @@ async fn revoke(
     current: CurrentStaff,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageTokens)?;
     let (merchant_id, token_id) = (current.merchant.id, path.into_inner());
     let token = run(&state, move |conn| {
         tokens::revoke_token(conn, merchant_id, token_id)

@@ -11,6 +11,7 @@ use super::items::render;
 use super::{Layout, Notice, see_other, set_flash};
 use crate::domain::{EVENT_TYPES, EventTypes, FieldError, WebhookUrl, is_back_office};
 use crate::inventory::InventoryError;
+use crate::inventory::permissions::Permission;
 use crate::inventory::webhooks::history::{self, LogCursor, LogQuery, Resend};
 use crate::inventory::webhooks::manual::{self, ManualSendState};
 use crate::inventory::webhooks::{self, DeliveryLogEntry, DeliveryStatus, WebhookEndpoint};
@@ -103,6 +104,7 @@ async fn list(
     state: web::Data<AppState>,
     current: CurrentStaff,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     render(&page(&state, &current).await?)
 }
 
@@ -125,6 +127,7 @@ async fn create(
     current: CurrentStaff,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let form: EndpointForm = parse_form(&body)?;
     let merchant_id = current.merchant.id;
     let destinations = state.push.destinations;
@@ -169,6 +172,7 @@ async fn set_enabled(
     endpoint_id: i64,
     enabled: bool,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let merchant_id = current.merchant.id;
     let endpoint = run(&state, move |conn| {
         webhooks::set_enabled(conn, merchant_id, endpoint_id, enabled)
@@ -214,6 +218,7 @@ async fn event_types(
     path: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let form: EndpointForm = parse_form(&body)?;
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
     let notice = match EventTypes::parse(form.event_types.iter().map(String::as_str)) {
@@ -239,6 +244,7 @@ async fn rotate(
     current: CurrentStaff,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
     let grace = state.push.secret_grace;
     let issued = run(&state, move |conn| {
@@ -259,6 +265,7 @@ async fn delete(
     current: CurrentStaff,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
     let endpoint = run(&state, move |conn| {
         webhooks::delete_endpoint(conn, merchant_id, endpoint_id)
@@ -282,6 +289,7 @@ async fn send_test(
     current: CurrentStaff,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
     let endpoint = run(&state, move |conn| {
         manual::request_test(conn, merchant_id, endpoint_id)
@@ -398,6 +406,7 @@ async fn log(
     path: web::Path<i64>,
     params: web::Query<LogParams>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
     let filters = params.into_inner();
     let query = filters
@@ -446,6 +455,7 @@ async fn redeliver(
     path: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let form: RedeliverForm = parse_form(&body)?;
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
     let notice = match form.since_version.trim().parse::<i64>() {
@@ -487,6 +497,7 @@ async fn resend(
     current: CurrentStaff,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
     let (merchant_id, delivery_id) = (current.merchant.id, path.into_inner());
     let plan = run(&state, move |conn| {
         history::resend(conn, merchant_id, delivery_id)

@@ -52,8 +52,9 @@ pub struct Frame {
 /// Every merchant's online list held in memory.
 pub struct OnlineLists {
     merchants: RwLock<HashMap<i64, Arc<MerchantList>>>,
-    /// Shop slugs seen, to their merchant.
-    slugs: RwLock<HashMap<String, i64>>,
+    /// Shop slugs seen, to their merchant and the change-feed generation at
+    /// which that was read (a shop's slug can change, which moves the catalog).
+    slugs: RwLock<HashMap<String, (i64, u64)>>,
 }
 
 impl Default for OnlineLists {
@@ -89,11 +90,13 @@ impl OnlineLists {
         app: &AppState,
         slug: &str,
     ) -> Result<i64, InventoryError> {
-        if let Some(id) = self
+        let generation = changes::generation();
+        if let Some((id, _)) = self
             .slugs
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(slug)
+            .filter(|(_, seen)| *seen == generation)
         {
             return Ok(*id);
         }
@@ -105,7 +108,7 @@ impl OnlineLists {
         self.slugs
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(slug.to_owned(), merchant.id);
+            .insert(slug.to_owned(), (merchant.id, generation));
         Ok(merchant.id)
     }
 

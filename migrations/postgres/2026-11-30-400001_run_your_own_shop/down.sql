@@ -1,0 +1,10 @@
+DROP TABLE staff_invitations;
+ALTER TABLE staff DROP COLUMN deactivated_at;
+ALTER TABLE staff DROP COLUMN location_id;
+ALTER TABLE staff DROP COLUMN role;
+ALTER TABLE locations DROP COLUMN archived_at;
+ALTER TABLE locations DROP COLUMN hours;
+ALTER TABLE locations DROP COLUMN address;
+DROP TABLE merchant_slugs;
+ALTER TABLE merchants DROP COLUMN auto_view_only_default;
+ALTER TABLE merchants DROP COLUMN time_zone;

@@ -1,0 +1,136 @@
+//! The merchant's own settings: shop name and slug (an old slug keeps
+//! redirecting), currency, time zone, and the stock defaults (the online
+//! buffer lives in `stock::settings`; the automatic sold-out switch for new
+//! items here).
+//!
+//! The name and slug show on the shop page and in every list's context, so
+//! changing them moves the catalog version like any other catalog change:
+//! caches and live clients hear of it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::merchants::{self as shop, Merchant};
+use super::{Result, catalog, now};
+use crate::db::DbConnection;
+use crate::db::schema::{items, merchant_slugs, merchants};
+use crate::domain::{Currency, FieldError, Slug, TimeZone, line};
+
+/// The shop settings form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct ShopSettingsInput<'a> {
+    pub name: &'a str,
+    pub slug: &'a str,
+    pub currency: &'a str,
+    pub time_zone: &'a str,
+    pub auto_view_only_default: bool,
+}
+
+/// The settings after their rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopSettings {
+    pub name: String,
+    pub slug: Slug,
+    pub currency: Currency,
+    pub time_zone: TimeZone,
+    pub auto_view_only_default: bool,
+}
+
+impl ShopSettings {
+    pub fn parse(input: &ShopSettingsInput) -> std::result::Result<ShopSettings, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = line(input.name, "name", "Shop name", 100, true)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let slug = Slug::parse(input.slug).map_err(|e| errors.push(e)).ok();
+        let currency = Currency::parse(input.currency)
+            .map_err(|e| errors.push(FieldError::new("currency", e.message)))
+            .ok();
+        let time_zone = TimeZone::parse(input.time_zone)
+            .map_err(|e| errors.push(e))
+            .ok();
+        match (name, slug, currency, time_zone) {
+            (Some(name), Some(slug), Some(currency), Some(time_zone)) if errors.is_empty() => {
+                Ok(ShopSettings {
+                    name,
+                    slug,
+                    currency,
+                    time_zone,
+                    auto_view_only_default: input.auto_view_only_default,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Saves the shop settings in one transaction. A taken slug and a currency
+/// change while items have prices are refused on their fields, changing
+/// nothing.
+pub fn save_shop_settings(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    settings: &ShopSettings,
+) -> Result<Merchant> {
+    conn.write_transaction(|conn| {
+        catalog::lock_merchant(conn, merchant_id)?;
+        let before = Merchant::find(conn, merchant_id)?;
+        if settings.currency != before.currency {
+            let priced: i64 = items::table
+                .filter(items::merchant_id.eq(merchant_id))
+                .count()
+                .get_result(conn)?;
+            if priced > 0 {
+                return Err(FieldError::new(
+                    "currency",
+                    format!(
+                        "The currency can't change while items have prices: {priced} item(s) are priced in {}. Nothing was changed.",
+                        before.currency.as_str()
+                    ),
+                )
+                .into());
+            }
+        }
+        let slug_moves = settings.slug.as_str() != before.slug;
+        if slug_moves {
+            if shop::slug_taken(conn, &settings.slug, Some(merchant_id))? {
+                return Err(shop::slug_taken_error(&settings.slug));
+            }
+            // Moving back to an old slug takes it out of the redirects.
+            diesel::delete(merchant_slugs::table.find(settings.slug.as_str())).execute(conn)?;
+            diesel::insert_into(merchant_slugs::table)
+                .values((
+                    merchant_slugs::slug.eq(&before.slug),
+                    merchant_slugs::merchant_id.eq(merchant_id),
+                    merchant_slugs::created_at.eq(now()),
+                ))
+                .execute(conn)?;
+        }
+        diesel::update(merchants::table.find(merchant_id))
+            .set((
+                merchants::name.eq(&settings.name),
+                merchants::slug.eq(settings.slug.as_str()),
+                merchants::currency.eq(settings.currency.as_str()),
+                merchants::time_zone.eq(settings.time_zone.name()),
+                merchants::auto_view_only_default.eq(settings.auto_view_only_default),
+            ))
+            .execute(conn)?;
+        if slug_moves || settings.name != before.name {
+            // The shop page and the lists' context show them.
+            catalog::next_version(conn, merchant_id)?;
+        }
+        Merchant::find(conn, merchant_id)
+    })
+}
+
+/// The shop's previous slugs, newest first, as the settings page lists them.
+pub fn old_slugs(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+) -> Result<Vec<(String, NaiveDateTime)>> {
+    Ok(merchant_slugs::table
+        .filter(merchant_slugs::merchant_id.eq(merchant_id))
+        .order(merchant_slugs::created_at.desc())
+        .select((merchant_slugs::slug, merchant_slugs::created_at))
+        .load(conn)?)
+}

@@ -1,0 +1,13 @@
+//! Running one's own shop over HTTP: the first start without the demo and
+//! its one-time setup page, stores, staff with roles (the role × route
+//! matrix), invitation links, and the shop's own settings.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod roles;
+mod settings;
+mod setup;
+mod staff;
+mod stores;
+mod support;

@@ -1,0 +1,185 @@
+//! Settings → Shop: slug with redirect, currency, time zone.
+
+use shelfsync::domain::TokenScope;
+use shelfsync::inventory::tokens::create_token;
+
+use crate::common::{Backend, html, spawn_app, spawn_empty_app, text_of, with_conn};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_new_slug_keeps_the_old_shop_address_redirecting,
+    a_taken_or_invalid_slug_is_refused_beside_the_field,
+    the_currency_cannot_change_while_items_have_prices,
+    dashboard_times_are_in_the_shops_time_zone
+);
+
+async fn a_new_slug_keeps_the_old_shop_address_redirecting(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+
+    let saved = app
+        .post_form(
+            "/settings/shop",
+            &[
+                ("name", "Corner Goods & Co"),
+                ("slug", "corner-goods-co"),
+                ("currency", "USD"),
+                ("time_zone", "UTC"),
+            ],
+        )
+        .await;
+
+    assert_eq!(saved.status(), 303);
+    let old = app.get("/shop/corner-goods").await;
+    assert_eq!(old.status(), 301);
+    assert_eq!(
+        old.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/shop/corner-goods-co")
+    );
+    let shop = app.get_html("/shop/corner-goods-co").await;
+    assert_eq!(
+        text_of(&shop, ".shop-head h1").as_deref(),
+        Some("Corner Goods & Co")
+    );
+    assert_eq!(app.get("/shop/no-such-shop").await.status(), 404);
+}
+
+async fn a_taken_or_invalid_slug_is_refused_beside_the_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    crate::common::fixtures::other_merchant(&app);
+    app.login().await;
+
+    for slug in ["other-shop", "Not A Slug"] {
+        let refused = app
+            .post_form(
+                "/settings/shop",
+                &[
+                    ("name", "Corner Goods"),
+                    ("slug", slug),
+                    ("currency", "USD"),
+                    ("time_zone", "UTC"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status(), 422, "{slug}");
+        let page = html(&refused.text().await.expect("a body"));
+        assert!(
+            text_of(&page, ".field-error[data-field=slug]").is_some(),
+            "{slug}"
+        );
+    }
+    assert_eq!(app.get("/shop/corner-goods").await.status(), 200);
+    let bad_zone = app
+        .post_form(
+            "/settings/shop",
+            &[
+                ("name", "Corner Goods"),
+                ("slug", "corner-goods"),
+                ("currency", "USD"),
+                ("time_zone", "Mars/Olympus"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_zone.status(), 422);
+}
+
+async fn the_currency_cannot_change_while_items_have_prices(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+
+    let refused = app
+        .post_form(
+            "/settings/shop",
+            &[
+                ("name", "Corner Goods"),
+                ("slug", "corner-goods"),
+                ("currency", "EUR"),
+                ("time_zone", "UTC"),
+            ],
+        )
+        .await;
+
+    assert_eq!(refused.status(), 422);
+    let page = html(&refused.text().await.expect("a body"));
+    assert!(
+        text_of(&page, ".field-error[data-field=currency]")
+            .unwrap_or_default()
+            .contains("while items have prices")
+    );
+    let merchant = with_conn(&app.pool, |conn| {
+        shelfsync::inventory::merchants::Merchant::find(conn, app.demo_merchant_id())
+            .expect("merchant")
+    });
+    assert_eq!(merchant.currency.as_str(), "USD");
+
+    // With no items yet, it can.
+    let empty = spawn_empty_app(backend).await;
+    let shop = with_conn(&empty.pool, |conn| {
+        let input = shelfsync::inventory::setup::ShopInput {
+            name: "Harbour Books",
+            slug: "harbour-books",
+            owner_email: "hanna@harbour.example",
+            owner_password: "harbour-books-2026",
+            ..Default::default()
+        };
+        let parsed = shelfsync::inventory::setup::NewShop::parse(&input, false).expect("valid");
+        shelfsync::inventory::setup::open_shop(conn, &parsed).expect("opened")
+    });
+    empty
+        .login_as(&empty.client, "hanna@harbour.example", "harbour-books-2026")
+        .await;
+    let changed = empty
+        .post_form(
+            "/settings/shop",
+            &[
+                ("name", "Harbour Books"),
+                ("slug", "harbour-books"),
+                ("currency", "EUR"),
+                ("time_zone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status(), 303);
+    let merchant = with_conn(&empty.pool, |conn| {
+        shelfsync::inventory::merchants::Merchant::find(conn, shop.merchant.id).expect("merchant")
+    });
+    assert_eq!(merchant.currency.as_str(), "EUR");
+}
+
+async fn dashboard_times_are_in_the_shops_time_zone(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let merchant = app.demo_merchant_id();
+    let token = with_conn(&app.pool, |conn| {
+        create_token(conn, merchant, "Zone", TokenScope::Storefront, None).expect("token")
+    });
+    // Kathmandu is UTC+05:45: no other offset gives these minutes.
+    let saved = app
+        .post_form(
+            "/settings/shop",
+            &[
+                ("name", "Corner Goods"),
+                ("slug", "corner-goods"),
+                ("currency", "USD"),
+                ("time_zone", "Asia/Kathmandu"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+
+    let tokens = app.get_html("/settings/tokens").await;
+    let shown = text_of(
+        &tokens,
+        &format!("tr[data-token-id='{}'] td:nth-child(5)", token.token.id),
+    )
+    .expect("the token's creation time");
+    let local = token.token.created_at + chrono::TimeDelta::minutes(5 * 60 + 45);
+    assert_eq!(shown, format!("{} +0545", local.format("%Y-%m-%d %H:%M")));
+    let activity = app.get_html("/activity").await;
+    assert!(
+        text_of(&activity, "tr.audit-entry time")
+            .unwrap_or_default()
+            .ends_with("+0545"),
+        "activity is in the shop's zone"
+    );
+}

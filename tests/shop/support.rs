@@ -1,0 +1,117 @@
+//! People with roles, and a fingerprint of everything a request could change.
+
+use diesel::prelude::*;
+use shelfsync::db::DbConnection;
+use shelfsync::db::schema::{
+    api_tokens, audit_entries, locations, merchants, staff, stock_movements, webhook_endpoints,
+};
+use shelfsync::inventory::staff::{InviteInput, accept_link, invite};
+
+use crate::common::{TestApp, attr_of, html};
+
+/// The password of every person `person` creates.
+pub const PASSWORD: &str = "a-long-staff-password";
+
+/// Adds a person of `role` (a cashier at `store`) who has set `PASSWORD`;
+/// returns their email and id.
+pub fn person(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    name: &str,
+    role: &str,
+    store: Option<i64>,
+) -> (String, i64) {
+    let email = format!("{}@people.example", name.to_lowercase());
+    let store = store.map(|id| id.to_string()).unwrap_or_default();
+    let link = invite(
+        conn,
+        merchant_id,
+        &InviteInput {
+            email: &email,
+            name,
+            role,
+            location_id: &store,
+        },
+    )
+    .expect("the person is invited");
+    accept_link(conn, &link.secret, PASSWORD).expect("the password is set");
+    (email, link.staff.id)
+}
+
+/// A browser of its own, signed in as `email`.
+pub async fn signed_in(app: &TestApp, email: &str, password: &str) -> reqwest::Client {
+    let client = crate::common::new_client();
+    app.login_as(&client, email, password).await;
+    client
+}
+
+/// Everything of a merchant that a dashboard request could change, as one value.
+pub fn fingerprint(conn: &mut DbConnection, merchant_id: i64) -> String {
+    let merchant: (String, String, String, i64, i64) = merchants::table
+        .find(merchant_id)
+        .select((
+            merchants::name,
+            merchants::slug,
+            merchants::time_zone,
+            merchants::online_buffer,
+            merchants::catalog_version,
+        ))
+        .first(conn)
+        .expect("the merchant");
+    let audit: i64 = audit_entries::table
+        .filter(audit_entries::merchant_id.eq(merchant_id))
+        .count()
+        .get_result(conn)
+        .expect("audit");
+    let movements: i64 = stock_movements::table
+        .filter(stock_movements::merchant_id.eq(merchant_id))
+        .count()
+        .get_result(conn)
+        .expect("movements");
+    let tokens: Vec<(i64, bool)> = api_tokens::table
+        .filter(api_tokens::merchant_id.eq(merchant_id))
+        .order(api_tokens::id)
+        .select((api_tokens::id, api_tokens::revoked_at.is_null()))
+        .load(conn)
+        .expect("tokens");
+    let endpoints: i64 = webhook_endpoints::table
+        .filter(webhook_endpoints::merchant_id.eq(merchant_id))
+        .count()
+        .get_result(conn)
+        .expect("endpoints");
+    let stores: Vec<(String, bool, bool)> = locations::table
+        .filter(locations::merchant_id.eq(merchant_id))
+        .order(locations::id)
+        .select((
+            locations::name,
+            locations::fulfils_online,
+            locations::archived_at.is_null(),
+        ))
+        .load(conn)
+        .expect("stores");
+    let people: Vec<(String, String, bool, i64)> = staff::table
+        .filter(staff::merchant_id.eq(merchant_id))
+        .order(staff::id)
+        .select((
+            staff::email,
+            staff::role,
+            staff::deactivated_at.is_null(),
+            staff::session_epoch,
+        ))
+        .load(conn)
+        .expect("staff");
+    format!("{merchant:?} {audit} {movements} {tokens:?} {endpoints} {stores:?} {people:?}")
+}
+
+/// The CSRF token of a page that is not behind a sign-in (setup, links).
+pub async fn page_token(client: &reqwest::Client, url: &str) -> String {
+    let body = client
+        .get(url)
+        .send()
+        .await
+        .expect("the page")
+        .text()
+        .await
+        .expect("a body");
+    attr_of(&html(&body), "input[name=csrf_token]", "value").expect("a CSRF token on the page")
+}
