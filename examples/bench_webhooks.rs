@@ -83,7 +83,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
-        push: PushArgs::default(),
+        // The receiver runs on this machine.
+        push: PushArgs {
+            allow_private_webhooks: true,
+            ..PushArgs::default()
+        },
     })?;
     tokio::spawn(app.run_until_stopped());
 
@@ -122,7 +126,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &mut conn,
         merchant.id,
         &WebhookUrl::parse(&receiver_url)?,
-        &EventTypes::all(),
+        &EventTypes::storefront(),
+        shelfsync::domain::Destinations::AnyAddress,
     )?;
     // Let the dispatcher find the new endpoint (it polls every second).
     tokio::time::sleep(Duration::from_millis(1500)).await;

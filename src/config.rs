@@ -35,12 +35,69 @@ pub enum Command {
     /// Create, list or revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Create, list, rotate the secret of, or delete webhook endpoints.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Open a shop for a real merchant, or list the shops.
     #[command(subcommand)]
     Merchant(MerchantCommand),
     /// List or deactivate staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+}
+
+/// `shelfsync webhook …`
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Add an endpoint and print its signing secret (shown this once only).
+    Create {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The merchant's slug, e.g. corner-goods.
+        #[arg(long)]
+        merchant: String,
+        /// Where events are POSTed, e.g. https://shop.example/hooks/shelfsync.
+        #[arg(long)]
+        url: String,
+        /// An event type to send; repeat for several. Without it, every
+        /// storefront type (item.listing_changed, item.stock_changed,
+        /// location.changed); the back-office inventory.stock_changed only
+        /// when named.
+        #[arg(long = "event-type")]
+        event_types: Vec<String>,
+        /// Accept a URL on a loopback or private address (development only).
+        #[arg(long, env = "SHELFSYNC_ALLOW_PRIVATE_WEBHOOKS")]
+        allow_private_webhooks: bool,
+    },
+    /// List a merchant's endpoints (never their secrets).
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        merchant: String,
+    },
+    /// Give an endpoint a new secret and print it (shown this once only);
+    /// the old one keeps signing too for the grace period.
+    Rotate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        merchant: String,
+        /// How long the previous secret keeps signing.
+        #[arg(long, default_value = "24h", value_parser = parse_duration)]
+        grace: Duration,
+        /// The endpoint's id, as `webhook list` shows it.
+        id: i64,
+    },
+    /// Remove an endpoint and its delivery log.
+    Delete {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        merchant: String,
+        /// The endpoint's id, as `webhook list` shows it.
+        id: i64,
+    },
 }
 
 /// `shelfsync merchant …`
@@ -252,6 +309,13 @@ pub struct PushArgs {
     /// How often the live event stream sends a keep-alive comment.
     #[arg(long, env = "SHELFSYNC_SSE_HEARTBEAT", default_value = "15s", value_parser = parse_duration)]
     pub sse_heartbeat: Duration,
+
+    /// Let webhook endpoints point at loopback, private, link-local and other
+    /// non-public addresses (for development and tests only). Off, a URL
+    /// that is or resolves to such an address is refused when saved, and
+    /// every delivery connects only to a checked public address.
+    #[arg(long, env = "SHELFSYNC_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for PushArgs {
@@ -265,6 +329,7 @@ impl Default for PushArgs {
             webhook_secret_grace: Duration::from_secs(24 * 3600),
             no_dispatcher: false,
             sse_heartbeat: Duration::from_secs(15),
+            allow_private_webhooks: false,
         }
     }
 }
@@ -364,5 +429,9 @@ mod tests {
         assert_eq!(parsed.webhook_poll, defaults.webhook_poll);
         assert_eq!(parsed.webhook_secret_grace, defaults.webhook_secret_grace);
         assert_eq!(parsed.sse_heartbeat, defaults.sse_heartbeat);
+        assert_eq!(
+            parsed.allow_private_webhooks,
+            defaults.allow_private_webhooks
+        );
     }
 }

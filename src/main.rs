@@ -12,6 +12,7 @@ fn main() -> ExitCode {
         Command::Migrate(args) => shelfsync::startup::migrate(&args),
         Command::Demo(args) => shelfsync::startup::create_demo(&args),
         Command::Token(command) => shelfsync::startup::token(command),
+        Command::Webhook(command) => shelfsync::startup::webhook(command),
         Command::Merchant(command) => shelfsync::startup::merchant(command),
         Command::Staff(command) => shelfsync::startup::staff(command),
         Command::Check(args) => shelfsync::startup::check(&args),

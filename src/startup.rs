@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use rand::RngCore;
 
 use crate::config::{
-    DatabaseArgs, DemoArgs, MerchantCommand, ServeArgs, StaffCommand, TokenCommand,
+    DatabaseArgs, DemoArgs, MerchantCommand, ServeArgs, StaffCommand, TokenCommand, WebhookCommand,
 };
 use crate::db::models::AppSettingRow;
 use crate::db::schema::app_settings;
@@ -34,7 +34,8 @@ use crate::web::{AppState, PushState, csrf, input};
 pub enum StartError {
     #[error(transparent)]
     Database(#[from] db::SetupError),
-    #[error("database error: {0}")]
+    /// A refused value names its field; a database failure says so itself.
+    #[error(transparent)]
     Inventory(#[from] crate::inventory::InventoryError),
     #[error("could not listen on {bind}: {source}")]
     Bind {
@@ -102,6 +103,7 @@ impl Application {
                 .unwrap_or_default(),
             secret_grace: args.push.webhook_secret_grace,
             heartbeat: args.push.sse_heartbeat,
+            destinations: crate::domain::Destinations::from_flag(args.push.allow_private_webhooks),
         };
         let listener = TcpListener::bind(&args.bind).map_err(|source| StartError::Bind {
             bind: args.bind.clone(),
@@ -499,6 +501,116 @@ pub fn staff(command: StaffCommand) -> Result<(), StartError> {
             );
             Ok(())
         }
+    }
+}
+
+/// `shelfsync webhook …`: the same service calls as the dashboard and the API.
+pub fn webhook(command: WebhookCommand) -> Result<(), StartError> {
+    use crate::domain::{Destinations, EventTypes, WebhookUrl};
+    use crate::inventory::InventoryError;
+    use crate::inventory::webhooks;
+    match command {
+        WebhookCommand::Create {
+            database,
+            merchant,
+            url,
+            event_types,
+            allow_private_webhooks,
+        } => {
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            db::run_migrations(&mut conn)?;
+            let merchant = Merchant::by_slug(&mut conn, &merchant)?;
+            let url = WebhookUrl::parse(&url).map_err(InventoryError::from)?;
+            let types = if event_types.is_empty() {
+                EventTypes::storefront()
+            } else {
+                EventTypes::parse(event_types.iter().map(String::as_str))
+                    .map_err(InventoryError::from)?
+            };
+            let issued = webhooks::create_endpoint(
+                &mut conn,
+                merchant.id,
+                &url,
+                &types,
+                Destinations::from_flag(allow_private_webhooks),
+            )?;
+            println!("{}", issued.secret);
+            eprintln!(
+                "webhook endpoint {} ({}, sends {}) created for {}; the secret above is shown only this once",
+                issued.endpoint.id,
+                issued.endpoint.url,
+                issued.endpoint.event_types.names().join(", "),
+                merchant.name
+            );
+            Ok(())
+        }
+        WebhookCommand::List { database, merchant } => {
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            let merchant = Merchant::by_slug(&mut conn, &merchant)?;
+            for endpoint in webhooks::list_endpoints(&mut conn, merchant.id)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}…",
+                    endpoint.id,
+                    if endpoint.enabled {
+                        "enabled"
+                    } else {
+                        "disabled"
+                    },
+                    endpoint.url,
+                    endpoint.event_types.names().join(","),
+                    endpoint.secret_hint
+                );
+            }
+            Ok(())
+        }
+        WebhookCommand::Rotate {
+            database,
+            merchant,
+            grace,
+            id,
+        } => {
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            let merchant = Merchant::by_slug(&mut conn, &merchant)?;
+            let issued = webhooks::rotate_secret(&mut conn, merchant.id, id, grace)?;
+            println!("{}", issued.secret);
+            eprintln!(
+                "webhook endpoint {} ({}) has a new secret, shown above only this once; the previous one keeps signing for {}",
+                issued.endpoint.id,
+                issued.endpoint.url,
+                humantime(grace)
+            );
+            Ok(())
+        }
+        WebhookCommand::Delete {
+            database,
+            merchant,
+            id,
+        } => {
+            let pool = open(&database)?;
+            let mut conn = pool.get().map_err(db::SetupError::from)?;
+            let merchant = Merchant::by_slug(&mut conn, &merchant)?;
+            let endpoint = webhooks::delete_endpoint(&mut conn, merchant.id, id)?;
+            println!(
+                "webhook endpoint {} ({}) is deleted",
+                endpoint.id, endpoint.url
+            );
+            Ok(())
+        }
+    }
+}
+
+/// A duration for a person: `24h`, `90m`, `30s`.
+fn humantime(duration: std::time::Duration) -> String {
+    let secs = duration.as_secs();
+    if secs > 0 && secs.is_multiple_of(3600) {
+        format!("{}h", secs / 3600)
+    } else if secs > 0 && secs.is_multiple_of(60) {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
     }
 }
 

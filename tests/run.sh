@@ -3,7 +3,8 @@
 # Usage: bash tests/run.sh [extra nextest arguments]
 #
 # Installs what the browser tests need (Debian's chromium and chromium-driver)
-# and the schema fuzzer (schemathesis, from PyPI into target/pyenv) when missing. PostgreSQL is expected at SHELFSYNC_TEST_POSTGRES_URL
+# and the Python tools (schemathesis and the standardwebhooks verifier, from
+# PyPI into target/pyenv) when missing. PostgreSQL is expected at SHELFSYNC_TEST_POSTGRES_URL
 # (default postgres://postgres@127.0.0.1:5432/test); each test creates its own
 # database there. Outside CI an unreachable PostgreSQL is reported and the
 # PostgreSQL tests are skipped; in CI (CI=true) it fails the run.
@@ -51,16 +52,20 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 
 # Python tools the suite drives, in a venv of their own under target/:
-# schemathesis fuzzes the API against its OpenAPI document (tests/contract).
+# schemathesis fuzzes the API against its OpenAPI document (tests/contract),
+# and the Standard Webhooks reference verifier (`standardwebhooks`) checks
+# real deliveries (tests/push/standard.rs). Pinned, installed when missing.
 pyenv=target/pyenv
 schemathesis_version=4.32.5
-if ! "$pyenv/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesis, version $schemathesis_version"; then
-  say "installing schemathesis $schemathesis_version into $pyenv"
+if ! "$pyenv/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesis, version $schemathesis_version" \
+  || ! "$pyenv/bin/python" -c 'import standardwebhooks' >/dev/null 2>&1; then
+  say "installing schemathesis $schemathesis_version and standardwebhooks into $pyenv"
   python=$(command -v python3.11 || command -v python3)
   "$python" -m venv "$pyenv"
-  "$pyenv/bin/pip" install -q --disable-pip-version-check "schemathesis==$schemathesis_version"
+  "$pyenv/bin/pip" install -q --disable-pip-version-check "schemathesis==$schemathesis_version" standardwebhooks
 fi
 export SHELFSYNC_SCHEMATHESIS="$PWD/$pyenv/bin/schemathesis"
+export SHELFSYNC_TEST_PYTHON="${SHELFSYNC_TEST_PYTHON:-$PWD/$pyenv/bin/python}"
 
 say "tests per backend"
 listing=$(cargo nextest list --all-targets --message-format oneline "${filter[@]}" 2>/dev/null || true)

@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::PushArgs;
 use crate::db::{self, Pool};
+use crate::domain::Destinations;
 use crate::inventory::changes;
 use crate::inventory::webhooks::deliveries::{self, ClaimedEndpoint, RetryPolicy};
 use crate::inventory::webhooks::manual;
@@ -38,6 +39,8 @@ pub struct DispatcherSettings {
     pub attempt_timeout: Duration,
     /// How often to look for work nobody announced.
     pub poll: Duration,
+    /// Which addresses requests may connect to.
+    pub destinations: Destinations,
 }
 
 impl DispatcherSettings {
@@ -50,6 +53,7 @@ impl DispatcherSettings {
             },
             attempt_timeout: args.webhook_timeout,
             poll: args.webhook_poll,
+            destinations: Destinations::from_flag(args.allow_private_webhooks),
         }
     }
 
@@ -280,7 +284,10 @@ async fn work(
     wake: Arc<Notify>,
     mut stopped: watch::Receiver<()>,
 ) {
-    let sender = match WebhookSender::new(context.settings.attempt_timeout) {
+    let sender = match WebhookSender::new(
+        context.settings.attempt_timeout,
+        context.settings.destinations,
+    ) {
         Ok(sender) => sender,
         Err(error) => {
             log::error!("webhook endpoint {endpoint_id}: no HTTP client: {error}");

@@ -5,6 +5,7 @@
 mod availability;
 mod barcode;
 mod designation;
+mod destination;
 mod money;
 mod password;
 mod role;
@@ -17,6 +18,7 @@ mod webhook;
 pub use availability::{Shortage, automatic_listing, available_online, online_buffer};
 pub use barcode::Barcode;
 pub use designation::{Designation, DesignationChange, DesignationRuleError, OnlineListing};
+pub use destination::{Destinations, is_public};
 pub use money::{Currency, Money, display_minor};
 pub use password::{MIN_PASSWORD_LEN, NewPassword, password_rule};
 pub use role::Role;
@@ -29,7 +31,7 @@ pub use text::{
     ControlCharacter, Description, Email, ItemName, Lines, ReturnPath, Sku, check_input,
     forbidden_character, single_line,
 };
-pub use webhook::{EVENT_TYPES, EventTypes, WebhookUrl};
+pub use webhook::{EVENT_TYPES, EventTypes, INVENTORY_STOCK_CHANGED, WebhookUrl, is_back_office};
 
 /// A value a user typed was not acceptable; names the field and says why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -61,7 +61,11 @@ impl WebhookUrl {
     }
 }
 
-/// Every event type shelfsync sends, with what it announces.
+/// Every event type shelfsync sends, with what it announces. The first
+/// three carry only what the online list shows and go to storefronts; the
+/// `inventory.` ones carry store-only data (on-hand counts per store, items
+/// not listed online) for back-office systems, and are sent only to an
+/// endpoint whose owner chose them.
 pub const EVENT_TYPES: &[(&str, &str)] = &[
     (
         "item.listing_changed",
@@ -75,16 +79,37 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "location.changed",
         "A store was added or changed: its name or whether it fulfils online orders",
     ),
+    (
+        INVENTORY_STOCK_CHANGED,
+        "Back office only: an item's on-hand count at every store after each stock movement, \
+         whether or not it is listed online. Never choose it for a storefront.",
+    ),
 ];
+
+/// The back-office event type: on-hand counts per store of every item.
+pub const INVENTORY_STOCK_CHANGED: &str = "inventory.stock_changed";
+
+/// Whether an event type carries store-only data, for back-office endpoints
+/// that chose it; storefront consumers (the live stream) never get it.
+pub fn is_back_office(event_type: &str) -> bool {
+    event_type.starts_with("inventory.")
+}
 
 /// The event types an endpoint wants: a non-empty subset of `EVENT_TYPES`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventTypes(Vec<&'static str>);
 
 impl EventTypes {
-    /// Every known event type.
-    pub fn all() -> EventTypes {
-        EventTypes(EVENT_TYPES.iter().map(|(name, _)| *name).collect())
+    /// Every storefront event type: the default for a new endpoint. The
+    /// back-office `inventory.` types are never in it; they are chosen by name.
+    pub fn storefront() -> EventTypes {
+        EventTypes(
+            EVENT_TYPES
+                .iter()
+                .map(|(name, _)| *name)
+                .filter(|name| !is_back_office(name))
+                .collect(),
+        )
     }
 
     /// Parses chosen type names; duplicates are dropped, unknown ones refused.
@@ -182,6 +207,8 @@ mod tests {
         );
         assert_eq!(types.names().len(), 2);
         assert!(EventTypes::parse(["order.created"]).is_err());
+        assert!(EventTypes::parse([INVENTORY_STOCK_CHANGED]).is_ok());
+        assert!(!EventTypes::storefront().contains(INVENTORY_STOCK_CHANGED));
         assert!(EventTypes::parse(Vec::<&str>::new()).is_err());
     }
 }

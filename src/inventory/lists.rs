@@ -68,11 +68,12 @@ pub struct OnlineListEntry {
     pub changed_version: i64,
 }
 
-/// An item that left the online list (in a `since_version` delta).
+/// An item that left the online list (in a `since_version` delta and in
+/// events). Only the id: an item that is not listed online may never have
+/// been, and its SKU is none of the storefront's business.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Tombstone {
     pub id: i64,
-    pub sku: String,
     /// Always true: the storefront should remove the item.
     pub removed: bool,
     pub changed_version: i64,
@@ -312,7 +313,6 @@ fn online_record(item: &Item, stock: &StockIndex, include_unlisted: bool) -> Onl
     } else {
         OnlineRecord::Removed(Tombstone {
             id: item.id,
-            sku: item.sku.clone(),
             removed: true,
             changed_version: item.changed_version,
         })

@@ -20,6 +20,11 @@ pub const ITEM_STOCK_CHANGED: &str = "item.stock_changed";
 /// online orders show in both lists.
 pub const LOCATION_CHANGED: &str = "location.changed";
 
+/// Back-office event type: an item's on-hand count per store after a stock
+/// movement, listed online or not. Store-only data: it goes only to webhook
+/// endpoints that chose it, never to the live stream.
+pub use crate::domain::INVENTORY_STOCK_CHANGED;
+
 /// Records that `item` changed at `catalog_version`, carrying its online-list
 /// record (or tombstone) as the storefront will read it.
 pub(super) fn item_changed(
@@ -32,8 +37,10 @@ pub(super) fn item_changed(
     insert(conn, item, catalog_version, ITEM_LISTING_CHANGED, &payload)
 }
 
-/// Records that `item`'s stock changed at `catalog_version`, carrying its
-/// online-list record and its on-hand quantity per store.
+/// Records that `item`'s stock changed at `catalog_version`: for the
+/// storefront its online-list record only (a tombstone when it is not
+/// listed — never its counts), and for back-office endpoints that chose
+/// `inventory.stock_changed` its on-hand quantity per store.
 pub(super) fn stock_changed(
     conn: &mut DbConnection,
     item: &Item,
@@ -41,12 +48,24 @@ pub(super) fn stock_changed(
     record: &lists::OnlineRecord,
     on_hand: &[(i64, i64)],
 ) -> Result<()> {
+    let payload = json!({ "item": record }).to_string();
+    insert(conn, item, catalog_version, ITEM_STOCK_CHANGED, &payload)?;
     let stock: Vec<_> = on_hand
         .iter()
         .map(|(location_id, on_hand)| json!({ "location_id": location_id, "on_hand": on_hand }))
         .collect();
-    let payload = json!({ "item": record, "stock": stock }).to_string();
-    insert(conn, item, catalog_version, ITEM_STOCK_CHANGED, &payload)
+    let detail = json!({
+        "item": { "id": item.id, "sku": item.sku, "archived": item.archived },
+        "stock": stock,
+    })
+    .to_string();
+    insert(
+        conn,
+        item,
+        catalog_version,
+        INVENTORY_STOCK_CHANGED,
+        &detail,
+    )
 }
 
 /// Records that a store of the merchant was added or changed at `catalog_version`.
@@ -158,6 +177,11 @@ impl OutboxEvent {
     pub fn to_json(&self) -> String {
         let data: serde_json::Value = serde_json::from_str(&self.payload)
             .unwrap_or_else(|_| serde_json::Value::String(self.payload.clone()));
+        let data = if crate::domain::is_back_office(&self.event_type) {
+            data
+        } else {
+            storefront_data(data)
+        };
         json!({
             "id": self.public_id(),
             "type": self.event_type,
@@ -167,6 +191,25 @@ impl OutboxEvent {
         })
         .to_string()
     }
+}
+
+/// What a storefront event may carry, whatever was stored: an item event's
+/// `item` record only — events written by earlier versions also carried
+/// per-store `stock` counts and a tombstone's SKU, which are dropped here —
+/// and a tombstone as `{id, removed, changed_version}`.
+fn storefront_data(data: serde_json::Value) -> serde_json::Value {
+    let serde_json::Value::Object(mut fields) = data else {
+        return data;
+    };
+    let Some(mut item) = fields.remove("item") else {
+        return serde_json::Value::Object(fields);
+    };
+    if item["removed"] == serde_json::Value::Bool(true)
+        && let serde_json::Value::Object(record) = &mut item
+    {
+        record.retain(|key, _| matches!(key.as_str(), "id" | "removed" | "changed_version"));
+    }
+    json!({ "item": item })
 }
 
 /// A point in a merchant's event order, which is (catalog version, event id):

@@ -63,6 +63,8 @@ pub struct PushState {
     pub secret_grace: std::time::Duration,
     /// How often live event streams send a keep-alive comment.
     pub heartbeat: std::time::Duration,
+    /// Which addresses webhook endpoints may point at.
+    pub destinations: crate::domain::Destinations,
 }
 
 /// Runs a service call on a pooled connection on the blocking thread pool, so

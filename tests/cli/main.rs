@@ -36,6 +36,11 @@ fn every_subcommand_has_help() {
         vec!["demo", "--help"],
         vec!["token", "--help"],
         vec!["token", "create", "--help"],
+        vec!["webhook", "--help"],
+        vec!["webhook", "create", "--help"],
+        vec!["webhook", "list", "--help"],
+        vec!["webhook", "rotate", "--help"],
+        vec!["webhook", "delete", "--help"],
         vec!["merchant", "create", "--help"],
         vec!["merchant", "list", "--help"],
         vec!["staff", "--help"],
@@ -324,6 +329,76 @@ async fn migrate_then_demo_then_a_token_work_on_a_fresh_database(backend: Backen
         stderr.contains("location_id"),
         "names what is missing: {stderr}"
     );
+}
+
+on_both_backends!(webhook_endpoints_are_created_listed_rotated_and_deleted_from_the_command_line);
+
+async fn webhook_endpoints_are_created_listed_rotated_and_deleted_from_the_command_line(
+    backend: Backend,
+) {
+    let db = TestDb::new(backend);
+    let (seeded, _, stderr) = run(&["demo", "--database-url", &db.url]);
+    assert!(seeded, "{stderr}");
+    let base = [
+        "--database-url",
+        db.url.as_str(),
+        "--merchant",
+        "corner-goods",
+    ];
+    let with = |command: &[&str], more: &[&str]| {
+        let mut args: Vec<&str> = command.to_vec();
+        args.extend_from_slice(&base);
+        args.extend_from_slice(more);
+        run(&args)
+    };
+
+    let (created, secret, stderr) = with(
+        &["webhook", "create"],
+        &[
+            "--url",
+            "https://shop.example/hooks",
+            "--event-type",
+            "item.listing_changed",
+        ],
+    );
+    let (refused, _, refusal) = with(
+        &["webhook", "create"],
+        &["--url", "http://169.254.169.254/latest/meta-data/"],
+    );
+    let (listed, list, _) = with(&["webhook", "list"], &[]);
+
+    assert!(created, "{stderr}");
+    let secret = secret.trim().to_owned();
+    assert!(
+        secret.starts_with("whsec_"),
+        "the secret alone on stdout: {secret}"
+    );
+    assert!(!refused, "a metadata address is refused");
+    assert!(refusal.contains("url"), "names the field: {refusal}");
+    assert!(listed);
+    let line: Vec<&str> = list
+        .lines()
+        .next()
+        .expect("one endpoint")
+        .split('\t')
+        .collect();
+    assert_eq!(line[1], "enabled");
+    assert_eq!(line[2], "https://shop.example/hooks");
+    assert_eq!(line[3], "item.listing_changed");
+    assert!(!list.contains(&secret), "list never shows the secret");
+    let id = line[0];
+
+    let (rotated, new_secret, stderr) = with(&["webhook", "rotate"], &[id]);
+    assert!(rotated, "{stderr}");
+    assert!(new_secret.trim().starts_with("whsec_"));
+    assert_ne!(new_secret.trim(), secret);
+    let (deleted, _, stderr) = with(&["webhook", "delete"], &[id]);
+    assert!(deleted, "{stderr}");
+    let (_, list, _) = with(&["webhook", "list"], &[]);
+    assert!(list.trim().is_empty(), "{list}");
+    let (missing, _, stderr) = with(&["webhook", "delete"], &[id]);
+    assert!(!missing);
+    assert!(stderr.contains("not found"), "{stderr}");
 }
 
 #[test]

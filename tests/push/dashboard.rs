@@ -216,7 +216,7 @@ async fn the_delivery_log_shows_attempts_response_and_error_and_resend_sends_aga
     recorder.answer.store(0, Ordering::SeqCst);
     let delivered = eventually(20, || {
         with_conn(&app.pool, |conn| {
-            webhooks::history::delivery_log(conn, merchant, id, false, 1)
+            crate::support::delivery_log(conn, merchant, id, false, 1)
         })
         .expect("log")[0]
             .status
@@ -232,7 +232,7 @@ async fn the_delivery_log_shows_attempts_response_and_error_and_resend_sends_aga
     )
     .expect("a delivery row");
     let attempts_before = with_conn(&app.pool, |conn| {
-        webhooks::history::delivery_log(conn, merchant, id, false, 1)
+        crate::support::delivery_log(conn, merchant, id, false, 1)
     })
     .expect("log")[0]
         .attempts;
@@ -262,7 +262,7 @@ async fn the_delivery_log_shows_attempts_response_and_error_and_resend_sends_aga
     );
     assert!(
         eventually(20, || with_conn(&app.pool, |conn| {
-            webhooks::history::delivery_log(conn, merchant, id, false, 1)
+            crate::support::delivery_log(conn, merchant, id, false, 1)
         })
         .expect("log")[0]
             .attempts

@@ -33,7 +33,7 @@ async fn a_receiver_that_is_down_gets_every_event_in_order_once_it_is_up(backend
     with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 12));
     let retried = eventually(20, || {
         with_conn(&app.pool, |conn| {
-            webhooks::history::delivery_log(conn, merchant, endpoint.endpoint.id, false, 10)
+            crate::support::delivery_log(conn, merchant, endpoint.endpoint.id, false, 10)
         })
         .expect("the log reads")
         .first()
@@ -63,7 +63,7 @@ async fn a_receiver_that_is_down_gets_every_event_in_order_once_it_is_up(backend
     // The receiver has the requests a moment before the dispatcher records them.
     let read_log = || {
         with_conn(&app.pool, |conn| {
-            webhooks::history::delivery_log(conn, merchant, endpoint.endpoint.id, false, 100)
+            crate::support::delivery_log(conn, merchant, endpoint.endpoint.id, false, 100)
         })
         .expect("log")
     };
@@ -140,7 +140,7 @@ async fn a_slow_receiver_does_not_hold_up_another_endpoint(backend: Backend) {
     );
     let recorded = eventually(20, || {
         with_conn(&app.pool, |conn| {
-            webhooks::history::delivery_log(conn, merchant, fast_endpoint.endpoint.id, false, 100)
+            crate::support::delivery_log(conn, merchant, fast_endpoint.endpoint.id, false, 100)
         })
         .expect("log")
         .len()
@@ -172,7 +172,7 @@ async fn an_event_still_failing_after_the_give_up_period_is_marked_failed_and_th
     with_conn(&app.pool, |conn| catalog_changes(conn, merchant, 1));
     let failed = eventually(20, || {
         with_conn(&app.pool, |conn| {
-            webhooks::history::delivery_log(conn, merchant, endpoint.endpoint.id, true, 10)
+            crate::support::delivery_log(conn, merchant, endpoint.endpoint.id, true, 10)
         })
         .expect("log")
         .iter()
@@ -193,7 +193,7 @@ async fn an_event_still_failing_after_the_give_up_period_is_marked_failed_and_th
         .await
     );
     let log = with_conn(&app.pool, |conn| {
-        webhooks::history::delivery_log(conn, merchant, endpoint.endpoint.id, false, 10)
+        crate::support::delivery_log(conn, merchant, endpoint.endpoint.id, false, 10)
     })
     .expect("log");
     let failed = log

@@ -214,7 +214,7 @@ async fn the_mirror_equals_the_online_list_after_a_thousand_random_changes_with_
     let down_since = with_conn(&app.pool, |conn| catalog_version(conn, merchant)).expect("version");
     let failing = eventually(60, || {
         with_conn(&app.pool, |conn| {
-            webhooks::history::delivery_log(conn, merchant, issued.endpoint.id, true, 10)
+            crate::support::delivery_log(conn, merchant, issued.endpoint.id, true, 10)
         })
         .expect("log")
         .iter()
@@ -261,7 +261,7 @@ async fn the_mirror_equals_the_online_list_after_a_thousand_random_changes_with_
     assert!(down_since > 0);
     drop(mirror);
     let log = with_conn(&app.pool, |conn| {
-        webhooks::history::delivery_log(conn, merchant, issued.endpoint.id, false, 5000)
+        crate::support::delivery_log(conn, merchant, issued.endpoint.id, false, 5000)
     })
     .expect("log");
     assert!(

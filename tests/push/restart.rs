@@ -6,8 +6,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use shelfsync::inventory::webhooks;
-
 use crate::common::{Backend, TestDb};
 use crate::on_both_backends;
 use crate::support::*;
@@ -36,6 +34,8 @@ impl Server {
                 "300ms",
                 "--webhook-poll",
                 "200ms",
+                // The receiver runs on this machine.
+                "--allow-private-webhooks",
             ])
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
@@ -102,7 +102,7 @@ async fn events_pending_at_a_kill_9_are_delivered_in_order_after_the_restart(bac
     .map(|e| e.public_id())
     .collect();
     let tried = eventually(30, || {
-        webhooks::history::delivery_log(
+        crate::support::delivery_log(
             &mut pool.get().expect("conn"),
             merchant,
             endpoint.endpoint.id,

@@ -10,7 +10,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use shelfsync::config::PushArgs;
 use shelfsync::db::DbConnection;
-use shelfsync::domain::{EventTypes, WebhookUrl};
+use shelfsync::domain::{Destinations, EventTypes, WebhookUrl};
 use shelfsync::inventory::outbox::{self, EventPosition, OutboxEvent};
 use shelfsync::inventory::webhooks::{self, IssuedSecret};
 
@@ -22,6 +22,8 @@ pub fn fast_push() -> PushArgs {
         webhook_max_retry: Duration::from_millis(500),
         webhook_poll: Duration::from_millis(200),
         sse_heartbeat: Duration::from_millis(500),
+        // The receivers run on this machine.
+        allow_private_webhooks: true,
         ..PushArgs::default()
     }
 }
@@ -53,6 +55,10 @@ pub struct Received {
     pub catalog_version: i64,
     pub event_type: String,
     pub signature: String,
+    /// The Standard Webhooks headers: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+    pub webhook_id: String,
+    pub webhook_timestamp: String,
+    pub webhook_signature: String,
     pub body: String,
 }
 
@@ -104,6 +110,9 @@ async fn record(
             catalog_version: json["catalog_version"].as_i64().unwrap_or(-1),
             event_type: json["type"].as_str().unwrap_or_default().to_owned(),
             signature: header("Shelfsync-Signature"),
+            webhook_id: header("webhook-id"),
+            webhook_timestamp: header("webhook-timestamp"),
+            webhook_signature: header("webhook-signature"),
             body: text,
         });
     match recorder.answer.load(Ordering::SeqCst) {
@@ -157,24 +166,44 @@ pub fn recorder_at(addr: SocketAddr, recorder: Arc<Recorder>) -> RunningReceiver
     })
 }
 
-/// Adds an endpoint for every event type at `url`.
+/// A storefront-scoped API token of the merchant; returns its secret.
+pub fn token(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    scope: shelfsync::domain::TokenScope,
+) -> String {
+    shelfsync::inventory::tokens::create_token(conn, merchant_id, "Test", scope, None)
+        .expect("a token")
+        .secret
+}
+
+/// Adds an endpoint for every storefront event type at `url`.
 pub fn add_endpoint(conn: &mut DbConnection, merchant_id: i64, url: &str) -> IssuedSecret {
     webhooks::create_endpoint(
         conn,
         merchant_id,
         &WebhookUrl::parse(url).expect("a valid URL"),
-        &EventTypes::all(),
+        &EventTypes::storefront(),
+        Destinations::AnyAddress,
     )
     .expect("the endpoint should be created")
 }
 
-/// The merchant's events after `from`, in order.
+/// The merchant's storefront events after `from`, in order: what an
+/// endpoint added with `add_endpoint` receives.
 pub fn events_since(
     conn: &mut DbConnection,
     merchant_id: i64,
     from: EventPosition,
 ) -> Vec<OutboxEvent> {
-    outbox::events_after(conn, merchant_id, from, None, 100_000).expect("the outbox should read")
+    outbox::events_after(
+        conn,
+        merchant_id,
+        from,
+        Some(EventTypes::storefront().names()),
+        100_000,
+    )
+    .expect("the outbox should read")
 }
 
 /// Makes `count` catalog changes: receipts of one unit of stock, spread over
@@ -272,4 +301,41 @@ impl SseReader {
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
     }
+}
+
+/// The newest `limit` lines of an endpoint's delivery log, read page by
+/// page; failed and pending ones only with `problems_only`.
+pub fn delivery_log(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+    problems_only: bool,
+    limit: i64,
+) -> shelfsync::inventory::Result<Vec<webhooks::DeliveryLogEntry>> {
+    use webhooks::DeliveryStatus::{Failed, Pending};
+    let mut entries = Vec::new();
+    let mut before = None;
+    while (entries.len() as i64) < limit {
+        let page = webhooks::history::delivery_log(
+            conn,
+            merchant_id,
+            endpoint_id,
+            &webhooks::history::LogQuery {
+                statuses: if problems_only {
+                    vec![Pending, Failed]
+                } else {
+                    Vec::new()
+                },
+                event_type: None,
+                before,
+                limit: limit - entries.len() as i64,
+            },
+        )?;
+        entries.extend(page.entries);
+        match page.next {
+            Some(next) => before = Some(next),
+            None => break,
+        }
+    }
+    Ok(entries)
 }

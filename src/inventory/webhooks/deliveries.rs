@@ -48,6 +48,16 @@ impl DeliveryStatus {
         }
     }
 
+    /// Parses a status a person asked to filter by.
+    pub fn from_param(raw: &str) -> Result<DeliveryStatus, crate::domain::FieldError> {
+        Self::parse(raw.trim()).map_err(|_| {
+            crate::domain::FieldError::new(
+                "status",
+                format!("status must be pending, delivered or failed, not {raw:?}"),
+            )
+        })
+    }
+
     pub(super) fn parse(raw: &str) -> Result<DeliveryStatus> {
         match raw {
             "pending" => Ok(DeliveryStatus::Pending),
@@ -253,6 +263,10 @@ pub struct AttemptReport {
     pub status_code: Option<u16>,
     /// Why it did not count as delivered; `None` for a 2xx.
     pub error: Option<String>,
+    /// Not sent because the destination is not a public address: retrying
+    /// can't help, so the event is given up at once (the merchant fixes the
+    /// URL and redelivers).
+    pub refused: bool,
 }
 
 impl AttemptReport {
@@ -286,7 +300,7 @@ pub fn settle(
     let attempts = queued.attempts.saturating_add(1);
     let (status, next_attempt_at) = if report.succeeded() {
         (DeliveryStatus::Delivered, None)
-    } else if policy.gives_up(queued.event.created_at, report.at) {
+    } else if report.refused || policy.gives_up(queued.event.created_at, report.at) {
         (DeliveryStatus::Failed, None)
     } else {
         let delay = policy.retry_delay(attempts, random);

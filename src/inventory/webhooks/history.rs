@@ -6,11 +6,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::super::outbox::EventPosition;
 use super::super::{InventoryError, Result, now};
 use super::deliveries::{AttemptReport, DeliveryStatus};
 use crate::db::DbConnection;
 use crate::db::models::{WebhookDeliveryRow, WebhookEndpointRow};
 use crate::db::schema::{webhook_deliveries, webhook_endpoints};
+use crate::domain::{EVENT_TYPES, FieldError};
 
 /// One line of the delivery log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,33 +55,127 @@ impl DeliveryLogEntry {
     }
 }
 
-/// The endpoint's deliveries, newest event first, at most `limit`; only
-/// failed and pending ones with `problems_only`.
+/// The most lines one page of the delivery log holds.
+pub const MAX_LOG_PAGE: i64 = 500;
+
+/// Where a page of the delivery log continues: just older than the event at
+/// (catalog version, event id). Written `<version>.<event id>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogCursor(EventPosition);
+
+impl LogCursor {
+    /// Parses a cursor a client sent back (`field` names the parameter).
+    pub fn parse(raw: &str, field: &'static str) -> Result<LogCursor, FieldError> {
+        raw.trim()
+            .split_once('.')
+            .and_then(|(version, event)| {
+                Some(EventPosition {
+                    catalog_version: version.parse().ok()?,
+                    event_id: event.parse().ok()?,
+                })
+            })
+            .map(LogCursor)
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    format!("{raw:?} is not a delivery log cursor; pass back the next_cursor of the page before"),
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for LogCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0.catalog_version, self.0.event_id)
+    }
+}
+
+/// Which part of the delivery log to read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogQuery {
+    /// Only these statuses; every status when empty.
+    pub statuses: Vec<DeliveryStatus>,
+    /// Only this event type.
+    pub event_type: Option<&'static str>,
+    /// Only events older than this.
+    pub before: Option<LogCursor>,
+    /// At most this many lines, 1..=`MAX_LOG_PAGE`.
+    pub limit: i64,
+}
+
+impl LogQuery {
+    /// Checks an event type to filter by against the known ones.
+    pub fn event_type(raw: &str) -> Result<&'static str, FieldError> {
+        EVENT_TYPES
+            .iter()
+            .map(|(name, _)| *name)
+            .find(|name| *name == raw.trim())
+            .ok_or_else(|| {
+                FieldError::new(
+                    "event_type",
+                    format!("{raw:?} is not an event type shelfsync sends"),
+                )
+            })
+    }
+}
+
+/// One page of the delivery log, newest event first.
+#[derive(Debug, Clone)]
+pub struct LogPage {
+    pub entries: Vec<DeliveryLogEntry>,
+    /// Pass as `before` for the next (older) page; `None` on the last page.
+    pub next: Option<LogCursor>,
+}
+
+/// A page of the endpoint's deliveries, newest event first: the whole log
+/// can be paged through, filtered by status and event type.
 pub fn delivery_log(
     conn: &mut DbConnection,
     merchant_id: i64,
     endpoint_id: i64,
-    problems_only: bool,
-    limit: i64,
-) -> Result<Vec<DeliveryLogEntry>> {
+    query: &LogQuery,
+) -> Result<LogPage> {
     let endpoint = super::find_endpoint(conn, merchant_id, endpoint_id)?;
-    let mut query = webhook_deliveries::table
+    let limit = query.limit.clamp(1, MAX_LOG_PAGE);
+    let mut rows = webhook_deliveries::table
         .filter(webhook_deliveries::endpoint_id.eq(endpoint.id))
         .into_boxed();
-    if problems_only {
-        query = query.filter(webhook_deliveries::status.ne(DeliveryStatus::Delivered.as_str()));
+    if !query.statuses.is_empty() {
+        let statuses: Vec<&str> = query.statuses.iter().map(|s| s.as_str()).collect();
+        rows = rows.filter(webhook_deliveries::status.eq_any(statuses));
     }
-    query
+    if let Some(event_type) = query.event_type {
+        rows = rows.filter(webhook_deliveries::event_type.eq(event_type));
+    }
+    if let Some(LogCursor(before)) = query.before {
+        rows = rows.filter(
+            webhook_deliveries::catalog_version
+                .lt(before.catalog_version)
+                .or(webhook_deliveries::catalog_version
+                    .eq(before.catalog_version)
+                    .and(webhook_deliveries::event_id.lt(before.event_id))),
+        );
+    }
+    let mut entries: Vec<DeliveryLogEntry> = rows
         .order((
             webhook_deliveries::catalog_version.desc(),
             webhook_deliveries::event_id.desc(),
         ))
-        .limit(limit.clamp(1, 10_000))
+        .limit(limit + 1)
         .select(WebhookDeliveryRow::as_select())
         .load(conn)?
         .into_iter()
         .map(DeliveryLogEntry::from_row)
-        .collect()
+        .collect::<Result<_>>()?;
+    let more = entries.len() as i64 > limit;
+    entries.truncate(limit as usize);
+    let next = more.then(|| entries.last()).flatten().map(|last| {
+        LogCursor(EventPosition {
+            catalog_version: last.catalog_version,
+            event_id: last.event_id,
+        })
+    });
+    Ok(LogPage { entries, next })
 }
 
 /// How many of the endpoint's deliveries were given up as failed.

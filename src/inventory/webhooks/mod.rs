@@ -4,6 +4,7 @@
 //! rules it follows — order, retries, giving up — live here and in `deliveries`.
 
 pub mod deliveries;
+pub mod destination;
 pub mod history;
 pub mod manual;
 pub mod signature;
@@ -19,13 +20,17 @@ use super::{InventoryError, Result, catalog, now};
 use crate::db::DbConnection;
 use crate::db::models::{NewWebhookEndpointRow, WebhookEndpointRow};
 use crate::db::schema::{outbox_events, webhook_deliveries, webhook_endpoints};
-use crate::domain::{EventTypes, WebhookUrl};
+use crate::domain::{Destinations, EventTypes, WebhookUrl};
 
 pub use deliveries::{DeliveryStatus, RetryPolicy};
 pub use history::DeliveryLogEntry;
 
 /// What every signing secret starts with, so a leaked one is recognisable.
+/// The rest is the base64 of the signing key (Standard Webhooks).
 pub const SECRET_PREFIX: &str = "whsec_";
+
+/// Random bytes in a new signing key.
+const SECRET_BYTES: usize = 24;
 
 /// A webhook endpoint as the merchant sees it (never its secrets).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,19 +81,30 @@ pub struct IssuedSecret {
     pub secret: String,
 }
 
+/// A new secret: `whsec_` and the base64 of 24 random bytes, the form
+/// Standard Webhooks libraries take. (Secrets made before were `whsec_` and
+/// 48 hex digits; hex digits are base64 characters too, so those keep
+/// working unchanged: see `signature::signing_key`.)
 fn new_secret() -> String {
-    let mut bytes = [0u8; 24];
+    use base64::Engine;
+    let mut bytes = [0u8; SECRET_BYTES];
     rand::rng().fill_bytes(&mut bytes);
-    format!("{SECRET_PREFIX}{}", hex::encode(bytes))
+    format!(
+        "{SECRET_PREFIX}{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
 }
 
-/// Adds an endpoint that receives the merchant's events from now on.
+/// Adds an endpoint that receives the merchant's events from now on. Its
+/// URL must reach a public address unless `destinations` allows any.
 pub fn create_endpoint(
     conn: &mut DbConnection,
     merchant_id: i64,
     url: &WebhookUrl,
     event_types: &EventTypes,
+    destinations: Destinations,
 ) -> Result<IssuedSecret> {
+    destination::check_destination(url, destinations)?;
     let secret = new_secret();
     conn.write_transaction(|conn| {
         // Changes committed after this read have a higher version, so none is skipped.
@@ -159,7 +175,15 @@ pub fn set_enabled(
     endpoint_id: i64,
     enabled: bool,
 ) -> Result<WebhookEndpoint> {
-    update_endpoint(conn, merchant_id, endpoint_id, Some(enabled), None)
+    update_endpoint(
+        conn,
+        merchant_id,
+        endpoint_id,
+        &EndpointChange {
+            enabled: Some(enabled),
+            ..EndpointChange::default()
+        },
+    )
 }
 
 /// Changes which event types an endpoint receives, from its current place on.
@@ -173,9 +197,34 @@ pub fn set_event_types(
         conn,
         merchant_id,
         endpoint_id,
-        None,
-        Some(event_types.to_stored()),
+        &EndpointChange {
+            event_types: Some(event_types.clone()),
+            ..EndpointChange::default()
+        },
     )
+}
+
+/// What to change on an endpoint; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointChange {
+    pub url: Option<WebhookUrl>,
+    pub enabled: Option<bool>,
+    pub event_types: Option<EventTypes>,
+}
+
+/// Changes an endpoint's URL, event types or whether it is on. A new URL is
+/// checked like a new endpoint's; events keep their place in the queue.
+pub fn change_endpoint(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+    change: &EndpointChange,
+    destinations: Destinations,
+) -> Result<WebhookEndpoint> {
+    if let Some(url) = &change.url {
+        destination::check_destination(url, destinations)?;
+    }
+    update_endpoint(conn, merchant_id, endpoint_id, change)
 }
 
 /// Updates an endpoint of this merchant; another merchant's is NotFound.
@@ -183,16 +232,22 @@ fn update_endpoint(
     conn: &mut DbConnection,
     merchant_id: i64,
     endpoint_id: i64,
-    enabled: Option<bool>,
-    event_types: Option<String>,
+    change: &EndpointChange,
 ) -> Result<WebhookEndpoint> {
+    let event_types = change.event_types.as_ref().map(EventTypes::to_stored);
     let row: WebhookEndpointRow = diesel::update(
         webhook_endpoints::table
             .filter(webhook_endpoints::id.eq(endpoint_id))
             .filter(webhook_endpoints::merchant_id.eq(merchant_id)),
     )
     .set((
-        enabled.map(|enabled| webhook_endpoints::enabled.eq(enabled)),
+        change
+            .url
+            .as_ref()
+            .map(|url| webhook_endpoints::url.eq(url.as_str().to_owned())),
+        change
+            .enabled
+            .map(|enabled| webhook_endpoints::enabled.eq(enabled)),
         event_types.map(|types| webhook_endpoints::event_types.eq(types)),
         webhook_endpoints::updated_at.eq(now()),
     ))
@@ -261,6 +316,74 @@ pub(crate) fn signing_secrets(row: &WebhookEndpointRow, at: NaiveDateTime) -> Ve
         secrets.push(previous.clone());
     }
     secrets
+}
+
+/// What `redeliver_since` re-queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redelivery {
+    pub endpoint: WebhookEndpoint,
+    pub since_version: i64,
+    /// Events of the endpoint's types after `since_version`, now waiting.
+    pub queued: i64,
+}
+
+/// Re-queues, in order, every event after catalog version `since_version`
+/// for one endpoint: its cursor moves back (never forward — events not yet
+/// sent stay queued), their delivery log lines show as pending again, and
+/// the dispatcher that was working the endpoint loses its lease, so it
+/// can't move the cursor past them; the next one starts at the new cursor.
+/// An event older than the give-up period that fails again is marked failed
+/// after that one attempt, and can be redelivered again.
+pub fn redeliver_since(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    endpoint_id: i64,
+    since_version: i64,
+) -> Result<Redelivery> {
+    conn.write_transaction(|conn| {
+        let current = catalog::current_version(conn, merchant_id)?;
+        if !(0..=current).contains(&since_version) {
+            return Err(InventoryError::Invalid(crate::domain::FieldError::new(
+                "since_version",
+                format!(
+                    "since_version must be a catalog version from 0 to the current {current}, not {since_version}"
+                ),
+            )));
+        }
+        let row = find_row(conn, merchant_id, endpoint_id)?;
+        let from = outbox::position_at(conn, merchant_id, since_version)?;
+        let cursor = from.min(EventPosition {
+            catalog_version: row.cursor_version,
+            event_id: row.cursor_event_id,
+        });
+        let row: WebhookEndpointRow = diesel::update(webhook_endpoints::table.find(row.id))
+            .set((
+                webhook_endpoints::cursor_version.eq(cursor.catalog_version),
+                webhook_endpoints::cursor_event_id.eq(cursor.event_id),
+                webhook_endpoints::lease_owner.eq(None::<String>),
+                webhook_endpoints::lease_until.eq(None::<NaiveDateTime>),
+                webhook_endpoints::updated_at.eq(now()),
+            ))
+            .returning(webhook_endpoints::all_columns)
+            .get_result(conn)?;
+        diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::endpoint_id.eq(row.id))
+                .filter(webhook_deliveries::catalog_version.gt(since_version)),
+        )
+        .set((
+            webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()),
+            webhook_deliveries::next_attempt_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+        let endpoint = WebhookEndpoint::from_row(row)?;
+        let queued = waiting_count(conn, &endpoint)?;
+        Ok(Redelivery {
+            endpoint,
+            since_version,
+            queued,
+        })
+    })
 }
 
 /// How many events wait for this endpoint beyond the one being retried.

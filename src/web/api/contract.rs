@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::errors::ErrorBody;
 use super::params::{OnlineInclude, StoreInclude};
-use super::{Operations, events, items, orders, pos, sales, storefront};
+use super::{Operations, events, items, orders, pos, sales, storefront, webhooks};
 
 pub fn register(operations: &mut Operations) {
     operations.add::<__path_openapi_json, _, _>(openapi_json);
@@ -129,6 +129,14 @@ impl Modify for SharedResponses {
         sales::create,
         items::show,
         items::patch,
+        webhooks::list,
+        webhooks::create,
+        webhooks::show,
+        webhooks::change,
+        webhooks::delete,
+        webhooks::rotate,
+        webhooks::redeliver,
+        webhooks::deliveries,
         openapi_json,
     ),
     components(schemas(ErrorBody, events::EventJson, OnlineInclude, StoreInclude)),
@@ -136,7 +144,7 @@ impl Modify for SharedResponses {
     tags(
         (name = "storefront", description = "The online store's server: the online list, live events, orders. `storefront` tokens."),
         (name = "pos", description = "A store's device: its store list and its sales. `pos` tokens, each bound to one store."),
-        (name = "admin", description = "Back-office tools: read and change items. `admin` tokens."),
+        (name = "admin", description = "Back-office tools: read and change items, manage webhook endpoints. `admin` tokens."),
         (name = "contract", description = "This document. No token."),
     ),
 )]

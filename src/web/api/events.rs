@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::Operations;
 use super::auth::ApiCaller;
 use super::errors::{ApiError, ErrorBody};
-use crate::domain::TokenScope;
+use crate::domain::{EventTypes, TokenScope};
 use crate::inventory::outbox::{self, EventPosition, OutboxEvent};
 use crate::inventory::{self, catalog_version};
 use crate::inventory::{changes, tokens};
@@ -206,17 +206,24 @@ async fn send_after(
 ) -> inventory::Result<bool> {
     loop {
         let after = *position;
+        // One event more than is sent: it tells whether the last one sent
+        // ends its version, so that version's id is never left unsent.
         let batch: Vec<OutboxEvent> = run(state, move |conn| {
-            outbox::events_after(conn, merchant_id, after, None, BATCH)
+            // The storefront's types only: never the back-office `inventory.` ones.
+            outbox::events_after(
+                conn,
+                merchant_id,
+                after,
+                Some(EventTypes::storefront().names()),
+                BATCH + 1,
+            )
         })
         .await?;
-        let complete = (batch.len() as i64) < BATCH;
-        for (index, event) in batch.iter().enumerate() {
-            // A version's events commit together, so a short batch holds whole versions.
-            let last_of_version = match batch.get(index + 1) {
-                Some(next) => next.catalog_version != event.catalog_version,
-                None => complete,
-            };
+        let complete = (batch.len() as i64) <= BATCH;
+        for (index, event) in batch.iter().enumerate().take(BATCH as usize) {
+            let last_of_version = batch
+                .get(index + 1)
+                .is_none_or(|next| next.catalog_version != event.catalog_version);
             let id = last_of_version.then_some(event.catalog_version);
             if !sender.event(id, &event.event_type, &event.to_json()).await {
                 return Ok(false);

@@ -13,6 +13,7 @@ pub mod sales;
 pub mod stock_request;
 pub mod storefront;
 pub mod token_checks;
+pub mod webhooks;
 
 use actix_web::dev::Handler;
 use actix_web::http::Method;
@@ -67,6 +68,7 @@ fn register(operations: &mut Operations) {
     pos::register(operations);
     sales::register(operations);
     items::register(operations);
+    webhooks::register(operations);
     contract::register(operations);
 }
 

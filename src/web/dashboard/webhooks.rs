@@ -1,6 +1,7 @@
 //! `/settings/webhooks`: the merchant's webhook endpoints — add one (the
 //! secret is shown once), enable or disable, choose event types, send a test
-//! event, rotate the secret — and each endpoint's delivery log with *Resend*.
+//! event, rotate the secret — and each endpoint's delivery log, paged and
+//! filtered by status and event type, with *Resend* and *Redeliver since*.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -8,10 +9,10 @@ use serde::Deserialize;
 
 use super::items::render;
 use super::{Layout, Notice, see_other, set_flash};
-use crate::domain::{EVENT_TYPES, EventTypes, FieldError, WebhookUrl};
+use crate::domain::{EVENT_TYPES, EventTypes, FieldError, WebhookUrl, is_back_office};
 use crate::inventory::InventoryError;
 use crate::inventory::permissions::Permission;
-use crate::inventory::webhooks::history::{self, Resend};
+use crate::inventory::webhooks::history::{self, LogCursor, LogQuery, Resend};
 use crate::inventory::webhooks::manual::{self, ManualSendState};
 use crate::inventory::webhooks::{self, DeliveryLogEntry, DeliveryStatus, WebhookEndpoint};
 use crate::web::auth::CurrentStaff;
@@ -31,6 +32,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/settings/webhooks/{id}/rotate", web::post().to(rotate))
         .route("/settings/webhooks/{id}/test", web::post().to(send_test))
         .route("/settings/webhooks/{id}/delete", web::post().to(delete))
+        .route(
+            "/settings/webhooks/{id}/redeliver",
+            web::post().to(redeliver),
+        )
         .route(
             "/settings/webhooks/deliveries/{id}/resend",
             web::post().to(resend),
@@ -59,6 +64,11 @@ struct WebhooksPage {
 }
 
 impl WebhooksPage {
+    /// A new endpoint gets the storefront types; back-office ones are opt-in.
+    fn checked_by_default(&self, event_type: &str) -> bool {
+        !is_back_office(event_type)
+    }
+
     fn sends(&self, summary: &EndpointSummary, event_type: &str) -> bool {
         summary.endpoint.event_types.contains(event_type)
     }
@@ -120,13 +130,14 @@ async fn create(
     current.require(Permission::ManageWebhooks)?;
     let form: EndpointForm = parse_form(&body)?;
     let merchant_id = current.merchant.id;
+    let destinations = state.push.destinations;
     let parsed = WebhookUrl::parse(&form.url).and_then(|url| {
         EventTypes::parse(form.event_types.iter().map(String::as_str)).map(|types| (url, types))
     });
     let outcome = match parsed {
         Ok((url, types)) => {
             run(&state, move |conn| {
-                webhooks::create_endpoint(conn, merchant_id, &url, &types)
+                webhooks::create_endpoint(conn, merchant_id, &url, &types, destinations)
             })
             .await
         }
@@ -307,9 +318,15 @@ struct LogPage {
     endpoint: WebhookEndpoint,
     deliveries: Vec<DeliveryLogEntry>,
     waiting: i64,
-    problems_only: bool,
+    /// The filters as asked, to keep in the form and the paging link.
+    filters: LogParams,
+    /// The query string of the next (older) page; `None` on the last page.
+    older: Option<String>,
     /// Deliveries with a resend waiting for the dispatcher.
     resends: Vec<i64>,
+    event_types: &'static [(&'static str, &'static str)],
+    /// The merchant's catalog version, the highest `since_version`.
+    catalog_version: i64,
 }
 
 impl LogPage {
@@ -324,11 +341,63 @@ impl LogPage {
     fn resend_waiting(&self, entry: &DeliveryLogEntry) -> bool {
         self.resends.contains(&entry.id)
     }
+
+    fn problems_only(&self) -> bool {
+        self.filters.show.as_deref() == Some("problems")
+    }
+
+    fn status_is(&self, status: &str) -> bool {
+        self.filters.status.as_deref() == Some(status)
+    }
+
+    fn event_type_is(&self, event_type: &str) -> bool {
+        self.filters.event_type.as_deref() == Some(event_type)
+    }
 }
 
-#[derive(Deserialize)]
+/// `?show=problems` (failed and pending), `?status=`, `?event_type=`, and
+/// `?before=` (the cursor of an older page).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 struct LogParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     show: Option<String>,
+    #[serde(default, skip_serializing_if = "blank")]
+    status: Option<String>,
+    #[serde(default, skip_serializing_if = "blank")]
+    event_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    before: Option<String>,
+}
+
+fn blank(value: &Option<String>) -> bool {
+    value.as_deref().is_none_or(|v| v.trim().is_empty())
+}
+
+/// Lines per page of the delivery log.
+const LOG_PAGE: i64 = 100;
+
+impl LogParams {
+    fn query(&self) -> Result<LogQuery, FieldError> {
+        let mut statuses = Vec::new();
+        if self.show.as_deref() == Some("problems") {
+            statuses = vec![DeliveryStatus::Pending, DeliveryStatus::Failed];
+        }
+        if let Some(status) = self.status.as_deref().filter(|s| !s.trim().is_empty()) {
+            statuses = vec![DeliveryStatus::from_param(status)?];
+        }
+        Ok(LogQuery {
+            statuses,
+            event_type: match self.event_type.as_deref().filter(|s| !s.trim().is_empty()) {
+                Some(raw) => Some(LogQuery::event_type(raw)?),
+                None => None,
+            },
+            before: match self.before.as_deref().filter(|s| !s.trim().is_empty()) {
+                Some(raw) => Some(LogCursor::parse(raw, "before")?),
+                None => None,
+            },
+            limit: LOG_PAGE,
+        })
+    }
 }
 
 async fn log(
@@ -339,23 +408,85 @@ async fn log(
 ) -> Result<HttpResponse, HtmlError> {
     current.require(Permission::ManageWebhooks)?;
     let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
-    let problems_only = params.show.as_deref() == Some("problems");
-    let (endpoint, deliveries, waiting, resends) = run(&state, move |conn| {
+    let filters = params.into_inner();
+    let query = filters
+        .query()
+        .map_err(|e| HtmlError::BadRequest(e.message))?;
+    let (endpoint, page, waiting, resends, catalog_version) = run(&state, move |conn| {
         let endpoint = webhooks::find_endpoint(conn, merchant_id, endpoint_id)?;
-        let deliveries = history::delivery_log(conn, merchant_id, endpoint_id, problems_only, 200)?;
+        let page = history::delivery_log(conn, merchant_id, endpoint_id, &query)?;
         let waiting = webhooks::waiting_count(conn, &endpoint)?;
         let resends = manual::waiting_resends(conn, endpoint.id)?;
-        Ok((endpoint, deliveries, waiting, resends))
+        let version = crate::inventory::catalog_version(conn, merchant_id)?;
+        Ok((endpoint, page, waiting, resends, version))
     })
     .await?;
+    let older = page.next.map(|cursor| {
+        let next = LogParams {
+            before: Some(cursor.to_string()),
+            ..filters.clone()
+        };
+        serde_html_form::to_string(&next).unwrap_or_default()
+    });
     render(&LogPage {
         layout: Layout::new(&current, "settings"),
         endpoint,
-        deliveries,
+        deliveries: page.entries,
         waiting,
-        problems_only,
+        filters,
+        older,
         resends,
+        event_types: EVENT_TYPES,
+        catalog_version,
     })
+}
+
+#[derive(Deserialize)]
+struct RedeliverForm {
+    #[serde(default)]
+    since_version: String,
+}
+
+/// `POST /settings/webhooks/{id}/redeliver`: re-queues, in order, every
+/// event after the version given (the same service call as the API's).
+async fn redeliver(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::ManageWebhooks)?;
+    let form: RedeliverForm = parse_form(&body)?;
+    let (merchant_id, endpoint_id) = (current.merchant.id, path.into_inner());
+    let notice = match form.since_version.trim().parse::<i64>() {
+        Err(_) => Notice::error(format!(
+            "Since version must be a catalog version (a whole number), not {:?}.",
+            form.since_version
+        )),
+        Ok(since) => {
+            let outcome = run(&state, move |conn| {
+                webhooks::redeliver_since(conn, merchant_id, endpoint_id, since)
+            })
+            .await;
+            match outcome {
+                Ok(done) => {
+                    state.push.dispatcher.wake();
+                    log::info!(
+                        "merchant {merchant_id}: staff {} re-queued webhook endpoint {endpoint_id} since version {since}",
+                        current.staff.id
+                    );
+                    Notice::success(format!(
+                        "{} event(s) after version {since} are queued for {}, in order.",
+                        done.queued, done.endpoint.url
+                    ))
+                }
+                Err(InventoryError::Invalid(error)) => Notice::error(error.message),
+                Err(other) => return Err(other.into()),
+            }
+        }
+    };
+    set_flash(&current.session, notice);
+    Ok(see_other(&format!("/settings/webhooks/{endpoint_id}")))
 }
 
 /// `POST /settings/webhooks/deliveries/{id}/resend`: a pending event is
