@@ -223,8 +223,16 @@ fn record(
     };
     let status = |store: &Location| if store.archived { "Archived" } else { "Open" };
     for (field, old, new) in [
-        (AuditField::StoreName, before.name.clone(), after.name.clone()),
-        (AuditField::Address, before.address.clone(), after.address.clone()),
+        (
+            AuditField::StoreName,
+            before.name.clone(),
+            after.name.clone(),
+        ),
+        (
+            AuditField::Address,
+            before.address.clone(),
+            after.address.clone(),
+        ),
         (AuditField::Hours, before.hours.clone(), after.hours.clone()),
         (
             AuditField::FulfilsOnline,

@@ -255,7 +255,14 @@ async fn change_role(
     let (merchant_id, staff_id, form) = (current.merchant.id, path.into_inner(), form.into_inner());
     let actor = current.actor();
     let outcome = run(&state, move |conn| {
-        staff::change_role(conn, &actor, merchant_id, staff_id, &form.role, &form.location_id)
+        staff::change_role(
+            conn,
+            &actor,
+            merchant_id,
+            staff_id,
+            &form.role,
+            &form.location_id,
+        )
     })
     .await;
     answer(&state, &current, staff_id, outcome, |p| {
