@@ -493,8 +493,12 @@ pub fn staff(command: StaffCommand) -> Result<(), StartError> {
             let mut conn = pool.get().map_err(db::SetupError::from)?;
             let merchant = Merchant::by_slug(&mut conn, &merchant)?;
             let member = merchants::staff_by_email(&mut conn, merchant.id, &email)?;
-            let member =
-                crate::inventory::staff::deactivate_staff(&mut conn, merchant.id, member.id)?;
+            let member = crate::inventory::staff::deactivate_staff(
+                &mut conn,
+                &crate::inventory::Actor::command_line(),
+                merchant.id,
+                member.id,
+            )?;
             println!(
                 "{} ({}) is deactivated; their sessions have ended",
                 member.display_name, member.email

@@ -203,7 +203,8 @@ pub struct NewStockLevelRow {
 pub struct AuditEntryRow {
     pub id: i64,
     pub merchant_id: i64,
-    pub item_id: i64,
+    /// The item of an item entry; `None` for every other subject.
+    pub item_id: Option<i64>,
     pub actor: String,
     pub field: String,
     pub old_value: String,
@@ -212,13 +213,21 @@ pub struct AuditEntryRow {
     pub created_at: NaiveDateTime,
     /// The item version the change produced; `None` on entries from before it was kept.
     pub item_version: Option<i64>,
+    /// What the entry is about: `item`, `store`, `staff`, `settings` or `sign_in`.
+    pub subject: String,
+    /// The store or staff member the entry is about (items use `item_id`).
+    pub subject_id: Option<i64>,
+    /// The store's or person's name at the time of the change.
+    pub subject_label: String,
+    /// The email of the person who made the change; empty for API tokens and shelfsync.
+    pub actor_email: String,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audit_entries)]
 pub struct NewAuditEntryRow<'a> {
     pub merchant_id: i64,
-    pub item_id: i64,
+    pub item_id: Option<i64>,
     pub actor: &'a str,
     pub field: &'a str,
     pub old_value: &'a str,
@@ -226,6 +235,10 @@ pub struct NewAuditEntryRow<'a> {
     pub catalog_version: i64,
     pub created_at: NaiveDateTime,
     pub item_version: Option<i64>,
+    pub subject: &'a str,
+    pub subject_id: Option<i64>,
+    pub subject_label: &'a str,
+    pub actor_email: &'a str,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

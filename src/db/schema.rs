@@ -123,7 +123,7 @@ diesel::table! {
     audit_entries (id) {
         id -> BigInt,
         merchant_id -> BigInt,
-        item_id -> BigInt,
+        item_id -> Nullable<BigInt>,
         actor -> Text,
         field -> Text,
         old_value -> Text,
@@ -131,6 +131,10 @@ diesel::table! {
         catalog_version -> BigInt,
         created_at -> Timestamp,
         item_version -> Nullable<BigInt>,
+        subject -> Text,
+        subject_id -> Nullable<BigInt>,
+        subject_label -> Text,
+        actor_email -> Text,
     }
 }
 

@@ -1,16 +1,68 @@
-//! The audit log: who changed which field of which item, from what to what,
-//! when, at which catalog version and to which item version. Entries are
-//! written only by the item writer (`items::change`); this module reads them.
+//! The activity log: who changed what, from what to what, when and at which
+//! catalog version. An entry is about an item (written only by the item
+//! writer, with the item version it produced, so Undo can tell whether the
+//! item moved on), a store, a person of the staff, or the shop's settings
+//! (each written by the service function that makes the change, in its
+//! transaction). Every entry names the person who made it.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::merchants::{Location, Staff};
 use super::{Actor, InventoryError, Item, Result, now};
 use crate::db::DbConnection;
 use crate::db::models::{AuditEntryRow, NewAuditEntryRow};
 use crate::db::schema::{audit_entries, items};
 
-/// What an audit entry is about. Stored as text; the names are stable.
+/// What an entry is about. Stored as text; the names are stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Item,
+    Store,
+    Staff,
+    Settings,
+}
+
+impl Subject {
+    pub const ALL: [Subject; 4] = [
+        Subject::Item,
+        Subject::Store,
+        Subject::Staff,
+        Subject::Settings,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Subject::Item => "item",
+            Subject::Store => "store",
+            Subject::Staff => "staff",
+            Subject::Settings => "settings",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Subject> {
+        Subject::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The kind of change, as the activity page's filter names it.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Subject::Item => "Items",
+            Subject::Store => "Stores",
+            Subject::Staff => "Staff",
+            Subject::Settings => "Shop settings",
+        }
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which field of its subject an entry changed. Stored as text with the
+/// subject; the names are stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditField {
     /// The item was created (new value: its name).
@@ -27,10 +79,37 @@ pub enum AuditField {
     OnlineBuffer,
     AllowBackorder,
     AutoViewOnly,
+    /// A store was added (new value: its name).
+    StoreAdded,
+    StoreName,
+    Address,
+    Hours,
+    /// Whether the store ships (and hands out) online orders.
+    FulfilsOnline,
+    /// `open` or `archived`.
+    StoreStatus,
+    /// A person was invited (new value: their role).
+    Invited,
+    /// The role, with a cashier's store (`Cashier at Downtown`).
+    Role,
+    /// `active` or `deactivated`.
+    StaffStatus,
+    /// A one-time password link was issued (new value: when it expires, UTC).
+    PasswordLink,
+    /// The person set a new password (through a link or themselves).
+    Password,
+    ShopName,
+    Slug,
+    Currency,
+    TimeZone,
+    /// The shop's default online buffer.
+    DefaultOnlineBuffer,
+    /// Whether new items switch to view-only by themselves when sold out.
+    AutoViewOnlyDefault,
 }
 
 impl AuditField {
-    pub const ALL: [AuditField; 12] = [
+    pub const ALL: [AuditField; 29] = [
         AuditField::Created,
         AuditField::Sku,
         AuditField::Name,
@@ -43,6 +122,23 @@ impl AuditField {
         AuditField::OnlineBuffer,
         AuditField::AllowBackorder,
         AuditField::AutoViewOnly,
+        AuditField::StoreAdded,
+        AuditField::StoreName,
+        AuditField::Address,
+        AuditField::Hours,
+        AuditField::FulfilsOnline,
+        AuditField::StoreStatus,
+        AuditField::Invited,
+        AuditField::Role,
+        AuditField::StaffStatus,
+        AuditField::PasswordLink,
+        AuditField::Password,
+        AuditField::ShopName,
+        AuditField::Slug,
+        AuditField::Currency,
+        AuditField::TimeZone,
+        AuditField::DefaultOnlineBuffer,
+        AuditField::AutoViewOnlyDefault,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,11 +155,52 @@ impl AuditField {
             AuditField::OnlineBuffer => "online_buffer",
             AuditField::AllowBackorder => "allow_backorder",
             AuditField::AutoViewOnly => "auto_view_only",
+            AuditField::StoreAdded => "added",
+            AuditField::StoreName => "name",
+            AuditField::Address => "address",
+            AuditField::Hours => "hours",
+            AuditField::FulfilsOnline => "fulfils_online",
+            AuditField::StoreStatus => "status",
+            AuditField::Invited => "invited",
+            AuditField::Role => "role",
+            AuditField::StaffStatus => "status",
+            AuditField::PasswordLink => "password_link",
+            AuditField::Password => "password",
+            AuditField::ShopName => "name",
+            AuditField::Slug => "slug",
+            AuditField::Currency => "currency",
+            AuditField::TimeZone => "time_zone",
+            AuditField::DefaultOnlineBuffer => "online_buffer",
+            AuditField::AutoViewOnlyDefault => "auto_view_only",
         }
     }
 
-    pub fn parse(raw: &str) -> Option<AuditField> {
-        AuditField::ALL.into_iter().find(|f| f.as_str() == raw)
+    /// What a field belongs to.
+    pub fn subject(self) -> Subject {
+        use AuditField::*;
+        match self {
+            Created | Sku | Name | Description | Price | Barcode | InStore | Online | Status
+            | OnlineBuffer | AllowBackorder | AutoViewOnly => Subject::Item,
+            StoreAdded | StoreName | Address | Hours | FulfilsOnline | StoreStatus => {
+                Subject::Store
+            }
+            Invited | Role | StaffStatus | PasswordLink | Password => Subject::Staff,
+            ShopName | Slug | Currency | TimeZone | DefaultOnlineBuffer | AutoViewOnlyDefault => {
+                Subject::Settings
+            }
+        }
+    }
+
+    pub fn parse(subject: Subject, raw: &str) -> Option<AuditField> {
+        AuditField::ALL
+            .into_iter()
+            .find(|f| f.subject() == subject && f.as_str() == raw)
+    }
+
+    /// Whether the values are times (UTC, `%Y-%m-%d %H:%M:%S`), shown in the
+    /// shop's time zone.
+    pub fn is_time(self) -> bool {
+        self == AuditField::PasswordLink
     }
 
     /// A designation, which Undo can restore.
@@ -91,7 +228,7 @@ pub(super) fn record(
     diesel::insert_into(audit_entries::table)
         .values(NewAuditEntryRow {
             merchant_id: item.merchant_id,
-            item_id: item.id,
+            item_id: Some(item.id),
             actor: actor.as_str(),
             field: field.as_str(),
             old_value,
@@ -99,10 +236,92 @@ pub(super) fn record(
             catalog_version,
             created_at: now(),
             item_version: Some(item.version),
+            subject: Subject::Item.as_str(),
+            subject_id: None,
+            subject_label: "",
+            actor_email: actor.email(),
         })
         .execute(conn)?;
     Ok(())
 }
+
+/// A store, a person or the shop's settings, as the entries about a change
+/// to it name it, at the catalog version of the change.
+pub(super) struct About {
+    merchant_id: i64,
+    subject_id: Option<i64>,
+    label: String,
+    catalog_version: i64,
+}
+
+impl About {
+    pub(super) fn store(store: &Location, catalog_version: i64) -> About {
+        About {
+            merchant_id: store.merchant_id,
+            subject_id: Some(store.id),
+            label: store.name.clone(),
+            catalog_version,
+        }
+    }
+
+    pub(super) fn person(person: &Staff, catalog_version: i64) -> About {
+        About {
+            merchant_id: person.merchant_id,
+            subject_id: Some(person.id),
+            label: format!("{} ({})", person.display_name, person.email),
+            catalog_version,
+        }
+    }
+
+    pub(super) fn settings(merchant_id: i64, catalog_version: i64) -> About {
+        About {
+            merchant_id,
+            subject_id: None,
+            label: String::new(),
+            catalog_version,
+        }
+    }
+
+    /// Writes an entry for `field` going from `old` to `new`, if it moved.
+    pub(super) fn record(
+        &self,
+        conn: &mut DbConnection,
+        actor: &Actor,
+        field: AuditField,
+        old: &str,
+        new: &str,
+    ) -> Result<()> {
+        debug_assert_ne!(field.subject(), Subject::Item, "items use `record`");
+        if old == new {
+            return Ok(());
+        }
+        diesel::insert_into(audit_entries::table)
+            .values(NewAuditEntryRow {
+                merchant_id: self.merchant_id,
+                item_id: None,
+                actor: actor.as_str(),
+                field: field.as_str(),
+                old_value: old,
+                new_value: new,
+                catalog_version: self.catalog_version,
+                created_at: now(),
+                item_version: None,
+                subject: field.subject().as_str(),
+                subject_id: self.subject_id,
+                subject_label: &self.label,
+                actor_email: actor.email(),
+            })
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// A time as an entry stores it (UTC).
+pub(super) fn stored_time(at: NaiveDateTime) -> String {
+    at.format(TIME_FORMAT).to_string()
+}
+
+const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
 
 /// Whether an entry can be undone now, and if not, why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,16 +337,13 @@ pub enum Undo {
 }
 
 impl Undo {
-    fn of(field: AuditField, entry_version: Option<i64>, item: (i64, bool)) -> Undo {
-        let (item_version, archived) = item;
-        if !field.is_designation() {
-            Undo::NotADesignation
-        } else if archived {
-            Undo::ItemArchived
-        } else if entry_version != Some(item_version) {
-            Undo::ItemMovedOn
-        } else {
-            Undo::Offered
+    /// `item` is the item's current version and whether it is archived.
+    fn of(field: AuditField, entry_version: Option<i64>, item: Option<(i64, bool)>) -> Undo {
+        match item {
+            _ if !field.is_designation() => Undo::NotADesignation,
+            Some((_, true)) => Undo::ItemArchived,
+            Some((item_version, false)) if entry_version == Some(item_version) => Undo::Offered,
+            _ => Undo::ItemMovedOn,
         }
     }
 
@@ -146,14 +362,24 @@ impl Undo {
     }
 }
 
-/// One audit entry with the item's current name and sku, for display.
+/// One entry, with the item's current name and sku, for display.
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
     pub id: i64,
-    pub item_id: i64,
+    pub subject: Subject,
+    /// The item of an item entry.
+    pub item_id: Option<i64>,
+    /// The item's current name and sku (empty for other subjects).
     pub item_name: String,
     pub item_sku: String,
+    /// The store or person of a store or staff entry.
+    pub subject_id: Option<i64>,
+    /// The store's or person's name at the time of the change.
+    pub subject_label: String,
+    /// Who made the change: a person's name, an API token or shelfsync.
     pub actor: String,
+    /// The person's email; empty for API tokens and shelfsync.
+    pub actor_email: String,
     pub field: AuditField,
     pub old_value: String,
     pub new_value: String,
@@ -169,6 +395,14 @@ impl AuditEntry {
     pub fn is_designation(&self) -> bool {
         self.field.is_designation()
     }
+
+    /// A stored value that is a time (see `AuditField::is_time`), in UTC.
+    pub fn time_value(&self, value: &str) -> Option<NaiveDateTime> {
+        self.field
+            .is_time()
+            .then(|| NaiveDateTime::parse_from_str(value, TIME_FORMAT).ok())
+            .flatten()
+    }
 }
 
 /// A page of the audit log, newest first.
@@ -179,33 +413,52 @@ pub struct AuditPage {
     pub next_before: Option<i64>,
 }
 
-type EntryWithItem = (AuditEntryRow, String, String, i64, bool);
+/// The item's name, sku, version and archived mark, for an item entry.
+type ItemColumns = (Option<String>, Option<String>, Option<i64>, Option<bool>);
 
-fn entry_from(row: EntryWithItem) -> Result<AuditEntry> {
-    let (row, item_name, item_sku, item_version, archived) = row;
-    let field = AuditField::parse(&row.field).ok_or_else(|| {
-        InventoryError::Corrupt(format!("audit entry {}: field {:?}", row.id, row.field))
-    })?;
+fn entry_from(row: (AuditEntryRow, ItemColumns)) -> Result<AuditEntry> {
+    let (row, (item_name, item_sku, item_version, archived)) = row;
+    let corrupt = |what: &str| InventoryError::Corrupt(format!("audit entry {}: {what}", row.id));
+    let subject = Subject::parse(&row.subject)
+        .ok_or_else(|| corrupt(&format!("subject {:?}", row.subject)))?;
+    let field = AuditField::parse(subject, &row.field)
+        .ok_or_else(|| corrupt(&format!("field {:?}", row.field)))?;
+    let item = item_version.zip(archived);
     Ok(AuditEntry {
         id: row.id,
+        subject,
         item_id: row.item_id,
-        item_name,
-        item_sku,
+        item_name: item_name.unwrap_or_default(),
+        item_sku: item_sku.unwrap_or_default(),
+        subject_id: row.subject_id,
+        subject_label: row.subject_label,
         actor: row.actor,
+        actor_email: row.actor_email,
         field,
         old_value: row.old_value,
         new_value: row.new_value,
         catalog_version: row.catalog_version,
         item_version: row.item_version,
         created_at: row.created_at,
-        undo: Undo::of(field, row.item_version, (item_version, archived)),
+        undo: Undo::of(field, row.item_version, item),
     })
+}
+
+/// Which entries of the log to read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFilter {
+    #[default]
+    Everything,
+    /// One kind of change: items, stores, staff or settings.
+    Kind(Subject),
+    /// The changes of one item.
+    Item(i64),
 }
 
 /// Which entries to read.
 #[derive(Default)]
 struct Scope {
-    item_id: Option<i64>,
+    filter: LogFilter,
     entry_id: Option<i64>,
     /// Entries older than this id.
     before: Option<i64>,
@@ -220,11 +473,17 @@ fn load(
     limit: i64,
 ) -> Result<Vec<AuditEntry>> {
     let mut query = audit_entries::table
-        .inner_join(items::table)
+        .left_join(items::table)
         .filter(audit_entries::merchant_id.eq(merchant_id))
         .into_boxed();
-    if let Some(item_id) = scope.item_id {
-        query = query.filter(audit_entries::item_id.eq(item_id));
+    match scope.filter {
+        LogFilter::Everything => {}
+        LogFilter::Kind(subject) => {
+            query = query.filter(audit_entries::subject.eq(subject.as_str()));
+        }
+        LogFilter::Item(item_id) => {
+            query = query.filter(audit_entries::item_id.eq(item_id));
+        }
     }
     if let Some(entry_id) = scope.entry_id {
         query = query.filter(audit_entries::id.eq(entry_id));
@@ -232,15 +491,17 @@ fn load(
     if let Some(before) = scope.before {
         query = query.filter(audit_entries::id.lt(before));
     }
-    let rows: Vec<EntryWithItem> = query
+    let rows: Vec<(AuditEntryRow, ItemColumns)> = query
         .order(audit_entries::id.desc())
         .limit(limit + 1)
         .select((
             AuditEntryRow::as_select(),
-            items::name,
-            items::sku,
-            items::version,
-            items::archived,
+            (
+                items::name.nullable(),
+                items::sku.nullable(),
+                items::version.nullable(),
+                items::archived.nullable(),
+            ),
         ))
         .load(conn)?;
     rows.into_iter().map(entry_from).collect()
@@ -254,9 +515,22 @@ pub fn entries(
     before: Option<i64>,
     limit: i64,
 ) -> Result<AuditPage> {
+    let filter = item_id.map_or(LogFilter::Everything, LogFilter::Item);
+    log(conn, merchant_id, filter, before, limit)
+}
+
+/// The merchant's activity log, newest first: every change, one kind of
+/// change, or one item's.
+pub fn log(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    filter: LogFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<AuditPage> {
     let limit = limit.clamp(1, 500);
     let scope = Scope {
-        item_id,
+        filter,
         before,
         ..Scope::default()
     };

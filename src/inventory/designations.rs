@@ -352,7 +352,8 @@ pub fn undo(
                 .into());
             }
         };
-        let item = Item::find(conn, merchant_id, entry.item_id)?;
+        let item_id = entry.item_id.ok_or(InventoryError::NotFound("item"))?;
+        let item = Item::find(conn, merchant_id, item_id)?;
         match entry.undo {
             Undo::ItemArchived => {
                 return Err(InventoryError::Rule {

@@ -41,33 +41,62 @@ pub use designations::{
 };
 pub use items::{FieldEdits, Item, ItemChange, ItemChanged, ItemFields, ItemUpdate, change_item};
 
-/// Who made a change, as the audit log shows it.
+/// Who made a change, as the audit log shows it: a person by name (and
+/// email, when known), an API token by its name, or shelfsync itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor(String);
+pub struct Actor {
+    name: String,
+    email: String,
+}
 
 impl Actor {
     /// A staff member, shown by display name.
     pub fn staff(display_name: &str) -> Actor {
-        Actor(display_name.to_owned())
+        Actor {
+            name: display_name.to_owned(),
+            email: String::new(),
+        }
     }
 
-    /// A staff member as every change they make is logged: by name.
+    /// A staff member as every change they make is logged: by name and email.
     pub fn of(staff: &merchants::Staff) -> Actor {
-        Actor::staff(&staff.display_name)
+        Actor {
+            name: staff.display_name.clone(),
+            email: staff.email.clone(),
+        }
     }
 
     /// A client of the JSON API, shown by its token's name.
     pub fn api_token(token_name: &str) -> Actor {
-        Actor(format!("API token “{token_name}”"))
+        Actor {
+            name: format!("API token “{token_name}”"),
+            email: String::new(),
+        }
+    }
+
+    /// An operator at the server's command line (`shelfsync staff …`).
+    pub fn command_line() -> Actor {
+        Actor {
+            name: "command line".to_owned(),
+            email: String::new(),
+        }
     }
 
     /// shelfsync itself (the demo seed, automatic switches).
     pub fn system() -> Actor {
-        Actor("shelfsync".to_owned())
+        Actor {
+            name: "shelfsync".to_owned(),
+            email: String::new(),
+        }
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.name
+    }
+
+    /// The person's email; empty for API tokens and shelfsync.
+    pub fn email(&self) -> &str {
+        &self.email
     }
 }
 

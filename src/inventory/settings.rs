@@ -5,13 +5,15 @@
 //!
 //! The name and slug show on the shop page and in every list's context, so
 //! changing them moves the catalog version like any other catalog change:
-//! caches and live clients hear of it.
+//! caches and live clients hear of it. Each setting that changes writes an
+//! activity entry naming who changed it, in the same transaction.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::audit::{About, AuditField};
 use super::merchants::{self as shop, Merchant};
-use super::{Result, catalog, now};
+use super::{Actor, Result, catalog, now};
 use crate::db::DbConnection;
 use crate::db::schema::{items, merchant_slugs, merchants};
 use crate::domain::{Currency, FieldError, Slug, TimeZone, line};
@@ -69,6 +71,7 @@ impl ShopSettings {
 /// nothing.
 pub fn save_shop_settings(
     conn: &mut DbConnection,
+    actor: &Actor,
     merchant_id: i64,
     settings: &ShopSettings,
 ) -> Result<Merchant> {
@@ -115,9 +118,33 @@ pub fn save_shop_settings(
                 merchants::auto_view_only_default.eq(settings.auto_view_only_default),
             ))
             .execute(conn)?;
-        if slug_moves || settings.name != before.name {
+        let version = if slug_moves || settings.name != before.name {
             // The shop page and the lists' context show them.
-            catalog::next_version(conn, merchant_id)?;
+            catalog::next_version(conn, merchant_id)?
+        } else {
+            before.catalog_version
+        };
+        let about = About::settings(merchant_id, version);
+        for (field, old, new) in [
+            (AuditField::ShopName, before.name.as_str(), settings.name.as_str()),
+            (AuditField::Slug, &before.slug, settings.slug.as_str()),
+            (
+                AuditField::Currency,
+                before.currency.as_str(),
+                settings.currency.as_str(),
+            ),
+            (
+                AuditField::TimeZone,
+                before.time_zone.name(),
+                settings.time_zone.name(),
+            ),
+            (
+                AuditField::AutoViewOnlyDefault,
+                &before.auto_view_only_default.to_string(),
+                &settings.auto_view_only_default.to_string(),
+            ),
+        ] {
+            about.record(conn, actor, field, old, new)?;
         }
         Merchant::find(conn, merchant_id)
     })

@@ -7,13 +7,18 @@
 //! active owner of a shop can't be demoted or deactivated, so a shop always
 //! has someone who can manage it (checked under the merchant lock, so two
 //! owners demoting each other at once can't both succeed).
+//!
+//! Every change writes an activity entry naming who made it, in the same
+//! transaction: an invitation, a role, deactivation and reactivation, each
+//! link issued (with its expiry) and each password set.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 use rand::RngCore;
 
+use super::audit::{About, AuditField, stored_time};
 use super::merchants::{self, Location, Merchant, Staff};
-use super::{InventoryError, Result, catalog, now, tokens};
+use super::{Actor, InventoryError, Result, catalog, now, tokens};
 use crate::db::DbConnection;
 use crate::db::models::{NewStaffInvitationRow, StaffInvitationRow, StaffRow};
 use crate::db::schema::{staff, staff_invitations};
@@ -91,9 +96,27 @@ fn role_and_store(
     }
 }
 
+/// How a role reads in the activity log: `Cashier at Downtown`, `Manager`.
+fn role_label(conn: &mut DbConnection, person: &Staff) -> Result<String> {
+    match person.location_id {
+        Some(id) => {
+            let store = Location::find_any(conn, person.merchant_id, id)?;
+            Ok(format!("{} at {}", person.role.label(), store.name))
+        }
+        None => Ok(person.role.label().to_owned()),
+    }
+}
+
+/// The activity entries of a change to `person`, at the current catalog version.
+fn about(conn: &mut DbConnection, person: &Staff) -> Result<About> {
+    let version = catalog::current_version(conn, person.merchant_id)?;
+    Ok(About::person(person, version))
+}
+
 /// Adds a person with a role and returns their invitation link.
 pub fn invite(
     conn: &mut DbConnection,
+    actor: &Actor,
     merchant_id: i64,
     input: &InviteInput,
 ) -> Result<PasswordLink> {
@@ -111,12 +134,14 @@ pub fn invite(
         let (role, location_id) = role_and_store(conn, merchant_id, input.role, input.location_id)?;
         let person =
             merchants::insert_staff(conn, merchant_id, &email, &name, None, role, location_id)?;
-        issue_link(conn, &person)
+        let role = role_label(conn, &person)?;
+        about(conn, &person)?.record(conn, actor, AuditField::Invited, "", &role)?;
+        issue_link(conn, actor, &person)
     })
 }
 
 /// Voids the person's earlier links and issues a new one.
-fn issue_link(conn: &mut DbConnection, person: &Staff) -> Result<PasswordLink> {
+fn issue_link(conn: &mut DbConnection, actor: &Actor, person: &Staff) -> Result<PasswordLink> {
     let at = now();
     diesel::update(
         staff_invitations::table
@@ -138,6 +163,13 @@ fn issue_link(conn: &mut DbConnection, person: &Staff) -> Result<PasswordLink> {
             expires_at,
         })
         .execute(conn)?;
+    about(conn, person)?.record(
+        conn,
+        actor,
+        AuditField::PasswordLink,
+        "",
+        &stored_time(expires_at),
+    )?;
     Ok(PasswordLink {
         staff: person.clone(),
         secret,
@@ -149,6 +181,7 @@ fn issue_link(conn: &mut DbConnection, person: &Staff) -> Result<PasswordLink> {
 /// current password keeps working until the link is used.
 pub fn reset_password(
     conn: &mut DbConnection,
+    actor: &Actor,
     merchant_id: i64,
     staff_id: i64,
 ) -> Result<PasswordLink> {
@@ -161,7 +194,7 @@ pub fn reset_password(
             )
             .into());
         }
-        issue_link(conn, &person)
+        issue_link(conn, actor, &person)
     })
 }
 
@@ -225,6 +258,13 @@ pub fn accept_link(conn: &mut DbConnection, secret: &str, password: &str) -> Res
                 staff::session_epoch.eq(staff::session_epoch + 1),
             ))
             .execute(conn)?;
+        about(conn, &person)?.record(
+            conn,
+            &Actor::of(&person),
+            AuditField::Password,
+            "",
+            "Set through a one-time link",
+        )?;
         Staff::find(conn, person.id)
     })
 }
@@ -253,6 +293,7 @@ fn last_owner(what: &str) -> InventoryError {
 /// Gives a person another role (and a cashier their store).
 pub fn change_role(
     conn: &mut DbConnection,
+    actor: &Actor,
     merchant_id: i64,
     staff_id: i64,
     role: &str,
@@ -275,13 +316,21 @@ pub fn change_role(
                 staff::location_id.eq(location_id),
             ))
             .execute(conn)?;
-        Staff::find(conn, person.id)
+        let after = Staff::find(conn, person.id)?;
+        let (old, new) = (role_label(conn, &person)?, role_label(conn, &after)?);
+        about(conn, &after)?.record(conn, actor, AuditField::Role, &old, &new)?;
+        Ok(after)
     })
 }
 
 /// Deactivates a person: they can't sign in, and every session of theirs
 /// ends at once. Their history keeps their name.
-pub fn deactivate_staff(conn: &mut DbConnection, merchant_id: i64, staff_id: i64) -> Result<Staff> {
+pub fn deactivate_staff(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    staff_id: i64,
+) -> Result<Staff> {
     conn.write_transaction(|conn| {
         catalog::lock_merchant(conn, merchant_id)?;
         let person = find_staff(conn, merchant_id, staff_id)?;
@@ -297,17 +346,27 @@ pub fn deactivate_staff(conn: &mut DbConnection, merchant_id: i64, staff_id: i64
                 staff::session_epoch.eq(staff::session_epoch + 1),
             ))
             .execute(conn)?;
+        about(conn, &person)?.record(conn, actor, AuditField::StaffStatus, ACTIVE, DEACTIVATED)?;
         Staff::find(conn, person.id)
     })
 }
 
 /// Lets a deactivated person sign in again (with their old password).
-pub fn reactivate_staff(conn: &mut DbConnection, merchant_id: i64, staff_id: i64) -> Result<Staff> {
+pub fn reactivate_staff(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    staff_id: i64,
+) -> Result<Staff> {
     conn.write_transaction(|conn| {
         let person = find_staff(conn, merchant_id, staff_id)?;
+        if person.active {
+            return Ok(person);
+        }
         diesel::update(staff::table.find(person.id))
             .set(staff::deactivated_at.eq(None::<NaiveDateTime>))
             .execute(conn)?;
+        about(conn, &person)?.record(conn, actor, AuditField::StaffStatus, DEACTIVATED, ACTIVE)?;
         Staff::find(conn, person.id)
     })
 }
@@ -328,11 +387,24 @@ pub fn change_own_password(
     }
     let new = NewPassword::parse(new, "new_password")?;
     let hash = merchants::hash_password(&new)?;
-    diesel::update(staff::table.find(person.id))
-        .set((
-            staff::password_hash.eq(&hash),
-            staff::session_epoch.eq(staff::session_epoch + 1),
-        ))
-        .execute(conn)?;
-    Staff::find(conn, person.id)
+    conn.write_transaction(|conn| {
+        diesel::update(staff::table.find(person.id))
+            .set((
+                staff::password_hash.eq(&hash),
+                staff::session_epoch.eq(staff::session_epoch + 1),
+            ))
+            .execute(conn)?;
+        about(conn, person)?.record(
+            conn,
+            &Actor::of(person),
+            AuditField::Password,
+            "",
+            "Changed by themselves",
+        )?;
+        Staff::find(conn, person.id)
+    })
 }
+
+/// A person's status, as the activity log shows it.
+const ACTIVE: &str = "Active";
+const DEACTIVATED: &str = "Deactivated";

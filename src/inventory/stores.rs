@@ -7,11 +7,15 @@
 //! online availability of every item for sale, so each of those goes through
 //! the item writer, as a stock movement would.
 //!
+//! Each change writes its activity entries (who, which field, from what to
+//! what) in the same transaction.
+//!
 //! An archived store keeps its stock ledger, but is in no list, no counter
 //! picker and no new point-of-sale token, and its tokens stop working.
 
 use diesel::prelude::*;
 
+use super::audit::{About, AuditField};
 use super::items::ItemWriter;
 use super::merchants::Location;
 use super::{Actor, InventoryError, Item, Result, now, outbox};
@@ -109,7 +113,7 @@ pub(super) fn insert_store(
         .get_result(conn)
         .map_err(name_taken)?;
     let location = Location::from(row);
-    announce(conn, &mut writer, None, &location)?;
+    announce(conn, &mut writer, actor, None, &location)?;
     Ok(location)
 }
 
@@ -136,7 +140,7 @@ pub fn change_store(
             .map_err(name_taken)?;
         let after = Location::from(row);
         if after != before {
-            announce(conn, &mut writer, Some(&before), &after)?;
+            announce(conn, &mut writer, actor, Some(&before), &after)?;
         }
         Ok(after)
     })
@@ -161,7 +165,7 @@ pub fn set_store_archived(
             .returning(locations::all_columns)
             .get_result(conn)?;
         let after = Location::from(row);
-        announce(conn, &mut writer, Some(&before), &after)?;
+        announce(conn, &mut writer, actor, Some(&before), &after)?;
         Ok(after)
     })?;
     Ok(after)
@@ -169,14 +173,17 @@ pub fn set_store_archived(
 
 /// The write path of every store change: the catalog version, the in-store
 /// items' stamps, the availability of every item for sale when the stores
-/// that ship online orders changed, and the `location.changed` event.
+/// that ship online orders changed, the activity entries and the
+/// `location.changed` event.
 fn announce(
     conn: &mut DbConnection,
     writer: &mut ItemWriter,
+    actor: &Actor,
     before: Option<&Location>,
     after: &Location,
 ) -> Result<()> {
     let catalog_version = writer.stores_changed(conn)?;
+    record(conn, actor, before, after, catalog_version)?;
     // A new store holds no stock yet, so no availability moves with it.
     let ships = |store: &Location| store.fulfils_online && !store.archived;
     if before.is_some_and(|before| ships(before) != ships(after)) {
@@ -196,6 +203,47 @@ fn announce(
         }
     }
     outbox::location_changed(conn, after, catalog_version)
+}
+
+/// The activity entries of a store change: its addition, or each field that moved.
+fn record(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    before: Option<&Location>,
+    after: &Location,
+    catalog_version: i64,
+) -> Result<()> {
+    let about = About::store(after, catalog_version);
+    let Some(before) = before else {
+        return about.record(conn, actor, AuditField::StoreAdded, "", &after.name);
+    };
+    let status = |store: &Location| if store.archived { "Archived" } else { "Open" };
+    for (field, old, new) in [
+        (
+            AuditField::StoreName,
+            before.name.clone(),
+            after.name.clone(),
+        ),
+        (
+            AuditField::Address,
+            before.address.clone(),
+            after.address.clone(),
+        ),
+        (AuditField::Hours, before.hours.clone(), after.hours.clone()),
+        (
+            AuditField::FulfilsOnline,
+            before.fulfils_online.to_string(),
+            after.fulfils_online.to_string(),
+        ),
+        (
+            AuditField::StoreStatus,
+            status(before).to_owned(),
+            status(after).to_owned(),
+        ),
+    ] {
+        about.record(conn, actor, field, &old, &new)?;
+    }
+    Ok(())
 }
 
 fn name_taken(error: diesel::result::Error) -> InventoryError {

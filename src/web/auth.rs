@@ -41,7 +41,7 @@ impl CurrentStaff {
 
     /// The staff member as the audit log names them.
     pub fn actor(&self) -> Actor {
-        Actor::staff(&self.staff.display_name)
+        Actor::of(&self.staff)
     }
 }
 

@@ -39,7 +39,7 @@ async fn a_designation_change_appears_in_the_log_and_undo_restores_it(backend: B
                 .join(" ")
         })
         .collect();
-    assert_eq!(cells[1], "Sam Rivera");
+    assert_eq!(cells[1], "Sam Rivera sam@cornergoods.example");
     assert!(cells[2].starts_with("Speckled mug"));
     assert_eq!(cells[3], "Online");
     assert_eq!(cells[4], "Not online → For sale online");

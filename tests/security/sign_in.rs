@@ -232,6 +232,7 @@ async fn a_deactivated_account_is_refused_like_a_wrong_password(backend: Backend
     let wrong = answer(attempt(&app, &new_client(), email, "wrong password").await).await;
     shelfsync::inventory::staff::deactivate_staff(
         &mut app.conn(),
+        &shelfsync::inventory::Actor::command_line(),
         app.demo_merchant_id(),
         second.id,
     )

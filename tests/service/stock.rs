@@ -353,6 +353,7 @@ async fn online_availability_counts_fulfilling_stores_less_the_buffer(backend: B
 
     let version = set_merchant_online_buffer(
         &mut conn,
+        &Actor::staff("Sam"),
         merchant,
         StockCount::new(2, "online_buffer").expect("buffer"),
     )

@@ -355,6 +355,7 @@ async fn every_public_write_function_moves_the_catalog_version_and_writes_an_out
     step(&mut conn, "set_merchant_online_buffer", &|conn| {
         stock::set_merchant_online_buffer(
             conn,
+            &sam,
             merchant,
             StockCount::new(1, "online_buffer").expect("count"),
         )

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod activity;
 mod roles;
 mod settings;
 mod setup;

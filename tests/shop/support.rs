@@ -5,6 +5,7 @@ use shelfsync::db::DbConnection;
 use shelfsync::db::schema::{
     api_tokens, audit_entries, locations, merchants, staff, stock_movements, webhook_endpoints,
 };
+use shelfsync::inventory::Actor;
 use shelfsync::inventory::staff::{InviteInput, accept_link, invite};
 
 use crate::common::{TestApp, attr_of, html};
@@ -25,6 +26,7 @@ pub fn person(
     let store = store.map(|id| id.to_string()).unwrap_or_default();
     let link = invite(
         conn,
+        &Actor::system(),
         merchant_id,
         &InviteInput {
             email: &email,

@@ -1,4 +1,6 @@
-//! `/activity`: the audit log, with Undo for designation changes.
+//! `/activity`: the activity log (items, stores, staff and shop settings,
+//! each naming who made the change), filtered by kind or by item, with Undo
+//! for item designation changes.
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -7,7 +9,7 @@ use serde::Deserialize;
 use super::items::render;
 use super::{Layout, Notice, see_other, set_flash};
 use crate::domain::OnlineListing;
-use crate::inventory::audit::{self, AuditEntry, AuditField};
+use crate::inventory::audit::{self, AuditEntry, AuditField, LogFilter, Subject};
 use crate::inventory::designations::describe;
 use crate::inventory::permissions::Permission;
 use crate::inventory::sign_in::{self, EventKind, SignInEvent};
@@ -25,6 +27,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 struct ActivityParams {
     item: Option<String>,
     before: Option<String>,
+    /// `item`, `store`, `staff` or `settings`; empty for every kind.
+    kind: Option<String>,
 }
 
 #[derive(Template)]
@@ -32,6 +36,8 @@ struct ActivityParams {
 struct ActivityPage {
     layout: Layout,
     item: Option<Item>,
+    /// The filter's choices: every kind, then each kind alone.
+    kinds: Vec<KindTab>,
     entries: Vec<AuditEntry>,
     next_url: Option<String>,
     /// The newest sign-ins and lockouts of the merchant's staff.
@@ -42,17 +48,27 @@ struct ActivityPage {
 const SIGN_INS_SHOWN: i64 = 20;
 
 impl ActivityPage {
-    /// A stored value as the merchant reads it.
+    /// A stored value as the merchant reads it: labels for flags and
+    /// listings, times in the shop's time zone.
     fn shown(&self, entry: &AuditEntry, value: &str) -> String {
+        if let Some(at) = entry.time_value(value) {
+            return format!("valid until {}", self.layout.at(&at));
+        }
+        let flag = |yes: &str, no: &str| match value {
+            "true" => yes.to_owned(),
+            "false" => no.to_owned(),
+            other => other.to_owned(),
+        };
         match entry.field {
+            _ if value.is_empty() => "—".to_owned(),
             AuditField::Online => OnlineListing::parse(value)
                 .map(|o| o.label().to_owned())
                 .unwrap_or_else(|_| value.to_owned()),
-            AuditField::InStore => match value {
-                "true" => "In store".to_owned(),
-                "false" => "Not in store".to_owned(),
-                other => other.to_owned(),
-            },
+            AuditField::InStore => flag("In store", "Not in store"),
+            AuditField::FulfilsOnline => {
+                flag("Fulfils online orders", "Doesn't fulfil online orders")
+            }
+            AuditField::AutoViewOnlyDefault => flag("On", "Off"),
             _ => value.to_owned(),
         }
     }
@@ -65,17 +81,67 @@ impl ActivityPage {
     }
 
     fn field_label(&self, entry: &AuditEntry) -> String {
-        match entry.field {
-            AuditField::Online => "Online".to_owned(),
-            AuditField::InStore => "In store".to_owned(),
+        let label = match entry.field {
+            AuditField::Online => "Online",
+            AuditField::InStore => "In store",
+            AuditField::StoreAdded => "Store added",
+            AuditField::StoreName => "Name",
+            AuditField::Hours => "Opening hours",
+            AuditField::FulfilsOnline => "Online orders",
+            AuditField::StoreStatus | AuditField::StaffStatus => "Status",
+            AuditField::Invited => "Invited",
+            AuditField::PasswordLink => "Password link",
+            AuditField::ShopName => "Shop name",
+            AuditField::Slug => "Shop address (slug)",
+            AuditField::DefaultOnlineBuffer => "Default online buffer",
+            AuditField::AutoViewOnlyDefault => "Switch new items to view-only when sold out",
             other => {
                 let mut label = other.as_str().replace('_', " ");
                 if let Some(first) = label.get(..1) {
                     label = first.to_uppercase() + &label[1..];
                 }
-                label
+                return label;
             }
-        }
+        };
+        label.to_owned()
+    }
+}
+
+/// One choice of the filter by kind of change.
+struct KindTab {
+    /// `all`, or the kind (`item`, `store`, `staff`, `settings`).
+    value: &'static str,
+    label: &'static str,
+    url: String,
+    current: bool,
+}
+
+impl KindTab {
+    fn all(shown: Option<Subject>) -> Vec<KindTab> {
+        let every = KindTab {
+            value: "all",
+            label: "All",
+            url: "/activity".to_owned(),
+            current: shown.is_none(),
+        };
+        let each = Subject::ALL.into_iter().map(|kind| KindTab {
+            value: kind.as_str(),
+            label: kind.kind(),
+            url: format!("/activity?kind={kind}"),
+            current: shown == Some(kind),
+        });
+        std::iter::once(every).chain(each).collect()
+    }
+}
+
+fn parse_kind(raw: Option<&str>) -> Result<Option<Subject>, HtmlError> {
+    match raw {
+        None | Some("") => Ok(None),
+        Some(raw) => Subject::parse(raw).map(Some).ok_or_else(|| {
+            HtmlError::BadRequest(format!(
+                "kind: {raw:?} is not a kind of change; use item, store, staff or settings."
+            ))
+        }),
     }
 }
 
@@ -98,13 +164,19 @@ async fn activity(
     let merchant_id = current.merchant.id;
     let item_id = parse_id(params.item.as_deref(), "an item id")?;
     let before = parse_id(params.before.as_deref(), "a log position")?;
+    let kind = parse_kind(params.kind.as_deref())?;
+    let filter = match (item_id, kind) {
+        (Some(id), _) => LogFilter::Item(id),
+        (None, Some(kind)) => LogFilter::Kind(kind),
+        (None, None) => LogFilter::Everything,
+    };
     let (item, page, sign_ins) = run(&state, move |conn| {
         let item = item_id
             .map(|id| Item::find(conn, merchant_id, id))
             .transpose()?;
-        let page = audit::entries(conn, merchant_id, item_id, before, 50)?;
+        let page = audit::log(conn, merchant_id, filter, before, 50)?;
         // Sign-ins are about people, not items: on the first page of the whole log.
-        let sign_ins = if item_id.is_none() && before.is_none() {
+        let sign_ins = if matches!(filter, LogFilter::Everything) && before.is_none() {
             sign_in::recent_events(conn, merchant_id, SIGN_INS_SHOWN)?
         } else {
             Vec::new()
@@ -112,13 +184,15 @@ async fn activity(
         Ok((item, page, sign_ins))
     })
     .await?;
-    let next_url = page.next_before.map(|before| match item_id {
-        Some(id) => format!("/activity?item={id}&before={before}"),
-        None => format!("/activity?before={before}"),
+    let next_url = page.next_before.map(|before| match filter {
+        LogFilter::Item(id) => format!("/activity?item={id}&before={before}"),
+        LogFilter::Kind(kind) => format!("/activity?kind={kind}&before={before}"),
+        LogFilter::Everything => format!("/activity?before={before}"),
     });
     render(&ActivityPage {
         layout: Layout::new(&current, "activity"),
         item,
+        kinds: KindTab::all(kind),
         entries: page.entries,
         next_url,
         sign_ins,

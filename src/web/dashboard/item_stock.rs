@@ -321,9 +321,9 @@ async fn merchant_buffer(
             return Ok(see_other(&back));
         }
     };
-    let merchant_id = current.merchant.id;
+    let (merchant_id, actor) = (current.merchant.id, current.actor());
     run(&state, move |conn| {
-        set_merchant_online_buffer(conn, merchant_id, buffer)
+        set_merchant_online_buffer(conn, &actor, merchant_id, buffer)
     })
     .await?;
     set_flash(

@@ -122,9 +122,9 @@ async fn save(
         Ok(parsed) => parsed,
         Err(errors) => return page(&state, &current, Some((form, errors))).await,
     };
-    let merchant_id = current.merchant.id;
+    let (merchant_id, actor) = (current.merchant.id, current.actor());
     match run(&state, move |conn| {
-        settings::save_shop_settings(conn, merchant_id, &parsed)
+        settings::save_shop_settings(conn, &actor, merchant_id, &parsed)
     })
     .await
     {

@@ -170,11 +170,12 @@ async fn invite(
 ) -> Result<HttpResponse, HtmlError> {
     current.require(Permission::ManageStaff)?;
     let form = form.into_inner();
-    let merchant_id = current.merchant.id;
+    let (merchant_id, actor) = (current.merchant.id, current.actor());
     let typed = form.clone();
     let outcome = run(&state, move |conn| {
         staff::invite(
             conn,
+            &actor,
             merchant_id,
             &InviteInput {
                 email: &typed.email,
@@ -252,8 +253,16 @@ async fn change_role(
 ) -> Result<HttpResponse, HtmlError> {
     current.require(Permission::ManageStaff)?;
     let (merchant_id, staff_id, form) = (current.merchant.id, path.into_inner(), form.into_inner());
+    let actor = current.actor();
     let outcome = run(&state, move |conn| {
-        staff::change_role(conn, merchant_id, staff_id, &form.role, &form.location_id)
+        staff::change_role(
+            conn,
+            &actor,
+            merchant_id,
+            staff_id,
+            &form.role,
+            &form.location_id,
+        )
     })
     .await;
     answer(&state, &current, staff_id, outcome, |p| {
@@ -273,8 +282,9 @@ async fn deactivate(
 ) -> Result<HttpResponse, HtmlError> {
     current.require(Permission::ManageStaff)?;
     let (merchant_id, staff_id) = (current.merchant.id, path.into_inner());
+    let actor = current.actor();
     let outcome = run(&state, move |conn| {
-        staff::deactivate_staff(conn, merchant_id, staff_id)
+        staff::deactivate_staff(conn, &actor, merchant_id, staff_id)
     })
     .await;
     answer(&state, &current, staff_id, outcome, |p| {
@@ -293,8 +303,9 @@ async fn reactivate(
 ) -> Result<HttpResponse, HtmlError> {
     current.require(Permission::ManageStaff)?;
     let (merchant_id, staff_id) = (current.merchant.id, path.into_inner());
+    let actor = current.actor();
     let outcome = run(&state, move |conn| {
-        staff::reactivate_staff(conn, merchant_id, staff_id)
+        staff::reactivate_staff(conn, &actor, merchant_id, staff_id)
     })
     .await;
     answer(&state, &current, staff_id, outcome, |p| {
@@ -311,8 +322,9 @@ async fn reset(
 ) -> Result<HttpResponse, HtmlError> {
     current.require(Permission::ManageStaff)?;
     let (merchant_id, staff_id) = (current.merchant.id, path.into_inner());
+    let actor = current.actor();
     let outcome = run(&state, move |conn| {
-        staff::reset_password(conn, merchant_id, staff_id)
+        staff::reset_password(conn, &actor, merchant_id, staff_id)
     })
     .await;
     match outcome {
