@@ -34,7 +34,10 @@ use crate::web::AppState;
 pub use super::pieces::{Form, Outline, PageRequest, Piece};
 
 /// How many times a read tries to gather a page while the list keeps moving.
-const ATTEMPTS: usize = 5;
+/// Each try renders only what the last one found missing, so tries are cheap;
+/// five were seen to run out on a loaded 2-core machine while a test wrote
+/// as fast as it could (a 503), so a storm of writes gets more room.
+const ATTEMPTS: usize = 20;
 
 /// Renders an item's pieces (its JSON record and its shop card).
 pub type Renderer = fn(&OnlineListEntry) -> Result<Vec<u8>, InventoryError>;
