@@ -11,6 +11,7 @@ mod bulk;
 mod content_security;
 mod counter;
 mod designations;
+mod error_pages;
 mod escaping;
 mod own_shop;
 mod sign_in;
