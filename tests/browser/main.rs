@@ -16,6 +16,7 @@ mod escaping;
 mod own_shop;
 mod sign_in;
 mod stock;
+mod tokens;
 mod webhooks;
 
 use common::{DEMO_EMAIL, DEMO_PASSWORD, TestApp};
