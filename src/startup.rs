@@ -129,6 +129,11 @@ impl Application {
                 .service(
                     web::scope("")
                         .configure(crate::web::dashboard_routes)
+                        .app_data(
+                            web::PathConfig::default()
+                                .error_handler(crate::web::errors::malformed_path),
+                        )
+                        .default_service(web::to(crate::web::errors::unknown_address))
                         .wrap(from_fn(input::refuse_control_in_forms))
                         .wrap(from_fn(csrf::guard))
                         .wrap(

@@ -1,5 +1,6 @@
 // Small behaviours the dashboard needs beyond htmx: selecting rows for a bulk
-// change, and telling the merchant when an htmx request failed.
+// change, telling the merchant when an htmx request failed, the counter's
+// live redraw, and the tokens page's Store field and copy button.
 (function () {
   "use strict";
 
@@ -68,9 +69,45 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", liveCounter);
-  } else {
+  // The tokens page: the Store field belongs to pos tokens only, so it shows
+  // only while that scope is chosen (the server refuses a store otherwise).
+  function storeForPosOnly() {
+    var scope = document.getElementById("token-scope");
+    if (!scope) return;
+    var update = function () {
+      document.querySelectorAll("[data-pos-only]").forEach(function (field) {
+        field.hidden = scope.value !== "pos";
+      });
+    };
+    scope.addEventListener("change", update);
+    update();
+  }
+
+  // A copy button copies the text of the element its data-copy names (the
+  // one-time token secret) and says whether that worked.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    var status = button.parentElement.querySelector(".copy-status");
+    var say = function (text) { if (status) status.textContent = text; };
+    if (!source || !navigator.clipboard) {
+      say("Select the secret and copy it by hand.");
+      return;
+    }
+    navigator.clipboard.writeText(source.textContent.trim()).then(
+      function () { say("Copied"); },
+      function () { say("Select the secret and copy it by hand."); });
+  });
+
+  function start() {
     liveCounter();
+    storeForPosOnly();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

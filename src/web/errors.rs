@@ -17,9 +17,10 @@
 //! A form that can show its own mistakes beside its fields answers 422 with
 //! the page itself instead of an error page.
 
+use actix_web::error::PathError;
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::inventory::InventoryError;
@@ -52,6 +53,27 @@ pub enum HtmlError {
     /// 500: logged with detail, shown without it.
     #[error("{0}")]
     Internal(String),
+    /// An error of the hosted shop, shown to shoppers: the same status and
+    /// sentence, but no staff navigation; its only link leads to the shop's
+    /// front page (`front`), or nowhere when the shop itself is unknown.
+    #[error("{error}")]
+    Shop {
+        error: Box<HtmlError>,
+        front: Option<String>,
+    },
+}
+
+impl HtmlError {
+    /// This error as the hosted shop shows it, linking back to `front`.
+    pub fn in_shop(self, front: Option<String>) -> HtmlError {
+        match self {
+            HtmlError::Shop { error, .. } => HtmlError::Shop { error, front },
+            error => HtmlError::Shop {
+                error: Box::new(error),
+                front,
+            },
+        }
+    }
 }
 
 impl From<InventoryError> for HtmlError {
@@ -96,6 +118,9 @@ struct ErrorPage<'a> {
     status: u16,
     title: &'a str,
     message: &'a str,
+    /// `None` on dashboard pages (the dashboard's navigation and a link to
+    /// the item list); on the shop, `Some` with its front page, if known.
+    shop: Option<Option<&'a str>>,
 }
 
 impl ResponseError for HtmlError {
@@ -110,12 +135,25 @@ impl ResponseError for HtmlError {
             HtmlError::LoginRequired { htmx: true } => StatusCode::UNAUTHORIZED,
             HtmlError::LoginRequired { htmx: false } => StatusCode::SEE_OTHER,
             HtmlError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            HtmlError::Shop { error, .. } => error.status_code(),
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        match self {
+            HtmlError::Shop { error, front } => error.page(Some(front.as_deref())),
+            other => other.page(None),
+        }
+    }
+}
+
+impl HtmlError {
+    /// The error page, with the dashboard's chrome (`shop: None`) or the
+    /// shop's (`Some(front)`).
+    fn page(&self, shop: Option<Option<&str>>) -> HttpResponse {
         let status = self.status_code();
         let (title, message) = match self {
+            HtmlError::Shop { error, .. } => return error.page(shop),
             HtmlError::LoginRequired { htmx } => {
                 let mut response = HttpResponse::build(status);
                 if *htmx {
@@ -149,6 +187,7 @@ impl ResponseError for HtmlError {
             status: status.as_u16(),
             title,
             message,
+            shop,
         };
         let mut response = HttpResponse::build(status);
         if let HtmlError::Unavailable(_) = self {
@@ -162,6 +201,28 @@ impl ResponseError for HtmlError {
             }
         }
     }
+}
+
+/// The dashboard's answer to an address it does not know: a 404 page. Under
+/// `/shop/{slug}/…` it is the shop's 404, linking to that shop's front.
+pub async fn unknown_address(req: HttpRequest) -> Result<HttpResponse, HtmlError> {
+    Err(not_found_at(req.path()))
+}
+
+fn not_found_at(path: &str) -> HtmlError {
+    if let Some(rest) = path.strip_prefix("/shop/") {
+        let slug = rest.split('/').next().unwrap_or_default();
+        let front = (!slug.is_empty() && crate::domain::check_input("slug", slug).is_ok())
+            .then(|| format!("/shop/{slug}"));
+        return HtmlError::NotFound("That shop or item was not found.".into()).in_shop(front);
+    }
+    HtmlError::NotFound("There is no page at this address.".into())
+}
+
+/// A dashboard address whose id is malformed (`/items/abc`) names nothing:
+/// a 404 page rather than the parser's message.
+pub fn malformed_path(_error: PathError, _req: &HttpRequest) -> actix_web::Error {
+    HtmlError::NotFound("There is no page at this address.".into()).into()
 }
 
 #[cfg(test)]

@@ -142,10 +142,34 @@ fn assemble(outline: &Outline, first_page: bool) -> Result<Frame, HtmlError> {
     })
 }
 
+/// The shop page; its errors are shown as the shop's, never with staff links.
 async fn shop(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
+    params: web::Query<ShopParams>,
+) -> Result<HttpResponse, HtmlError> {
+    let slug = slug.into_inner();
+    shop_page(state, req, slug.clone(), params)
+        .await
+        .map_err(|error| match error {
+            // The shop itself is unknown: there is no front to go back to.
+            HtmlError::NotFound(_) => HtmlError::NotFound(
+                "There is no shop at this address. Check the link you were given.".into(),
+            )
+            .in_shop(None),
+            other => other.in_shop(
+                crate::domain::check_input("slug", &slug)
+                    .is_ok()
+                    .then(|| format!("/shop/{slug}")),
+            ),
+        })
+}
+
+async fn shop_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: String,
     params: web::Query<ShopParams>,
 ) -> Result<HttpResponse, HtmlError> {
     let after_id = match params.after.as_deref() {

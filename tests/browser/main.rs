@@ -11,10 +11,12 @@ mod bulk;
 mod content_security;
 mod counter;
 mod designations;
+mod error_pages;
 mod escaping;
 mod own_shop;
 mod sign_in;
 mod stock;
+mod tokens;
 mod webhooks;
 
 use common::{DEMO_EMAIL, DEMO_PASSWORD, TestApp};

@@ -10,6 +10,7 @@ mod auth;
 mod bulk;
 mod counter;
 mod designation;
+mod error_pages;
 mod item_form;
 mod items;
 mod sessions;

@@ -11,7 +11,7 @@ use crate::domain::{FieldError, TokenScope};
 use crate::inventory::InventoryError;
 use crate::inventory::merchants::Location;
 use crate::inventory::permissions::Permission;
-use crate::inventory::tokens::{self, ApiToken, TokenRequest};
+use crate::inventory::tokens::{self, ApiToken, IssuedToken, TokenRequest};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, run};
@@ -29,8 +29,8 @@ struct TokensPage {
     tokens: Vec<ApiToken>,
     locations: Vec<Location>,
     scopes: Vec<(&'static str, &'static str)>,
-    /// The secret of the token just created, shown this once.
-    new_secret: Option<String>,
+    /// The token just created and its secret, shown this once.
+    new_secret: Option<IssuedToken>,
     error: Option<FieldError>,
     name: String,
 }
@@ -112,7 +112,7 @@ async fn create(
                 issued.token.scope,
                 issued.token.id
             );
-            page.new_secret = Some(issued.secret);
+            page.new_secret = Some(issued);
             render(&page)
         }
         Err(InventoryError::Invalid(error)) => {
