@@ -433,6 +433,9 @@ pub fn credentials(conn: &mut DbConnection, email: &str) -> Result<Option<Creden
 /// same cost, so timing does not reveal which emails have accounts.
 pub fn password_matches(stored: Option<&str>, password: &str) -> bool {
     const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2hlbGZzeW5jZGVjb3k$0Uo9rV7pVQ5vO1m8U2xV0q4Hq2N3fXbqk3x5cQm3b5U";
+    // An invited person has no password yet: verify against the decoy too,
+    // so a pending invitation can't be told apart by timing either.
+    let stored = stored.filter(|hash| !hash.is_empty());
     let known = stored.is_some();
     let matched = PasswordHash::new(stored.unwrap_or(DECOY))
         .map(|parsed| {
