@@ -16,6 +16,7 @@ mod setup;
 mod shop_settings;
 mod staff;
 mod stores;
+mod vocabulary;
 mod webhooks;
 
 use actix_session::Session;
