@@ -44,6 +44,30 @@ pub enum Command {
     /// List or deactivate staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Write a merchant's catalogue as CSV (the columns of the dashboard's
+    /// export: sku, name, …, one stock:<store> column per store).
+    Export(ExportArgs),
+}
+
+/// `shelfsync export`
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The merchant's slug, e.g. corner-goods.
+    #[arg(long)]
+    pub merchant: String,
+    /// Write the file here instead of to standard output.
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
+    /// Only items whose name, SKU or barcode contain these words.
+    #[arg(long, default_value = "")]
+    pub search: String,
+    /// Only items the dashboard filter shows: all (every active item),
+    /// in_store_only, for_sale, view_only, nowhere, low_stock,
+    /// discrepancy or archived.
+    #[arg(long, default_value = "all")]
+    pub filter: String,
 }
 
 /// `shelfsync webhook …`

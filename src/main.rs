@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Merchant(command) => shelfsync::startup::merchant(command),
         Command::Staff(command) => shelfsync::startup::staff(command),
         Command::Check(args) => shelfsync::startup::check(&args),
+        Command::Export(args) => shelfsync::startup::export(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

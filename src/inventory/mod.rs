@@ -9,6 +9,7 @@
 // In dependency order: each module uses only those above it.
 pub mod audit;
 mod catalog;
+pub mod catalog_file;
 pub mod changes;
 pub mod designations;
 pub mod idempotency;
