@@ -14,8 +14,7 @@ use diesel::prelude::*;
 use rand::RngCore;
 
 use crate::config::{
-    DatabaseArgs, DemoArgs, ExportArgs, MerchantCommand, ServeArgs, StaffCommand, TokenCommand,
-    WebhookCommand,
+    DatabaseArgs, DemoArgs, MerchantCommand, ServeArgs, StaffCommand, TokenCommand, WebhookCommand,
 };
 use crate::db::models::AppSettingRow;
 use crate::db::schema::app_settings;
@@ -624,37 +623,6 @@ fn humantime(duration: std::time::Duration) -> String {
     }
 }
 
-/// `shelfsync export`: the merchant's catalogue as CSV, written a chunk at a
-/// time to the file or standard output.
-pub fn export(args: &ExportArgs) -> Result<(), StartError> {
-    use std::io::Write;
-
-    let filter = crate::inventory::item_list::ItemFilter::parse(&args.filter)
-        .map_err(|e| StartError::Usage(format!("--filter: {}", e.message)))?;
-    let pool = open(&args.database)?;
-    let mut conn = pool.get().map_err(db::SetupError::from)?;
-    let merchant = Merchant::by_slug(&mut conn, &args.merchant)?;
-    let mut export = crate::inventory::catalog_file::CatalogExport::start(
-        &mut conn,
-        merchant.id,
-        &args.search,
-        filter,
-    )?;
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).map_err(|e| {
-                StartError::Usage(format!("--output: can't create {}: {e}", path.display()))
-            })?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    while let Some(chunk) = export.next_chunk(&mut conn)? {
-        out.write_all(&chunk)?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
-fn open(args: &DatabaseArgs) -> Result<Pool, StartError> {
+pub(crate) fn open(args: &DatabaseArgs) -> Result<Pool, StartError> {
     Ok(db::open_pool(&args.database_url, args.pool_size.min(2))?)
 }

@@ -91,6 +91,15 @@ impl Actor {
         }
     }
 
+    /// The same person, named with what they are doing (`Sam Rivera
+    /// (import of items.csv)`), for changes made on their behalf in bulk.
+    pub fn doing(&self, what: &str) -> Actor {
+        Actor {
+            name: format!("{} ({what})", self.name),
+            email: self.email.clone(),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.name
     }

@@ -1,9 +1,16 @@
 //! The catalogue as a spreadsheet file (CSV): the columns both directions
 //! share, how a cell is kept from running as a formula, and the export.
 
+mod apply;
 mod export;
+mod mapping;
+mod preview;
+mod reading;
 
+pub use apply::{Applied, ApplyOutcome, apply};
 pub use export::CatalogExport;
+pub use mapping::{Mapping, Target};
+pub use preview::{Diff, ImportOptions, Missing, Planned, Preview, preview};
 
 use crate::domain::OnlineListing;
 
@@ -21,6 +28,49 @@ pub const COLUMNS: [&str; 10] = [
     "online_buffer",
     "backorder",
 ];
+
+/// Something wrong with a file: where (the spreadsheet row, the header row
+/// being 1, and the column's header) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileProblem {
+    /// `None` for the file as a whole.
+    pub row: Option<usize>,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl FileProblem {
+    pub fn file(message: impl Into<String>) -> FileProblem {
+        FileProblem {
+            row: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn row(row: usize, column: Option<String>, message: String) -> FileProblem {
+        FileProblem {
+            row: Some(row),
+            column,
+            message,
+        }
+    }
+
+    /// A column the mapping can't place (row 1, the header).
+    pub fn mapping(column: &str, message: String) -> FileProblem {
+        FileProblem::row(1, Some(column.trim().to_owned()), message)
+    }
+}
+
+impl std::fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.row, &self.column) {
+            (Some(row), Some(column)) => write!(f, "row {row}, column {column}: {}", self.message),
+            (Some(row), None) => write!(f, "row {row}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
 
 /// The prefix of a store's stock column.
 pub const STOCK_PREFIX: &str = "stock:";
