@@ -93,7 +93,7 @@ pub fn import(args: &ImportArgs) -> Result<(), StartError> {
     let bar = progress_bar(preview.new.len() + preview.changed.len() + preview.archived.len());
     let mut report = |done: usize, total: usize| match &bar {
         Some(bar) => bar.set_position(done as u64),
-        None if done % 10_000 == 0 || done == total => {
+        None if done.is_multiple_of(10_000) || done == total => {
             eprintln!("applied {done} of {total} items");
         }
         None => {}

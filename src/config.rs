@@ -300,6 +300,10 @@ pub struct ServeArgs {
     #[arg(long, env = "SHELFSYNC_READ_POOL_SIZE", default_value_t = 4)]
     pub read_pool_size: u32,
 
+    /// The largest catalogue file the dashboard's import accepts, in MB.
+    #[arg(long, env = "SHELFSYNC_IMPORT_LIMIT_MB", default_value_t = 50)]
+    pub import_limit_mb: u64,
+
     /// Do not create the demo merchant when the database is empty.
     #[arg(long, env = "SHELFSYNC_NO_DEMO")]
     pub no_demo: bool,

@@ -102,6 +102,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    catalog_uploads (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        staff_id -> BigInt,
+        file_name -> Text,
+        content -> Binary,
+        archive_missing -> Bool,
+        choices -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     items (id) {
         id -> BigInt,
         merchant_id -> BigInt,
@@ -322,4 +335,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     merchant_slugs,
     staff_invitations,
     catalog_imports,
+    catalog_uploads,
 );

@@ -40,6 +40,8 @@ pub struct AppState {
     pub token_checks: api::token_checks::TokenChecks,
     /// Webhook and live-stream settings, and the dispatcher to wake.
     pub push: PushState,
+    /// The largest catalogue file an import accepts, in bytes.
+    pub import_limit: usize,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             online: list_cache::online::OnlineLists::default(),
             token_checks: api::token_checks::TokenChecks::default(),
             push,
+            import_limit: 50 * 1024 * 1024,
         }
     }
 }

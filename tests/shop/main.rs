@@ -7,6 +7,7 @@ mod common;
 
 mod activity;
 mod catalog_export;
+mod catalog_import;
 mod roles;
 mod settings;
 mod setup;

@@ -1,1 +1,2 @@
+DROP TABLE catalog_uploads;
 DROP TABLE catalog_imports;

@@ -5,7 +5,7 @@
 
 use diesel::prelude::*;
 
-use super::preview::{ImportOptions, Planned, Preview, plan_import};
+use super::preview::{Count, ImportOptions, Planned, Preview, plan_import};
 use crate::db::DbConnection;
 use crate::db::schema::catalog_imports;
 use crate::domain::{DesignationChange, MovementKind};
@@ -51,9 +51,10 @@ pub fn apply(
     previewed: Option<&str>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ApplyOutcome> {
-    let actor = actor.doing(&format!("import of {file_name}"));
+    // Every change names the person and the import, as one actor.
+    let acting = actor.doing(&format!("import of {file_name}"));
     conn.write_transaction(|conn| {
-        let mut writer = ItemWriter::begin(conn, &actor, merchant_id)?;
+        let mut writer = ItemWriter::begin(conn, &acting, merchant_id)?;
         let plan = plan_import(conn, merchant_id, bytes, options)?;
         if !plan.problems.is_empty() {
             return Ok(ApplyOutcome::Refused(plan));
@@ -63,12 +64,12 @@ pub fn apply(
         }
         let total = plan.new.len() + plan.changed.len() + plan.archived.len();
         let mut done = 0;
-        let mut counted: Vec<(Item, Vec<(i64, i64, i64)>)> = Vec::new();
+        let mut counted: Vec<(Item, &[Count])> = Vec::new();
         for planned in &plan.new {
             let mut item = writer.create(conn, &planned.fields, planned.designation)?;
             item = settle(conn, &mut writer, item, planned)?;
             if !planned.counts.is_empty() {
-                counted.push((item, planned.counts.clone()));
+                counted.push((item, &planned.counts));
             }
             done += 1;
             progress(done, total);
@@ -78,7 +79,7 @@ pub fn apply(
             let item = writer.load(conn, id, version)?;
             let item = update(conn, &mut writer, item, planned)?;
             if !planned.counts.is_empty() {
-                counted.push((item, planned.counts.clone()));
+                counted.push((item, &planned.counts));
             }
             done += 1;
             progress(done, total);
@@ -91,7 +92,7 @@ pub fn apply(
         }
         let mut catalog_version = writer.catalog_version(conn)?;
         if !counted.is_empty() {
-            catalog_version = record_counts(conn, &actor, merchant_id, file_name, &counted)?;
+            catalog_version = record_counts(conn, &acting, merchant_id, file_name, &counted)?;
         }
         let import_id = diesel::insert_into(catalog_imports::table)
             .values((
@@ -212,21 +213,22 @@ fn record_counts(
     actor: &Actor,
     merchant_id: i64,
     file_name: &str,
-    counted: &[(Item, Vec<(i64, i64, i64)>)],
+    counted: &[(Item, &[Count])],
 ) -> Result<i64> {
     let key = format!("import-{:032x}", rand::random::<u128>());
     let reason = format!("import of {file_name}");
     let items: Vec<&Item> = counted.iter().map(|(item, _)| item).collect();
     let mut ledger = Ledger::open(conn, merchant_id, actor, &key, &key, None, &items)?;
     for (item, counts) in counted {
-        for (store, count, _) in counts {
-            let on_hand = crate::inventory::stock::on_hand(conn, item.id, *store)?;
-            let delta = count - on_hand;
+        for count in counts.iter() {
+            let store = count.store;
+            let on_hand = crate::inventory::stock::on_hand(conn, item.id, store)?;
+            let delta = count.counted - on_hand;
             if delta != 0 {
                 ledger.apply(
                     conn,
                     item,
-                    *store,
+                    store,
                     delta,
                     Movement {
                         kind: MovementKind::Count,

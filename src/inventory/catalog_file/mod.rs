@@ -6,11 +6,16 @@ mod export;
 mod mapping;
 mod preview;
 mod reading;
+mod uploads;
 
 pub use apply::{Applied, ApplyOutcome, apply};
 pub use export::CatalogExport;
 pub use mapping::{Mapping, Target};
-pub use preview::{Diff, ImportOptions, Missing, Planned, Preview, preview};
+pub use preview::{Count, Diff, ImportOptions, Missing, Planned, Preview, preview};
+pub use uploads::{
+    ImportRecord, Upload, discard_upload, find_upload, keep_upload, recent_imports,
+    set_upload_options,
+};
 
 use crate::domain::OnlineListing;
 

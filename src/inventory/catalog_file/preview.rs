@@ -48,8 +48,9 @@ pub struct Planned {
     pub designation: Designation,
     pub archived: bool,
     pub settings: StockSettings,
-    /// Stock levels that differ: (store id, counted, on hand before).
-    pub counts: Vec<(i64, i64, i64)>,
+    /// Stock levels the file sets to another count (every level it names,
+    /// for a new item).
+    pub counts: Vec<Count>,
     pub diffs: Vec<Diff>,
 }
 
@@ -61,6 +62,15 @@ impl Planned {
     pub fn name(&self) -> &str {
         self.fields.name.as_str()
     }
+}
+
+/// A stock level as the file counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count {
+    pub store: i64,
+    pub counted: i64,
+    /// On hand when the preview was made.
+    pub before: i64,
 }
 
 /// An active item the file doesn't name, which `archive_missing` archives.
@@ -524,7 +534,11 @@ fn plan_row(
                     .and_then(|item| existing.levels.get(&(item.id, *store)).copied())
                     .unwrap_or(0);
                 if count.get() != before || item.is_none() {
-                    counts.push((*store, count.get(), before));
+                    counts.push(Count {
+                        store: *store,
+                        counted: count.get(),
+                        before,
+                    });
                 }
             }
             Err(_) => problems.push(problem(
@@ -616,20 +630,20 @@ fn diffs(planned: &Planned, item: Option<&Item>, columns: &Columns) -> Vec<Diff>
             })
         })
         .collect();
-    for (store, count, before) in &planned.counts {
+    for count in &planned.counts {
         let name = columns
             .stock
             .iter()
-            .find(|(_, id, _)| id == store)
+            .find(|(_, id, _)| *id == count.store)
             .map_or_else(String::new, |(_, _, name)| name.clone());
         diffs.push(Diff {
             field: format!("stock:{name}"),
             old: if item.is_some() {
-                before.to_string()
+                count.before.to_string()
             } else {
                 String::new()
             },
-            new: count.to_string(),
+            new: count.counted.to_string(),
         });
     }
     diffs

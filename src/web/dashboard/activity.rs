@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::items::render;
 use super::{Layout, Notice, see_other, set_flash, vocabulary};
 use crate::inventory::audit::{self, AuditEntry, LogFilter, Subject};
+use crate::inventory::catalog_file::{self, ImportRecord};
 use crate::inventory::designations::describe;
 use crate::inventory::permissions::Permission;
 use crate::inventory::sign_in::{self, EventKind, SignInEvent};
@@ -41,7 +42,12 @@ struct ActivityPage {
     next_url: Option<String>,
     /// The newest sign-ins and lockouts of the merchant's staff.
     sign_ins: Vec<SignInEvent>,
+    /// The newest catalogue imports.
+    imports: Vec<ImportRecord>,
 }
+
+/// How many imports the activity page lists.
+const IMPORTS_SHOWN: i64 = 20;
 
 /// How many sign-in events the activity page shows.
 const SIGN_INS_SHOWN: i64 = 20;
@@ -127,7 +133,7 @@ async fn activity(
         (None, Some(kind)) => LogFilter::Kind(kind),
         (None, None) => LogFilter::Everything,
     };
-    let (item, page, sign_ins) = run(&state, move |conn| {
+    let (item, page, sign_ins, imports) = run(&state, move |conn| {
         let item = item_id
             .map(|id| Item::find(conn, merchant_id, id))
             .transpose()?;
@@ -138,7 +144,19 @@ async fn activity(
         } else {
             Vec::new()
         };
-        Ok((item, page, sign_ins))
+        // Imports change many items at once: listed on the first page of
+        // the whole log and of the item changes.
+        let first_page = before.is_none()
+            && matches!(
+                filter,
+                LogFilter::Everything | LogFilter::Kind(Subject::Item)
+            );
+        let imports = if first_page {
+            catalog_file::recent_imports(conn, merchant_id, IMPORTS_SHOWN)?
+        } else {
+            Vec::new()
+        };
+        Ok((item, page, sign_ins, imports))
     })
     .await?;
     let next_url = page.next_before.map(|before| match filter {
@@ -153,6 +171,7 @@ async fn activity(
         entries: page.entries,
         next_url,
         sign_ins,
+        imports,
     })
 }
 

@@ -6,6 +6,7 @@ mod activity;
 mod bulk;
 mod counter;
 mod export;
+mod import;
 mod item_form;
 mod item_page;
 mod item_stock;
@@ -34,6 +35,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     login::config(cfg);
     // Before item_form's `/items/{id}`, which would take `export.csv` as an id.
     export::config(cfg);
+    import::config(cfg);
     items::config(cfg);
     bulk::config(cfg);
     item_form::config(cfg);
