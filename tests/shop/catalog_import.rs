@@ -64,7 +64,10 @@ async fn upload(
         .await
         .expect("the upload answers");
     if response.status() == 303 {
-        let url = response.headers()["location"].to_str().expect("ascii").to_owned();
+        let url = response.headers()["location"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
         let preview = client.get(app.url(&url)).send().await.expect("the preview");
         let status = preview.status();
         return (status, url, html(&preview.text().await.expect("a body")));
@@ -324,19 +327,36 @@ async fn a_clean_file_is_applied_at_one_catalog_version_with_audit_and_ledger(ba
         version_after - version_before <= 2,
         "one version for the items, one for the counts: {version_before} → {version_after}"
     );
-    let feed: serde_json::Value = app
-        .client
-        .get(app.url(&format!("/shop/corner-goods")))
-        .send()
+    let shop = app
+        .get("/shop/corner-goods")
         .await
-        .expect("the shop")
         .text()
         .await
-        .map(|body| serde_json::Value::String(body))
-        .expect("a body");
+        .expect("the shop page");
+    assert!(shop.contains("Oak bowl"), "the shop shows the new item");
+    let token = with_conn(&app.pool, |conn| {
+        shelfsync::inventory::tokens::create_token(
+            conn,
+            merchant,
+            "Online store",
+            shelfsync::domain::TokenScope::Storefront,
+            None,
+        )
+        .expect("a token")
+    });
+    let list: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/storefront/items?limit=500"))
+        .bearer_auth(&token.secret)
+        .send()
+        .await
+        .expect("the online list")
+        .json()
+        .await
+        .expect("JSON");
     assert!(
-        feed.as_str().is_some_and(|page| page.contains("Oak bowl")),
-        "the shop shows the new item"
+        list.to_string().contains("Oak bowl"),
+        "the online list carries the new item"
     );
     let activity = app.get_html("/activity").await;
     assert_eq!(
