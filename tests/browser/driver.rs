@@ -473,6 +473,21 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css} should take typing: {e}"));
     }
 
+    /// Puts the file at `path` into the file field matching `css`.
+    pub async fn attach(&self, css: &str, path: &std::path::Path) {
+        let field = self
+            .client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("a file field {css} should be on the page: {e}"));
+        field
+            .send_keys(&path.display().to_string())
+            .await
+            .unwrap_or_else(|e| panic!("{css} should take a file: {e}"));
+    }
+
     /// Chooses the option with `value` in the `<select>` matching `css`.
     pub async fn choose(&self, css: &str, value: &str) {
         let select = self

@@ -283,7 +283,9 @@ async fn preview_page(
         ),
         other => other.into(),
     })?;
-    let listed: Vec<&Planned> = preview.new.iter().chain(&preview.changed).collect();
+    // In the file's order, as the merchant knows it from their spreadsheet.
+    let mut listed: Vec<&Planned> = preview.new.iter().chain(&preview.changed).collect();
+    listed.sort_by_key(|planned| planned.row);
     let pages = listed.len().div_ceil(PER_PAGE).max(1);
     let page = page.min(pages);
     let shown = listed
