@@ -222,8 +222,9 @@ fn record_counts(
     for (item, counts) in counted {
         for count in counts.iter() {
             let store = count.store;
-            let on_hand = crate::inventory::stock::on_hand(conn, item.id, store)?;
-            let delta = count.counted - on_hand;
+            // The plan was read in this transaction, under the merchant lock:
+            // `before` is the level as it stands.
+            let delta = count.counted - count.before;
             if delta != 0 {
                 ledger.apply(
                     conn,

@@ -30,6 +30,9 @@ pub(in crate::inventory) struct ItemWriter<'a> {
     merchant_id: i64,
     catalog_version: Option<i64>,
     merchant_buffer: Option<i64>,
+    /// The merchant's default for new items' automatic sold-out switch,
+    /// read once per transaction.
+    auto_view_only_default: Option<bool>,
 }
 
 /// What one change will write, after the rules; `None` leaves a part alone.
@@ -73,6 +76,7 @@ impl<'a> ItemWriter<'a> {
             merchant_id,
             catalog_version: None,
             merchant_buffer: None,
+            auto_view_only_default: None,
         })
     }
 
@@ -89,6 +93,7 @@ impl<'a> ItemWriter<'a> {
             merchant_id,
             catalog_version: Some(catalog_version),
             merchant_buffer: Some(merchant_buffer),
+            auto_view_only_default: None,
         }
     }
 
@@ -230,10 +235,17 @@ impl<'a> ItemWriter<'a> {
         let version = self.bump(conn)?;
         let at = now();
         // The merchant's default for the automatic sold-out switch.
-        let auto_view_only: bool = crate::db::schema::merchants::table
-            .find(self.merchant_id)
-            .select(crate::db::schema::merchants::auto_view_only_default)
-            .first(conn)?;
+        let auto_view_only = match self.auto_view_only_default {
+            Some(default) => default,
+            None => {
+                let default: bool = crate::db::schema::merchants::table
+                    .find(self.merchant_id)
+                    .select(crate::db::schema::merchants::auto_view_only_default)
+                    .first(conn)?;
+                self.auto_view_only_default = Some(default);
+                default
+            }
+        };
         let row: ItemRow = diesel::insert_into(items::table)
             .values(NewItemRow {
                 merchant_id: self.merchant_id,
