@@ -20,8 +20,32 @@ on_both_backends!(
     every_kind_of_bad_input_is_named_and_changes_nothing,
     skus_of_another_merchant_become_new_items_of_this_one,
     archive_missing_is_shown_and_applied,
-    a_cashier_may_not_import
+    a_cashier_may_not_import,
+    a_file_over_the_limit_is_refused_beside_the_field
 );
+
+async fn a_file_over_the_limit_is_refused_beside_the_field(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let merchant = app.demo_merchant_id();
+    let before = with_conn(&app.pool, |conn| catalogue_state(conn, merchant));
+    // The test server keeps the default limit of 50 MB.
+    let mut body = b"sku,name,price\n".to_vec();
+    let line = b"BIG-1,Too much,1\n";
+    while body.len() < 60 * 1024 * 1024 {
+        body.extend_from_slice(line);
+    }
+
+    let (status, _, doc) = upload(&app, &app.client, "huge.csv", body).await;
+
+    assert_eq!(status, 413);
+    let message = text_of(&doc, "#file-error").expect("a message beside the file field");
+    assert!(message.contains("50 MB"), "{message}");
+    assert_eq!(
+        with_conn(&app.pool, |conn| catalogue_state(conn, merchant)),
+        before
+    );
+}
 
 /// Everything an import could change, as one value.
 fn catalogue_state(conn: &mut DbConnection, merchant_id: i64) -> String {
