@@ -2,10 +2,13 @@
 //! share, how a cell is kept from running as a formula, and the export.
 
 mod apply;
+mod columns;
 mod export;
 mod mapping;
 mod preview;
 mod reading;
+mod row_plan;
+mod shopify;
 mod uploads;
 
 pub use apply::{Applied, ApplyOutcome, apply};
