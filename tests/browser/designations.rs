@@ -88,7 +88,7 @@ async fn selling_online_swaps_the_row_in_place_and_lists_the_item_in_the_shop(ba
         Some("true")
     );
     let notice_class = browser.attr(&item.row_notice(), "class").await;
-    assert_eq!(notice_class.as_deref(), Some("notice success row-notice"));
+    assert_eq!(notice_class.as_deref(), Some("notice success"));
     let offered = offered_actions(&browser, item).await;
     assert!(
         offered.contains(&"remove_from_online".to_owned()),
@@ -253,7 +253,7 @@ async fn a_change_from_another_session_is_shown_in_the_row_and_applies_on_the_se
         .await;
     browser.screenshot("second-press-applied").await;
     let notice_class = browser.attr(&item.row_notice(), "class").await;
-    assert_eq!(notice_class.as_deref(), Some("notice success row-notice"));
+    assert_eq!(notice_class.as_deref(), Some("notice success"));
     assert!(
         page_is_still_marked(&browser).await,
         "the second press applied without a page reload"

@@ -13,5 +13,6 @@ mod designation;
 mod error_pages;
 mod item_form;
 mod items;
+mod online_stock;
 mod sessions;
 mod support;
