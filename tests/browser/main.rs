@@ -13,6 +13,7 @@ mod counter;
 mod designations;
 mod error_pages;
 mod escaping;
+mod layout;
 mod own_shop;
 mod sign_in;
 mod stock;
