@@ -117,7 +117,8 @@ fn row_view(
     item: Item,
 ) -> Result<RowView> {
     conn.read_transaction(|conn| {
-        let (stores, mut lines) = item_list::stock_lines(conn, merchant_id, std::slice::from_ref(&item))?;
+        let (stores, mut lines) =
+            item_list::stock_lines(conn, merchant_id, std::slice::from_ref(&item))?;
         let stock = lines
             .remove(&item.id)
             .ok_or(InventoryError::NotFound("item"))?;

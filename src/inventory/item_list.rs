@@ -10,11 +10,11 @@ use std::collections::HashMap;
 
 use super::lists::{OnlineStock, StockIndex};
 use super::{Item, Result};
-use crate::domain::OnlineListing;
 use crate::db::models::ItemRow;
 use crate::db::schema::items;
 use crate::db::{Backend, DbConnection};
 use crate::domain::FieldError;
+use crate::domain::OnlineListing;
 
 /// Which items the dashboard list shows, by designation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -125,9 +125,9 @@ impl ItemFilter {
             ItemFilter::Discrepancy => "NOT items.archived AND items.id IN \
                  (SELECT stock_levels.item_id FROM stock_levels WHERE stock_levels.on_hand < 0)"
                 .into(),
-            ItemFilter::SoldOutOnline => format!(
-                "NOT items.archived AND items.online = 'for_sale' AND {SOLD_OUT_ONLINE}"
-            ),
+            ItemFilter::SoldOutOnline => {
+                format!("NOT items.archived AND items.online = 'for_sale' AND {SOLD_OUT_ONLINE}")
+            }
             ItemFilter::ListedNotPurchasable => format!(
                 "NOT items.archived AND (items.online = 'view_only' OR (items.online = 'for_sale' \
                  AND NOT items.allow_backorder AND {SOLD_OUT_ONLINE}))"

@@ -302,7 +302,9 @@ async fn press_and_undo(
         Some("true")
     );
     browser.wait_for("#flash form.toast-undo button").await;
-    browser.screenshot(&format!("{action}-pressed_{width}")).await;
+    browser
+        .screenshot(&format!("{action}-pressed_{width}"))
+        .await;
 
     browser.click("#flash form.toast-undo button").await;
 
@@ -407,7 +409,9 @@ async fn a_row_changed_in_another_session_is_redrawn_live_with_a_highlight_and_d
 
     press_in_another_session(&app, item, &version, "view_online_buy_in_store").await;
 
-    browser.wait_for_attr(&row, "data-online", "view_only").await;
+    browser
+        .wait_for_attr(&row, "data-online", "view_only")
+        .await;
     browser.screenshot("changed-live_1280").await;
     assert_eq!(
         browser.script("return window.__highlighted;", vec![]).await,

@@ -66,7 +66,11 @@ async fn every_dashboard_page_fits_a_phone_and_a_desktop_without_scrolling_sidew
 
     let pages = [
         ("items", "/items".to_owned(), "tr.item-row"),
-        ("items-long-name", "/items?q=CG-LONG".to_owned(), "tr.item-row"),
+        (
+            "items-long-name",
+            "/items?q=CG-LONG".to_owned(),
+            "tr.item-row",
+        ),
         ("item", format!("/items/{}", CHAMOMILE_TEA.id), "#stock"),
         ("item-new", "/items/new".to_owned(), "#sku"),
         ("activity", "/activity".to_owned(), "tr.audit-entry"),
@@ -74,15 +78,27 @@ async fn every_dashboard_page_fits_a_phone_and_a_desktop_without_scrolling_sidew
         ("staff", "/settings/staff".to_owned(), "h1"),
         ("shop-settings", "/settings/shop".to_owned(), "h1"),
         ("tokens", "/settings/tokens".to_owned(), "h1"),
-        ("webhooks", "/settings/webhooks".to_owned(), "tr.webhook-endpoint"),
+        (
+            "webhooks",
+            "/settings/webhooks".to_owned(),
+            "tr.webhook-endpoint",
+        ),
         (
             "webhook-log",
             format!("/settings/webhooks/{endpoint}"),
             "h1",
         ),
         ("account", "/account".to_owned(), "h1"),
-        ("error-malformed-id", "/items/abc".to_owned(), "p.error-message"),
-        ("error-unknown", "/no-such-page".to_owned(), "p.error-message"),
+        (
+            "error-malformed-id",
+            "/items/abc".to_owned(),
+            "p.error-message",
+        ),
+        (
+            "error-unknown",
+            "/no-such-page".to_owned(),
+            "p.error-message",
+        ),
     ];
     for (page, path, ready) in &pages {
         check_page(&browser, &app.url(path), page, ready).await;

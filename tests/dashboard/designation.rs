@@ -56,7 +56,10 @@ async fn each_row_offers_only_the_buttons_that_make_sense(backend: Backend) {
         .map(|b| {
             (
                 b.text().collect(),
-                b.value().attr("aria-pressed").unwrap_or_default().to_owned(),
+                b.value()
+                    .attr("aria-pressed")
+                    .unwrap_or_default()
+                    .to_owned(),
             )
         })
         .collect();

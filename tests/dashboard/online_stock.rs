@@ -69,7 +69,10 @@ async fn selling_online_an_item_with_nothing_available_applies_and_says_the_shop
     let response = app
         .htmx_post(
             &format!("/items/{}/designation", item.id),
-            &[("action", "sell_online"), ("version", &item.version.to_string())],
+            &[
+                ("action", "sell_online"),
+                ("version", &item.version.to_string()),
+            ],
         )
         .await;
 
@@ -114,7 +117,10 @@ async fn selling_online_an_item_with_nothing_available_applies_and_says_the_shop
     );
     let shop = app.get_html("/shop/corner-goods").await;
     let card = format!("article.product[data-item-id=\"{}\"] .sold-out", item.id);
-    assert!(shop.select(&sel(&card)).next().is_some(), "the shop shows it sold out");
+    assert!(
+        shop.select(&sel(&card)).next().is_some(),
+        "the shop shows it sold out"
+    );
 }
 
 async fn selling_online_an_item_with_stock_confirms_with_undo(backend: Backend) {
@@ -149,13 +155,18 @@ async fn selling_online_an_item_with_stock_confirms_with_undo(backend: Backend) 
         Some("Stoneware jug is now for sale online")
     );
     let undo = attr_of(&doc, "#flash form.toast-undo", "hx-post").expect("an Undo");
-    assert!(undo.starts_with("/activity/") && undo.ends_with("/undo"), "{undo}");
+    assert!(
+        undo.starts_with("/activity/") && undo.ends_with("/undo"),
+        "{undo}"
+    );
     assert_eq!(
         attr_of(&doc, "#flash form.toast-undo", "hx-target").as_deref(),
         Some(format!("#item-{}", item.id).as_str())
     );
 
-    let undone = app.htmx_post(&undo, &[("return_to", "/items?q=SO-2")]).await;
+    let undone = app
+        .htmx_post(&undo, &[("return_to", "/items?q=SO-2")])
+        .await;
 
     assert_eq!(undone.status(), 200);
     let doc = row_fragment(&undone.text().await.expect("body"));
@@ -199,10 +210,7 @@ async fn the_online_filters_agree_with_the_online_list(backend: Backend) {
         sold_out_online,
         BTreeSet::from([sold_out.id, backordered.id])
     );
-    assert_eq!(
-        not_purchasable,
-        BTreeSet::from([sold_out.id, view_only.id])
-    );
+    assert_eq!(not_purchasable, BTreeSet::from([sold_out.id, view_only.id]));
     assert!(!not_purchasable.contains(&store_only.id));
     let listed = online_list(
         &mut app.conn(),
@@ -240,7 +248,10 @@ async fn the_online_filters_agree_with_the_online_list(backend: Backend) {
         .select(&sel("#filter option"))
         .filter_map(|option| option.value().attr("value").map(str::to_owned))
         .collect();
-    assert!(choices.contains(&"sold_out_online".to_owned()), "{choices:?}");
+    assert!(
+        choices.contains(&"sold_out_online".to_owned()),
+        "{choices:?}"
+    );
     assert!(
         choices.contains(&"listed_not_purchasable".to_owned()),
         "{choices:?}"
@@ -252,7 +263,10 @@ fn stock_cells(doc: &scraper::Html, item_id: i64) -> Vec<(String, String)> {
     doc.select(&sel(&format!("tr#item-{item_id} td.stock-at")))
         .map(|cell| {
             (
-                cell.value().attr("data-store").unwrap_or_default().to_owned(),
+                cell.value()
+                    .attr("data-store")
+                    .unwrap_or_default()
+                    .to_owned(),
                 cell.text().collect::<String>().trim().to_owned(),
             )
         })
@@ -356,5 +370,11 @@ async fn beyond_four_stores_the_list_shows_a_total_with_each_store_in_a_disclosu
         Some("Downtown: 2, Riverside: 0, Harbour: 0, Station: 0, Market: 5")
     );
     let blue_mug = format!("tr#item-{BLUE_MUG_FOR_SALE} td.stock-total");
-    assert!(app.get_html("/items?q=CG-1001").await.select(&sel(&blue_mug)).next().is_some());
+    assert!(
+        app.get_html("/items?q=CG-1001")
+            .await
+            .select(&sel(&blue_mug))
+            .next()
+            .is_some()
+    );
 }

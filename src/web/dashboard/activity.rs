@@ -243,9 +243,10 @@ async fn undo(
             )),
             Some(done.item.id),
         ),
-        Err(InventoryError::Rule { item, rule }) => {
-            (Notice::error(format!("{}: {rule}", item.name)), Some(item.id))
-        }
+        Err(InventoryError::Rule { item, rule }) => (
+            Notice::error(format!("{}: {rule}", item.name)),
+            Some(item.id),
+        ),
         Err(InventoryError::Conflict { current: item }) => (
             Notice::warning(format!(
                 "{} was changed again since, and is now {}; Undo would overwrite that, so nothing was changed.",

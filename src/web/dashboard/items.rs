@@ -7,9 +7,9 @@ use serde::Deserialize;
 
 use super::row::{DesignationAction, ItemRow, STORE_COLUMNS};
 use super::{Layout, Notice, NoticeUndo, Toast, safe_return, see_other, set_flash};
-use crate::inventory::designations::{self, Pressed, RowView};
 use crate::domain::OnlineListing;
 use crate::inventory::Item;
+use crate::inventory::designations::{self, Pressed, RowView};
 use crate::inventory::item_list::{
     ItemFilter, ItemQuery, ItemSort, StockLine, StoreColumn, list_items,
 };
@@ -271,7 +271,8 @@ async fn change_designation(
                 current.staff.id,
                 view.catalog_version
             );
-            let notice = if view.pressed == Pressed::Applied
+            let notice = if action == DesignationAction::SellOnline
+                && view.pressed == Pressed::Applied
                 && view.item.online() == OnlineListing::ForSale
                 && !view.stock.online.purchasable_online
             {
