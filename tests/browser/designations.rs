@@ -205,6 +205,15 @@ async fn a_change_from_another_session_is_shown_in_the_row_and_applies_on_the_se
         .await
         .expect("a row version");
     mark_page(&browser).await;
+    // The list is live: a row changed elsewhere redraws itself. To keep this
+    // row as drawn before the other change (as when the connection drops),
+    // the live redraw's fetch fails; the press itself goes through htmx.
+    browser
+        .script(
+            "window.fetch = function () { return Promise.reject(new Error('offline')); };",
+            vec![],
+        )
+        .await;
     press_in_another_session(&app, item, &drawn_version, "view_online_buy_in_store").await;
     browser.screenshot("drawn-before-the-other-change").await;
 
