@@ -121,7 +121,9 @@
   var pressed = null;
   document.addEventListener("click", function (event) {
     var control = event.target.closest("tr.item-row [data-control], .toast [data-undo-item]");
-    if (!control) return;
+    // Only a press that posts: the current segment and refused choices don't.
+    if (!control || control.disabled ||
+        (!control.name && !control.hasAttribute("data-undo-item"))) return;
     pressed = control.hasAttribute("data-undo-item") ?
       { row: "item-" + control.getAttribute("data-undo-item"), control: null } :
       { row: control.closest("tr.item-row").id, control: control.getAttribute("data-control") };
