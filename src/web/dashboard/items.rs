@@ -1,5 +1,6 @@
 //! `/items`: the merchant's item list with search, filters, sorting and
-//! paging, and the designation buttons on each row.
+//! paging, and the designation controls on each row (a press answers with the
+//! row and a toast).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -217,7 +218,7 @@ struct DesignationForm {
 /// and the message swapped out-of-band into the page header.
 #[derive(Template)]
 #[template(path = "items/_designation_swap.html")]
-pub struct DesignationSwap {
+struct DesignationSwap {
     row: ItemRow,
     catalog_version: i64,
     /// The notice as the toast region shows it.

@@ -262,7 +262,7 @@ pub struct Toast<'a> {
 }
 
 impl Toast<'_> {
-    /// The toast's HTML, or a plain paragraph should the template fail.
+    /// The toast's HTML; nothing (logged) should the template fail.
     pub fn html(&self) -> String {
         self.render().unwrap_or_else(|error| {
             log::error!("the toast template failed: {error}");

@@ -1,5 +1,6 @@
-//! One item row of the list, shared by the full page and the htmx swap, and
-//! the designation buttons it offers.
+//! One item row of the list, shared by the full page and the htmx swap: its
+//! stock per store, and its designation controls (the online state's
+//! segmented control and the in-store switch).
 
 use askama::Template;
 
@@ -108,12 +109,14 @@ pub struct Control {
     pub refused: Option<String>,
     /// For the switch: what pressing it does ("Stop selling in store").
     pub title: &'static str,
+    /// The in-store switch (pressing it flips the flag), not a segment.
+    pub is_switch: bool,
 }
 
 impl Control {
     /// Pressing it posts `value`: it would change the item and the rules allow it.
     pub fn posts(&self) -> bool {
-        self.refused.is_none() && (self.key == "in-store" || !self.on)
+        self.refused.is_none() && (self.is_switch || !self.on)
     }
 
     fn of(item: &Item, action: DesignationAction, key: &'static str, on: bool) -> Control {
@@ -129,6 +132,7 @@ impl Control {
                 .err()
                 .map(|rule| rule.to_string()),
             title: action.label(),
+            is_switch: key == "in-store",
         }
     }
 }
