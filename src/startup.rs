@@ -623,6 +623,6 @@ fn humantime(duration: std::time::Duration) -> String {
     }
 }
 
-fn open(args: &DatabaseArgs) -> Result<Pool, StartError> {
+pub(crate) fn open(args: &DatabaseArgs) -> Result<Pool, StartError> {
     Ok(db::open_pool(&args.database_url, args.pool_size.min(2))?)
 }

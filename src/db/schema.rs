@@ -86,6 +86,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    catalog_imports (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        actor -> Text,
+        actor_email -> Text,
+        file_name -> Text,
+        new_items -> BigInt,
+        changed_items -> BigInt,
+        unchanged_items -> BigInt,
+        archived_items -> BigInt,
+        catalog_version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     items (id) {
         id -> BigInt,
         merchant_id -> BigInt,
@@ -305,4 +321,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
     merchant_slugs,
     staff_invitations,
+    catalog_imports,
 );

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod csrf;
 pub mod dashboard;
 pub mod errors;
+pub mod health;
 pub mod htmx;
 pub mod input;
 pub mod list_cache;
@@ -89,6 +90,7 @@ where
 /// tokens), its reference page and the hosted shop. They run without the
 /// dashboard's layers.
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    health::config(cfg);
     api::config(cfg);
     api_docs::config(cfg);
     shop::config(cfg);

@@ -45,6 +45,7 @@ fn every_subcommand_has_help() {
         vec!["merchant", "list", "--help"],
         vec!["staff", "--help"],
         vec!["staff", "deactivate", "--help"],
+        vec!["export", "--help"],
     ] {
         let (ok, stdout, _) = run(&args);
         assert!(ok, "{args:?}");
@@ -332,6 +333,81 @@ async fn migrate_then_demo_then_a_token_work_on_a_fresh_database(backend: Backen
 }
 
 on_both_backends!(webhook_endpoints_are_created_listed_rotated_and_deleted_from_the_command_line);
+
+on_both_backends!(export_writes_the_same_file_as_the_dashboard);
+
+async fn export_writes_the_same_file_as_the_dashboard(backend: Backend) {
+    let app = common::spawn_app(backend).await;
+    app.login().await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("items.csv");
+    let file_arg = file.display().to_string();
+
+    let (written, _, stderr) = run_async(
+        [
+            "export",
+            "--database-url",
+            &app.db.url,
+            "--merchant",
+            "corner-goods",
+            "--filter",
+            "for_sale",
+            "--output",
+            &file_arg,
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )
+    .await;
+    let (to_stdout, stdout, _) = run_async(
+        [
+            "export",
+            "--database-url",
+            &app.db.url,
+            "--merchant",
+            "corner-goods",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )
+    .await;
+    let (bad_filter, _, bad_stderr) = run_async(
+        [
+            "export",
+            "--database-url",
+            &app.db.url,
+            "--merchant",
+            "corner-goods",
+            "--filter",
+            "bogus",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )
+    .await;
+
+    assert!(written, "{stderr}");
+    let from_dashboard = app
+        .get("/items/export.csv?filter=for_sale")
+        .await
+        .text()
+        .await
+        .expect("a body");
+    let from_cli = std::fs::read_to_string(&file).expect("the file was written");
+    assert_eq!(from_cli, from_dashboard);
+    assert!(from_cli.lines().count() > 1);
+    assert!(to_stdout);
+    assert_eq!(
+        stdout,
+        app.get("/items/export.csv")
+            .await
+            .text()
+            .await
+            .expect("a body")
+    );
+    assert!(!bad_filter);
+    assert!(bad_stderr.contains("--filter"), "{bad_stderr}");
+}
 
 async fn webhook_endpoints_are_created_listed_rotated_and_deleted_from_the_command_line(
     backend: Backend,

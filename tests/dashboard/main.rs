@@ -16,3 +16,4 @@ mod items;
 mod online_stock;
 mod sessions;
 mod support;
+mod vocabulary;

@@ -6,6 +6,7 @@
 mod common;
 
 mod activity;
+mod catalog_export;
 mod roles;
 mod settings;
 mod setup;

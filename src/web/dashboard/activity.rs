@@ -7,9 +7,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::items::{RowReply, render};
-use super::{Layout, Notice, safe_return, see_other, set_flash};
-use crate::domain::OnlineListing;
-use crate::inventory::audit::{self, AuditEntry, AuditField, LogFilter, Subject};
+use super::{Layout, Notice, safe_return, see_other, set_flash, vocabulary};
+use crate::inventory::audit::{self, AuditEntry, LogFilter, Subject};
 use crate::inventory::designations::describe;
 use crate::inventory::permissions::Permission;
 use crate::inventory::sign_in::{self, EventKind, SignInEvent};
@@ -48,29 +47,9 @@ struct ActivityPage {
 const SIGN_INS_SHOWN: i64 = 20;
 
 impl ActivityPage {
-    /// A stored value as the merchant reads it: labels for flags and
-    /// listings, times in the shop's time zone.
+    /// A stored value as the merchant reads it (see `vocabulary`).
     fn shown(&self, entry: &AuditEntry, value: &str) -> String {
-        if let Some(at) = entry.time_value(value) {
-            return format!("valid until {}", self.layout.at(&at));
-        }
-        let flag = |yes: &str, no: &str| match value {
-            "true" => yes.to_owned(),
-            "false" => no.to_owned(),
-            other => other.to_owned(),
-        };
-        match entry.field {
-            _ if value.is_empty() => "—".to_owned(),
-            AuditField::Online => OnlineListing::parse(value)
-                .map(|o| o.label().to_owned())
-                .unwrap_or_else(|_| value.to_owned()),
-            AuditField::InStore => flag("In store", "Not in store"),
-            AuditField::FulfilsOnline => {
-                flag("Fulfils online orders", "Doesn't fulfil online orders")
-            }
-            AuditField::AutoViewOnlyDefault => flag("On", "Off"),
-            _ => value.to_owned(),
-        }
+        vocabulary::shown_value(&self.layout, entry, value)
     }
 
     fn sign_in_label(&self, event: &SignInEvent) -> &'static str {
@@ -80,30 +59,8 @@ impl ActivityPage {
         }
     }
 
-    fn field_label(&self, entry: &AuditEntry) -> String {
-        let label = match entry.field {
-            AuditField::Online => "Online",
-            AuditField::InStore => "In store",
-            AuditField::StoreAdded => "Store added",
-            AuditField::StoreName => "Name",
-            AuditField::Hours => "Opening hours",
-            AuditField::FulfilsOnline => "Online orders",
-            AuditField::StoreStatus | AuditField::StaffStatus => "Status",
-            AuditField::Invited => "Invited",
-            AuditField::PasswordLink => "Password link",
-            AuditField::ShopName => "Shop name",
-            AuditField::Slug => "Shop address (slug)",
-            AuditField::DefaultOnlineBuffer => "Default online buffer",
-            AuditField::AutoViewOnlyDefault => "Switch new items to view-only when sold out",
-            other => {
-                let mut label = other.as_str().replace('_', " ");
-                if let Some(first) = label.get(..1) {
-                    label = first.to_uppercase() + &label[1..];
-                }
-                return label;
-            }
-        };
-        label.to_owned()
+    fn field_label(&self, entry: &AuditEntry) -> &'static str {
+        vocabulary::field_label(entry.field)
     }
 }
 

@@ -5,6 +5,7 @@
 mod activity;
 mod bulk;
 mod counter;
+mod export;
 mod item_form;
 mod item_page;
 mod item_stock;
@@ -16,6 +17,7 @@ mod setup;
 mod shop_settings;
 mod staff;
 mod stores;
+mod vocabulary;
 mod webhooks;
 
 use actix_session::Session;
@@ -31,6 +33,8 @@ use crate::domain::TimeZone;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     login::config(cfg);
+    // Before item_form's `/items/{id}`, which would take `export.csv` as an id.
+    export::config(cfg);
     items::config(cfg);
     bulk::config(cfg);
     item_form::config(cfg);
