@@ -67,6 +67,16 @@ async fn every_dashboard_page_fits_a_phone_and_a_desktop_without_scrolling_sidew
         .attr("tr.webhook-endpoint", "data-endpoint-id")
         .await
         .expect("the endpoint's id");
+    // A change after the endpoint exists, so its delivery log has a row.
+    shelfsync::inventory::designate(
+        &mut app.conn(),
+        &shelfsync::inventory::Actor::staff("Test"),
+        app.demo_merchant_id(),
+        long.id,
+        long.version,
+        shelfsync::inventory::DesignationChange::REMOVE_FROM_ONLINE,
+    )
+    .expect("the change applies");
 
     let pages = [
         ("items", "/items".to_owned(), "tr.item-row"),
@@ -90,7 +100,7 @@ async fn every_dashboard_page_fits_a_phone_and_a_desktop_without_scrolling_sidew
         (
             "webhook-log",
             format!("/settings/webhooks/{endpoint}"),
-            "h1",
+            "tr.delivery",
         ),
         ("account", "/account".to_owned(), "h1"),
         (
