@@ -1,6 +1,7 @@
 // Small behaviours the dashboard needs beyond htmx: selecting rows for a bulk
 // change, telling the merchant when an htmx request failed, the counter's
-// live redraw, and the tokens page's Store field and copy button.
+// and the item list's live redraws, focus after a row swap, the toast's close
+// button, and the tokens page's Store field and copy button.
 (function () {
   "use strict";
 
@@ -16,10 +17,19 @@
   function showFlash(tone, text) {
     var area = document.getElementById("flash");
     if (!area) return;
+    var toast = document.createElement("div");
+    toast.className = "toast " + tone;
     var p = document.createElement("p");
     p.className = "notice " + tone;
     p.textContent = text;
-    area.replaceChildren(p);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("data-dismiss-toast", "");
+    close.setAttribute("aria-label", "Dismiss this message");
+    close.textContent = "\u00d7";
+    toast.append(p, close);
+    area.replaceChildren(toast);
   }
 
   // A form answered with its own errors (422: the stock panel with a message
@@ -100,8 +110,91 @@
       function () { say("Select the secret and copy it by hand."); });
   });
 
+  // The toast's close button.
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest("[data-dismiss-toast]");
+    if (close) close.closest(".toast").remove();
+  });
+
+  // After a row is swapped, keyboard focus goes back to the control that was
+  // pressed (the same segment or switch of the redrawn row), not the page body.
+  var pressed = null;
+  document.addEventListener("click", function (event) {
+    var control = event.target.closest("tr.item-row [data-control], .toast [data-undo-item]");
+    // Only a press that posts: the current segment and refused choices don't.
+    if (!control || control.disabled ||
+        (!control.name && !control.hasAttribute("data-undo-item"))) return;
+    pressed = control.hasAttribute("data-undo-item") ?
+      { row: "item-" + control.getAttribute("data-undo-item"), control: null } :
+      { row: control.closest("tr.item-row").id, control: control.getAttribute("data-control") };
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!pressed) return;
+    var row = document.getElementById(pressed.row);
+    var want = pressed;
+    pressed = null;
+    if (!row) return;
+    var control = want.control &&
+      row.querySelector('[data-control="' + want.control + '"]:not([disabled])');
+    control = control || row.querySelector('.segment[aria-pressed="true"]') ||
+      row.querySelector("a");
+    if (control) control.focus();
+  });
+
+  // The item list hears of catalog changes (another staff member, an online
+  // sale) and redraws only the rows whose version moved, with a brief
+  // highlight; rows never come or go under the merchant's finger.
+  function liveItems() {
+    var status = document.getElementById("items-live");
+    if (!status || !window.EventSource || !window.htmx || !window.DOMParser) return;
+    var source = new EventSource(status.getAttribute("data-live-url"));
+    var pending = null;
+    source.addEventListener("open", function () { status.hidden = false; });
+    source.addEventListener("error", function () { status.hidden = true; });
+    source.addEventListener("catalog", function () {
+      if (pending) return;
+      pending = setTimeout(function () {
+        pending = null;
+        refreshRows();
+      }, 150);
+    });
+  }
+
+  function refreshRows() {
+    fetch(window.location.pathname + window.location.search, {
+      headers: { "HX-Request": "true", "HX-Target": "item-table" },
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.ok ? response.text() : null;
+    }).then(function (html) {
+      if (!html) return;
+      var fresh = new DOMParser().parseFromString(html, "text/html");
+      fresh.querySelectorAll("tr.item-row").forEach(function (next) {
+        var shown = document.getElementById(next.id);
+        if (!shown || shown.getAttribute("data-version") === next.getAttribute("data-version")) return;
+        if (shown.querySelector(".htmx-request") || shown.classList.contains("htmx-request")) return;
+        var focused = shown.contains(document.activeElement) ?
+          document.activeElement.getAttribute("data-control") : null;
+        var box = shown.querySelector('input[name="ids"]');
+        var ticked = box && box.checked;
+        var row = document.importNode(next, true);
+        row.classList.add("changed-live");
+        row.addEventListener("animationend", function () { row.classList.remove("changed-live"); });
+        shown.replaceWith(row);
+        htmx.process(row);
+        var newBox = row.querySelector('input[name="ids"]');
+        if (newBox && ticked) newBox.checked = true;
+        if (focused) {
+          var control = row.querySelector('[data-control="' + focused + '"]');
+          if (control) control.focus();
+        }
+      });
+    }).catch(function () { /* the next change tries again */ });
+  }
+
   function start() {
     liveCounter();
+    liveItems();
     storeForPosOnly();
   }
 

@@ -73,8 +73,10 @@ pub struct RowView {
     pub pressed: Pressed,
     /// The item as it is now.
     pub item: Item,
-    /// On hand across all stores.
-    pub stock_total: i64,
+    /// Its stock in each store and what the shop shows of it.
+    pub stock: item_list::StockLine,
+    /// The merchant's open stores, in the order of `stock.per_store`.
+    pub stores: Vec<item_list::StoreColumn>,
     /// The newest audit entry of the item: who changed it last.
     pub last_change: Option<AuditEntry>,
     pub catalog_version: i64,
@@ -115,10 +117,15 @@ fn row_view(
     item: Item,
 ) -> Result<RowView> {
     conn.read_transaction(|conn| {
-        let totals = item_list::stock_totals(conn, &[item.id])?;
+        let (stores, mut lines) =
+            item_list::stock_lines(conn, merchant_id, std::slice::from_ref(&item))?;
+        let stock = lines
+            .remove(&item.id)
+            .ok_or(InventoryError::NotFound("item"))?;
         Ok(RowView {
             pressed,
-            stock_total: totals.get(&item.id).copied().unwrap_or(0),
+            stock,
+            stores,
             last_change: audit::last_change(conn, merchant_id, item.id)?,
             catalog_version: super::catalog_version(conn, merchant_id)?,
             item,

@@ -6,11 +6,15 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
+use std::collections::HashMap;
+
+use super::lists::{OnlineStock, StockIndex};
 use super::{Item, Result};
 use crate::db::models::ItemRow;
-use crate::db::schema::{items, stock_levels};
+use crate::db::schema::items;
 use crate::db::{Backend, DbConnection};
 use crate::domain::FieldError;
+use crate::domain::OnlineListing;
 
 /// Which items the dashboard list shows, by designation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,13 +36,31 @@ pub enum ItemFilter {
     LowStock,
     /// A level below zero somewhere (a sale recorded while short): count it.
     Discrepancy,
+    /// For sale online with nothing available online (no stock at the stores
+    /// that fulfil online orders, or all of it held back by the buffer).
+    SoldOutOnline,
+    /// Listed online (for sale or view-only) but a shopper can't buy it
+    /// online now: view-only, or sold out online without backorder.
+    ListedNotPurchasable,
 }
+
+/// Nothing available online, as SQL on `items`: the units on hand (a
+/// negative level counting as none) at the merchant's open stores that fulfil
+/// online orders are no more than the item's buffer (or the merchant's
+/// default). The same sum as `domain::available_online`, which the lists use;
+/// the filter needs it as SQL to page, and the dashboard tests hold the two
+/// to agreeing (`the_online_filters_agree_with_the_online_list`).
+const SOLD_OUT_ONLINE: &str = "(SELECT COALESCE(SUM(CASE WHEN stock_levels.on_hand > 0 \
+     THEN stock_levels.on_hand ELSE 0 END), 0) FROM stock_levels JOIN locations \
+     ON locations.id = stock_levels.location_id WHERE stock_levels.item_id = items.id \
+     AND locations.fulfils_online AND locations.archived_at IS NULL) <= COALESCE(items.online_buffer, \
+     (SELECT merchants.online_buffer FROM merchants WHERE merchants.id = items.merchant_id))";
 
 /// At or below this many units over all stores, an item is low on stock.
 pub const LOW_STOCK_AT: i64 = 3;
 
 impl ItemFilter {
-    pub const ALL: [ItemFilter; 8] = [
+    pub const ALL: [ItemFilter; 10] = [
         ItemFilter::All,
         ItemFilter::InStoreOnly,
         ItemFilter::ForSale,
@@ -46,6 +68,8 @@ impl ItemFilter {
         ItemFilter::Nowhere,
         ItemFilter::LowStock,
         ItemFilter::Discrepancy,
+        ItemFilter::SoldOutOnline,
+        ItemFilter::ListedNotPurchasable,
         ItemFilter::Archived,
     ];
 
@@ -59,6 +83,8 @@ impl ItemFilter {
             ItemFilter::Archived => "archived",
             ItemFilter::LowStock => "low_stock",
             ItemFilter::Discrepancy => "discrepancy",
+            ItemFilter::SoldOutOnline => "sold_out_online",
+            ItemFilter::ListedNotPurchasable => "listed_not_purchasable",
         }
     }
 
@@ -72,6 +98,8 @@ impl ItemFilter {
             ItemFilter::Archived => "Archived",
             ItemFilter::LowStock => "Low stock (3 or fewer)",
             ItemFilter::Discrepancy => "Stock below zero: count it",
+            ItemFilter::SoldOutOnline => "Sold out online",
+            ItemFilter::ListedNotPurchasable => "Listed online but not purchasable",
         }
     }
 
@@ -97,6 +125,13 @@ impl ItemFilter {
             ItemFilter::Discrepancy => "NOT items.archived AND items.id IN \
                  (SELECT stock_levels.item_id FROM stock_levels WHERE stock_levels.on_hand < 0)"
                 .into(),
+            ItemFilter::SoldOutOnline => {
+                format!("NOT items.archived AND items.online = 'for_sale' AND {SOLD_OUT_ONLINE}")
+            }
+            ItemFilter::ListedNotPurchasable => format!(
+                "NOT items.archived AND (items.online = 'view_only' OR (items.online = 'for_sale' \
+                 AND NOT items.allow_backorder AND {SOLD_OUT_ONLINE}))"
+            ),
         }
     }
 
@@ -168,17 +203,78 @@ pub struct ItemQuery {
     pub per_page: i64,
 }
 
-/// An item with its stock summed over the merchant's stores.
+/// An item with its stock in each store and what the shop shows of it.
 #[derive(Debug, Clone)]
 pub struct ListedItem {
     pub item: Item,
-    pub stock_total: i64,
+    pub stock: StockLine,
+}
+
+/// A store as a column of the item list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreColumn {
+    pub location_id: i64,
+    pub name: String,
+}
+
+/// An item's stock as one row of the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockLine {
+    /// On hand at each of the merchant's open stores, in `StoreColumn` order.
+    pub per_store: Vec<i64>,
+    /// On hand over all stores.
+    pub total: i64,
+    pub online: OnlineStock,
+}
+
+impl StockLine {
+    /// For sale online with nothing available online: the shop shows it as
+    /// sold out (or takes backorders, when allowed).
+    pub fn sold_out_online(&self, item: &Item) -> bool {
+        item.online() == OnlineListing::ForSale && self.online.available_online == 0
+    }
+}
+
+/// The merchant's open stores and the stock lines of `items`, by item id.
+pub fn stock_lines(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    items: &[Item],
+) -> Result<(Vec<StoreColumn>, HashMap<i64, StockLine>)> {
+    let ids: Vec<i64> = items.iter().map(|item| item.id).collect();
+    let index = StockIndex::load(conn, merchant_id, &ids)?;
+    let columns = index
+        .stores()
+        .iter()
+        .map(|store| StoreColumn {
+            location_id: store.id,
+            name: store.name.clone(),
+        })
+        .collect::<Vec<_>>();
+    let lines = items
+        .iter()
+        .map(|item| {
+            let per_store: Vec<i64> = columns
+                .iter()
+                .map(|column| index.on_hand(item.id, column.location_id))
+                .collect();
+            let line = StockLine {
+                total: per_store.iter().sum(),
+                per_store,
+                online: OnlineStock::of(item, &index),
+            };
+            (item.id, line)
+        })
+        .collect();
+    Ok((columns, lines))
 }
 
 /// One page of the dashboard list.
 #[derive(Debug, Clone)]
 pub struct ItemPage {
     pub items: Vec<ListedItem>,
+    /// The merchant's open stores, one stock column each.
+    pub stores: Vec<StoreColumn>,
     /// How many items match the search and filter in all (at most
     /// `SEARCH_CAP` when `capped`).
     pub total: i64,
@@ -392,17 +488,21 @@ pub fn list_items(
             .offset((page - 1).saturating_mul(per_page))
             .select(ItemRow::as_select())
             .load(conn)?;
-        let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
-        let totals = stock_totals(conn, &ids)?;
-        let items = rows
+        let found = rows
             .into_iter()
-            .map(|row| {
-                let stock_total = totals.get(&row.id).copied().unwrap_or(0);
-                Item::from_row(row).map(|item| ListedItem { item, stock_total })
-            })
+            .map(Item::from_row)
             .collect::<Result<Vec<_>>>()?;
+        let (stores, mut lines) = stock_lines(conn, merchant_id, &found)?;
+        let items = found
+            .into_iter()
+            .filter_map(|item| {
+                let stock = lines.remove(&item.id)?;
+                Some(ListedItem { item, stock })
+            })
+            .collect();
         Ok(ItemPage {
             items,
+            stores,
             total,
             capped,
             page,
@@ -422,22 +522,4 @@ pub fn matching_ids(
         .order(items::id)
         .select(items::id)
         .load(conn)?)
-}
-
-/// On-hand stock of each item summed over all stores.
-pub fn stock_totals(
-    conn: &mut DbConnection,
-    item_ids: &[i64],
-) -> Result<std::collections::HashMap<i64, i64>> {
-    let mut totals = std::collections::HashMap::new();
-    for chunk in item_ids.chunks(500) {
-        let levels: Vec<(i64, i64)> = stock_levels::table
-            .filter(stock_levels::item_id.eq_any(chunk))
-            .select((stock_levels::item_id, stock_levels::on_hand))
-            .load(conn)?;
-        for (item_id, on_hand) in levels {
-            *totals.entry(item_id).or_insert(0) += on_hand;
-        }
-    }
-    Ok(totals)
 }

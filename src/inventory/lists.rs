@@ -207,7 +207,12 @@ impl StockIndex {
         })
     }
 
-    fn on_hand(&self, item_id: i64, location_id: i64) -> i64 {
+    /// The merchant's open stores, in store order.
+    pub(super) fn stores(&self) -> &[LocationRow] {
+        &self.locations
+    }
+
+    pub(super) fn on_hand(&self, item_id: i64, location_id: i64) -> i64 {
         self.on_hand
             .get(&(item_id, location_id))
             .copied()
@@ -251,6 +256,31 @@ pub(super) fn item_levels(
         .collect())
 }
 
+/// What the shop shows of an item's stock online.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OnlineStock {
+    /// Units a shopper can buy online now; zero unless the item is for sale online.
+    pub available_online: i64,
+    /// Whether a shopper can buy it online now: for sale, with units
+    /// available or backorder allowed.
+    pub purchasable_online: bool,
+}
+
+impl OnlineStock {
+    pub(super) fn of(item: &Item, stock: &StockIndex) -> OnlineStock {
+        let for_sale = item.online() == OnlineListing::ForSale;
+        let available_online = if for_sale {
+            stock.available_online(item)
+        } else {
+            0
+        };
+        OnlineStock {
+            available_online,
+            purchasable_online: for_sale && (available_online > 0 || item.allow_backorder),
+        }
+    }
+}
+
 /// Whether an item belongs in the online list (or, with `include_unlisted`, in its other form).
 fn in_online_list(item: &Item, include_unlisted: bool) -> bool {
     belongs_online(
@@ -272,11 +302,7 @@ pub(super) fn belongs_online(
 }
 
 pub(super) fn online_entry(item: &Item, stock: &StockIndex) -> OnlineListEntry {
-    let available_online = if item.online() == OnlineListing::ForSale {
-        stock.available_online(item)
-    } else {
-        0
-    };
+    let online_stock = OnlineStock::of(item, stock);
     let stores = if item.in_store() {
         stock
             .locations
@@ -298,10 +324,9 @@ pub(super) fn online_entry(item: &Item, stock: &StockIndex) -> OnlineListEntry {
         price: item.price.into(),
         online: OnlineListingJson(item.online()),
         listed_online: item.online().is_listed(),
-        purchasable_online: item.online() == OnlineListing::ForSale
-            && (available_online > 0 || item.allow_backorder),
+        purchasable_online: online_stock.purchasable_online,
         backorder: item.allow_backorder,
-        available_online,
+        available_online: online_stock.available_online,
         stores,
         changed_version: item.changed_version,
     }

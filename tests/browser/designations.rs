@@ -9,8 +9,8 @@ use shelfsync::inventory::merchants;
 use crate::common::{Backend, TestApp, new_client, spawn_app};
 use crate::driver::Browser;
 use crate::{
-    DemoItem, ESPRESSO_CUPS, LINEN_TEA_TOWEL, SPECKLED_MUG, catalog_version, mark_page,
-    offered_actions, on_both_backends, page_is_still_marked, sign_in,
+    CHAMOMILE_TEA, DemoItem, ESPRESSO_CUPS, GREETING_CARD, LINEN_TEA_TOWEL, SPECKLED_MUG,
+    catalog_version, mark_page, offered_actions, on_both_backends, page_is_still_marked, sign_in,
 };
 
 const SHOP: &str = "/shop/corner-goods";
@@ -43,6 +43,8 @@ async fn press_in_another_session(app: &TestApp, item: &DemoItem, version: &str,
 }
 
 on_both_backends!(
+    a_press_leaves_the_row_where_it_was_keeps_focus_and_undo_in_the_toast_reverts_it,
+    a_row_changed_in_another_session_is_redrawn_live_with_a_highlight_and_does_not_move,
     selling_online_swaps_the_row_in_place_and_lists_the_item_in_the_shop,
     view_online_buy_in_store_swaps_the_row_in_place,
     a_change_from_another_session_is_shown_in_the_row_and_applies_on_the_second_press
@@ -88,7 +90,7 @@ async fn selling_online_swaps_the_row_in_place_and_lists_the_item_in_the_shop(ba
         Some("true")
     );
     let notice_class = browser.attr(&item.row_notice(), "class").await;
-    assert_eq!(notice_class.as_deref(), Some("notice success row-notice"));
+    assert_eq!(notice_class.as_deref(), Some("notice success"));
     let offered = offered_actions(&browser, item).await;
     assert!(
         offered.contains(&"remove_from_online".to_owned()),
@@ -203,6 +205,15 @@ async fn a_change_from_another_session_is_shown_in_the_row_and_applies_on_the_se
         .await
         .expect("a row version");
     mark_page(&browser).await;
+    // The list is live: a row changed elsewhere redraws itself. To keep this
+    // row as drawn before the other change (as when the connection drops),
+    // the live redraw's fetch fails; the press itself goes through htmx.
+    browser
+        .script(
+            "window.fetch = function () { return Promise.reject(new Error('offline')); };",
+            vec![],
+        )
+        .await;
     press_in_another_session(&app, item, &drawn_version, "view_online_buy_in_store").await;
     browser.screenshot("drawn-before-the-other-change").await;
 
@@ -253,10 +264,177 @@ async fn a_change_from_another_session_is_shown_in_the_row_and_applies_on_the_se
         .await;
     browser.screenshot("second-press-applied").await;
     let notice_class = browser.attr(&item.row_notice(), "class").await;
-    assert_eq!(notice_class.as_deref(), Some("notice success row-notice"));
+    assert_eq!(notice_class.as_deref(), Some("notice success"));
     assert!(
         page_is_still_marked(&browser).await,
         "the second press applied without a page reload"
+    );
+    browser.close().await;
+}
+
+/// Presses `action` on the item's row of the full list at `width`, checks the
+/// row did not move and focus stayed on the control, then presses Undo in the
+/// toast and checks the designation is back.
+async fn press_and_undo(
+    browser: &Browser,
+    app: &TestApp,
+    (width, height): (u32, u32),
+    item: &DemoItem,
+    (action, control, online): (&str, &str, &str),
+) {
+    browser.resize(width, height).await;
+    browser.goto(&app.url("/items")).await;
+    let row = item.row();
+    browser.wait_for_attr(&row, "data-online", "hidden").await;
+    browser.scroll_to(&row).await;
+    let top_before = browser.top_of(&row).await;
+    browser
+        .screenshot(&format!("{action}-before_{width}"))
+        .await;
+
+    browser.click(&item.button(action)).await;
+
+    browser.wait_for_attr(&row, "data-online", online).await;
+    let pressed = format!("{row} [data-control={control}]");
+    browser
+        .eventually("focus to come back to the control pressed", async || {
+            browser.focused_is(&pressed).await.then_some(())
+        })
+        .await;
+    let top_after = browser.top_of(&row).await;
+    assert!(
+        (top_after - top_before).abs() <= 2.0,
+        "at {width} px the row moved from {top_before} to {top_after}"
+    );
+    assert_eq!(
+        browser.attr(&pressed, "aria-pressed").await.as_deref(),
+        Some("true")
+    );
+    browser.wait_for("#flash form.toast-undo button").await;
+    browser
+        .screenshot(&format!("{action}-pressed_{width}"))
+        .await;
+
+    browser.click("#flash form.toast-undo button").await;
+
+    browser.wait_for_attr(&row, "data-online", "hidden").await;
+    browser
+        .wait_for_text(
+            "#flash p.notice.success",
+            &format!("Undone: {} is back to Not online, sold in store", item.name),
+        )
+        .await;
+    let top_undone = browser.top_of(&row).await;
+    assert!(
+        (top_undone - top_before).abs() <= 2.0,
+        "at {width} px Undo moved the row from {top_before} to {top_undone}"
+    );
+    browser
+        .screenshot(&format!("{action}-undone_{width}"))
+        .await;
+}
+
+async fn a_press_leaves_the_row_where_it_was_keeps_focus_and_undo_in_the_toast_reverts_it(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let browser = Browser::start("calm_press", backend).await;
+    sign_in(&browser, &app).await;
+    mark_page(&browser).await;
+
+    press_and_undo(
+        &browser,
+        &app,
+        (390, 844),
+        &CHAMOMILE_TEA,
+        ("view_online_buy_in_store", "online-view_only", "view_only"),
+    )
+    .await;
+    press_and_undo(
+        &browser,
+        &app,
+        (1280, 900),
+        &SPECKLED_MUG,
+        ("sell_online", "online-for_sale", "for_sale"),
+    )
+    .await;
+
+    // The in-store switch: one control, focus stays on it.
+    let row = GREETING_CARD.row();
+    browser.scroll_to(&row).await;
+    let top_before = browser.top_of(&row).await;
+    browser
+        .click(&format!("{row} button.switch[role=switch]"))
+        .await;
+    browser.wait_for_attr(&row, "data-in-store", "false").await;
+    browser
+        .eventually("focus to come back to the switch", async || {
+            browser
+                .focused_is(&format!("{row} [data-control=in-store]"))
+                .await
+                .then_some(())
+        })
+        .await;
+    assert_eq!(
+        browser
+            .attr(&format!("{row} button.switch"), "aria-checked")
+            .await
+            .as_deref(),
+        Some("false")
+    );
+    assert!((browser.top_of(&row).await - top_before).abs() <= 2.0);
+    browser.screenshot("switch-off_1280").await;
+    browser.close().await;
+}
+
+async fn a_row_changed_in_another_session_is_redrawn_live_with_a_highlight_and_does_not_move(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let browser = Browser::start("live_rows", backend).await;
+    sign_in(&browser, &app).await;
+    browser.resize(1280, 900).await;
+    browser.goto(&app.url("/items")).await;
+    let item = &LINEN_TEA_TOWEL;
+    let row = item.row();
+    browser.wait_for_attr(&row, "data-online", "hidden").await;
+    browser.wait_for("#items-live:not([hidden])").await;
+    browser.scroll_to(&row).await;
+    mark_page(&browser).await;
+    browser
+        .script(
+            "window.__highlighted = false;
+             new MutationObserver(function () {
+               if (document.querySelector('tr.item-row.changed-live')) window.__highlighted = true;
+             }).observe(document.body, {subtree: true, childList: true, attributes: true});",
+            vec![],
+        )
+        .await;
+    let top_before = browser.top_of(&row).await;
+    let version = browser
+        .attr(&row, "data-version")
+        .await
+        .expect("a row version");
+
+    press_in_another_session(&app, item, &version, "view_online_buy_in_store").await;
+
+    browser
+        .wait_for_attr(&row, "data-online", "view_only")
+        .await;
+    browser.screenshot("changed-live_1280").await;
+    assert_eq!(
+        browser.script("return window.__highlighted;", vec![]).await,
+        serde_json::Value::Bool(true),
+        "the row was highlighted"
+    );
+    assert!(
+        page_is_still_marked(&browser).await,
+        "redrawn without a reload"
+    );
+    let top_after = browser.top_of(&row).await;
+    assert!(
+        (top_after - top_before).abs() <= 2.0,
+        "the row moved from {top_before} to {top_after}"
     );
     browser.close().await;
 }

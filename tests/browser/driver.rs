@@ -488,6 +488,62 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css} should take a file: {e}"));
     }
 
+    /// Sets the window to `width`×`height` CSS pixels (headless, the window
+    /// is the viewport).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .unwrap_or_else(|e| panic!("Chromium should take {width}x{height}: {e}"));
+    }
+
+    /// The page's `document.documentElement.scrollWidth` and the viewport's
+    /// width (`window.innerWidth`).
+    pub async fn widths(&self) -> (i64, i64) {
+        let widths = self
+            .script(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await;
+        let width = |i: usize| widths[i].as_i64().expect("a width in pixels");
+        (width(0), width(1))
+    }
+
+    /// The top of the element matching `css`, relative to the viewport, in pixels.
+    pub async fn top_of(&self, css: &str) -> f64 {
+        self.script(
+            "const el = document.querySelector(arguments[0]);
+             return el ? el.getBoundingClientRect().top : null;",
+            vec![json!(css)],
+        )
+        .await
+        .as_f64()
+        .unwrap_or_else(|| panic!("{css} should be on the page"))
+    }
+
+    /// The height of the element matching `css`, in pixels.
+    pub async fn height_of(&self, css: &str) -> f64 {
+        self.script(
+            "const el = document.querySelector(arguments[0]);
+             return el ? el.getBoundingClientRect().height : null;",
+            vec![json!(css)],
+        )
+        .await
+        .as_f64()
+        .unwrap_or_else(|| panic!("{css} should be on the page"))
+    }
+
+    /// Whether the focused element (`document.activeElement`) matches `css`.
+    pub async fn focused_is(&self, css: &str) -> bool {
+        self.script(
+            "return document.activeElement && document.activeElement.matches(arguments[0]);",
+            vec![json!(css)],
+        )
+        .await
+            == Value::Bool(true)
+    }
+
     /// Chooses the option with `value` in the `<select>` matching `css`.
     pub async fn choose(&self, css: &str, value: &str) {
         let select = self

@@ -14,6 +14,7 @@ mod designations;
 mod error_pages;
 mod escaping;
 mod import;
+mod layout;
 mod own_shop;
 mod sign_in;
 mod stock;
@@ -41,9 +42,10 @@ impl DemoItem {
         format!("#item-{} button[name=action][value={action}]", self.id)
     }
 
-    /// The message a designation press leaves in the item's row.
+    /// The message a designation press on the item leaves in the toast
+    /// region (never in the row, which would push the list down).
     pub fn row_notice(&self) -> String {
-        format!("#item-{} p.row-notice", self.id)
+        "#flash p.notice".to_owned()
     }
 
     /// The item on the shop page, listed with `online` (`for_sale`, `view_only`).

@@ -21,10 +21,10 @@ on_both_backends!(
     without_javascript_the_form_redirects_back_with_the_message,
     a_redirect_back_never_leaves_the_site,
     a_stale_version_shows_who_changed_it_and_the_next_press_applies,
-    an_invalid_combination_shows_the_rule_and_the_fix_inline,
+    an_invalid_combination_shows_the_rule_and_the_fix_in_the_toast,
     tampered_form_values_change_nothing_and_say_why,
     another_merchants_item_is_not_found,
-    a_press_on_an_archived_item_is_refused_with_the_reason_in_the_row
+    a_press_on_an_archived_item_is_refused_with_the_reason_in_the_toast
 );
 
 async fn each_row_offers_only_the_buttons_that_make_sense(backend: Backend) {
@@ -36,20 +36,67 @@ async fn each_row_offers_only_the_buttons_that_make_sense(backend: Backend) {
     assert_eq!(
         button_values(&doc, SPECKLED_MUG_IN_STORE_ONLY),
         vec![
-            "sell_online",
             "view_online_buy_in_store",
+            "sell_online",
             "stop_selling_in_store"
         ]
     );
     assert_eq!(
         button_values(&doc, CAMPING_MUG_VIEW_ONLY),
-        vec!["sell_online", "remove_from_online"]
+        vec!["remove_from_online", "sell_online"]
     );
     let teapot = app.get_html("/items?q=teapot").await;
     assert_eq!(
         button_values(&teapot, TEAPOT_ONLINE_ONLY),
         vec!["remove_from_online", "sell_in_store"]
     );
+    let teapot_row = format!("tr#item-{TEAPOT_ONLINE_ONLY}");
+    let segments: Vec<(String, String)> = teapot
+        .select(&sel(&format!("{teapot_row} .segmented button")))
+        .map(|b| {
+            (
+                b.text().collect(),
+                b.value()
+                    .attr("aria-pressed")
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        segments,
+        vec![
+            ("Not online".to_owned(), "false".to_owned()),
+            ("View online, buy in store".to_owned(), "false".to_owned()),
+            ("Sell online".to_owned(), "true".to_owned()),
+        ],
+        "one segmented control, the current state pressed"
+    );
+    let view_only = format!("{teapot_row} .segment[data-control=online-view_only]");
+    assert!(attr_of(&teapot, &view_only, "disabled").is_some());
+    assert_eq!(
+        attr_of(&teapot, &view_only, "title").as_deref(),
+        Some(
+            "View online, buy in store needs the item to be sold in store. Press Sell in store first, or choose Sell online."
+        ),
+        "a refused choice is disabled with the reason"
+    );
+    let switch = format!("{teapot_row} button.switch[role=switch]");
+    assert_eq!(
+        attr_of(&teapot, &switch, "aria-checked").as_deref(),
+        Some("false")
+    );
+    let camping_switch = format!("tr#item-{CAMPING_MUG_VIEW_ONLY} button.switch[role=switch]");
+    assert_eq!(
+        attr_of(&doc, &camping_switch, "aria-checked").as_deref(),
+        Some("true")
+    );
+    assert!(
+        attr_of(&doc, &camping_switch, "title")
+            .is_some_and(|title| title.contains("needs in-store sales")),
+        "a view-only item can't stop selling in store, and the switch says why"
+    );
+    assert!(attr_of(&doc, &camping_switch, "disabled").is_some());
 }
 
 async fn sell_online_via_htmx_returns_the_new_row_the_message_and_the_catalog_version(
@@ -80,7 +127,7 @@ async fn sell_online_via_htmx_returns_the_new_row_the_message_and_the_catalog_ve
         ("for_sale", "true", version + 1)
     );
     assert_eq!(
-        text_of(&doc, "tr .row-notice").as_deref(),
+        text_of(&doc, "#flash p.notice").as_deref(),
         Some("Speckled mug is now for sale online")
     );
     assert_eq!(
@@ -179,7 +226,7 @@ async fn a_stale_version_shows_who_changed_it_and_the_next_press_applies(backend
     let (online, _, current) = row_state(&doc, SPECKLED_MUG_IN_STORE_ONLY).expect("row");
     assert_eq!(online, "view_only", "nothing was overwritten");
     assert_eq!(current, stale + 1);
-    let notice = text_of(&doc, "tr .row-notice.warning").expect("a conflict message");
+    let notice = text_of(&doc, "#flash p.notice.warning").expect("a conflict message");
     assert!(notice.starts_with("Changed by Ana at "), "{notice}");
     assert!(
         notice.ends_with("— now View online, buy in store, sold in store; press again to apply"),
@@ -199,7 +246,7 @@ async fn a_stale_version_shows_who_changed_it_and_the_next_press_applies(backend
     );
 }
 
-async fn an_invalid_combination_shows_the_rule_and_the_fix_inline(backend: Backend) {
+async fn an_invalid_combination_shows_the_rule_and_the_fix_in_the_toast(backend: Backend) {
     let app = spawn_app(backend).await;
     app.login().await;
     let version = version_of(&app, CAMPING_MUG_VIEW_ONLY).await;
@@ -217,7 +264,7 @@ async fn an_invalid_combination_shows_the_rule_and_the_fix_inline(backend: Backe
 
     assert_eq!(response.status(), 200);
     let doc = row_fragment(&response.text().await.expect("body"));
-    let notice = text_of(&doc, "tr .row-notice.error").expect("the rule");
+    let notice = text_of(&doc, "#flash p.notice.error").expect("the rule");
     assert!(notice.contains("needs in-store sales"), "{notice}");
     assert!(
         notice.contains("Remove it from online or switch it to Sell online first"),
@@ -254,12 +301,12 @@ async fn tampered_form_values_change_nothing_and_say_why(backend: Backend) {
     assert_eq!(bad_action.status(), 200);
     let doc = row_fragment(&bad_action.text().await.expect("body"));
     assert_eq!(
-        text_of(&doc, "tr .row-notice.error").as_deref(),
+        text_of(&doc, "#flash p.notice.error").as_deref(),
         Some("That button is not one shelfsync knows; nothing was changed.")
     );
     let doc = row_fragment(&bad_version.text().await.expect("body"));
     assert!(
-        text_of(&doc, "tr .row-notice.error")
+        text_of(&doc, "#flash p.notice.error")
             .expect("message")
             .contains("missing the item version")
     );
@@ -300,7 +347,7 @@ async fn another_merchants_item_is_not_found(backend: Backend) {
     assert_eq!(theirs.version, 1);
 }
 
-async fn a_press_on_an_archived_item_is_refused_with_the_reason_in_the_row(backend: Backend) {
+async fn a_press_on_an_archived_item_is_refused_with_the_reason_in_the_toast(backend: Backend) {
     let app = spawn_app(backend).await;
     app.login().await;
     let merchant = app.demo_merchant_id();
@@ -328,7 +375,7 @@ async fn a_press_on_an_archived_item_is_refused_with_the_reason_in_the_row(backe
 
     assert_eq!(response.status(), 200);
     let row = row_fragment(&response.text().await.expect("body"));
-    let notice = text_of(&row, "p.row-notice.error").expect("the refusal");
+    let notice = text_of(&row, "#flash p.notice.error").expect("the refusal");
     assert_eq!(
         notice,
         "Speckled mug: The item is archived. Restore it before changing where it is sold."

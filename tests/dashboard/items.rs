@@ -48,9 +48,22 @@ async fn the_list_shows_each_items_columns_and_the_catalog_version(backend: Back
         text_of(&doc, &format!("{row} td.in-store")).as_deref(),
         Some("In store")
     );
+    let stock: Vec<(String, String)> = doc
+        .select(&sel(&format!("{row} td.stock")))
+        .map(|td| {
+            (
+                td.value().attr("data-store").unwrap_or_default().to_owned(),
+                td.text().collect(),
+            )
+        })
+        .collect();
     assert_eq!(
-        text_of(&doc, &format!("{row} td.stock")).as_deref(),
-        Some("0")
+        stock,
+        vec![
+            ("Downtown".to_owned(), "0".to_owned()),
+            ("Riverside".to_owned(), "0".to_owned())
+        ],
+        "a stock column per store"
     );
     assert_eq!(
         text_of(&doc, &format!("{row} td.online")).as_deref(),

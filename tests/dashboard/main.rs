@@ -13,6 +13,7 @@ mod designation;
 mod error_pages;
 mod item_form;
 mod items;
+mod online_stock;
 mod sessions;
 mod support;
 mod vocabulary;

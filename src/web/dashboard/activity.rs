@@ -2,12 +2,12 @@
 //! each naming who made the change), filtered by kind or by item, with Undo
 //! for item designation changes.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::items::render;
-use super::{Layout, Notice, see_other, set_flash, vocabulary};
+use super::items::{RowReply, render};
+use super::{Layout, Notice, safe_return, see_other, set_flash, vocabulary};
 use crate::inventory::audit::{self, AuditEntry, LogFilter, Subject};
 use crate::inventory::catalog_file::{self, ImportRecord};
 use crate::inventory::designations::describe;
@@ -16,7 +16,7 @@ use crate::inventory::sign_in::{self, EventKind, SignInEvent};
 use crate::inventory::{InventoryError, Item, designations};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
-use crate::web::{AppState, run};
+use crate::web::{AppState, htmx, run};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/activity", web::get().to(activity))
@@ -175,38 +175,78 @@ async fn activity(
     })
 }
 
+#[derive(Deserialize)]
+struct UndoForm {
+    /// The page the Undo was pressed on (the item list's toast); /activity otherwise.
+    return_to: Option<String>,
+}
+
+/// Undo from /activity, or from the toast of a designation press on the item
+/// list: one versioned undo either way. From the toast (htmx), the answer is
+/// the item's row redrawn with the message in the toast region.
 async fn undo(
+    req: HttpRequest,
     state: web::Data<AppState>,
     current: CurrentStaff,
     path: web::Path<i64>,
+    form: Option<web::Form<UndoForm>>,
 ) -> Result<HttpResponse, HtmlError> {
     current.require(Permission::Designate)?;
     let (merchant_id, entry_id) = (current.merchant.id, path.into_inner());
+    let return_to = safe_return(
+        form.and_then(|f| f.into_inner().return_to).as_deref(),
+        "/activity",
+    );
     let actor = current.actor();
-    let notice = match run(&state, move |conn| {
+    let (notice, item_id) = match run(&state, move |conn| {
         designations::undo(conn, &actor, merchant_id, entry_id)
     })
     .await
     {
-        Ok(done) if done.changed => Notice::success(format!(
-            "Undone: {} is back to {}",
-            done.item.name,
-            describe(&done.item)
-        )),
-        Ok(done) => Notice::warning(format!(
-            "{} already is {}",
-            done.item.name,
-            describe(&done.item)
-        )),
-        Err(InventoryError::Rule { item, rule }) => Notice::error(format!("{}: {rule}", item.name)),
-        Err(InventoryError::Conflict { current: item }) => Notice::warning(format!(
-            "{} was changed again since, and is now {}; Undo would overwrite that, so nothing was changed.",
-            item.name,
-            describe(&item)
-        )),
-        Err(InventoryError::Invalid(error)) => Notice::error(error.message),
+        Ok(done) if done.changed => (
+            Notice::success(format!(
+                "Undone: {} is back to {}",
+                done.item.name,
+                describe(&done.item)
+            )),
+            Some(done.item.id),
+        ),
+        Ok(done) => (
+            Notice::warning(format!(
+                "{} already is {}",
+                done.item.name,
+                describe(&done.item)
+            )),
+            Some(done.item.id),
+        ),
+        Err(InventoryError::Rule { item, rule }) => (
+            Notice::error(format!("{}: {rule}", item.name)),
+            Some(item.id),
+        ),
+        Err(InventoryError::Conflict { current: item }) => (
+            Notice::warning(format!(
+                "{} was changed again since, and is now {}; Undo would overwrite that, so nothing was changed.",
+                item.name,
+                describe(&item)
+            )),
+            Some(item.id),
+        ),
+        Err(InventoryError::Invalid(error)) => (Notice::error(error.message), None),
         Err(other) => return Err(other.into()),
     };
+    if let (true, Some(item_id)) = (htmx::is_htmx(&req), item_id) {
+        let view = run(&state, move |conn| {
+            designations::row(conn, merchant_id, item_id)
+        })
+        .await?;
+        let reply = RowReply {
+            req: &req,
+            current: &current,
+            csrf_token: crate::web::csrf::token(&current.session),
+            return_to,
+        };
+        return reply.send(view, notice);
+    }
     set_flash(&current.session, notice);
-    Ok(see_other("/activity"))
+    Ok(see_other(&return_to))
 }

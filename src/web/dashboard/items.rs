@@ -1,14 +1,19 @@
 //! `/items`: the merchant's item list with search, filters, sorting and
-//! paging, and the designation buttons on each row.
+//! paging, and the designation controls on each row (a press answers with the
+//! row and a toast).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::row::{DesignationAction, ItemRow};
-use super::{Layout, Notice, safe_return, see_other, set_flash};
+use super::row::{DesignationAction, ItemRow, STORE_COLUMNS};
+use super::{Layout, Notice, NoticeUndo, Toast, safe_return, see_other, set_flash};
+use crate::domain::OnlineListing;
+use crate::inventory::Item;
 use crate::inventory::designations::{self, Pressed, RowView};
-use crate::inventory::item_list::{ItemFilter, ItemQuery, ItemSort, list_items};
+use crate::inventory::item_list::{
+    ItemFilter, ItemQuery, ItemSort, StockLine, StoreColumn, list_items,
+};
 use crate::inventory::permissions::Permission;
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
@@ -44,6 +49,10 @@ pub struct Choice {
 #[template(path = "items/_table.html")]
 pub struct ItemTable {
     pub rows: Vec<ItemRow>,
+    /// The merchant's open stores: a stock column each, up to `STORE_COLUMNS`.
+    pub stores: Vec<StoreColumn>,
+    /// One column per store rather than a total with the stores in a disclosure.
+    pub store_columns: bool,
     pub total: i64,
     /// More items match a search than it shows.
     pub capped: bool,
@@ -138,13 +147,16 @@ async fn list(
             .map(|listed| {
                 ItemRow::new(
                     &listed.item,
-                    Some(listed.stock_total),
+                    &listed.stock,
+                    &found.stores,
                     &layout.csrf_token,
                     &return_to,
                 )
                 .for_viewer(layout.may.designate)
             })
             .collect(),
+        store_columns: found.stores.len() <= STORE_COLUMNS,
+        stores: found.stores.clone(),
         total: found.total,
         capped: found.capped,
         page: found.page,
@@ -209,7 +221,8 @@ struct DesignationForm {
 struct DesignationSwap {
     row: ItemRow,
     catalog_version: i64,
-    notice: Notice,
+    /// The notice as the toast region shows it.
+    toast: String,
 }
 
 async fn change_designation(
@@ -259,7 +272,25 @@ async fn change_designation(
                 current.staff.id,
                 view.catalog_version
             );
-            Notice::success(action.confirmation(&view.item.name))
+            let notice = if action == DesignationAction::SellOnline
+                && view.pressed == Pressed::Applied
+                && view.item.online() == OnlineListing::ForSale
+                && !view.stock.online.purchasable_online
+            {
+                sold_out_online(&view.item, &view.stock)
+            } else {
+                Notice::success(action.confirmation(&view.item.name))
+            };
+            match (&view.pressed, &view.last_change) {
+                (Pressed::Applied, Some(entry)) if entry.undo.is_offered() => {
+                    notice.with_undo(NoticeUndo {
+                        entry_id: entry.id,
+                        item_id,
+                        return_to: reply.return_to.clone(),
+                    })
+                }
+                _ => notice,
+            }
         }
         Pressed::ChangedMeanwhile => {
             let who = view
@@ -283,34 +314,51 @@ async fn change_designation(
     reply.send(view, notice)
 }
 
-/// How to answer a designation press: the request it came from and where
-/// its page lives.
-struct RowReply<'a> {
-    req: &'a HttpRequest,
-    current: &'a CurrentStaff,
-    return_to: String,
-    csrf_token: String,
+/// What the merchant is told after selling online an item the shop will show
+/// as sold out: it applied, what the shop shows, and where to fix it.
+fn sold_out_online(item: &Item, stock: &StockLine) -> Notice {
+    let receive = "receive stock";
+    let backorder = "allow backorder";
+    Notice::warning(format!(
+        "{} is for sale online but sold out online ({} available): {receive} or {backorder}",
+        item.name, stock.online.available_online
+    ))
+    .link(receive, format!("/items/{}#receive-form", item.id))
+    .link(backorder, format!("/items/{}#stock-settings-form", item.id))
+}
+
+/// How to answer a designation press (or its Undo): the request it came
+/// from and where its page lives.
+pub struct RowReply<'a> {
+    pub req: &'a HttpRequest,
+    pub current: &'a CurrentStaff,
+    pub return_to: String,
+    pub csrf_token: String,
 }
 
 impl RowReply<'_> {
     /// For htmx, the re-rendered row with the notice; otherwise a redirect
     /// back to the list with the notice as a flash message.
-    fn send(&self, view: RowView, notice: Notice) -> Result<HttpResponse, HtmlError> {
+    pub fn send(&self, view: RowView, notice: Notice) -> Result<HttpResponse, HtmlError> {
         if !htmx::is_htmx(self.req) {
             set_flash(&self.current.session, notice);
             return Ok(see_other(&self.return_to));
         }
         let row = ItemRow::new(
             &view.item,
-            Some(view.stock_total),
+            &view.stock,
+            &view.stores,
             &self.csrf_token,
             &self.return_to,
-        )
-        .with_notice(notice.clone());
+        );
         render(&DesignationSwap {
             row,
             catalog_version: view.catalog_version,
-            notice,
+            toast: Toast {
+                notice: &notice,
+                csrf_token: &self.csrf_token,
+            }
+            .html(),
         })
     }
 }

@@ -23,6 +23,7 @@ mod webhooks;
 
 use actix_session::Session;
 use actix_web::web;
+use askama::Template;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
@@ -136,40 +137,143 @@ impl Layout {
         self.time_zone.show(*utc, "%Y-%m-%d %H:%M:%S")
     }
 
+    /// The flash message as the toast region shows it (empty without one).
+    pub fn toast(&self) -> String {
+        self.flash.as_ref().map_or_else(String::new, |notice| {
+            Toast {
+                notice,
+                csrf_token: &self.csrf_token,
+            }
+            .html()
+        })
+    }
+
     /// Like `at`, the time of day only.
     pub fn time_of_day(&self, utc: &NaiveDateTime) -> String {
         self.time_zone.show(*utc, "%H:%M:%S")
     }
 }
 
-/// A message for the merchant, with its tone.
+/// A message for the merchant, with its tone, shown in the toast region.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
     /// `success`, `warning` or `error`; also the CSS class.
     pub tone: String,
     pub text: String,
+    /// Phrases of `text` that link somewhere (e.g. "receive stock").
+    #[serde(default)]
+    pub links: Vec<NoticeLink>,
+    /// The designation change the message is about, which Undo reverts.
+    #[serde(default)]
+    pub undo: Option<NoticeUndo>,
+}
+
+/// A phrase of a notice's text and where it leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeLink {
+    pub phrase: String,
+    pub href: String,
+}
+
+/// The Undo of a notice: the audit entry to revert (the same versioned undo
+/// as /activity), the row it redraws and the list to come back to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeUndo {
+    pub entry_id: i64,
+    pub item_id: i64,
+    pub return_to: String,
+}
+
+/// A run of a notice's text, linked or not.
+pub struct NoticePiece<'a> {
+    pub text: &'a str,
+    pub href: Option<&'a str>,
 }
 
 impl Notice {
-    pub fn success(text: impl Into<String>) -> Notice {
+    fn with_tone(tone: &str, text: impl Into<String>) -> Notice {
         Notice {
-            tone: "success".into(),
+            tone: tone.into(),
             text: text.into(),
+            links: Vec::new(),
+            undo: None,
         }
+    }
+
+    pub fn success(text: impl Into<String>) -> Notice {
+        Notice::with_tone("success", text)
     }
 
     pub fn warning(text: impl Into<String>) -> Notice {
-        Notice {
-            tone: "warning".into(),
-            text: text.into(),
-        }
+        Notice::with_tone("warning", text)
     }
 
     pub fn error(text: impl Into<String>) -> Notice {
-        Notice {
-            tone: "error".into(),
-            text: text.into(),
+        Notice::with_tone("error", text)
+    }
+
+    /// Links the first occurrence of `phrase` (after the previous link) to `href`.
+    pub fn link(mut self, phrase: &str, href: String) -> Notice {
+        self.links.push(NoticeLink {
+            phrase: phrase.to_owned(),
+            href,
+        });
+        self
+    }
+
+    pub fn with_undo(mut self, undo: NoticeUndo) -> Notice {
+        self.undo = Some(undo);
+        self
+    }
+
+    /// The text in runs, the linked phrases with their links; together
+    /// they read exactly as `text`.
+    pub fn pieces(&self) -> Vec<NoticePiece<'_>> {
+        let mut pieces = Vec::new();
+        let mut rest = self.text.as_str();
+        for link in &self.links {
+            let Some(at) = rest.find(link.phrase.as_str()) else {
+                continue;
+            };
+            let (before, from) = rest.split_at(at);
+            let (phrase, after) = from.split_at(link.phrase.len());
+            if !before.is_empty() {
+                pieces.push(NoticePiece {
+                    text: before,
+                    href: None,
+                });
+            }
+            pieces.push(NoticePiece {
+                text: phrase,
+                href: Some(link.href.as_str()),
+            });
+            rest = after;
         }
+        if !rest.is_empty() {
+            pieces.push(NoticePiece {
+                text: rest,
+                href: None,
+            });
+        }
+        pieces
+    }
+}
+
+/// A notice as the toast region shows it.
+#[derive(Template)]
+#[template(path = "_toast.html")]
+pub struct Toast<'a> {
+    pub notice: &'a Notice,
+    pub csrf_token: &'a str,
+}
+
+impl Toast<'_> {
+    /// The toast's HTML; nothing (logged) should the template fail.
+    pub fn html(&self) -> String {
+        self.render().unwrap_or_else(|error| {
+            log::error!("the toast template failed: {error}");
+            String::new()
+        })
     }
 }
 
