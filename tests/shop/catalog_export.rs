@@ -12,8 +12,25 @@ on_both_backends!(
     the_export_has_every_active_item_with_a_stock_column_per_store,
     the_export_follows_the_lists_search_and_filter,
     a_cell_a_spreadsheet_would_run_as_a_formula_is_prefixed,
-    a_cashier_may_not_export_and_a_bad_filter_is_named
+    a_cashier_may_not_export_and_a_bad_filter_is_named,
+    the_item_list_links_its_own_export_and_the_import
 );
+
+async fn the_item_list_links_its_own_export_and_the_import(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+
+    let list = app.get_html("/items?q=blue+mug&filter=for_sale").await;
+
+    let href = crate::common::attr_of(&list, "#export-csv", "href").expect("an export link");
+    assert_eq!(href, "/items/export.csv?q=blue+mug&filter=for_sale");
+    assert_eq!(
+        crate::common::attr_of(&list, "#import-csv", "href").as_deref(),
+        Some("/items/import")
+    );
+    let rows = exported(&app, &app.client, &href["/items/export.csv".len()..]).await;
+    assert_eq!(rows.len(), 2, "the blue mug alone: {rows:?}");
+}
 
 /// The file's rows (header first), parsed as CSV.
 async fn exported(app: &TestApp, client: &reqwest::Client, query: &str) -> Vec<Vec<String>> {

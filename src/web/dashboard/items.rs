@@ -67,6 +67,17 @@ pub struct ItemTable {
     /// Whether the viewer may change designations (the bulk bar and the
     /// row buttons are left out otherwise).
     pub may_change: bool,
+    /// Whether the viewer may export (and import) the catalogue.
+    pub may_export: bool,
+}
+
+impl ItemTable {
+    /// The CSV export of the items this table shows: its search and filter.
+    fn export_url(&self) -> String {
+        let query = serde_html_form::to_string([("q", self.q.as_str()), ("filter", self.filter)])
+            .unwrap_or_default();
+        format!("/items/export.csv?{query}")
+    }
 }
 
 #[derive(Template)]
@@ -168,6 +179,7 @@ async fn list(
         filter_label: filter.label(),
         csrf_token: layout.csrf_token.clone(),
         may_change: layout.may.designate,
+        may_export: layout.may.edit_items,
     };
     if htmx::target(&req) == Some("item-table") {
         return render(&table);
