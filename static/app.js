@@ -64,7 +64,7 @@
       pending = setTimeout(function () {
         pending = null;
         htmx.ajax("GET", window.location.pathname + window.location.search,
-          { target: "#counter-list", swap: "outerHTML" });
+          { target: status.getAttribute("data-live-target") || "#counter-list", swap: "outerHTML" });
       }, 150);
     });
   }

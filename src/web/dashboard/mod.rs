@@ -5,6 +5,7 @@
 mod activity;
 mod bulk;
 mod counter;
+mod counter_item;
 mod item_form;
 mod item_page;
 mod item_stock;
