@@ -6,6 +6,7 @@
 mod common;
 
 mod activity;
+mod counter;
 mod roles;
 mod settings;
 mod setup;
