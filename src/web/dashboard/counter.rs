@@ -46,6 +46,8 @@ struct CounterPage {
     show_all: bool,
     /// The search box's text.
     q: String,
+    /// The search box takes the focus when the page opens.
+    focus_search: bool,
     list: CounterList,
 }
 
@@ -160,6 +162,7 @@ async fn counter(
         location: list.location,
         show_all,
         q,
+        focus_search: true,
         list: table,
     };
     render(&page)

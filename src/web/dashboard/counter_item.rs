@@ -90,6 +90,9 @@ struct CounterItemPage {
     /// For the search box, shared with the list page.
     show_all: bool,
     q: String,
+    /// Never here: the page opens on the item (typing anywhere goes to the
+    /// search box anyway, see app.js).
+    focus_search: bool,
     stock: CounterItemStock,
     sale: ActionForm,
     receive: ActionForm,
@@ -166,6 +169,7 @@ async fn page(
         location,
         show_all: false,
         q: String::new(),
+        focus_search: false,
         stock: CounterItemStock {
             catalog_version,
             entry,
