@@ -50,7 +50,8 @@ on_both_backends!(
     the_shop_links_each_product_to_its_page,
     items_not_listed_online_have_no_page,
     buy_online_links_to_the_merchants_store_once_a_pattern_is_set,
-    the_item_page_shows_a_change_at_once
+    the_item_page_shows_a_change_at_once,
+    an_old_shop_address_leads_to_the_same_item
 );
 
 async fn a_view_only_item_has_a_page_saying_which_stores_have_it(backend: Backend) {
@@ -257,4 +258,35 @@ async fn the_item_page_shows_a_change_at_once(backend: Backend) {
         Some("Available online: 5 in stock")
     );
     assert_eq!(removed.status(), 404);
+}
+
+async fn an_old_shop_address_leads_to_the_same_item(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let renamed = app
+        .post_form(
+            "/settings/shop",
+            &[
+                ("name", "Corner Goods"),
+                ("slug", "corner-goods-two"),
+                ("currency", "USD"),
+                ("time_zone", "UTC"),
+            ],
+        )
+        .await;
+    assert_eq!(renamed.status(), 303);
+
+    let old = app.get(&item_path(CAMPING_MUG_VIEW_ONLY)).await;
+
+    assert_eq!(old.status(), 301);
+    assert_eq!(
+        header(old.headers(), "location"),
+        format!("/shop/corner-goods-two/items/{CAMPING_MUG_VIEW_ONLY}")
+    );
+    let page = app
+        .get_html(&format!(
+            "/shop/corner-goods-two/items/{CAMPING_MUG_VIEW_ONLY}"
+        ))
+        .await;
+    assert!(links(&page).contains(&"/shop/corner-goods-two".to_owned()));
 }
