@@ -115,6 +115,7 @@ async fn an_exact_barcode_or_sku_opens_the_item_and_other_text_narrows_the_list(
     let narrowed = app
         .get_html(&format!("/counter?location={store}&q=mug"))
         .await;
+    let list = app.get_html(&format!("/counter?location={store}")).await;
     let as_typed = app
         .client
         .get(app.url(&format!("/counter?location={store}&q={barcode}")))
@@ -137,6 +138,10 @@ async fn an_exact_barcode_or_sku_opens_the_item_and_other_text_narrows_the_list(
         attr_of(&narrowed, "#counter-q", "value").as_deref(),
         Some("mug"),
         "the search box keeps what was typed"
+    );
+    assert!(
+        list.select(&sel("#counter-q[autofocus]")).next().is_some(),
+        "the scan box has the focus when the counter opens"
     );
     // Typing (htmx) narrows the list to the one item and never navigates.
     assert_eq!(as_typed.status(), 200);
@@ -183,8 +188,15 @@ async fn the_item_view_shows_the_stock_here_with_a_sale_and_a_receive_form(backe
     );
     assert!(first.select(&sel("#counter-receive")).next().is_some());
     assert!(
-        first.select(&sel("#counter-q[autofocus]")).next().is_some(),
-        "the scan box is ready for the next item"
+        first
+            .select(&sel("form.counter-search #counter-q"))
+            .next()
+            .is_some(),
+        "a scan box for the next item"
+    );
+    assert!(
+        first.select(&sel("[autofocus]")).next().is_none(),
+        "the view opens on the item, not scrolled to the scan box"
     );
     let key = |doc: &Html, form: &str| {
         attr_of(doc, &format!("{form} input[name=idempotency_key]"), "value")
