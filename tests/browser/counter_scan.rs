@@ -288,5 +288,26 @@ async fn a_double_tapped_sale_records_once(backend: Backend) {
         .wait_for_text("#counter-on-hand", &(here - 1).to_string())
         .await;
     browser.screenshot("after_double_tap").await;
+
+    // More than the count here: asked first, on a phone, then recorded anyway.
+    browser.resize(390, 844).await;
+    let too_many = here + 5;
+    browser.fill("#sale-quantity", &too_many.to_string()).await;
+    browser.click("#counter-sale button[type=submit]").await;
+    browser.wait_for("#counter-confirm").await;
+    assert_eq!(level(), here - 1, "nothing recorded before the answer");
+    browser.scroll_to("#counter-confirm").await;
+    browser.screenshot("asked_first_390").await;
+    let (page, viewport) = widths(&browser).await;
+    assert!(page <= viewport, "{page}px in {viewport}px");
+
+    browser.click("#counter-confirm button[type=submit]").await;
+
+    browser
+        .wait_for_text("#counter-on-hand", &(here - 1 - too_many).to_string())
+        .await;
+    assert_eq!(level(), here - 1 - too_many);
+    browser.wait_for("#counter-on-hand.negative").await;
+    browser.screenshot("recorded_anyway_390").await;
     browser.close().await;
 }

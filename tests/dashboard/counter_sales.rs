@@ -336,6 +336,9 @@ async fn a_sale_beyond_the_count_asks_first_and_is_then_recorded_anyway(backend:
     assert_eq!(last.reason, "Sale at the counter, recorded anyway");
     let after = item_page(&app, SOLD_BOTH_WAYS, store).await;
     assert_eq!(text_of(&after, "#counter-on-hand").as_deref(), Some("-2"));
+    let told = text_of(&after, "#flash .notice.warning").expect("a warning to count");
+    assert!(told.contains("recorded anyway"), "{told}");
+    assert!(told.contains("below zero: count it"), "{told}");
     assert!(
         after
             .select(&sel("#counter-on-hand.negative"))

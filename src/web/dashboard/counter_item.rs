@@ -295,6 +295,8 @@ async fn sale(
                 Notice::warning(format!(
                     "That sale was sent twice; it was recorded once. {sold}"
                 ))
+            } else if value.discrepancy {
+                Notice::warning(sold)
             } else {
                 Notice::success(sold)
             };
