@@ -111,6 +111,9 @@ async fn the_counter_and_the_shop_fit_a_phone_and_a_desktop(backend: Backend) {
     browser
         .goto(&app.url(&format!("/counter?location={store}")))
         .await;
+    browser.wait_for("tr.counter-item").await;
+    browser.scroll_to("tr.counter-item:nth-child(3)").await;
+    browser.screenshot("counter_cards_390").await;
     let shown = browser
         .script(
             "const row = document.querySelector('tr.counter-item');
