@@ -209,6 +209,7 @@ async fn http_sales(
         bind: "127.0.0.1:0".into(),
         workers: Some(2),
         read_pool_size: 2,
+        import_limit_mb: 50,
         no_demo: true,
         public_url: None,
         secure_cookies: false,

@@ -79,6 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         bind: "127.0.0.1:0".into(),
         workers: Some(2),
         read_pool_size: 2,
+        import_limit_mb: 50,
         no_demo: false,
         public_url: None,
         secure_cookies: false,

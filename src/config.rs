@@ -44,6 +44,58 @@ pub enum Command {
     /// List or deactivate staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Write a merchant's catalogue as CSV (the columns of the dashboard's
+    /// export: sku, name, …, one stock:<store> column per store).
+    Export(ExportArgs),
+    /// Bring a catalogue in from a CSV file: prints what it would change and
+    /// every error by row, then applies all of it in one transaction, or
+    /// nothing (exits non-zero on any error).
+    Import(ImportArgs),
+}
+
+/// `shelfsync import`
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The CSV file: shelfsync's export columns, a Shopify product export,
+    /// or any header mapped with --mapping.
+    pub file: std::path::PathBuf,
+    /// The merchant's slug, e.g. corner-goods.
+    #[arg(long)]
+    pub merchant: String,
+    /// Print the preview and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Archive the merchant's active items whose SKU is not in the file.
+    #[arg(long)]
+    pub archive_missing: bool,
+    /// A CSV of `column,field` rows mapping the file's columns to
+    /// shelfsync's fields (sku, name, description, price, barcode, in_store,
+    /// online, archived, online_buffer, backorder, stock:<store>, ignore).
+    #[arg(long)]
+    pub mapping: Option<std::path::PathBuf>,
+}
+
+/// `shelfsync export`
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The merchant's slug, e.g. corner-goods.
+    #[arg(long)]
+    pub merchant: String,
+    /// Write the file here instead of to standard output.
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
+    /// Only items whose name, SKU or barcode contain these words.
+    #[arg(long, default_value = "")]
+    pub search: String,
+    /// Only items the dashboard filter shows: all (every active item),
+    /// in_store_only, for_sale, view_only, nowhere, low_stock,
+    /// discrepancy or archived.
+    #[arg(long, default_value = "all")]
+    pub filter: String,
 }
 
 /// `shelfsync webhook …`
@@ -247,6 +299,10 @@ pub struct ServeArgs {
     /// take the connections that sales and edits need.
     #[arg(long, env = "SHELFSYNC_READ_POOL_SIZE", default_value_t = 4)]
     pub read_pool_size: u32,
+
+    /// The largest catalogue file the dashboard's import accepts, in MB.
+    #[arg(long, env = "SHELFSYNC_IMPORT_LIMIT_MB", default_value_t = 50)]
+    pub import_limit_mb: u64,
 
     /// Do not create the demo merchant when the database is empty.
     #[arg(long, env = "SHELFSYNC_NO_DEMO")]

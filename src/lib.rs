@@ -1,6 +1,8 @@
 //! shelfsync: one inventory, two channels. A merchant keeps one catalogue and
 //! one stock count per store; each channel gets the list it should see.
 
+/// `shelfsync export` and `shelfsync import`: the catalogue as a CSV file.
+pub mod catalog_commands;
 /// Settings from flags and environment variables.
 pub mod config;
 /// Storage: pool, backend selection, migrations, schema and rows.

@@ -16,6 +16,8 @@ fn main() -> ExitCode {
         Command::Merchant(command) => shelfsync::startup::merchant(command),
         Command::Staff(command) => shelfsync::startup::staff(command),
         Command::Check(args) => shelfsync::startup::check(&args),
+        Command::Export(args) => shelfsync::catalog_commands::export(&args),
+        Command::Import(args) => shelfsync::catalog_commands::import(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -111,7 +111,11 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
         let read_pool = db::open_pool(&args.database.database_url, args.read_pool_size.max(1))?;
-        let state = web::Data::new(AppState::new(pool, read_pool, push));
+        let state = web::Data::new(AppState {
+            import_limit: usize::try_from(args.import_limit_mb.saturating_mul(1024 * 1024))
+                .unwrap_or(usize::MAX),
+            ..AppState::new(pool, read_pool, push)
+        });
         let secure = args.secure_cookies();
         let headers = SecurityHeaders::new(args.https());
         let mut server = HttpServer::new(move || {
@@ -152,7 +156,9 @@ impl Application {
                             .build(),
                         )
                         .wrap(Compress::default())
-                        .wrap(Logger::new("%r %s %Dms")),
+                        // The path without its query: a query may hold search words or an
+                        // upload's CSRF token, which don't belong in a log.
+                        .wrap(Logger::new("%m %U %s %Dms")),
                 )
         })
         .client_request_timeout(args.request_head_timeout)
@@ -623,6 +629,6 @@ fn humantime(duration: std::time::Duration) -> String {
     }
 }
 
-fn open(args: &DatabaseArgs) -> Result<Pool, StartError> {
+pub(crate) fn open(args: &DatabaseArgs) -> Result<Pool, StartError> {
     Ok(db::open_pool(&args.database_url, args.pool_size.min(2))?)
 }

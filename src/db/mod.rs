@@ -149,6 +149,20 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, SetupError> {
     applied.map_err(|e| SetupError::Migration(e.to_string()))
 }
 
+/// The names of the migrations this build has and the database lacks
+/// (empty when the schema is current).
+pub fn pending_migrations(conn: &mut DbConnection) -> Result<Vec<String>, SetupError> {
+    let names = match conn {
+        DbConnection::Sqlite(c) => c
+            .pending_migrations(SQLITE_MIGRATIONS)
+            .map(|list| list.iter().map(|m| m.name().to_string()).collect()),
+        DbConnection::Postgres(c) => c
+            .pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|list| list.iter().map(|m| m.name().to_string()).collect()),
+    };
+    names.map_err(|e| SetupError::Migration(e.to_string()))
+}
+
 /// Applies the next `count` pending migrations only (used to test a
 /// migration against data written under the schema before it).
 pub fn run_next_migrations(conn: &mut DbConnection, count: usize) -> Result<usize, SetupError> {

@@ -87,6 +87,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    catalog_imports (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        actor -> Text,
+        actor_email -> Text,
+        file_name -> Text,
+        new_items -> BigInt,
+        changed_items -> BigInt,
+        unchanged_items -> BigInt,
+        archived_items -> BigInt,
+        catalog_version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    catalog_uploads (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        staff_id -> BigInt,
+        file_name -> Text,
+        content -> Binary,
+        archive_missing -> Bool,
+        choices -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     items (id) {
         id -> BigInt,
         merchant_id -> BigInt,
@@ -306,4 +335,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
     merchant_slugs,
     staff_invitations,
+    catalog_imports,
+    catalog_uploads,
 );

@@ -33,7 +33,9 @@ pub use text::{
     ControlCharacter, Description, Email, ItemName, Lines, ReturnPath, Sku, check_input,
     forbidden_character, single_line,
 };
-pub use webhook::{EVENT_TYPES, EventTypes, INVENTORY_STOCK_CHANGED, WebhookUrl, is_back_office};
+pub use webhook::{
+    EVENT_TYPES, EventTypes, INVENTORY_STOCK_CHANGED, WebhookUrl, event_type_label, is_back_office,
+};
 
 /// A value a user typed was not acceptable; names the field and says why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -86,6 +86,19 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
     ),
 ];
 
+/// An event type as the dashboard names it (its delivery log); the API and
+/// the payloads keep the dotted name.
+pub fn event_type_label(event_type: &str) -> &str {
+    match event_type {
+        "item.listing_changed" => "Listing changed",
+        "item.stock_changed" => "Stock changed",
+        "location.changed" => "Store changed",
+        INVENTORY_STOCK_CHANGED => "Stock per store (back office)",
+        "webhook.test" => "Test event",
+        other => other,
+    }
+}
+
 /// The back-office event type: on-hand counts per store of every item.
 pub const INVENTORY_STOCK_CHANGED: &str = "inventory.stock_changed";
 

@@ -198,7 +198,7 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 
 type ItemsBoxed<'a> = items::BoxedQuery<'a, crate::db::DbBackend>;
 
-fn matching(
+pub(crate) fn matching(
     backend: Backend,
     merchant_id: i64,
     search: &str,

@@ -9,6 +9,7 @@
 // In dependency order: each module uses only those above it.
 pub mod audit;
 mod catalog;
+pub mod catalog_file;
 pub mod changes;
 pub mod designations;
 pub mod idempotency;
@@ -87,6 +88,15 @@ impl Actor {
         Actor {
             name: "shelfsync".to_owned(),
             email: String::new(),
+        }
+    }
+
+    /// The same person, named with what they are doing (`Sam Rivera
+    /// (import of items.csv)`), for changes made on their behalf in bulk.
+    pub fn doing(&self, what: &str) -> Actor {
+        Actor {
+            name: format!("{} ({what})", self.name),
+            email: self.email.clone(),
         }
     }
 

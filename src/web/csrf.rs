@@ -1,7 +1,8 @@
 //! CSRF protection for every state-changing dashboard request.
 //!
 //! Each session holds a random token. Forms carry it as `csrf_token`, htmx
-//! sends it as the `X-CSRF-Token` header (set once on `<body hx-headers>`).
+//! sends it as the `X-CSRF-Token` header (set once on `<body hx-headers>`),
+//! and a file upload (`multipart/form-data`) in its action's query string.
 //! A request is also refused when the browser says it is cross-site
 //! (`Sec-Fetch-Site`) or its `Origin` names another host.
 
@@ -124,6 +125,18 @@ async fn check(mut req: ServiceRequest) -> Result<ServiceRequest, (ServiceReques
             .ok()
             .and_then(|form| form.csrf_token);
         req.set_payload(Payload::from(body));
+    }
+    let is_upload = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
+    if presented.is_none() && is_upload {
+        // A file upload's body is not read here; its form carries the token
+        // in its action's query string (never written to the access log).
+        presented = serde_html_form::from_str::<TokenField>(req.query_string())
+            .ok()
+            .and_then(|form| form.csrf_token);
     }
     let valid =
         presented.is_some_and(|token| bool::from(token.as_bytes().ct_eq(expected.as_bytes())));

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod csrf;
 pub mod dashboard;
 pub mod errors;
+pub mod health;
 pub mod htmx;
 pub mod input;
 pub mod list_cache;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub token_checks: api::token_checks::TokenChecks,
     /// Webhook and live-stream settings, and the dispatcher to wake.
     pub push: PushState,
+    /// The largest catalogue file an import accepts, in bytes.
+    pub import_limit: usize,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
             online: list_cache::online::OnlineLists::default(),
             token_checks: api::token_checks::TokenChecks::default(),
             push,
+            import_limit: 50 * 1024 * 1024,
         }
     }
 }
@@ -90,6 +94,7 @@ where
 /// tokens), its reference page and the hosted shop. They run without the
 /// dashboard's layers.
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
+    health::config(cfg);
     api::config(cfg);
     api_docs::config(cfg);
     shop::config(cfg);

@@ -37,6 +37,7 @@ async fn cold_server(app: &TestApp) -> String {
         bind: "127.0.0.1:0".to_owned(),
         workers: Some(1),
         read_pool_size: 1,
+        import_limit_mb: 50,
         no_demo: true,
         public_url: None,
         secure_cookies: false,

@@ -7,6 +7,7 @@ mod common;
 
 mod consistency;
 mod equivalence;
+mod health;
 mod isolation;
 mod items;
 mod pos;

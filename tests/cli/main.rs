@@ -45,6 +45,8 @@ fn every_subcommand_has_help() {
         vec!["merchant", "list", "--help"],
         vec!["staff", "--help"],
         vec!["staff", "deactivate", "--help"],
+        vec!["export", "--help"],
+        vec!["import", "--help"],
     ] {
         let (ok, stdout, _) = run(&args);
         assert!(ok, "{args:?}");
@@ -332,6 +334,198 @@ async fn migrate_then_demo_then_a_token_work_on_a_fresh_database(backend: Backen
 }
 
 on_both_backends!(webhook_endpoints_are_created_listed_rotated_and_deleted_from_the_command_line);
+
+on_both_backends!(
+    export_writes_the_same_file_as_the_dashboard,
+    import_previews_with_row_numbers_then_applies_all_or_nothing
+);
+
+async fn import_previews_with_row_numbers_then_applies_all_or_nothing(backend: Backend) {
+    let app = common::spawn_app(backend).await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    std::fs::write(
+        path("bad.csv"),
+        "Code,Title,Cost,Downtown\nCLI-1,Cedar box,12.00,4\nCLI-2,,-3,x\n",
+    )
+    .expect("a file");
+    std::fs::write(
+        path("good.csv"),
+        "Code,Title,Cost,Downtown\nCLI-1,Cedar box,12.00,4\nCLI-2,Pine box,9.50,2\n",
+    )
+    .expect("a file");
+    std::fs::write(
+        path("mapping.csv"),
+        "column,field\nCode,sku\nTitle,name\nCost,price\nDowntown,stock:Downtown\n",
+    )
+    .expect("a mapping");
+    let import = |file: &str, more: &[&str]| {
+        let mut args: Vec<String> = [
+            "import",
+            &path(file),
+            "--database-url",
+            &app.db.url,
+            "--merchant",
+            "corner-goods",
+            "--mapping",
+            &path("mapping.csv"),
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.extend(more.iter().map(|a| (*a).to_owned()));
+        run_async(args)
+    };
+    let count_items = || {
+        use diesel::prelude::*;
+        use shelfsync::db::schema::items;
+        items::table
+            .filter(items::sku.like("CLI-%"))
+            .count()
+            .get_result::<i64>(&mut app.conn())
+            .expect("a count")
+    };
+
+    let (bad_ok, bad_out, bad_err) = import("bad.csv", &[]).await;
+    let (dry_ok, dry_out, _) = import("good.csv", &["--dry-run"]).await;
+    let after_dry_run = count_items();
+    let (applied_ok, applied_out, applied_err) = import("good.csv", &[]).await;
+    let (again_ok, again_out, _) = import("good.csv", &[]).await;
+    let (unmapped_ok, _, unmapped_err) = run_async(
+        [
+            "import",
+            &path("good.csv"),
+            "--database-url",
+            &app.db.url,
+            "--merchant",
+            "corner-goods",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )
+    .await;
+
+    assert!(!bad_ok);
+    assert!(
+        bad_out.contains("2 rows; 1 new, 0 changed, 0 unchanged, 3 with errors"),
+        "{bad_out}"
+    );
+    assert!(
+        bad_err.contains("row 3, column Title: Name is required"),
+        "{bad_err}"
+    );
+    assert!(
+        bad_err.contains("row 3, column Cost: Price cannot be negative"),
+        "{bad_err}"
+    );
+    assert!(bad_err.contains("row 3, column Downtown:"), "{bad_err}");
+    assert!(bad_err.contains("nothing was changed"), "{bad_err}");
+    assert!(dry_ok);
+    assert!(
+        dry_out.contains("2 new") && dry_out.contains("dry run"),
+        "{dry_out}"
+    );
+    assert_eq!(after_dry_run, 0);
+    assert!(applied_ok, "{applied_err}");
+    assert!(
+        applied_out.contains("applied: 2 new, 0 changed"),
+        "{applied_out}"
+    );
+    assert!(
+        applied_err.contains("applied 2 of 2 items"),
+        "plain progress lines off a terminal: {applied_err}"
+    );
+    assert_eq!(count_items(), 2);
+    assert!(again_ok);
+    assert!(again_out.contains("nothing to change"), "{again_out}");
+    assert!(!unmapped_ok);
+    assert!(
+        unmapped_err.contains("row 1, column Code"),
+        "{unmapped_err}"
+    );
+    let (checked, _, _) = run_async(
+        ["check", "--database-url", &app.db.url]
+            .map(str::to_owned)
+            .to_vec(),
+    )
+    .await;
+    assert!(
+        checked,
+        "the ledger agrees with the levels after the import"
+    );
+}
+
+async fn export_writes_the_same_file_as_the_dashboard(backend: Backend) {
+    let app = common::spawn_app(backend).await;
+    app.login().await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("items.csv");
+    let file_arg = file.display().to_string();
+
+    let (written, _, stderr) = run_async(
+        [
+            "export",
+            "--database-url",
+            &app.db.url,
+            "--merchant",
+            "corner-goods",
+            "--filter",
+            "for_sale",
+            "--output",
+            &file_arg,
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )
+    .await;
+    let (to_stdout, stdout, _) = run_async(
+        [
+            "export",
+            "--database-url",
+            &app.db.url,
+            "--merchant",
+            "corner-goods",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )
+    .await;
+    let (bad_filter, _, bad_stderr) = run_async(
+        [
+            "export",
+            "--database-url",
+            &app.db.url,
+            "--merchant",
+            "corner-goods",
+            "--filter",
+            "bogus",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )
+    .await;
+
+    assert!(written, "{stderr}");
+    let from_dashboard = app
+        .get("/items/export.csv?filter=for_sale")
+        .await
+        .text()
+        .await
+        .expect("a body");
+    let from_cli = std::fs::read_to_string(&file).expect("the file was written");
+    assert_eq!(from_cli, from_dashboard);
+    assert!(from_cli.lines().count() > 1);
+    assert!(to_stdout);
+    assert_eq!(
+        stdout,
+        app.get("/items/export.csv")
+            .await
+            .text()
+            .await
+            .expect("a body")
+    );
+    assert!(!bad_filter);
+    assert!(bad_stderr.contains("--filter"), "{bad_stderr}");
+}
 
 async fn webhook_endpoints_are_created_listed_rotated_and_deleted_from_the_command_line(
     backend: Backend,

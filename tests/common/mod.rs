@@ -126,6 +126,7 @@ async fn spawn(backend: Backend, push: PushArgs, no_demo: bool) -> TestApp {
         bind: "127.0.0.1:0".to_owned(),
         workers: Some(2),
         read_pool_size: 2,
+        import_limit_mb: 50,
         no_demo,
         public_url: None,
         secure_cookies: false,

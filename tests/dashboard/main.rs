@@ -16,3 +16,4 @@ mod item_form;
 mod items;
 mod sessions;
 mod support;
+mod vocabulary;

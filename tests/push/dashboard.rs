@@ -206,6 +206,18 @@ async fn the_delivery_log_shows_attempts_response_and_error_and_resend_sends_aga
         text_of(&failing, "tr.delivery .status-code").as_deref(),
         Some("503")
     );
+    // The log speaks the dashboard's words; the dotted names stay in the API.
+    assert_eq!(
+        text_of(&failing, "tr.delivery .badge").as_deref(),
+        Some("Waiting")
+    );
+    let event_type = attr_of(&failing, "tr.delivery .event-type", "data-event-type")
+        .expect("the event type's code");
+    let shown = text_of(&failing, "tr.delivery .event-type").expect("the event type");
+    assert!(
+        !shown.contains('.') && !shown.contains('_') && shown != event_type,
+        "{event_type} is shown as {shown:?}"
+    );
     assert!(text_of(&failing, "tr.delivery .last-error").is_some_and(|e| e.contains("503")));
     assert!(
         text_of(&failing, "tr.delivery .attempts")

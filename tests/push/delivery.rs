@@ -229,6 +229,7 @@ fn second_instance(database_url: &str) -> shelfsync::startup::Application {
         bind: "127.0.0.1:0".to_owned(),
         workers: Some(1),
         read_pool_size: 2,
+        import_limit_mb: 50,
         no_demo: true,
         public_url: None,
         secure_cookies: false,

@@ -239,6 +239,7 @@ async fn an_https_public_url_adds_hsts_and_secure_cookies(backend: Backend) {
         bind: "127.0.0.1:0".to_owned(),
         workers: Some(1),
         read_pool_size: 1,
+        import_limit_mb: 50,
         no_demo: false,
         public_url: Some(
             shelfsync::config::parse_public_url("https://shop.example.com").expect("a URL"),

@@ -2,16 +2,11 @@
 //! the version the caller saw, and `create_item`. Both drive the item writer
 //! (`writer::ItemWriter`) in a transaction of their own.
 
-use diesel::prelude::*;
-
 use super::writer::ItemWriter;
 use super::{FieldEdits, Item, ItemFields, ItemUpdate, StockSettings};
 use crate::db::DbConnection;
-use crate::db::models::{ItemRow, NewItemRow};
-use crate::db::schema::items;
-use crate::domain::{Barcode, Designation, DesignationChange};
-use crate::inventory::audit::{self, AuditField};
-use crate::inventory::{Actor, Result, now, outbox};
+use crate::domain::{Designation, DesignationChange};
+use crate::inventory::{Actor, Result};
 
 /// A change a person asks of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,43 +97,6 @@ pub fn create_item(
 ) -> Result<Item> {
     conn.write_transaction(|conn| {
         let mut writer = ItemWriter::begin(conn, actor, merchant_id)?;
-        writer.check_sku(conn, &fields.sku, None)?;
-        let version = writer.bump(conn)?;
-        let at = now();
-        // The merchant's default for the automatic sold-out switch.
-        let auto_view_only: bool = crate::db::schema::merchants::table
-            .find(merchant_id)
-            .select(crate::db::schema::merchants::auto_view_only_default)
-            .first(conn)?;
-        let row: ItemRow = diesel::insert_into(items::table)
-            .values(NewItemRow {
-                merchant_id,
-                sku: fields.sku.as_str(),
-                name: fields.name.as_str(),
-                description: fields.description.as_str(),
-                price_minor: fields.price.amount_minor,
-                currency: fields.price.currency.as_str(),
-                barcode: fields.barcode.as_ref().map(Barcode::as_str),
-                in_store: designation.in_store(),
-                online: designation.online().as_str(),
-                changed_version: version,
-                created_at: at,
-                updated_at: at,
-                auto_view_only,
-            })
-            .returning(items::all_columns)
-            .get_result(conn)?;
-        let item = Item::from_row(row)?;
-        audit::record(
-            conn,
-            actor,
-            &item,
-            AuditField::Created,
-            "",
-            &item.name,
-            version,
-        )?;
-        outbox::item_changed(conn, &item, version)?;
-        Ok(item)
+        writer.create(conn, fields, designation)
     })
 }

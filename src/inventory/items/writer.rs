@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use super::change::ItemChange;
 use super::{Item, ItemFields, StockSettings};
 use crate::db::DbConnection;
-use crate::db::models::{ItemFieldsChangeset, ItemRow, LocationRow};
+use crate::db::models::{ItemFieldsChangeset, ItemRow, LocationRow, NewItemRow};
 use crate::db::schema::items;
 use crate::domain::{
     Barcode, Designation, DesignationChange, DesignationRuleError, FieldError, OnlineListing, Sku,
@@ -216,6 +216,54 @@ impl<'a> ItemWriter<'a> {
             }
         }
         Ok(plan)
+    }
+
+    /// Creates an item with its initial designations at this transaction's
+    /// catalog version, audited and announced.
+    pub(in crate::inventory) fn create(
+        &mut self,
+        conn: &mut DbConnection,
+        fields: &ItemFields,
+        designation: Designation,
+    ) -> Result<Item> {
+        self.check_sku(conn, &fields.sku, None)?;
+        let version = self.bump(conn)?;
+        let at = now();
+        // The merchant's default for the automatic sold-out switch.
+        let auto_view_only: bool = crate::db::schema::merchants::table
+            .find(self.merchant_id)
+            .select(crate::db::schema::merchants::auto_view_only_default)
+            .first(conn)?;
+        let row: ItemRow = diesel::insert_into(items::table)
+            .values(NewItemRow {
+                merchant_id: self.merchant_id,
+                sku: fields.sku.as_str(),
+                name: fields.name.as_str(),
+                description: fields.description.as_str(),
+                price_minor: fields.price.amount_minor,
+                currency: fields.price.currency.as_str(),
+                barcode: fields.barcode.as_ref().map(Barcode::as_str),
+                in_store: designation.in_store(),
+                online: designation.online().as_str(),
+                changed_version: version,
+                created_at: at,
+                updated_at: at,
+                auto_view_only,
+            })
+            .returning(items::all_columns)
+            .get_result(conn)?;
+        let item = Item::from_row(row)?;
+        audit::record(
+            conn,
+            self.actor,
+            &item,
+            AuditField::Created,
+            "",
+            &item.name,
+            version,
+        )?;
+        outbox::item_changed(conn, &item, version)?;
+        Ok(item)
     }
 
     /// A SKU is unique within the merchant.

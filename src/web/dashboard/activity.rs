@@ -7,9 +7,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::items::render;
-use super::{Layout, Notice, see_other, set_flash};
-use crate::domain::OnlineListing;
-use crate::inventory::audit::{self, AuditEntry, AuditField, LogFilter, Subject};
+use super::{Layout, Notice, see_other, set_flash, vocabulary};
+use crate::inventory::audit::{self, AuditEntry, LogFilter, Subject};
+use crate::inventory::catalog_file::{self, ImportRecord};
 use crate::inventory::designations::describe;
 use crate::inventory::permissions::Permission;
 use crate::inventory::sign_in::{self, EventKind, SignInEvent};
@@ -42,35 +42,20 @@ struct ActivityPage {
     next_url: Option<String>,
     /// The newest sign-ins and lockouts of the merchant's staff.
     sign_ins: Vec<SignInEvent>,
+    /// The newest catalogue imports.
+    imports: Vec<ImportRecord>,
 }
+
+/// How many imports the activity page lists.
+const IMPORTS_SHOWN: i64 = 20;
 
 /// How many sign-in events the activity page shows.
 const SIGN_INS_SHOWN: i64 = 20;
 
 impl ActivityPage {
-    /// A stored value as the merchant reads it: labels for flags and
-    /// listings, times in the shop's time zone.
+    /// A stored value as the merchant reads it (see `vocabulary`).
     fn shown(&self, entry: &AuditEntry, value: &str) -> String {
-        if let Some(at) = entry.time_value(value) {
-            return format!("valid until {}", self.layout.at(&at));
-        }
-        let flag = |yes: &str, no: &str| match value {
-            "true" => yes.to_owned(),
-            "false" => no.to_owned(),
-            other => other.to_owned(),
-        };
-        match entry.field {
-            _ if value.is_empty() => "—".to_owned(),
-            AuditField::Online => OnlineListing::parse(value)
-                .map(|o| o.label().to_owned())
-                .unwrap_or_else(|_| value.to_owned()),
-            AuditField::InStore => flag("In store", "Not in store"),
-            AuditField::FulfilsOnline => {
-                flag("Fulfils online orders", "Doesn't fulfil online orders")
-            }
-            AuditField::AutoViewOnlyDefault => flag("On", "Off"),
-            _ => value.to_owned(),
-        }
+        vocabulary::shown_value(&self.layout, entry, value)
     }
 
     fn sign_in_label(&self, event: &SignInEvent) -> &'static str {
@@ -80,30 +65,8 @@ impl ActivityPage {
         }
     }
 
-    fn field_label(&self, entry: &AuditEntry) -> String {
-        let label = match entry.field {
-            AuditField::Online => "Online",
-            AuditField::InStore => "In store",
-            AuditField::StoreAdded => "Store added",
-            AuditField::StoreName => "Name",
-            AuditField::Hours => "Opening hours",
-            AuditField::FulfilsOnline => "Online orders",
-            AuditField::StoreStatus | AuditField::StaffStatus => "Status",
-            AuditField::Invited => "Invited",
-            AuditField::PasswordLink => "Password link",
-            AuditField::ShopName => "Shop name",
-            AuditField::Slug => "Shop address (slug)",
-            AuditField::DefaultOnlineBuffer => "Default online buffer",
-            AuditField::AutoViewOnlyDefault => "Switch new items to view-only when sold out",
-            other => {
-                let mut label = other.as_str().replace('_', " ");
-                if let Some(first) = label.get(..1) {
-                    label = first.to_uppercase() + &label[1..];
-                }
-                return label;
-            }
-        };
-        label.to_owned()
+    fn field_label(&self, entry: &AuditEntry) -> &'static str {
+        vocabulary::field_label(entry.field)
     }
 }
 
@@ -170,7 +133,7 @@ async fn activity(
         (None, Some(kind)) => LogFilter::Kind(kind),
         (None, None) => LogFilter::Everything,
     };
-    let (item, page, sign_ins) = run(&state, move |conn| {
+    let (item, page, sign_ins, imports) = run(&state, move |conn| {
         let item = item_id
             .map(|id| Item::find(conn, merchant_id, id))
             .transpose()?;
@@ -181,7 +144,19 @@ async fn activity(
         } else {
             Vec::new()
         };
-        Ok((item, page, sign_ins))
+        // Imports change many items at once: listed on the first page of
+        // the whole log and of the item changes.
+        let first_page = before.is_none()
+            && matches!(
+                filter,
+                LogFilter::Everything | LogFilter::Kind(Subject::Item)
+            );
+        let imports = if first_page {
+            catalog_file::recent_imports(conn, merchant_id, IMPORTS_SHOWN)?
+        } else {
+            Vec::new()
+        };
+        Ok((item, page, sign_ins, imports))
     })
     .await?;
     let next_url = page.next_before.map(|before| match filter {
@@ -196,6 +171,7 @@ async fn activity(
         entries: page.entries,
         next_url,
         sign_ins,
+        imports,
     })
 }
 

@@ -11,7 +11,7 @@ use rand::RngCore;
 use serde::Deserialize;
 
 use super::items::render;
-use super::{Allowed, Layout, Notice};
+use super::{Allowed, Layout, Notice, vocabulary};
 use crate::domain::{FieldError, OnlineListing};
 use crate::inventory::Item;
 use crate::inventory::audit::AuditEntry;
@@ -120,6 +120,16 @@ impl ItemPage {
         let view = load_view(state, current, item_id).await?;
         let form = ItemFormData::of(&view.item);
         Ok(ItemPage::of(current, view, form))
+    }
+
+    /// A history entry's field and values in the dashboard's words.
+    fn history_line(&self, entry: &AuditEntry) -> String {
+        format!(
+            "{}: {} → {}",
+            vocabulary::field_label(entry.field),
+            vocabulary::shown_value(&self.layout, entry, &entry.old_value),
+            vocabulary::shown_value(&self.layout, entry, &entry.new_value)
+        )
     }
 
     fn error(&self, field: &str) -> Option<&str> {

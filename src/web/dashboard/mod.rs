@@ -6,6 +6,8 @@ mod activity;
 mod bulk;
 mod counter;
 mod counter_item;
+mod export;
+mod import;
 mod item_form;
 mod item_page;
 mod item_stock;
@@ -17,6 +19,7 @@ mod setup;
 mod shop_settings;
 mod staff;
 mod stores;
+mod vocabulary;
 mod webhooks;
 
 use actix_session::Session;
@@ -31,6 +34,9 @@ use crate::domain::TimeZone;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     login::config(cfg);
+    // Before item_form's `/items/{id}`, which would take `export.csv` as an id.
+    export::config(cfg);
+    import::config(cfg);
     items::config(cfg);
     bulk::config(cfg);
     item_form::config(cfg);

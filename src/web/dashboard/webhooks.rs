@@ -8,8 +8,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::items::render;
-use super::{Layout, Notice, see_other, set_flash};
-use crate::domain::{EVENT_TYPES, EventTypes, FieldError, WebhookUrl, is_back_office};
+use super::{Layout, Notice, see_other, set_flash, vocabulary};
+use crate::domain::{
+    EVENT_TYPES, EventTypes, FieldError, WebhookUrl, event_type_label, is_back_office,
+};
 use crate::inventory::InventoryError;
 use crate::inventory::permissions::Permission;
 use crate::inventory::webhooks::history::{self, LogCursor, LogQuery, Resend};
@@ -336,6 +338,23 @@ impl LogPage {
             DeliveryStatus::Pending => "warning",
             DeliveryStatus::Failed => "off",
         }
+    }
+
+    /// The statuses the log can be filtered by.
+    fn statuses(&self) -> [DeliveryStatus; 3] {
+        [
+            DeliveryStatus::Pending,
+            DeliveryStatus::Delivered,
+            DeliveryStatus::Failed,
+        ]
+    }
+
+    fn status_label(&self, status: impl std::borrow::Borrow<DeliveryStatus>) -> &'static str {
+        vocabulary::delivery_status_label(*status.borrow())
+    }
+
+    fn event_label<'a>(&self, event_type: &'a str) -> &'a str {
+        event_type_label(event_type)
     }
 
     fn resend_waiting(&self, entry: &DeliveryLogEntry) -> bool {

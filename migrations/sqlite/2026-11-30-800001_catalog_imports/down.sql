@@ -1,0 +1,2 @@
+DROP TABLE catalog_uploads;
+DROP TABLE catalog_imports;
