@@ -74,7 +74,7 @@
       pending = setTimeout(function () {
         pending = null;
         htmx.ajax("GET", window.location.pathname + window.location.search,
-          { target: "#counter-list", swap: "outerHTML" });
+          { target: status.getAttribute("data-live-target") || "#counter-list", swap: "outerHTML" });
       }, 150);
     });
   }
@@ -204,3 +204,20 @@
     start();
   }
 })();
+
+// ==== Counter (issue 14, point 6): a barcode scanner types wherever the
+// focus is. A key typed while no field has the focus goes to the counter's
+// search box, so the next scan works from the item view too. ====
+(function () {
+  "use strict";
+  document.addEventListener("keydown", function (event) {
+    var box = document.getElementById("counter-q");
+    if (!box || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    var typing = target && target.closest && target.closest("input, textarea, select, button, a, [contenteditable]");
+    if (typing || event.key.length !== 1) return;
+    box.value = "";
+    box.focus();
+  });
+})();
+// ==== End of the counter section. ====

@@ -24,6 +24,8 @@ pub struct MerchantRow {
     pub time_zone: String,
     /// Whether new items switch to view-only by themselves when sold out online.
     pub auto_view_only_default: bool,
+    /// Where the shop's *Buy online* leads: a URL with `{sku}` and/or `{id}`.
+    pub storefront_url_pattern: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

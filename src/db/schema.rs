@@ -14,6 +14,7 @@ diesel::table! {
         online_buffer -> BigInt,
         time_zone -> Text,
         auto_view_only_default -> Bool,
+        storefront_url_pattern -> Nullable<Text>,
     }
 }
 

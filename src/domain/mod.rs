@@ -12,6 +12,7 @@ mod role;
 mod scope;
 mod shop;
 mod stock;
+mod storefront;
 mod text;
 mod webhook;
 
@@ -27,6 +28,7 @@ pub use shop::{Slug, TimeZone, line, text_block};
 pub use stock::{
     Adjustment, IdempotencyKey, MAX_QUANTITY, MovementKind, Quantity, Reason, StockCount,
 };
+pub use storefront::StorefrontUrl;
 pub use text::{
     ControlCharacter, Description, Email, ItemName, Lines, ReturnPath, Sku, check_input,
     forbidden_character, single_line,

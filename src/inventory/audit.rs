@@ -106,10 +106,12 @@ pub enum AuditField {
     DefaultOnlineBuffer,
     /// Whether new items switch to view-only by themselves when sold out.
     AutoViewOnlyDefault,
+    /// The storefront URL pattern *Buy online* follows (empty: none).
+    StorefrontUrl,
 }
 
 impl AuditField {
-    pub const ALL: [AuditField; 29] = [
+    pub const ALL: [AuditField; 30] = [
         AuditField::Created,
         AuditField::Sku,
         AuditField::Name,
@@ -139,6 +141,7 @@ impl AuditField {
         AuditField::TimeZone,
         AuditField::DefaultOnlineBuffer,
         AuditField::AutoViewOnlyDefault,
+        AuditField::StorefrontUrl,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -172,6 +175,7 @@ impl AuditField {
             AuditField::TimeZone => "time_zone",
             AuditField::DefaultOnlineBuffer => "online_buffer",
             AuditField::AutoViewOnlyDefault => "auto_view_only",
+            AuditField::StorefrontUrl => "storefront_url_pattern",
         }
     }
 
@@ -185,9 +189,8 @@ impl AuditField {
                 Subject::Store
             }
             Invited | Role | StaffStatus | PasswordLink | Password => Subject::Staff,
-            ShopName | Slug | Currency | TimeZone | DefaultOnlineBuffer | AutoViewOnlyDefault => {
-                Subject::Settings
-            }
+            ShopName | Slug | Currency | TimeZone | DefaultOnlineBuffer | AutoViewOnlyDefault
+            | StorefrontUrl => Subject::Settings,
         }
     }
 

@@ -17,7 +17,7 @@ use super::{InventoryError, Item, Result, catalog};
 use crate::db::DbConnection;
 use crate::db::models::ItemRow;
 use crate::db::schema::items;
-use crate::domain::{Currency, OnlineListing};
+use crate::domain::{Currency, OnlineListing, StorefrontUrl};
 
 /// Where an item stands in the channel lists, without its entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub struct ListContext {
     pub currency: Currency,
     pub online_buffer: i64,
     pub stores: Vec<Location>,
+    /// Where the shop's *Buy online* leads, if the merchant set a pattern.
+    pub storefront_url: Option<StorefrontUrl>,
 }
 
 impl ListContext {
@@ -59,6 +61,7 @@ impl ListContext {
             currency: merchant.currency,
             online_buffer: merchant.online_buffer,
             stores: Location::all_of(conn, merchant_id)?,
+            storefront_url: merchant.storefront_url,
         })
     }
 }

@@ -10,7 +10,9 @@ use super::{InventoryError, Result, now};
 use crate::db::DbConnection;
 use crate::db::models::{LocationRow, MerchantRow, NewMerchantRow, NewStaffRow, StaffRow};
 use crate::db::schema::{locations, merchant_slugs, merchants, staff};
-use crate::domain::{Currency, Email, FieldError, NewPassword, Role, Slug, TimeZone};
+use crate::domain::{
+    Currency, Email, FieldError, NewPassword, Role, Slug, StorefrontUrl, TimeZone,
+};
 
 /// A tenant: one shop business with its own catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,8 @@ pub struct Merchant {
     pub time_zone: TimeZone,
     /// Whether new items switch to view-only by themselves when sold out online.
     pub auto_view_only_default: bool,
+    /// Where the shop's *Buy online* leads, if the merchant has an online store.
+    pub storefront_url: Option<StorefrontUrl>,
 }
 
 impl TryFrom<MerchantRow> for Merchant {
@@ -38,6 +42,10 @@ impl TryFrom<MerchantRow> for Merchant {
             .map_err(|e| InventoryError::Corrupt(format!("merchant {}: {}", row.id, e.message)))?;
         let time_zone = TimeZone::parse(&row.time_zone)
             .map_err(|e| InventoryError::Corrupt(format!("merchant {}: {}", row.id, e.message)))?;
+        let storefront_url = StorefrontUrl::parse(
+            row.storefront_url_pattern.as_deref().unwrap_or(""),
+        )
+        .map_err(|e| InventoryError::Corrupt(format!("merchant {}: {}", row.id, e.message)))?;
         Ok(Merchant {
             id: row.id,
             slug: row.slug,
@@ -47,6 +55,7 @@ impl TryFrom<MerchantRow> for Merchant {
             online_buffer: row.online_buffer,
             time_zone,
             auto_view_only_default: row.auto_view_only_default,
+            storefront_url,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The merchant's own settings: shop name and slug (an old slug keeps
-//! redirecting), currency, time zone, and the stock defaults (the online
+//! redirecting), currency, time zone, the storefront URL pattern that the
+//! shop's *Buy online* links follow, and the stock defaults (the online
 //! buffer lives in `stock::settings`; the automatic sold-out switch for new
 //! items here).
 //!
@@ -16,7 +17,7 @@ use super::merchants::{self as shop, Merchant};
 use super::{Actor, Result, catalog, now};
 use crate::db::DbConnection;
 use crate::db::schema::{items, merchant_slugs, merchants};
-use crate::domain::{Currency, FieldError, Slug, TimeZone, line};
+use crate::domain::{Currency, FieldError, Slug, StorefrontUrl, TimeZone, line};
 
 /// The shop settings form as typed.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +27,8 @@ pub struct ShopSettingsInput<'a> {
     pub currency: &'a str,
     pub time_zone: &'a str,
     pub auto_view_only_default: bool,
+    /// Where *Buy online* leads; empty for none.
+    pub storefront_url_pattern: &'a str,
 }
 
 /// The settings after their rules.
@@ -36,6 +39,7 @@ pub struct ShopSettings {
     pub currency: Currency,
     pub time_zone: TimeZone,
     pub auto_view_only_default: bool,
+    pub storefront_url: Option<StorefrontUrl>,
 }
 
 impl ShopSettings {
@@ -51,14 +55,20 @@ impl ShopSettings {
         let time_zone = TimeZone::parse(input.time_zone)
             .map_err(|e| errors.push(e))
             .ok();
-        match (name, slug, currency, time_zone) {
-            (Some(name), Some(slug), Some(currency), Some(time_zone)) if errors.is_empty() => {
+        let storefront_url = StorefrontUrl::parse(input.storefront_url_pattern)
+            .map_err(|e| errors.push(e))
+            .ok();
+        match (name, slug, currency, time_zone, storefront_url) {
+            (Some(name), Some(slug), Some(currency), Some(time_zone), Some(storefront_url))
+                if errors.is_empty() =>
+            {
                 Ok(ShopSettings {
                     name,
                     slug,
                     currency,
                     time_zone,
                     auto_view_only_default: input.auto_view_only_default,
+                    storefront_url,
                 })
             }
             _ => Err(errors),
@@ -116,9 +126,12 @@ pub fn save_shop_settings(
                 merchants::currency.eq(settings.currency.as_str()),
                 merchants::time_zone.eq(settings.time_zone.name()),
                 merchants::auto_view_only_default.eq(settings.auto_view_only_default),
+                merchants::storefront_url_pattern
+                    .eq(settings.storefront_url.as_ref().map(StorefrontUrl::as_str)),
             ))
             .execute(conn)?;
-        let version = if slug_moves || settings.name != before.name {
+        let link_moves = settings.storefront_url != before.storefront_url;
+        let version = if slug_moves || link_moves || settings.name != before.name {
             // The shop page and the lists' context show them.
             catalog::next_version(conn, merchant_id)?
         } else {
@@ -142,6 +155,11 @@ pub fn save_shop_settings(
                 AuditField::AutoViewOnlyDefault,
                 &before.auto_view_only_default.to_string(),
                 &settings.auto_view_only_default.to_string(),
+            ),
+            (
+                AuditField::StorefrontUrl,
+                before.storefront_url.as_ref().map_or("", StorefrontUrl::as_str),
+                settings.storefront_url.as_ref().map_or("", StorefrontUrl::as_str),
             ),
         ] {
             about.record(conn, actor, field, old, new)?;

@@ -15,6 +15,7 @@ pub mod list_cache;
 pub mod roles;
 pub mod security_headers;
 pub mod shop;
+pub mod shop_item;
 pub mod sse;
 
 use actix_web::web;

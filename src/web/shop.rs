@@ -12,12 +12,14 @@ use super::AppState;
 use super::errors::HtmlError;
 use super::list_cache::ListKind;
 use super::list_cache::online::{Form, Frame, Outline, PageRequest};
+use crate::domain::OnlineListing;
 use crate::inventory::InventoryError;
 use crate::inventory::list_feed::ListContext;
 use crate::inventory::lists::OnlineListEntry;
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/shop/{slug}", web::get().to(shop));
+    super::shop_item::config(cfg);
 }
 
 /// Products per storefront page.
@@ -46,6 +48,10 @@ struct ShopHead<'a> {
 #[template(path = "shop/_card.html")]
 struct ShopCard<'a> {
     product: &'a OnlineListEntry,
+    /// The product's own page on this shop.
+    page_url: String,
+    /// The product on the merchant's online store, when they set a pattern.
+    buy_url: Option<String>,
 }
 
 /// The page after its last product.
@@ -60,7 +66,7 @@ struct ShopFoot<'a> {
 }
 
 /// The first letter of a name, for the placeholder art.
-fn initial_of(name: &str) -> String {
+pub(super) fn initial_of(name: &str) -> String {
     name.chars()
         .find(|c| c.is_alphanumeric())
         .map(|c| c.to_uppercase().collect())
@@ -80,27 +86,52 @@ impl ShopCard<'_> {
 
     /// What follows the `index`th of `count` stores: "A, B or C".
     fn separator(&self, count: usize, index: &usize) -> &'static str {
-        match count.saturating_sub(*index) {
-            0 | 1 => "",
-            2 => " or ",
-            _ => ", ",
-        }
+        separator(count, *index)
     }
 
     fn price(&self, product: &OnlineListEntry) -> String {
-        crate::domain::Currency::parse(&product.price.currency)
-            .and_then(|currency| crate::domain::Money::from_minor(product.price.amount, currency))
-            .map(|money| money.to_string())
-            .unwrap_or_default()
+        price_of(product)
     }
 }
 
+/// What follows the `index`th of `count` names: "A, B or C".
+pub(super) fn separator(count: usize, index: usize) -> &'static str {
+    match count.saturating_sub(index) {
+        0 | 1 => "",
+        2 => " or ",
+        _ => ", ",
+    }
+}
+
+/// A product's price as shoppers read it.
+pub(super) fn price_of(product: &OnlineListEntry) -> String {
+    crate::domain::Currency::parse(&product.price.currency)
+        .and_then(|currency| crate::domain::Money::from_minor(product.price.amount, currency))
+        .map(|money| money.to_string())
+        .unwrap_or_default()
+}
+
+/// Where *Buy online* leads for a product: the merchant's online store, if
+/// they set a pattern and the product can be bought online now.
+pub(super) fn buy_url(merchant: &ListContext, product: &OnlineListEntry) -> Option<String> {
+    let pattern = merchant.storefront_url.as_ref()?;
+    (product.online.0 == OnlineListing::ForSale && product.purchasable_online)
+        .then(|| pattern.link(&product.sku, product.id))
+}
+
 /// An item's card, as the pieces of the storefront page are kept.
-pub fn card_piece(product: &OnlineListEntry) -> Result<Vec<u8>, InventoryError> {
-    ShopCard { product }
-        .render()
-        .map(String::into_bytes)
-        .map_err(|e| InventoryError::Corrupt(format!("shop card of item {}: {e}", product.id)))
+pub fn card_piece(
+    merchant: &ListContext,
+    product: &OnlineListEntry,
+) -> Result<Vec<u8>, InventoryError> {
+    ShopCard {
+        product,
+        page_url: format!("/shop/{}/items/{}", merchant.slug, product.id),
+        buy_url: buy_url(merchant, product),
+    }
+    .render()
+    .map(String::into_bytes)
+    .map_err(|e| InventoryError::Corrupt(format!("shop card of item {}: {e}", product.id)))
 }
 
 /// "A", "A and B", "A, B and C".
@@ -213,6 +244,15 @@ async fn shop_page(
 
 /// A shop that changed its slug keeps its old address: 301 to the new one.
 async fn moved(state: &AppState, slug: &str) -> Result<HttpResponse, HtmlError> {
+    moved_to(state, slug, "").await
+}
+
+/// 301 from a shop's old slug to `/shop/{new}{rest}`; 404 for a slug never used.
+pub(super) async fn moved_to(
+    state: &AppState,
+    slug: &str,
+    rest: &str,
+) -> Result<HttpResponse, HtmlError> {
     let old = slug.to_owned();
     let renamed = super::run(state, move |conn| {
         crate::inventory::merchants::renamed_shop(conn, &old)
@@ -222,7 +262,7 @@ async fn moved(state: &AppState, slug: &str) -> Result<HttpResponse, HtmlError> 
         Some(merchant) => Ok(HttpResponse::MovedPermanently()
             .insert_header((
                 actix_web::http::header::LOCATION,
-                format!("/shop/{}", merchant.slug),
+                format!("/shop/{}{rest}", merchant.slug),
             ))
             .finish()),
         None => Err(InventoryError::NotFound("shop").into()),

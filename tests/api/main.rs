@@ -12,6 +12,7 @@ mod isolation;
 mod items;
 mod pos;
 mod shop;
+mod shop_items;
 mod storefront;
 mod support;
 mod tokens;

@@ -232,6 +232,19 @@ impl Browser {
             .expect("Chromium should take a desktop's width again");
     }
 
+    /// Types `text` wherever the page has the focus (as a barcode scanner does).
+    pub async fn type_keys(&self, text: &str) {
+        let focused = self
+            .client
+            .active_element()
+            .await
+            .expect("the page has an active element");
+        focused
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("the page should take typing: {e}"));
+    }
+
     fn screenshot_path(&self, name: &str) -> PathBuf {
         self.screenshots
             .dir

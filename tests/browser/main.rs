@@ -10,6 +10,7 @@ mod driver;
 mod bulk;
 mod content_security;
 mod counter;
+mod counter_scan;
 mod designations;
 mod error_pages;
 mod escaping;

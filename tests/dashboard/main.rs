@@ -9,6 +9,7 @@ mod activity;
 mod auth;
 mod bulk;
 mod counter;
+mod counter_sales;
 mod designation;
 mod error_pages;
 mod item_form;

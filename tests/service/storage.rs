@@ -149,7 +149,7 @@ async fn every_table_reads_back_through_the_diesel_schema_after_the_demo_is_seed
 
     // The schema names every column the migrations create, no more, no less.
     for (table, columns) in [
-        ("merchants", 9),
+        ("merchants", 10),
         ("merchant_slugs", 3),
         ("locations", 8),
         ("staff", 10),

@@ -8,6 +8,7 @@ mod common;
 mod activity;
 mod catalog_export;
 mod catalog_import;
+mod counter;
 mod roles;
 mod settings;
 mod setup;

@@ -10,7 +10,8 @@ on_both_backends!(
     a_new_slug_keeps_the_old_shop_address_redirecting,
     a_taken_or_invalid_slug_is_refused_beside_the_field,
     the_currency_cannot_change_while_items_have_prices,
-    dashboard_times_are_in_the_shops_time_zone
+    dashboard_times_are_in_the_shops_time_zone,
+    the_storefront_url_pattern_is_checked_saved_and_shown
 );
 
 async fn a_new_slug_keeps_the_old_shop_address_redirecting(backend: Backend) {
@@ -182,4 +183,93 @@ async fn dashboard_times_are_in_the_shops_time_zone(backend: Backend) {
             .ends_with("+0545"),
         "activity is in the shop's zone"
     );
+}
+
+/// Saves the shop settings with `pattern` as the storefront URL pattern.
+async fn save_pattern(app: &crate::common::TestApp, pattern: &str) -> reqwest::Response {
+    app.post_form(
+        "/settings/shop",
+        &[
+            ("name", "Corner Goods"),
+            ("slug", "corner-goods"),
+            ("currency", "USD"),
+            ("time_zone", "UTC"),
+            ("storefront_url_pattern", pattern),
+        ],
+    )
+    .await
+}
+
+fn stored_pattern(app: &crate::common::TestApp) -> Option<String> {
+    with_conn(&app.pool, |conn| {
+        shelfsync::inventory::merchants::Merchant::find(conn, app.demo_merchant_id())
+    })
+    .expect("the merchant")
+    .storefront_url
+    .map(|url| url.as_str().to_owned())
+}
+
+async fn the_storefront_url_pattern_is_checked_saved_and_shown(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let version = |app: &crate::common::TestApp| {
+        with_conn(&app.pool, |conn| {
+            shelfsync::inventory::merchants::Merchant::find(conn, app.demo_merchant_id())
+        })
+        .expect("the merchant")
+        .catalog_version
+    };
+    let before = version(&app);
+
+    for bad in [
+        "https://example.com/products",
+        "ftp://example.com/{sku}",
+        "example.com/{sku}",
+        "javascript:alert(1)//{sku}",
+        "https://example.com/{sku}/{name}",
+        "https://exa mple.com/{sku}",
+    ] {
+        let refused = save_pattern(&app, bad).await;
+
+        assert_eq!(refused.status(), 422, "{bad}");
+        let page = html(&refused.text().await.expect("a body"));
+        let message = text_of(&page, ".field-error[data-field=storefront_url_pattern]")
+            .unwrap_or_else(|| panic!("a message beside the field for {bad}"));
+        assert!(!message.is_empty());
+        assert_eq!(
+            crate::common::attr_of(&page, "#storefront_url_pattern", "value").as_deref(),
+            Some(bad),
+            "what was typed stays"
+        );
+    }
+    assert_eq!(stored_pattern(&app), None, "nothing was saved");
+    assert_eq!(version(&app), before);
+
+    let saved = save_pattern(&app, " https://shop.example/p/{id}?sku={sku} ").await;
+
+    assert_eq!(saved.status(), 303);
+    assert_eq!(
+        stored_pattern(&app).as_deref(),
+        Some("https://shop.example/p/{id}?sku={sku}")
+    );
+    assert!(version(&app) > before, "the shop's cards change with it");
+    let form = app.get_html("/settings/shop").await;
+    assert_eq!(
+        crate::common::attr_of(&form, "#storefront_url_pattern", "value").as_deref(),
+        Some("https://shop.example/p/{id}?sku={sku}")
+    );
+    let activity = app.get_html("/activity?kind=settings").await;
+    assert!(
+        activity
+            .root_element()
+            .text()
+            .collect::<String>()
+            .contains("https://shop.example/p/{id}?sku={sku}"),
+        "the change is in the activity log"
+    );
+
+    let cleared = save_pattern(&app, "").await;
+
+    assert_eq!(cleared.status(), 303);
+    assert_eq!(stored_pattern(&app), None);
 }

@@ -18,7 +18,7 @@ use super::errors::ErrorBody;
 use super::params::{OnlineInclude, OnlineListParams};
 use crate::domain::TokenScope;
 use crate::inventory::InventoryError;
-use crate::inventory::list_feed::check_feed_position;
+use crate::inventory::list_feed::{ListContext, check_feed_position};
 use crate::inventory::lists::{OnlineListEntry, OnlineListQuery, OnlineRecord, online_list};
 use crate::web::AppState;
 use crate::web::list_cache::online::{Form, Frame, PageRequest};
@@ -43,8 +43,9 @@ pub struct OnlineListBody<'a> {
     next_cursor: Option<String>,
 }
 
-/// An item's JSON record, as the pieces of a full read are kept.
-pub fn json_piece(entry: &OnlineListEntry) -> Result<Vec<u8>, InventoryError> {
+/// An item's JSON record, as the pieces of a full read are kept (the same in
+/// any shop context).
+pub fn json_piece(_: &ListContext, entry: &OnlineListEntry) -> Result<Vec<u8>, InventoryError> {
     serde_json::to_vec(entry)
         .map_err(|e| InventoryError::Corrupt(format!("item {}: {e}", entry.id)))
 }

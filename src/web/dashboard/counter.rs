@@ -1,4 +1,7 @@
-//! `/counter?location=…`: the store list as the device at that store sees it.
+//! `/counter?location=…`: the store list as the device at that store sees it,
+//! with a scan-first search box: a barcode or SKU typed exactly (a scanner
+//! types it and Enter) opens that item (`counter_item`); anything else
+//! narrows the list, as you type with htmx or as a plain GET form.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -10,7 +13,9 @@ use super::{Layout, see_other};
 use crate::domain::display_minor;
 use crate::inventory::merchants::Location;
 use crate::inventory::permissions::{self, Permission};
-use crate::inventory::store_list::{StoreListEntry, StoreListQuery, store_list};
+use crate::inventory::store_list::{
+    StoreListEntry, StoreListQuery, find_by_code, store_list_matching,
+};
 use crate::inventory::{catalog_version, changes};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
@@ -19,6 +24,7 @@ use crate::web::{AppState, htmx, run, sse};
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/counter", web::get().to(counter))
         .route("/counter/events", web::get().to(live));
+    super::counter_item::config(cfg);
 }
 
 #[derive(Deserialize)]
@@ -27,6 +33,8 @@ struct CounterParams {
     /// `all` also shows online-only items, marked as not sold here.
     show: Option<String>,
     after: Option<String>,
+    /// What was typed or scanned into the search box.
+    q: Option<String>,
 }
 
 #[derive(Template)]
@@ -36,6 +44,10 @@ struct CounterPage {
     locations: Vec<Location>,
     location: Location,
     show_all: bool,
+    /// The search box's text.
+    q: String,
+    /// The search box takes the focus when the page opens.
+    focus_search: bool,
     list: CounterList,
 }
 
@@ -43,6 +55,9 @@ struct CounterPage {
 #[derive(Template)]
 #[template(path = "counter/_list.html")]
 struct CounterList {
+    location_id: i64,
+    /// Whether the list is narrowed by a search (for its empty message).
+    searched: bool,
     catalog_version: i64,
     entries: Vec<StoreListEntry>,
     next_url: Option<String>,
@@ -84,6 +99,20 @@ async fn counter(
         ));
     }
     let show_all = params.show.as_deref() == Some("all");
+    let q = params.q.as_deref().unwrap_or("").trim().to_owned();
+    crate::domain::check_input("q", &q)
+        .map_err(|_| HtmlError::BadRequest("The search must be one line of text (q).".into()))?;
+    // Enter in the search box (a scanner's, or a person's) opens the item
+    // whose barcode or SKU it is; the as-you-type filter (htmx) only narrows.
+    if !q.is_empty() && !htmx::is_htmx(&req) {
+        let code = q.clone();
+        let found = run(&state, move |conn| find_by_code(conn, merchant_id, &code)).await?;
+        if let Some(item_id) = found {
+            return Ok(see_other(&format!(
+                "/counter/items/{item_id}?location={location_id}"
+            )));
+        }
+    }
     let after_id = match params.after.as_deref() {
         None | Some("") => None,
         Some(raw) => Some(
@@ -97,14 +126,28 @@ async fn counter(
         after_id,
         limit: 200,
     };
-    let list = run(&state, move |conn| store_list(conn, merchant_id, query)).await?;
+    let search = q.clone();
+    let list = run(&state, move |conn| {
+        store_list_matching(conn, merchant_id, query, &search)
+    })
+    .await?;
     let next_url = list.next_after_id.map(|after| {
         format!(
-            "/counter?location={location_id}{}&after={after}",
-            if show_all { "&show=all" } else { "" }
+            "/counter?location={location_id}{}{}&after={after}",
+            if show_all { "&show=all" } else { "" },
+            if q.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "&q={}",
+                    url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+                )
+            }
         )
     });
     let table = CounterList {
+        location_id,
+        searched: !q.is_empty(),
         catalog_version: list.catalog_version,
         entries: list.entries,
         next_url,
@@ -118,6 +161,8 @@ async fn counter(
         locations,
         location: list.location,
         show_all,
+        q,
+        focus_search: true,
         list: table,
     };
     render(&page)

@@ -395,7 +395,7 @@ impl StockSwap {
     }
 }
 
-fn fresh_key() -> String {
+pub(super) fn fresh_key() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     format!("dash-{}", hex::encode(bytes))

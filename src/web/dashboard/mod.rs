@@ -5,6 +5,7 @@
 mod activity;
 mod bulk;
 mod counter;
+mod counter_item;
 mod export;
 mod import;
 mod item_form;

@@ -1,5 +1,6 @@
-//! `/settings/shop` (owners): the shop's name and slug, currency, time zone
-//! and stock defaults (the default online buffer posts to
+//! `/settings/shop` (owners): the shop's name and slug, currency, time zone,
+//! the storefront URL pattern that *Buy online* on the shop follows, and
+//! stock defaults (the default online buffer posts to
 //! `/settings/online-buffer`, handled with the other stock forms).
 
 use actix_web::http::StatusCode;
@@ -33,6 +34,9 @@ struct ShopForm {
     #[serde(default)]
     time_zone: String,
     auto_view_only_default: Option<String>,
+    /// Where the shop's *Buy online* leads: a URL with `{sku}` and/or `{id}`.
+    #[serde(default)]
+    storefront_url_pattern: String,
 }
 
 #[derive(Template)]
@@ -80,6 +84,11 @@ async fn page(
                 currency: merchant.currency.as_str().to_owned(),
                 time_zone: merchant.time_zone.name().to_owned(),
                 auto_view_only_default: merchant.auto_view_only_default.then(|| "1".into()),
+                storefront_url_pattern: merchant
+                    .storefront_url
+                    .as_ref()
+                    .map(|url| url.as_str().to_owned())
+                    .unwrap_or_default(),
             },
             Vec::new(),
         )
@@ -117,6 +126,7 @@ async fn save(
         currency: &form.currency,
         time_zone: &form.time_zone,
         auto_view_only_default: form.auto_view_only_default.is_some(),
+        storefront_url_pattern: &form.storefront_url_pattern,
     });
     let parsed = match parsed {
         Ok(parsed) => parsed,

@@ -39,6 +39,7 @@ pub fn field_label(field: AuditField) -> &'static str {
         AuditField::TimeZone => "Time zone",
         AuditField::DefaultOnlineBuffer => "Default online buffer",
         AuditField::AutoViewOnlyDefault => "Switch new items to view-only when sold out",
+        AuditField::StorefrontUrl => "Storefront URL pattern",
     }
 }
 

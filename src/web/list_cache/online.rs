@@ -26,7 +26,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
 use super::pieces::{MerchantList, now_ms};
 use super::{CachedList, ListKind, http, read_blocking};
-use crate::inventory::list_feed;
+use crate::inventory::list_feed::{self, ListContext};
 use crate::inventory::lists::OnlineListEntry;
 use crate::inventory::{InventoryError, changes};
 use crate::web::AppState;
@@ -39,8 +39,9 @@ pub use super::pieces::{Form, Outline, PageRequest, Piece};
 /// as fast as it could (a 503), so a storm of writes gets more room.
 const ATTEMPTS: usize = 20;
 
-/// Renders an item's pieces (its JSON record and its shop card).
-pub type Renderer = fn(&OnlineListEntry) -> Result<Vec<u8>, InventoryError>;
+/// Renders an item's pieces (its JSON record and its shop card) in the
+/// shop's context (the card links to the item's page and the merchant's store).
+pub type Renderer = fn(&ListContext, &OnlineListEntry) -> Result<Vec<u8>, InventoryError>;
 
 /// What surrounds a page's pieces: the body is `head`, the pieces joined by
 /// `separator`, then `tail`.
@@ -157,7 +158,7 @@ impl OnlineLists {
             let rendered = entries
                 .iter()
                 .map(|entry| {
-                    let piece = Piece::from(renderer(entry)?);
+                    let piece = Piece::from(renderer(&context, entry)?);
                     Ok((entry.id, entry.changed_version, piece))
                 })
                 .collect::<Result<Vec<_>, InventoryError>>()?;

@@ -288,6 +288,7 @@ mod tests {
                 currency: Currency::parse("USD").expect("a currency"),
                 online_buffer: 0,
                 stores: Vec::new(),
+                storefront_url: None,
             },
         });
         list
