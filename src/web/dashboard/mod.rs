@@ -139,6 +139,14 @@ impl Layout {
     }
 
     /// The flash message as the toast region shows it (empty without one).
+    /// Whether the page's message sits in place above its content rather than
+    /// in the fixed toast region: the counter's pages are whole-page flows
+    /// (scan, sell, scan) whose next button sits at the bottom of a phone's
+    /// screen, where a toast would cover it.
+    pub fn flash_in_place(&self) -> bool {
+        self.section == "counter"
+    }
+
     pub fn toast(&self) -> String {
         self.flash.as_ref().map_or_else(String::new, |notice| {
             Toast {
