@@ -221,6 +221,12 @@ fn form_key(form: &StockActionForm) -> Result<IdempotencyKey, String> {
     })
 }
 
+/// The form's quantity and one-time key, or the message for its quantity field.
+fn quantity_and_key(form: &StockActionForm) -> Result<(Quantity, IdempotencyKey), String> {
+    let quantity = Quantity::parse(&form.quantity, "quantity").map_err(|error| error.message)?;
+    Ok((quantity, form_key(form)?))
+}
+
 /// `POST /counter/items/{id}/sale`: record a sale of `quantity` here.
 async fn sale(
     state: web::Data<AppState>,
@@ -241,10 +247,7 @@ async fn sale(
             StatusCode::UNPROCESSABLE_ENTITY,
         )
     };
-    let parsed = Quantity::parse(&form.quantity, "quantity")
-        .map_err(|error| error.message)
-        .and_then(|quantity| form_key(&form).map(|key| (quantity, key)));
-    let (quantity, key) = match parsed {
+    let (quantity, key) = match quantity_and_key(&form) {
         Ok(parsed) => parsed,
         Err(message) => {
             let (drawn, status) = refused(message);
@@ -369,10 +372,7 @@ async fn receive(
             StatusCode::UNPROCESSABLE_ENTITY,
         )
     };
-    let parsed = Quantity::parse(&form.quantity, "quantity")
-        .map_err(|error| error.message)
-        .and_then(|quantity| form_key(&form).map(|key| (quantity, key)));
-    let (quantity, key) = match parsed {
+    let (quantity, key) = match quantity_and_key(&form) {
         Ok(parsed) => parsed,
         Err(message) => {
             let (drawn, status) = refused(message);
