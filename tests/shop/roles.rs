@@ -73,6 +73,13 @@ fn routes(app: &TestApp, downtown: i64, riverside: i64, temp: i64, token: i64) -
             ("idempotency_key".to_owned(), fresh_key()),
         ]
     };
+    let counter = |location: i64| {
+        vec![
+            ("location_id".to_owned(), location.to_string()),
+            ("quantity".to_owned(), "1".to_owned()),
+            ("idempotency_key".to_owned(), fresh_key()),
+        ]
+    };
     let route = |what, method, path: String, fields, allowed| Route {
         what,
         method,
@@ -179,6 +186,48 @@ fn routes(app: &TestApp, downtown: i64, riverside: i64, temp: i64, token: i64) -
             ALL,
         ),
         route("activity", "GET", "/activity".into(), vec![], MANAGERS),
+        route(
+            "export the catalogue",
+            "GET",
+            "/items/export.csv".into(),
+            vec![],
+            MANAGERS,
+        ),
+        route(
+            "import page",
+            "GET",
+            "/items/import".into(),
+            vec![],
+            MANAGERS,
+        ),
+        route(
+            "counter sale at another store",
+            "POST",
+            format!("/counter/items/{mug}/sale"),
+            counter(riverside),
+            MANAGERS,
+        ),
+        route(
+            "counter sale at one's own store",
+            "POST",
+            format!("/counter/items/{mug}/sale"),
+            counter(downtown),
+            ALL,
+        ),
+        route(
+            "counter receipt at another store",
+            "POST",
+            format!("/counter/items/{mug}/receive"),
+            counter(riverside),
+            MANAGERS,
+        ),
+        route(
+            "counter receipt at one's own store",
+            "POST",
+            format!("/counter/items/{mug}/receive"),
+            counter(downtown),
+            ALL,
+        ),
         route(
             "undo",
             "POST",
