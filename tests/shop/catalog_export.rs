@@ -189,6 +189,8 @@ async fn a_cashier_may_not_export_and_a_bad_filter_is_named(backend: Backend) {
 
     assert_eq!(refused.status(), 403);
     assert_eq!(bad.status(), 400);
-    let text = bad.text().await.expect("a body");
-    assert!(text.contains("filter"), "{text}");
+    let page = crate::common::html(&bad.text().await.expect("a body"));
+    let message = crate::common::text_of(&page, ".error-message[data-status='400']")
+        .expect("a 400 page with its message");
+    assert!(message.starts_with("filter:"), "{message}");
 }
