@@ -21,6 +21,28 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
 
 /// One connection to whichever database the URL names.
+/// Rows per multi-row insert of a batch write: well under both backends'
+/// limits on bound parameters (SQLite 32,766; PostgreSQL 65,535) for the
+/// widest table written so (13 columns).
+pub const ROWS_PER_INSERT: usize = 500;
+
+/// Executes one multi-row insert (`rows`: a slice of `Insertable` rows) on
+/// the backend underneath: Diesel's `MultiConnection` cannot build a batch
+/// insert itself, each backend's connection can.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres(conn) => {
+                diesel::insert_into($table).values($rows).execute(conn)
+            }
+            $crate::db::DbConnection::Sqlite(conn) => {
+                diesel::insert_into($table).values($rows).execute(conn)
+            }
+        }
+    };
+}
+pub(crate) use insert_rows;
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Postgres(PgConnection),

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use super::merchants::{Location, Staff};
 use super::{Actor, InventoryError, Item, Result, now};
-use crate::db::DbConnection;
+use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 use crate::db::models::{AuditEntryRow, NewAuditEntryRow};
 use crate::db::schema::{audit_entries, items};
 
@@ -228,23 +228,77 @@ pub(super) fn record(
     new_value: &str,
     catalog_version: i64,
 ) -> Result<()> {
+    let entry = HeldEntry::new(actor, item, field, old_value, new_value, catalog_version);
     diesel::insert_into(audit_entries::table)
-        .values(NewAuditEntryRow {
+        .values(entry.row())
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An item entry a batch write holds back, to write many in one statement
+/// (`record_held`) instead of one each.
+#[derive(Debug)]
+pub(super) struct HeldEntry {
+    merchant_id: i64,
+    item_id: i64,
+    item_version: i64,
+    actor: String,
+    actor_email: String,
+    field: AuditField,
+    old_value: String,
+    new_value: String,
+    catalog_version: i64,
+    created_at: NaiveDateTime,
+}
+
+impl HeldEntry {
+    pub(super) fn new(
+        actor: &Actor,
+        item: &Item,
+        field: AuditField,
+        old_value: &str,
+        new_value: &str,
+        catalog_version: i64,
+    ) -> HeldEntry {
+        HeldEntry {
             merchant_id: item.merchant_id,
-            item_id: Some(item.id),
-            actor: actor.as_str(),
-            field: field.as_str(),
-            old_value,
-            new_value,
+            item_id: item.id,
+            item_version: item.version,
+            actor: actor.as_str().to_owned(),
+            actor_email: actor.email().to_owned(),
+            field,
+            old_value: old_value.to_owned(),
+            new_value: new_value.to_owned(),
             catalog_version,
             created_at: now(),
-            item_version: Some(item.version),
+        }
+    }
+
+    fn row(&self) -> NewAuditEntryRow<'_> {
+        NewAuditEntryRow {
+            merchant_id: self.merchant_id,
+            item_id: Some(self.item_id),
+            actor: &self.actor,
+            field: self.field.as_str(),
+            old_value: &self.old_value,
+            new_value: &self.new_value,
+            catalog_version: self.catalog_version,
+            created_at: self.created_at,
+            item_version: Some(self.item_version),
             subject: Subject::Item.as_str(),
             subject_id: None,
             subject_label: "",
-            actor_email: actor.email(),
-        })
-        .execute(conn)?;
+            actor_email: &self.actor_email,
+        }
+    }
+}
+
+/// Writes held entries in order, a few hundred rows per statement.
+pub(super) fn record_held(conn: &mut DbConnection, entries: &[HeldEntry]) -> Result<()> {
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<NewAuditEntryRow<'_>> = chunk.iter().map(HeldEntry::row).collect();
+        insert_rows!(conn, audit_entries::table, &rows)?;
+    }
     Ok(())
 }
 

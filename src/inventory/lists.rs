@@ -207,6 +207,52 @@ impl StockIndex {
         })
     }
 
+    /// Every stock level of the merchant's items, for a write that touches
+    /// many of them (an import): read once, then kept current with `set`.
+    pub(super) fn load_merchant(conn: &mut DbConnection, merchant_id: i64) -> Result<StockIndex> {
+        let mut index = StockIndex::load(conn, merchant_id, &[])?;
+        index.on_hand = stock_levels::table
+            .inner_join(items::table)
+            .filter(items::merchant_id.eq(merchant_id))
+            .select((
+                stock_levels::item_id,
+                stock_levels::location_id,
+                stock_levels::on_hand,
+            ))
+            .load::<(i64, i64, i64)>(conn)?
+            .into_iter()
+            .map(|(item_id, location_id, on_hand)| ((item_id, location_id), on_hand))
+            .collect();
+        Ok(index)
+    }
+
+    /// Whether the item has a level row at the store (never stocked: none).
+    pub(super) fn has_level(&self, item_id: i64, location_id: i64) -> bool {
+        self.on_hand.contains_key(&(item_id, location_id))
+    }
+
+    /// A level as a write in this transaction left it.
+    pub(super) fn set(&mut self, item_id: i64, location_id: i64, on_hand: i64) {
+        self.on_hand.insert((item_id, location_id), on_hand);
+    }
+
+    pub(super) fn merchant_buffer(&self) -> i64 {
+        self.merchant_buffer
+    }
+
+    /// What `item_levels` reads, from the index.
+    pub(super) fn levels_of(&self, item_id: i64) -> Vec<(LocationRow, i64)> {
+        self.locations
+            .iter()
+            .map(|store| (store.clone(), self.on_hand(item_id, store.id)))
+            .collect()
+    }
+
+    /// The item's online-list record (entry or tombstone), from the index.
+    pub(super) fn record_of(&self, item: &Item) -> OnlineRecord {
+        online_record(item, self, false)
+    }
+
     /// The merchant's open stores, in store order.
     pub(super) fn stores(&self) -> &[LocationRow] {
         &self.locations

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::merchants::Location;
 use super::{Item, Result, lists, now};
-use crate::db::DbConnection;
+use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 use crate::db::models::{NewOutboxEventRow, OutboxEventRow};
 use crate::db::schema::outbox_events;
 
@@ -33,8 +33,17 @@ pub(super) fn item_changed(
     catalog_version: i64,
 ) -> Result<()> {
     let record = lists::online_record_of(conn, item)?;
+    item_changed_event(item, catalog_version, &record).write(conn)
+}
+
+/// The event `item_changed` writes, from a record its caller has built.
+pub(super) fn item_changed_event(
+    item: &Item,
+    catalog_version: i64,
+    record: &lists::OnlineRecord,
+) -> HeldEvent {
     let payload = json!({ "item": record }).to_string();
-    insert(conn, item, catalog_version, ITEM_LISTING_CHANGED, &payload)
+    HeldEvent::about(item, catalog_version, ITEM_LISTING_CHANGED, payload)
 }
 
 /// Records that `item`'s stock changed at `catalog_version`: for the
@@ -48,8 +57,20 @@ pub(super) fn stock_changed(
     record: &lists::OnlineRecord,
     on_hand: &[(i64, i64)],
 ) -> Result<()> {
+    for event in stock_changed_events(item, catalog_version, record, on_hand) {
+        event.write(conn)?;
+    }
+    Ok(())
+}
+
+/// The two events `stock_changed` writes.
+pub(super) fn stock_changed_events(
+    item: &Item,
+    catalog_version: i64,
+    record: &lists::OnlineRecord,
+    on_hand: &[(i64, i64)],
+) -> [HeldEvent; 2] {
     let payload = json!({ "item": record }).to_string();
-    insert(conn, item, catalog_version, ITEM_STOCK_CHANGED, &payload)?;
     let stock: Vec<_> = on_hand
         .iter()
         .map(|(location_id, on_hand)| json!({ "location_id": location_id, "on_hand": on_hand }))
@@ -59,13 +80,10 @@ pub(super) fn stock_changed(
         "stock": stock,
     })
     .to_string();
-    insert(
-        conn,
-        item,
-        catalog_version,
-        INVENTORY_STOCK_CHANGED,
-        &detail,
-    )
+    [
+        HeldEvent::about(item, catalog_version, ITEM_STOCK_CHANGED, payload),
+        HeldEvent::about(item, catalog_version, INVENTORY_STOCK_CHANGED, detail),
+    ]
 }
 
 /// Records that a store of the merchant was added or changed at `catalog_version`.
@@ -83,51 +101,71 @@ pub(super) fn location_changed(
         "archived": location.archived,
     }})
     .to_string();
-    write(
-        conn,
-        location.merchant_id,
-        None,
+    HeldEvent {
+        merchant_id: location.merchant_id,
+        item_id: None,
         catalog_version,
-        LOCATION_CHANGED,
-        &payload,
-    )
-}
-
-fn insert(
-    conn: &mut DbConnection,
-    item: &Item,
-    catalog_version: i64,
-    event_type: &str,
-    payload: &str,
-) -> Result<()> {
-    write(
-        conn,
-        item.merchant_id,
-        Some(item.id),
-        catalog_version,
-        event_type,
+        event_type: LOCATION_CHANGED,
         payload,
-    )
+        created_at: now(),
+    }
+    .write(conn)
 }
 
-fn write(
-    conn: &mut DbConnection,
+/// An event built but not yet written: written at once (`write`), or held
+/// by a batch write and written with many others (`write_held`).
+#[derive(Debug)]
+pub(super) struct HeldEvent {
     merchant_id: i64,
     item_id: Option<i64>,
     catalog_version: i64,
-    event_type: &str,
-    payload: &str,
-) -> Result<()> {
-    diesel::insert_into(outbox_events::table)
-        .values(NewOutboxEventRow {
-            merchant_id,
+    event_type: &'static str,
+    payload: String,
+    created_at: chrono::NaiveDateTime,
+}
+
+impl HeldEvent {
+    fn about(
+        item: &Item,
+        catalog_version: i64,
+        event_type: &'static str,
+        payload: String,
+    ) -> HeldEvent {
+        HeldEvent {
+            merchant_id: item.merchant_id,
+            item_id: Some(item.id),
             catalog_version,
             event_type,
-            item_id,
             payload,
             created_at: now(),
-        })
-        .execute(conn)?;
+        }
+    }
+
+    fn row(&self) -> NewOutboxEventRow<'_> {
+        NewOutboxEventRow {
+            merchant_id: self.merchant_id,
+            catalog_version: self.catalog_version,
+            event_type: self.event_type,
+            item_id: self.item_id,
+            payload: &self.payload,
+            created_at: self.created_at,
+        }
+    }
+
+    fn write(&self, conn: &mut DbConnection) -> Result<()> {
+        diesel::insert_into(outbox_events::table)
+            .values(self.row())
+            .execute(conn)?;
+        Ok(())
+    }
+}
+
+/// Writes held events in order (their ids keep it), many per statement.
+pub(super) fn write_held(conn: &mut DbConnection, events: &[HeldEvent]) -> Result<()> {
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<NewOutboxEventRow<'_>> = chunk.iter().map(HeldEvent::row).collect();
+        insert_rows!(conn, outbox_events::table, &rows)?;
+    }
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use crate::db::DbConnection;
 use crate::db::schema::catalog_imports;
 use crate::domain::{DesignationChange, MovementKind};
 use crate::inventory::items::{FieldEdits, ItemChange, ItemUpdate, ItemWriter, StockSettings};
+use crate::inventory::lists::StockIndex;
 use crate::inventory::stock::{Ledger, Movement};
 use crate::inventory::{Actor, Item, Result, now};
 
@@ -54,7 +55,7 @@ pub fn apply(
     // Every change names the person and the import, as one actor.
     let acting = actor.doing(&format!("import of {file_name}"));
     conn.write_transaction(|conn| {
-        let mut writer = ItemWriter::begin(conn, &acting, merchant_id)?;
+        let mut writer = ItemWriter::begin_batch(conn, &acting, merchant_id)?;
         let plan = plan_import(conn, merchant_id, bytes, options)?;
         if !plan.problems.is_empty() {
             return Ok(ApplyOutcome::Refused(plan));
@@ -91,8 +92,10 @@ pub fn apply(
             progress(done, total);
         }
         let mut catalog_version = writer.catalog_version(conn)?;
-        if !counted.is_empty() {
-            catalog_version = record_counts(conn, &acting, merchant_id, file_name, &counted)?;
+        let stock = writer.finish(conn)?;
+        if let Some(stock) = stock.filter(|_| !counted.is_empty()) {
+            catalog_version =
+                record_counts(conn, &acting, merchant_id, file_name, &counted, stock)?;
         }
         let import_id = diesel::insert_into(catalog_imports::table)
             .values((
@@ -214,11 +217,13 @@ fn record_counts(
     merchant_id: i64,
     file_name: &str,
     counted: &[(Item, &[Count])],
+    stock: StockIndex,
 ) -> Result<i64> {
     let key = format!("import-{:032x}", rand::random::<u128>());
     let reason = format!("import of {file_name}");
     let items: Vec<&Item> = counted.iter().map(|(item, _)| item).collect();
-    let mut ledger = Ledger::open(conn, merchant_id, actor, &key, &key, None, &items)?;
+    let mut ledger =
+        Ledger::open(conn, merchant_id, actor, &key, &key, None, &items)?.holding(stock);
     for (item, counts) in counted {
         for count in counts.iter() {
             let store = count.store;
@@ -226,7 +231,7 @@ fn record_counts(
             // `before` is the level as it stands.
             let delta = count.counted - count.before;
             if delta != 0 {
-                ledger.apply(
+                ledger.apply_held(
                     conn,
                     item,
                     store,

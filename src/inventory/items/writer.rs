@@ -20,6 +20,7 @@ use crate::domain::{
     automatic_listing, available_online, online_buffer,
 };
 use crate::inventory::audit::{self, AuditField};
+use crate::inventory::lists::StockIndex;
 use crate::inventory::{Actor, InventoryError, Result, catalog, lists, now, outbox};
 
 /// The item writes of one transaction. It holds the merchant lock, bumps the
@@ -33,6 +34,18 @@ pub(in crate::inventory) struct ItemWriter<'a> {
     /// The merchant's default for new items' automatic sold-out switch,
     /// read once per transaction.
     auto_view_only_default: Option<bool>,
+    /// A batch write's held rows and stock (`begin_batch`); `None` writes
+    /// each row as it goes.
+    held: Option<Held>,
+}
+
+/// What a batch write holds until `finish`: its audit entries and outbox
+/// events in the order they were made, written many rows per statement, and
+/// the merchant's stock, read once instead of once per item.
+struct Held {
+    entries: Vec<audit::HeldEntry>,
+    events: Vec<outbox::HeldEvent>,
+    stock: StockIndex,
 }
 
 /// What one change will write, after the rules; `None` leaves a part alone.
@@ -77,7 +90,44 @@ impl<'a> ItemWriter<'a> {
             catalog_version: None,
             merchant_buffer: None,
             auto_view_only_default: None,
+            held: None,
         })
+    }
+
+    /// `begin` for a write of many items (an import): the same rules and the
+    /// same rows, but the merchant's stock is read once here and the audit
+    /// entries and outbox events are held until `finish`, which the caller
+    /// must reach before its transaction commits.
+    pub(in crate::inventory) fn begin_batch(
+        conn: &mut DbConnection,
+        actor: &'a Actor,
+        merchant_id: i64,
+    ) -> Result<ItemWriter<'a>> {
+        let writer = ItemWriter::begin(conn, actor, merchant_id)?;
+        let stock = StockIndex::load_merchant(conn, merchant_id)?;
+        Ok(writer.holding(stock))
+    }
+
+    /// This writer, holding its rows, with `stock` as the merchant's stock.
+    pub(in crate::inventory) fn holding(mut self, stock: StockIndex) -> ItemWriter<'a> {
+        self.merchant_buffer = Some(stock.merchant_buffer());
+        self.held = Some(Held {
+            entries: Vec::new(),
+            events: Vec::new(),
+            stock,
+        });
+        self
+    }
+
+    /// Writes what a batch writer held, in order; returns its stock index,
+    /// current with every write, for the stock writes that follow.
+    pub(in crate::inventory) fn finish(self, conn: &mut DbConnection) -> Result<Option<StockIndex>> {
+        let Some(held) = self.held else {
+            return Ok(None);
+        };
+        audit::record_held(conn, &held.entries)?;
+        outbox::write_held(conn, &held.events)?;
+        Ok(Some(held.stock))
     }
 
     /// For a request that holds the merchant lock and has bumped the catalog
@@ -94,6 +144,7 @@ impl<'a> ItemWriter<'a> {
             catalog_version: Some(catalog_version),
             merchant_buffer: Some(merchant_buffer),
             auto_view_only_default: None,
+            held: None,
         }
     }
 
@@ -265,16 +316,9 @@ impl<'a> ItemWriter<'a> {
             .returning(items::all_columns)
             .get_result(conn)?;
         let item = Item::from_row(row)?;
-        audit::record(
-            conn,
-            self.actor,
-            &item,
-            AuditField::Created,
-            "",
-            &item.name,
-            version,
-        )?;
-        outbox::item_changed(conn, &item, version)?;
+        let actor = self.actor;
+        self.audit(conn, actor, &item, AuditField::Created, "", &item.name, version)?;
+        self.announce_change(conn, &item, version)?;
         Ok(item)
     }
 
@@ -314,7 +358,10 @@ impl<'a> ItemWriter<'a> {
         mut plan: Plan,
     ) -> Result<Option<Item>> {
         let stock = if plan.touches_stock() {
-            let levels = lists::item_levels(conn, self.merchant_id, before.id)?;
+            let levels = match &self.held {
+                Some(held) => held.stock.levels_of(before.id),
+                None => lists::item_levels(conn, self.merchant_id, before.id)?,
+            };
             let merchant_buffer = self.merchant_buffer(conn)?;
             if plan.designation.is_none() {
                 plan.designation = automatic_switch(before, &plan, &levels, merchant_buffer)?;
@@ -331,12 +378,13 @@ impl<'a> ItemWriter<'a> {
         let item = if plan.changes_item() {
             let item = update_row(conn, before, &plan, catalog_version)?;
             for (field, old, new) in changed_values(before, &item) {
+                let system = Actor::system();
                 let actor = if plan.automatic && field.is_designation() {
-                    &Actor::system()
+                    &system
                 } else {
                     self.actor
                 };
-                audit::record(conn, actor, &item, field, &old, &new, catalog_version)?;
+                self.audit(conn, actor, &item, field, &old, &new, catalog_version)?;
             }
             item
         } else {
@@ -359,7 +407,7 @@ impl<'a> ItemWriter<'a> {
             );
         }
         if plan.fields.is_some() || plan.designation.is_some() || plan.archived.is_some() {
-            outbox::item_changed(conn, &item, catalog_version)?;
+            self.announce_change(conn, &item, catalog_version)?;
         }
         if let Some((levels, merchant_buffer)) = stock {
             let on_hand: Vec<(i64, i64)> = levels
@@ -368,9 +416,58 @@ impl<'a> ItemWriter<'a> {
                 .collect();
             let stores = levels.into_iter().map(|(store, _)| store).collect();
             let record = lists::online_record_from(&item, stores, &on_hand, merchant_buffer);
-            outbox::stock_changed(conn, &item, catalog_version, &record, &on_hand)?;
+            match &mut self.held {
+                Some(held) => held.events.extend(outbox::stock_changed_events(
+                    &item,
+                    catalog_version,
+                    &record,
+                    &on_hand,
+                )),
+                None => outbox::stock_changed(conn, &item, catalog_version, &record, &on_hand)?,
+            }
         }
         Ok(Some(item))
+    }
+
+    /// An audit entry about the item: written now, or held by a batch.
+    #[allow(clippy::too_many_arguments)]
+    fn audit(
+        &mut self,
+        conn: &mut DbConnection,
+        actor: &Actor,
+        item: &Item,
+        field: AuditField,
+        old: &str,
+        new: &str,
+        catalog_version: i64,
+    ) -> Result<()> {
+        match &mut self.held {
+            Some(held) => {
+                let entry = audit::HeldEntry::new(actor, item, field, old, new, catalog_version);
+                held.entries.push(entry);
+                Ok(())
+            }
+            None => audit::record(conn, actor, item, field, old, new, catalog_version),
+        }
+    }
+
+    /// The item's `item.listing_changed` event: written now, or held by a
+    /// batch with its record built from the batch's stock.
+    fn announce_change(
+        &mut self,
+        conn: &mut DbConnection,
+        item: &Item,
+        catalog_version: i64,
+    ) -> Result<()> {
+        match &mut self.held {
+            Some(held) => {
+                let record = held.stock.record_of(item);
+                let event = outbox::item_changed_event(item, catalog_version, &record);
+                held.events.push(event);
+                Ok(())
+            }
+            None => outbox::item_changed(conn, item, catalog_version),
+        }
     }
 }
 

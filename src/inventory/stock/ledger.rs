@@ -4,15 +4,18 @@
 //! the ledger hands each moved item a channel can see to the item writer,
 //! which stamps and announces its new availability.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 use crate::db::models::{NewStockLevelRow, NewStockMovementRow, StockMovementRow};
 use crate::db::schema::{stock_levels, stock_movements};
 use crate::domain::MovementKind;
 use crate::inventory::items::ItemWriter;
+use crate::inventory::lists::StockIndex;
 use crate::inventory::{Actor, InventoryError, Item, Result, catalog, now};
 
 /// One entry of the ledger.
@@ -100,6 +103,29 @@ pub(in crate::inventory) struct Ledger<'a> {
     merchant_buffer: i64,
     /// Items moved so far, once each, in the order first moved.
     touched: Vec<Item>,
+    /// The ids in `touched`: an import moves the stock of many thousand items.
+    touched_ids: HashSet<i64>,
+    /// A batch ledger's writes, held until `close` (`holding`).
+    held: Option<HeldStock>,
+}
+
+/// The stock writes of a batch ledger: the merchant's stock as it stands in
+/// this transaction, each moved level's final count, and the movements in
+/// order, written many per statement at `close`.
+struct HeldStock {
+    stock: StockIndex,
+    /// (item, store) → whether a level row existed before this ledger.
+    moved: HashMap<(i64, i64), bool>,
+    movements: Vec<HeldMovement>,
+}
+
+struct HeldMovement {
+    item_id: i64,
+    location_id: i64,
+    kind: MovementKind,
+    quantity: i64,
+    on_hand_after: i64,
+    reason: String,
 }
 
 /// What a movement is: its kind and reason.
@@ -139,7 +165,54 @@ impl<'a> Ledger<'a> {
             catalog_version,
             merchant_buffer,
             touched: Vec::new(),
+            touched_ids: HashSet::new(),
+            held: None,
         })
+    }
+
+    /// This ledger as a batch's (an import's): levels are read from `stock`
+    /// (the merchant's, current in this transaction) and every write is held
+    /// until `close`.
+    pub(in crate::inventory) fn holding(mut self, stock: StockIndex) -> Ledger<'a> {
+        self.held = Some(HeldStock {
+            stock,
+            moved: HashMap::new(),
+            movements: Vec::new(),
+        });
+        self
+    }
+
+    /// `apply` for a batch ledger: the level and its movement are written at
+    /// `close`. On a ledger that isn't holding, it is `apply`.
+    pub(in crate::inventory) fn apply_held(
+        &mut self,
+        conn: &mut DbConnection,
+        item: &Item,
+        location_id: i64,
+        delta: i64,
+        movement: Movement<'_>,
+    ) -> Result<()> {
+        let Some(held) = &mut self.held else {
+            return self
+                .apply(conn, item, location_id, delta, movement)
+                .map(|_| ());
+        };
+        let existed = held.stock.has_level(item.id, location_id);
+        held.moved.entry((item.id, location_id)).or_insert(existed);
+        let on_hand_after = held.stock.on_hand(item.id, location_id) + delta;
+        held.stock.set(item.id, location_id, on_hand_after);
+        held.movements.push(HeldMovement {
+            item_id: item.id,
+            location_id,
+            kind: movement.kind,
+            quantity: delta,
+            on_hand_after,
+            reason: movement.reason.to_owned(),
+        });
+        if self.touched_ids.insert(item.id) {
+            self.touched.push(item.clone());
+        }
+        Ok(())
     }
 
     pub(in crate::inventory) fn recorded_at(&self) -> NaiveDateTime {
@@ -245,7 +318,7 @@ impl<'a> Ledger<'a> {
             })
             .returning(stock_movements::all_columns)
             .get_result(conn)?;
-        if !self.touched.iter().any(|seen| seen.id == item.id) {
+        if self.touched_ids.insert(item.id) {
             self.touched.push(item.clone());
         }
         row.try_into()
@@ -255,18 +328,75 @@ impl<'a> Ledger<'a> {
     /// catalog version (so the delta feed carries it), switches it between
     /// for sale and view-only if the merchant opted in, and writes the outbox
     /// event. Returns the catalog version.
-    pub(in crate::inventory) fn close(self, conn: &mut DbConnection) -> Result<i64> {
+    pub(in crate::inventory) fn close(mut self, conn: &mut DbConnection) -> Result<i64> {
         let mut writer = ItemWriter::at_version(
             self.actor,
             self.merchant_id,
             self.catalog_version,
             self.merchant_buffer,
         );
+        if let Some(held) = self.held.take() {
+            writer = writer.holding(self.write_held(conn, held)?);
+        }
         for item in &self.touched {
             if visible(item) {
                 writer.stock_moved(conn, item)?;
             }
         }
+        writer.finish(conn)?;
         Ok(self.catalog_version)
+    }
+
+    /// Writes a batch's levels (new rows many per statement, moved ones one
+    /// each) and its movements in order; returns the stock as it now stands.
+    fn write_held(&self, conn: &mut DbConnection, held: HeldStock) -> Result<StockIndex> {
+        let mut new_levels = Vec::new();
+        for (&(item_id, location_id), &existed) in &held.moved {
+            let on_hand = held.stock.on_hand(item_id, location_id);
+            if existed {
+                diesel::update(
+                    stock_levels::table
+                        .filter(stock_levels::item_id.eq(item_id))
+                        .filter(stock_levels::location_id.eq(location_id)),
+                )
+                .set((
+                    stock_levels::on_hand.eq(on_hand),
+                    stock_levels::updated_at.eq(self.recorded_at),
+                ))
+                .execute(conn)?;
+            } else {
+                new_levels.push(NewStockLevelRow {
+                    item_id,
+                    location_id,
+                    on_hand,
+                    updated_at: self.recorded_at,
+                });
+            }
+        }
+        for chunk in new_levels.chunks(ROWS_PER_INSERT) {
+            insert_rows!(conn, stock_levels::table, chunk)?;
+        }
+        for chunk in held.movements.chunks(ROWS_PER_INSERT) {
+            let rows: Vec<NewStockMovementRow<'_>> = chunk
+                .iter()
+                .map(|movement| NewStockMovementRow {
+                    merchant_id: self.merchant_id,
+                    item_id: movement.item_id,
+                    location_id: movement.location_id,
+                    kind: movement.kind.as_str(),
+                    quantity: movement.quantity,
+                    on_hand_after: movement.on_hand_after,
+                    actor: self.actor.as_str(),
+                    reason: &movement.reason,
+                    occurred_at: self.occurred_at,
+                    recorded_at: self.recorded_at,
+                    idempotency_key: self.key,
+                    reference: self.reference,
+                    catalog_version: self.catalog_version,
+                })
+                .collect();
+            insert_rows!(conn, stock_movements::table, &rows)?;
+        }
+        Ok(held.stock)
     }
 }
