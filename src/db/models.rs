@@ -124,7 +124,7 @@ pub struct NewStaffInvitationRow<'a> {
     pub expires_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = items)]
 pub struct ItemRow {
     pub id: i64,

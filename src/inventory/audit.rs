@@ -10,9 +10,9 @@ use diesel::prelude::*;
 
 use super::merchants::{Location, Staff};
 use super::{Actor, InventoryError, Item, Result, now};
-use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 use crate::db::models::{AuditEntryRow, NewAuditEntryRow};
 use crate::db::schema::{audit_entries, items};
+use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 
 /// What an entry is about. Stored as text; the names are stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -157,7 +157,10 @@ pub enum InventoryError {
 
 pub type Result<T, E = InventoryError> = std::result::Result<T, E>;
 
-/// Now, as stored: UTC without an offset.
+/// Now, as stored: UTC without an offset, to the microsecond (PostgreSQL's
+/// precision), so a value written and the same value read back are equal on
+/// both backends.
 fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
+    use chrono::SubsecRound;
+    chrono::Utc::now().naive_utc().trunc_subsecs(6)
 }

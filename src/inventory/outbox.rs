@@ -6,9 +6,9 @@ use serde_json::json;
 
 use super::merchants::Location;
 use super::{Item, Result, lists, now};
-use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 use crate::db::models::{NewOutboxEventRow, OutboxEventRow};
 use crate::db::schema::outbox_events;
+use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 
 /// Event type for any change to how an item appears in the lists.
 pub const ITEM_LISTING_CHANGED: &str = "item.listing_changed";

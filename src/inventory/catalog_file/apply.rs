@@ -14,6 +14,9 @@ use crate::inventory::lists::StockIndex;
 use crate::inventory::stock::{Ledger, Movement};
 use crate::inventory::{Actor, Item, Result, now};
 
+/// Rows written between two reports of progress.
+const ROWS_PER_PROGRESS: usize = 1_000;
+
 /// How an apply ended.
 #[derive(Debug)]
 pub enum ApplyOutcome {
@@ -66,29 +69,42 @@ pub fn apply(
         let total = plan.new.len() + plan.changed.len() + plan.archived.len();
         let mut done = 0;
         let mut counted: Vec<(Item, &[Count])> = Vec::new();
-        for planned in &plan.new {
-            let mut item = writer.create(conn, &planned.fields, planned.designation)?;
-            item = settle(conn, &mut writer, item, planned)?;
-            if !planned.counts.is_empty() {
-                counted.push((item, &planned.counts));
+        for part in plan.new.chunks(ROWS_PER_PROGRESS) {
+            let new: Vec<_> = part
+                .iter()
+                .map(|planned| (&planned.fields, planned.designation))
+                .collect();
+            let created = writer.create_many(conn, &new)?;
+            for (item, planned) in created.into_iter().zip(part) {
+                let item = settle(conn, &mut writer, item, planned)?;
+                if !planned.counts.is_empty() {
+                    counted.push((item, &planned.counts));
+                }
             }
-            done += 1;
+            done += part.len();
             progress(done, total);
         }
-        for planned in &plan.changed {
-            let (id, version) = planned.existing.unwrap_or_default();
-            let item = writer.load(conn, id, version)?;
-            let item = update(conn, &mut writer, item, planned)?;
-            if !planned.counts.is_empty() {
-                counted.push((item, &planned.counts));
+        for part in plan.changed.chunks(ROWS_PER_PROGRESS) {
+            let seen: Vec<(i64, i64)> = part
+                .iter()
+                .map(|planned| planned.existing.unwrap_or_default())
+                .collect();
+            let items = writer.load_many(conn, &seen)?;
+            for (item, planned) in items.into_iter().zip(part) {
+                let item = update(conn, &mut writer, item, planned)?;
+                if !planned.counts.is_empty() {
+                    counted.push((item, &planned.counts));
+                }
             }
-            done += 1;
+            done += part.len();
             progress(done, total);
         }
-        for missing in &plan.archived {
-            let item = writer.load(conn, missing.id, missing.version)?;
-            writer.apply(conn, &item, &ItemChange::Archive(true))?;
-            done += 1;
+        for part in plan.archived.chunks(ROWS_PER_PROGRESS) {
+            let seen: Vec<(i64, i64)> = part.iter().map(|m| (m.id, m.version)).collect();
+            for item in writer.load_many(conn, &seen)? {
+                writer.apply(conn, &item, &ItemChange::Archive(true))?;
+            }
+            done += part.len();
             progress(done, total);
         }
         let mut catalog_version = writer.catalog_version(conn)?;

@@ -88,6 +88,31 @@ impl Item {
     }
 
     /// Loads an item of this merchant; another merchant's item is NotFound.
+    /// The row `from_row` reads, for a batch that writes whole rows.
+    pub(super) fn to_row(&self) -> ItemRow {
+        ItemRow {
+            id: self.id,
+            merchant_id: self.merchant_id,
+            sku: self.sku.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            price_minor: self.price.amount_minor,
+            currency: self.price.currency.as_str().to_owned(),
+            barcode: self.barcode.clone(),
+            in_store: self.in_store(),
+            online: self.online().as_str().to_owned(),
+            version: self.version,
+            changed_version: self.changed_version,
+            archived: self.archived,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            online_buffer: self.online_buffer,
+            allow_backorder: self.allow_backorder,
+            auto_view_only: self.auto_view_only,
+            auto_switched: self.auto_switched,
+        }
+    }
+
     pub fn find(conn: &mut DbConnection, merchant_id: i64, item_id: i64) -> Result<Item> {
         let row = items::table
             .filter(items::id.eq(item_id))

@@ -8,13 +8,16 @@
 //! inside theirs.
 //! A store change stamps the items that show it through `stores_changed`.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::change::ItemChange;
 use super::{Item, ItemFields, StockSettings};
-use crate::db::DbConnection;
 use crate::db::models::{ItemFieldsChangeset, ItemRow, LocationRow, NewItemRow};
 use crate::db::schema::items;
+use crate::db::{DbConnection, ROWS_PER_INSERT};
 use crate::domain::{
     Barcode, Designation, DesignationChange, DesignationRuleError, FieldError, OnlineListing, Sku,
     automatic_listing, available_online, online_buffer,
@@ -45,8 +48,15 @@ pub(in crate::inventory) struct ItemWriter<'a> {
 struct Held {
     entries: Vec<audit::HeldEntry>,
     events: Vec<outbox::HeldEvent>,
+    /// Each written item as it now is, by id: written in one upsert per
+    /// few hundred, however many times the batch changed it.
+    rows: HashMap<i64, Item>,
     stock: StockIndex,
 }
+
+/// Held rows of any kind past which a batch writes what it holds, so its
+/// memory stays bounded whatever the size of the file.
+const HOLD_AT_MOST: usize = 5_000;
 
 /// What one change will write, after the rules; `None` leaves a part alone.
 #[derive(Debug, Default)]
@@ -114,6 +124,7 @@ impl<'a> ItemWriter<'a> {
         self.held = Some(Held {
             entries: Vec::new(),
             events: Vec::new(),
+            rows: HashMap::new(),
             stock,
         });
         self
@@ -121,13 +132,37 @@ impl<'a> ItemWriter<'a> {
 
     /// Writes what a batch writer held, in order; returns its stock index,
     /// current with every write, for the stock writes that follow.
-    pub(in crate::inventory) fn finish(self, conn: &mut DbConnection) -> Result<Option<StockIndex>> {
-        let Some(held) = self.held else {
-            return Ok(None);
+    pub(in crate::inventory) fn finish(
+        mut self,
+        conn: &mut DbConnection,
+    ) -> Result<Option<StockIndex>> {
+        self.write_held(conn)?;
+        Ok(self.held.map(|held| held.stock))
+    }
+
+    /// Writes what the batch holds so far, in order.
+    fn write_held(&mut self, conn: &mut DbConnection) -> Result<()> {
+        let Some(held) = &mut self.held else {
+            return Ok(());
         };
+        let rows: Vec<Item> = held.rows.drain().map(|(_, item)| item).collect();
+        upsert_rows(conn, &rows)?;
         audit::record_held(conn, &held.entries)?;
+        held.entries.clear();
         outbox::write_held(conn, &held.events)?;
-        Ok(Some(held.stock))
+        held.events.clear();
+        Ok(())
+    }
+
+    /// Writes the held rows once there are enough of them.
+    fn hold_at_most(&mut self, conn: &mut DbConnection) -> Result<()> {
+        let full = self.held.as_ref().is_some_and(|held| {
+            held.rows.len() + held.entries.len() + held.events.len() >= HOLD_AT_MOST
+        });
+        if full {
+            self.write_held(conn)?;
+        }
+        Ok(())
     }
 
     /// For a request that holds the merchant lock and has bumped the catalog
@@ -156,13 +191,38 @@ impl<'a> ItemWriter<'a> {
         item_id: i64,
         expected_version: i64,
     ) -> Result<Item> {
-        let item = Item::find(conn, self.merchant_id, item_id)?;
-        if item.version != expected_version {
-            return Err(InventoryError::Conflict {
-                current: Box::new(item),
-            });
+        let held = self.held.as_ref().and_then(|held| held.rows.get(&item_id));
+        let item = match held {
+            Some(item) => item.clone(),
+            None => Item::find(conn, self.merchant_id, item_id)?,
+        };
+        seen_at(item, expected_version)
+    }
+
+    /// `load` for many items, a few hundred per query, in the order asked.
+    pub(in crate::inventory) fn load_many(
+        &self,
+        conn: &mut DbConnection,
+        seen: &[(i64, i64)],
+    ) -> Result<Vec<Item>> {
+        let ids: Vec<i64> = seen.iter().map(|(id, _)| *id).collect();
+        let mut found: HashMap<i64, Item> = Item::find_many(conn, self.merchant_id, &ids)?
+            .into_iter()
+            .map(|item| (item.id, item))
+            .collect();
+        if let Some(held) = &self.held {
+            for id in &ids {
+                if let Some(item) = held.rows.get(id) {
+                    found.insert(*id, item.clone());
+                }
+            }
         }
-        Ok(item)
+        seen.iter()
+            .map(|(id, version)| {
+                let item = found.remove(id).ok_or(InventoryError::NotFound("item"))?;
+                seen_at(item, *version)
+            })
+            .collect()
     }
 
     /// The catalog version the writes of this transaction carry (or the
@@ -259,7 +319,10 @@ impl<'a> ItemWriter<'a> {
                 plan.designation = Some(designation).filter(|next| *next != item.designation);
                 if !update.fields.is_empty() {
                     let fields = update.fields.applied_to(item)?;
-                    self.check_sku(conn, &fields.sku, Some(item.id))?;
+                    // An item's own SKU is unique already.
+                    if fields.sku.as_str() != item.sku {
+                        self.check_sku(conn, &fields.sku, Some(item.id))?;
+                    }
                     plan.fields = Some(fields).filter(|fields| !fields.same_as(item));
                 }
             }
@@ -282,44 +345,94 @@ impl<'a> ItemWriter<'a> {
         fields: &ItemFields,
         designation: Designation,
     ) -> Result<Item> {
-        self.check_sku(conn, &fields.sku, None)?;
+        Ok(self
+            .create_many(conn, &[(fields, designation)])?
+            .into_iter()
+            .next()
+            .ok_or(InventoryError::NotFound("item"))?)
+    }
+
+    /// `create` for many items: their SKUs checked and their rows inserted a
+    /// few hundred per statement. Returns them in the order given.
+    pub(in crate::inventory) fn create_many(
+        &mut self,
+        conn: &mut DbConnection,
+        new: &[(&ItemFields, Designation)],
+    ) -> Result<Vec<Item>> {
         let version = self.bump(conn)?;
+        let auto_view_only = self.auto_view_only_default(conn)?;
         let at = now();
-        // The merchant's default for the automatic sold-out switch.
-        let auto_view_only = match self.auto_view_only_default {
-            Some(default) => default,
-            None => {
-                let default: bool = crate::db::schema::merchants::table
-                    .find(self.merchant_id)
-                    .select(crate::db::schema::merchants::auto_view_only_default)
-                    .first(conn)?;
-                self.auto_view_only_default = Some(default);
-                default
+        let mut created = Vec::with_capacity(new.len());
+        for chunk in new.chunks(ROWS_PER_INSERT) {
+            let skus: Vec<&str> = chunk
+                .iter()
+                .map(|(fields, _)| fields.sku.as_str())
+                .collect();
+            let taken: Option<String> = items::table
+                .filter(items::merchant_id.eq(self.merchant_id))
+                .filter(items::sku.eq_any(&skus))
+                .select(items::sku)
+                .first(conn)
+                .optional()?;
+            if let Some(sku) = taken {
+                return Err(sku_taken(&sku));
             }
-        };
-        let row: ItemRow = diesel::insert_into(items::table)
-            .values(NewItemRow {
-                merchant_id: self.merchant_id,
-                sku: fields.sku.as_str(),
-                name: fields.name.as_str(),
-                description: fields.description.as_str(),
-                price_minor: fields.price.amount_minor,
-                currency: fields.price.currency.as_str(),
-                barcode: fields.barcode.as_ref().map(Barcode::as_str),
-                in_store: designation.in_store(),
-                online: designation.online().as_str(),
-                changed_version: version,
-                created_at: at,
-                updated_at: at,
-                auto_view_only,
-            })
-            .returning(items::all_columns)
-            .get_result(conn)?;
-        let item = Item::from_row(row)?;
-        let actor = self.actor;
-        self.audit(conn, actor, &item, AuditField::Created, "", &item.name, version)?;
-        self.announce_change(conn, &item, version)?;
-        Ok(item)
+            let rows: Vec<NewItemRow<'_>> = chunk
+                .iter()
+                .map(|(fields, designation)| NewItemRow {
+                    merchant_id: self.merchant_id,
+                    sku: fields.sku.as_str(),
+                    name: fields.name.as_str(),
+                    description: fields.description.as_str(),
+                    price_minor: fields.price.amount_minor,
+                    currency: fields.price.currency.as_str(),
+                    barcode: fields.barcode.as_ref().map(Barcode::as_str),
+                    in_store: designation.in_store(),
+                    online: designation.online().as_str(),
+                    changed_version: version,
+                    created_at: at,
+                    updated_at: at,
+                    auto_view_only,
+                })
+                .collect();
+            let mut inserted: HashMap<String, ItemRow> = insert_returning(conn, &rows)?
+                .into_iter()
+                .map(|row| (row.sku.clone(), row))
+                .collect();
+            for sku in skus {
+                let row = inserted
+                    .remove(sku)
+                    .ok_or(InventoryError::NotFound("item"))?;
+                let item = Item::from_row(row)?;
+                let actor = self.actor;
+                self.audit(
+                    conn,
+                    actor,
+                    &item,
+                    AuditField::Created,
+                    "",
+                    &item.name,
+                    version,
+                )?;
+                self.announce_change(conn, &item, version)?;
+                created.push(item);
+            }
+            self.hold_at_most(conn)?;
+        }
+        Ok(created)
+    }
+
+    /// The merchant's default for new items' automatic sold-out switch.
+    fn auto_view_only_default(&mut self, conn: &mut DbConnection) -> Result<bool> {
+        if let Some(default) = self.auto_view_only_default {
+            return Ok(default);
+        }
+        let default: bool = crate::db::schema::merchants::table
+            .find(self.merchant_id)
+            .select(crate::db::schema::merchants::auto_view_only_default)
+            .first(conn)?;
+        self.auto_view_only_default = Some(default);
+        Ok(default)
     }
 
     /// A SKU is unique within the merchant.
@@ -338,11 +451,7 @@ impl<'a> ItemWriter<'a> {
             query = query.filter(items::id.ne(id));
         }
         if query.first::<i64>(conn).optional()?.is_some() {
-            return Err(FieldError::new(
-                "sku",
-                format!("SKU {} is already used by another item", sku.as_str()),
-            )
-            .into());
+            return Err(sku_taken(sku.as_str()));
         }
         Ok(())
     }
@@ -376,7 +485,13 @@ impl<'a> ItemWriter<'a> {
         }
         let catalog_version = self.bump(conn)?;
         let item = if plan.changes_item() {
-            let item = update_row(conn, before, &plan, catalog_version)?;
+            let item = plan.applied_to(before, catalog_version, now());
+            match &mut self.held {
+                Some(held) => {
+                    held.rows.insert(item.id, item.clone());
+                }
+                None => update_row(conn, before, &plan, &item)?,
+            }
             for (field, old, new) in changed_values(before, &item) {
                 let system = Actor::system();
                 let actor = if plan.automatic && field.is_designation() {
@@ -390,13 +505,21 @@ impl<'a> ItemWriter<'a> {
         } else {
             // Only the stock moved: the item's values and version stay; the
             // stamp puts it in the next delta.
-            diesel::update(items::table.find(before.id))
-                .set(items::changed_version.eq(catalog_version))
-                .execute(conn)?;
-            Item {
+            let item = Item {
                 changed_version: catalog_version,
                 ..before.clone()
+            };
+            match &mut self.held {
+                Some(held) => {
+                    held.rows.insert(item.id, item.clone());
+                }
+                None => {
+                    diesel::update(items::table.find(before.id))
+                        .set(items::changed_version.eq(catalog_version))
+                        .execute(conn)?;
+                }
             }
+            item
         };
         if plan.automatic {
             log::info!(
@@ -426,6 +549,7 @@ impl<'a> ItemWriter<'a> {
                 None => outbox::stock_changed(conn, &item, catalog_version, &record, &on_hand)?,
             }
         }
+        self.hold_at_most(conn)?;
         Ok(Some(item))
     }
 
@@ -471,56 +595,159 @@ impl<'a> ItemWriter<'a> {
     }
 }
 
-/// Writes a planned change of the item's own values as one row update: its
-/// version goes up by one however much changed.
-fn update_row(
-    conn: &mut DbConnection,
-    before: &Item,
-    plan: &Plan,
-    catalog_version: i64,
-) -> Result<Item> {
-    let row: ItemRow = diesel::update(
+impl Plan {
+    /// The item as this plan leaves it at `catalog_version`: its version goes
+    /// up by one however much changed.
+    fn applied_to(&self, before: &Item, catalog_version: i64, at: NaiveDateTime) -> Item {
+        let mut next = before.clone();
+        if let Some(fields) = &self.fields {
+            next.sku = fields.sku.as_str().to_owned();
+            next.name = fields.name.as_str().to_owned();
+            next.description = fields.description.as_str().to_owned();
+            next.price = fields.price;
+            next.barcode = fields.barcode.as_ref().map(|b| b.as_str().to_owned());
+        }
+        if let Some(designation) = self.designation {
+            next.designation = designation;
+            // Only the switch's own view-only may be switched back.
+            next.auto_switched = self.automatic && designation.online() == OnlineListing::ViewOnly;
+        }
+        if let Some(archived) = self.archived {
+            next.archived = archived;
+        }
+        if let Some(settings) = self.settings {
+            next.online_buffer = settings.online_buffer;
+            next.allow_backorder = settings.allow_backorder;
+            next.auto_view_only = settings.auto_view_only;
+        }
+        next.version = before.version + 1;
+        next.updated_at = at;
+        next.changed_version = catalog_version;
+        next
+    }
+}
+
+/// Writes a planned change as one row update of the parts the plan changes,
+/// only if the row is still at the version the plan was made against.
+fn update_row(conn: &mut DbConnection, before: &Item, plan: &Plan, next: &Item) -> Result<()> {
+    let updated = diesel::update(
         items::table
             .filter(items::id.eq(before.id))
             .filter(items::version.eq(before.version)),
     )
     .set((
-        plan.fields.as_ref().map(|fields| ItemFieldsChangeset {
-            sku: fields.sku.as_str(),
-            name: fields.name.as_str(),
-            description: fields.description.as_str(),
-            price_minor: fields.price.amount_minor,
-            currency: fields.price.currency.as_str(),
-            barcode: fields.barcode.as_ref().map(Barcode::as_str),
+        plan.fields.as_ref().map(|_| ItemFieldsChangeset {
+            sku: &next.sku,
+            name: &next.name,
+            description: &next.description,
+            price_minor: next.price.amount_minor,
+            currency: next.price.currency.as_str(),
+            barcode: next.barcode.as_deref(),
         }),
-        plan.designation.map(|next| {
+        plan.designation.map(|_| {
             (
                 items::in_store.eq(next.in_store()),
                 items::online.eq(next.online().as_str()),
-                // Only the switch's own view-only may be switched back.
-                items::auto_switched.eq(plan.automatic && next.online() == OnlineListing::ViewOnly),
+                items::auto_switched.eq(next.auto_switched),
             )
         }),
-        plan.archived.map(|archived| items::archived.eq(archived)),
-        plan.settings.map(|settings| {
+        plan.archived.map(|_| items::archived.eq(next.archived)),
+        plan.settings.map(|_| {
             (
-                items::online_buffer.eq(settings.online_buffer),
-                items::allow_backorder.eq(settings.allow_backorder),
-                items::auto_view_only.eq(settings.auto_view_only),
+                items::online_buffer.eq(next.online_buffer),
+                items::allow_backorder.eq(next.allow_backorder),
+                items::auto_view_only.eq(next.auto_view_only),
             )
         }),
-        items::version.eq(items::version + 1),
-        items::updated_at.eq(now()),
-        items::changed_version.eq(catalog_version),
+        items::version.eq(next.version),
+        items::updated_at.eq(next.updated_at),
+        items::changed_version.eq(next.changed_version),
     ))
-    .returning(items::all_columns)
-    .get_result(conn)
-    .optional()?
-    // The merchant lock makes this unreachable in practice; never overwrite blindly.
-    .ok_or_else(|| InventoryError::Conflict {
-        current: Box::new(before.clone()),
-    })?;
-    Item::from_row(row)
+    .execute(conn)?;
+    // The merchant lock makes a miss unreachable in practice; never overwrite blindly.
+    if updated != 1 {
+        return Err(InventoryError::Conflict {
+            current: Box::new(before.clone()),
+        });
+    }
+    Ok(())
+}
+
+/// An item loaded for a change seen at `expected_version`; Conflict, carrying
+/// the item as it is, if it has moved on since.
+fn seen_at(item: Item, expected_version: i64) -> Result<Item> {
+    if item.version != expected_version {
+        return Err(InventoryError::Conflict {
+            current: Box::new(item),
+        });
+    }
+    Ok(item)
+}
+
+fn sku_taken(sku: &str) -> InventoryError {
+    FieldError::new("sku", format!("SKU {sku} is already used by another item")).into()
+}
+
+/// Inserts new item rows in one statement, returning them (in no promised
+/// order). Diesel's `MultiConnection` can't build a multi-row insert; each
+/// backend's connection can.
+fn insert_returning(conn: &mut DbConnection, rows: &[NewItemRow<'_>]) -> Result<Vec<ItemRow>> {
+    let query = diesel::insert_into(items::table)
+        .values(rows)
+        .returning(items::all_columns);
+    Ok(match conn {
+        DbConnection::Postgres(conn) => query.get_results(conn)?,
+        DbConnection::Sqlite(conn) => query.get_results(conn)?,
+    })
+}
+
+/// Writes a batch's items as they now are: an upsert by id of rows that
+/// exist (the merchant lock holds them still), a few hundred rows per
+/// statement on PostgreSQL. Diesel builds SQLite's upsert one row at a time,
+/// which SQLite, in process, runs about as fast.
+fn upsert_rows(conn: &mut DbConnection, items: &[Item]) -> Result<()> {
+    use diesel::upsert::excluded;
+    macro_rules! upsert {
+        ($conn:expr, $rows:expr) => {
+            diesel::insert_into(items::table)
+                .values($rows)
+                .on_conflict(items::id)
+                .do_update()
+                .set((
+                    items::sku.eq(excluded(items::sku)),
+                    items::name.eq(excluded(items::name)),
+                    items::description.eq(excluded(items::description)),
+                    items::price_minor.eq(excluded(items::price_minor)),
+                    items::currency.eq(excluded(items::currency)),
+                    items::barcode.eq(excluded(items::barcode)),
+                    items::in_store.eq(excluded(items::in_store)),
+                    items::online.eq(excluded(items::online)),
+                    items::version.eq(excluded(items::version)),
+                    items::changed_version.eq(excluded(items::changed_version)),
+                    items::archived.eq(excluded(items::archived)),
+                    items::updated_at.eq(excluded(items::updated_at)),
+                    items::online_buffer.eq(excluded(items::online_buffer)),
+                    items::allow_backorder.eq(excluded(items::allow_backorder)),
+                    items::auto_view_only.eq(excluded(items::auto_view_only)),
+                    items::auto_switched.eq(excluded(items::auto_switched)),
+                ))
+                .execute($conn)
+        };
+    }
+    for chunk in items.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<ItemRow> = chunk.iter().map(Item::to_row).collect();
+        match conn {
+            DbConnection::Postgres(conn) => {
+                upsert!(conn, &rows)?;
+            }
+            DbConnection::Sqlite(conn) => {
+                for row in &rows {
+                    upsert!(conn, row)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The automatic switch for an item whose stock or stock settings change,

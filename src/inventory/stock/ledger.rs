@@ -10,9 +10,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 use crate::db::models::{NewStockLevelRow, NewStockMovementRow, StockMovementRow};
 use crate::db::schema::{stock_levels, stock_movements};
+use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 use crate::domain::MovementKind;
 use crate::inventory::items::ItemWriter;
 use crate::inventory::lists::StockIndex;
