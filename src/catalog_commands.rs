@@ -145,8 +145,8 @@ fn print_summary(file_name: &str, preview: &Preview) {
         }
     );
     for planned in &preview.changed {
-        let diffs: Vec<String> = planned
-            .diffs
+        let diffs: Vec<String> = preview
+            .diffs_of(planned)
             .iter()
             .map(|d| format!("{}: {} → {}", d.field, d.old, d.new))
             .collect();

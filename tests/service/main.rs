@@ -5,6 +5,7 @@ mod common;
 
 mod changes;
 mod designations;
+mod import;
 mod items;
 mod layers;
 mod lists;

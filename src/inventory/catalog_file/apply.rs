@@ -3,6 +3,8 @@
 //! exactly what it writes; when the caller previewed it, a plan that differs
 //! from the preview (someone's edit, a sale) is refused, never applied.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 
 use super::preview::{Count, ImportOptions, Planned, Preview, plan_import};
@@ -59,7 +61,7 @@ pub fn apply(
     let acting = actor.doing(&format!("import of {file_name}"));
     conn.write_transaction(|conn| {
         let mut writer = ItemWriter::begin_batch(conn, &acting, merchant_id)?;
-        let plan = plan_import(conn, merchant_id, bytes, options)?;
+        let (plan, mut read) = plan_import(conn, merchant_id, bytes, options)?;
         if !plan.problems.is_empty() {
             return Ok(ApplyOutcome::Refused(plan));
         }
@@ -85,12 +87,9 @@ pub fn apply(
             progress(done, total);
         }
         for part in plan.changed.chunks(ROWS_PER_PROGRESS) {
-            let seen: Vec<(i64, i64)> = part
-                .iter()
-                .map(|planned| planned.existing.unwrap_or_default())
-                .collect();
-            let items = writer.load_many(conn, &seen)?;
-            for (item, planned) in items.into_iter().zip(part) {
+            for planned in part {
+                let seen = planned.existing.unwrap_or_default();
+                let item = item_seen(conn, &writer, &mut read, planned.sku(), seen)?;
                 let item = update(conn, &mut writer, item, planned)?;
                 if !planned.counts.is_empty() {
                     counted.push((item, &planned.counts));
@@ -100,8 +99,9 @@ pub fn apply(
             progress(done, total);
         }
         for part in plan.archived.chunks(ROWS_PER_PROGRESS) {
-            let seen: Vec<(i64, i64)> = part.iter().map(|m| (m.id, m.version)).collect();
-            for item in writer.load_many(conn, &seen)? {
+            for missing in part {
+                let seen = (missing.id, missing.version);
+                let item = item_seen(conn, &writer, &mut read, &missing.sku, seen)?;
                 writer.apply(conn, &item, &ItemChange::Archive(true))?;
             }
             done += part.len();
@@ -144,6 +144,21 @@ pub fn apply(
             catalog_version,
         }))
     })
+}
+
+/// An item as the plan read it (in this transaction, under the merchant
+/// lock), checked against the version the preview showed.
+fn item_seen(
+    conn: &mut DbConnection,
+    writer: &ItemWriter<'_>,
+    read: &mut HashMap<String, Item>,
+    sku: &str,
+    (id, version): (i64, i64),
+) -> Result<Item> {
+    match read.remove(sku) {
+        Some(item) => writer.read_already(item, version),
+        None => writer.load(conn, id, version),
+    }
 }
 
 /// A new item's stock settings and archived flag, when the file sets them.

@@ -82,11 +82,11 @@ impl Columns {
     /// The rows as items: a Shopify export's variant rows take the product's
     /// title, description and status from its first row, and rows with no
     /// variant (image rows) are skipped.
-    pub(super) fn rows(&self, table: &Table) -> Vec<Row> {
-        let mut rows = Vec::with_capacity(table.rows.len());
+    /// One row at a time, so a large file's rows are never all held at once.
+    pub(super) fn rows<'t>(&'t self, table: &'t Table) -> impl Iterator<Item = Row> + 't {
         let mut product: HashMap<Target, String> = HashMap::new();
         let mut handle = String::new();
-        for (number, cells) in &table.rows {
+        table.rows.iter().filter_map(move |(number, cells)| {
             let mut row = Row {
                 number: *number,
                 cells: HashMap::new(),
@@ -94,7 +94,7 @@ impl Columns {
                 stock: Vec::new(),
             };
             for (index, target) in self.targets.iter().enumerate() {
-                let cell = cells[index].clone();
+                let cell = cells[index].to_owned();
                 match target {
                     Target::Ignore | Target::Stock(_) => {}
                     Target::OptionValue => {
@@ -110,7 +110,7 @@ impl Columns {
             row.stock = self
                 .stock
                 .iter()
-                .map(|(index, store, _)| (*store, cells[*index].clone()))
+                .map(|(index, store, _)| (*store, cells[*index].to_owned()))
                 .collect();
             if self.shopify {
                 let this = row.cells.get(&Target::Handle).cloned().unwrap_or_default();
@@ -134,14 +134,13 @@ impl Columns {
                     .iter()
                     .any(|t| row.cells.get(t).is_some_and(|v| !v.trim().is_empty()));
                 if !variant {
-                    continue;
+                    return None;
                 }
                 for (target, value) in &product {
                     row.cells.insert(target.clone(), value.clone());
                 }
             }
-            rows.push(row);
-        }
-        rows
+            Some(row)
+        })
     }
 }

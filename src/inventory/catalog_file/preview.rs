@@ -3,6 +3,7 @@
 //! nothing), every problem with its row and column, and the items not in the
 //! file that `archive_missing` would archive. Nothing is written here.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -12,7 +13,7 @@ use super::FileProblem;
 use super::columns::Columns;
 use super::mapping::{Mapping, Target};
 use super::reading::read_table;
-use super::row_plan::plan_row;
+use super::row_plan::{diffs, plan_row};
 use crate::db::DbConnection;
 use crate::db::models::ItemRow;
 use crate::db::schema::{items, stock_levels};
@@ -98,12 +99,24 @@ pub struct Preview {
     pub columns: Vec<(String, String)>,
     /// Columns no mapping places yet (the merchant must map them).
     pub unmapped: Vec<String>,
+    /// The file's stock columns: (column, store, store name).
+    stock_columns: Vec<(usize, i64, String)>,
 }
 
 impl Preview {
     /// Whether applying it would change anything at all.
     pub fn changes_anything(&self) -> bool {
         !self.new.is_empty() || !self.changed.is_empty() || !self.archived.is_empty()
+    }
+
+    /// A planned row's field-by-field diff, old → new: every value for a new
+    /// item.
+    pub fn diffs_of<'p>(&self, planned: &'p Planned) -> Cow<'p, [Diff]> {
+        if planned.existing.is_some() {
+            Cow::Borrowed(&planned.diffs)
+        } else {
+            Cow::Owned(diffs(planned, None, &self.stock_columns))
+        }
     }
 
     /// A digest of every change and of the state it was computed against
@@ -115,7 +128,7 @@ impl Preview {
                 "{}|{:?}|{:?}|",
                 planned.row, planned.existing, planned.counts
             ));
-            for diff in &planned.diffs {
+            for diff in self.diffs_of(planned).iter() {
                 hash.update(format!("{}={}>{}|", diff.field, diff.old, diff.new));
             }
         }
@@ -136,21 +149,23 @@ pub fn preview(
     options: &ImportOptions,
 ) -> Result<Preview> {
     conn.read_transaction(|conn| plan_import(conn, merchant_id, bytes, options))
+        .map(|(preview, _)| preview)
 }
 
-/// `preview` inside the caller's transaction (apply's, under the merchant lock).
+/// `preview` inside the caller's transaction (apply's, under the merchant
+/// lock), with the merchant's items by SKU as it read them.
 pub(super) fn plan_import(
     conn: &mut DbConnection,
     merchant_id: i64,
     bytes: &[u8],
     options: &ImportOptions,
-) -> Result<Preview> {
+) -> Result<(Preview, HashMap<String, Item>)> {
     let mut preview = Preview::default();
     let table = match read_table(bytes) {
         Ok(table) => table,
         Err(problems) => {
             preview.problems = problems;
-            return Ok(preview);
+            return Ok((preview, HashMap::new()));
         }
     };
     let (_, unplaced) = Mapping::detect(&table.header);
@@ -164,7 +179,7 @@ pub(super) fn plan_import(
         Err(problems) => {
             preview.columns = described(&table.header, &Mapping::detect(&table.header).0);
             preview.problems = problems;
-            return Ok(preview);
+            return Ok((preview, HashMap::new()));
         }
     };
     preview.columns = described(&table.header, &mapping);
@@ -174,9 +189,10 @@ pub(super) fn plan_import(
         Ok(columns) => columns,
         Err(problems) => {
             preview.problems = problems;
-            return Ok(preview);
+            return Ok((preview, HashMap::new()));
         }
     };
+    preview.stock_columns = columns.stock.clone();
     let existing = Existing::load(conn, merchant_id)?;
     let mut seen: HashMap<String, usize> = HashMap::new();
     for row in columns.rows(&table) {
@@ -222,7 +238,7 @@ pub(super) fn plan_import(
         preview.archived.sort_by_key(|m| m.id);
     }
     preview.problems.sort_by_key(|p| p.row);
-    Ok(preview)
+    Ok((preview, existing.items))
 }
 
 /// Each column's header and the field it was taken as.

@@ -10,8 +10,9 @@ use super::FileProblem;
 pub struct Table {
     pub delimiter: u8,
     pub header: Vec<String>,
-    /// Each row with its spreadsheet row number (the first data row is 2).
-    pub rows: Vec<(usize, Vec<String>)>,
+    /// Each row with its spreadsheet row number (the first data row is 2),
+    /// its cells kept as the reader read them: one buffer per row.
+    pub rows: Vec<(usize, csv::StringRecord)>,
 }
 
 impl Table {
@@ -61,7 +62,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, Vec<FileProblem>> {
                     header.len()
                 ),
             )),
-            Ok(record) => rows.push((number, record.iter().map(str::to_owned).collect())),
+            Ok(record) => rows.push((number, record)),
         }
     }
     if !problems.is_empty() {
@@ -147,10 +148,12 @@ mod tests {
         let table = read_table(b"\xEF\xBB\xBFsku,name\r\nA-1,\"Mug, \"\"big\"\"\nblue\"\r\n")
             .expect("readable");
         assert_eq!(table.header, ["sku", "name"]);
-        assert_eq!(
-            table.rows,
-            [(2, vec!["A-1".to_owned(), "Mug, \"big\"\nblue".to_owned()])]
-        );
+        let rows: Vec<(usize, Vec<&str>)> = table
+            .rows
+            .iter()
+            .map(|(number, cells)| (*number, cells.iter().collect()))
+            .collect();
+        assert_eq!(rows, [(2, vec!["A-1", "Mug, \"big\"\nblue"])]);
     }
 
     #[test]

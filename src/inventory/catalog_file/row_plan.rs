@@ -171,12 +171,21 @@ pub(super) fn plan_row(
         counts,
         diffs: Vec::new(),
     };
-    planned.diffs = diffs(&planned, item, columns);
+    // A new item's diff is every value it gets: worked out when shown
+    // (`Preview::diffs_of`), not held for every row of a large file.
+    if item.is_some() {
+        planned.diffs = diffs(&planned, item, &columns.stock);
+    }
     Ok(planned)
 }
 
-/// The field-by-field differences, old → new (old is empty for a new item).
-fn diffs(planned: &Planned, item: Option<&Item>, columns: &Columns) -> Vec<Diff> {
+/// The field-by-field differences, old → new (old is empty for a new item);
+/// `stores` are the file's stock columns (column, store, store name).
+pub(super) fn diffs(
+    planned: &Planned,
+    item: Option<&Item>,
+    stores: &[(usize, i64, String)],
+) -> Vec<Diff> {
     let buffer = |b: Option<i64>| b.map(|b| b.to_string()).unwrap_or_default();
     let now = [
         ("sku", planned.fields.sku.as_str().to_owned()),
@@ -237,8 +246,7 @@ fn diffs(planned: &Planned, item: Option<&Item>, columns: &Columns) -> Vec<Diff>
         })
         .collect();
     for count in &planned.counts {
-        let name = columns
-            .stock
+        let name = stores
             .iter()
             .find(|(_, id, _)| *id == count.store)
             .map_or_else(String::new, |(_, _, name)| name.clone());

@@ -48,9 +48,12 @@ pub(in crate::inventory) struct ItemWriter<'a> {
 struct Held {
     entries: Vec<audit::HeldEntry>,
     events: Vec<outbox::HeldEvent>,
-    /// Each written item as it now is, by id: written in one upsert per
-    /// few hundred, however many times the batch changed it.
+    /// Each changed item as it now is, by id: written once however many
+    /// times the batch changed it.
     rows: HashMap<i64, Item>,
+    /// Items whose stock alone moved: only their `changed_version` is
+    /// stamped, a few hundred per statement.
+    stamped: Vec<i64>,
     stock: StockIndex,
 }
 
@@ -125,6 +128,7 @@ impl<'a> ItemWriter<'a> {
             entries: Vec::new(),
             events: Vec::new(),
             rows: HashMap::new(),
+            stamped: Vec::new(),
             stock,
         });
         self
@@ -146,7 +150,15 @@ impl<'a> ItemWriter<'a> {
             return Ok(());
         };
         let rows: Vec<Item> = held.rows.drain().map(|(_, item)| item).collect();
-        upsert_rows(conn, &rows)?;
+        write_rows(conn, &rows)?;
+        if let Some(catalog_version) = self.catalog_version {
+            for chunk in held.stamped.chunks(ROWS_PER_INSERT) {
+                diesel::update(items::table.filter(items::id.eq_any(chunk)))
+                    .set(items::changed_version.eq(catalog_version))
+                    .execute(conn)?;
+            }
+        }
+        held.stamped.clear();
         audit::record_held(conn, &held.entries)?;
         held.entries.clear();
         outbox::write_held(conn, &held.events)?;
@@ -157,7 +169,8 @@ impl<'a> ItemWriter<'a> {
     /// Writes the held rows once there are enough of them.
     fn hold_at_most(&mut self, conn: &mut DbConnection) -> Result<()> {
         let full = self.held.as_ref().is_some_and(|held| {
-            held.rows.len() + held.entries.len() + held.events.len() >= HOLD_AT_MOST
+            held.rows.len() + held.stamped.len() + held.entries.len() + held.events.len()
+                >= HOLD_AT_MOST
         });
         if full {
             self.write_held(conn)?;
@@ -199,30 +212,16 @@ impl<'a> ItemWriter<'a> {
         seen_at(item, expected_version)
     }
 
-    /// `load` for many items, a few hundred per query, in the order asked.
-    pub(in crate::inventory) fn load_many(
+    /// `load` for an item this transaction read after `begin`, under the
+    /// merchant lock (an import's plan reads every item once): checked
+    /// against the version the person saw, without reading it again.
+    pub(in crate::inventory) fn read_already(
         &self,
-        conn: &mut DbConnection,
-        seen: &[(i64, i64)],
-    ) -> Result<Vec<Item>> {
-        let ids: Vec<i64> = seen.iter().map(|(id, _)| *id).collect();
-        let mut found: HashMap<i64, Item> = Item::find_many(conn, self.merchant_id, &ids)?
-            .into_iter()
-            .map(|item| (item.id, item))
-            .collect();
-        if let Some(held) = &self.held {
-            for id in &ids {
-                if let Some(item) = held.rows.get(id) {
-                    found.insert(*id, item.clone());
-                }
-            }
-        }
-        seen.iter()
-            .map(|(id, version)| {
-                let item = found.remove(id).ok_or(InventoryError::NotFound("item"))?;
-                seen_at(item, *version)
-            })
-            .collect()
+        item: Item,
+        expected_version: i64,
+    ) -> Result<Item> {
+        let held = self.held.as_ref().and_then(|held| held.rows.get(&item.id));
+        seen_at(held.cloned().unwrap_or(item), expected_version)
     }
 
     /// The catalog version the writes of this transaction carry (or the
@@ -345,11 +344,10 @@ impl<'a> ItemWriter<'a> {
         fields: &ItemFields,
         designation: Designation,
     ) -> Result<Item> {
-        Ok(self
-            .create_many(conn, &[(fields, designation)])?
+        self.create_many(conn, &[(fields, designation)])?
             .into_iter()
             .next()
-            .ok_or(InventoryError::NotFound("item"))?)
+            .ok_or(InventoryError::NotFound("item"))
     }
 
     /// `create` for many items: their SKUs checked and their rows inserted a
@@ -363,7 +361,9 @@ impl<'a> ItemWriter<'a> {
         let auto_view_only = self.auto_view_only_default(conn)?;
         let at = now();
         let mut created = Vec::with_capacity(new.len());
-        for chunk in new.chunks(ROWS_PER_INSERT) {
+        // Larger than other batches' statements: SQLite's search index
+        // writes out what it gathered at the end of every statement.
+        for chunk in new.chunks(4 * ROWS_PER_INSERT) {
             let skus: Vec<&str> = chunk
                 .iter()
                 .map(|(fields, _)| fields.sku.as_str())
@@ -510,9 +510,11 @@ impl<'a> ItemWriter<'a> {
                 ..before.clone()
             };
             match &mut self.held {
-                Some(held) => {
-                    held.rows.insert(item.id, item.clone());
-                }
+                // Changed earlier in this batch: its held row carries the stamp.
+                Some(held) => match held.rows.get_mut(&item.id) {
+                    Some(row) => row.changed_version = catalog_version,
+                    None => held.stamped.push(item.id),
+                },
                 None => {
                     diesel::update(items::table.find(before.id))
                         .set(items::changed_version.eq(catalog_version))
@@ -701,49 +703,42 @@ fn insert_returning(conn: &mut DbConnection, rows: &[NewItemRow<'_>]) -> Result<
     })
 }
 
-/// Writes a batch's items as they now are: an upsert by id of rows that
-/// exist (the merchant lock holds them still), a few hundred rows per
-/// statement on PostgreSQL. Diesel builds SQLite's upsert one row at a time,
-/// which SQLite, in process, runs about as fast.
-fn upsert_rows(conn: &mut DbConnection, items: &[Item]) -> Result<()> {
+/// Writes a batch's changed items as they now are (the merchant lock holds
+/// their rows still), a few hundred rows per statement: an upsert by id on
+/// PostgreSQL; on SQLite, for which Diesel builds no multi-row upsert, one
+/// `UPDATE … FROM (VALUES …)`.
+fn write_rows(conn: &mut DbConnection, items: &[Item]) -> Result<()> {
     use diesel::upsert::excluded;
-    macro_rules! upsert {
-        ($conn:expr, $rows:expr) => {
-            diesel::insert_into(items::table)
-                .values($rows)
-                .on_conflict(items::id)
-                .do_update()
-                .set((
-                    items::sku.eq(excluded(items::sku)),
-                    items::name.eq(excluded(items::name)),
-                    items::description.eq(excluded(items::description)),
-                    items::price_minor.eq(excluded(items::price_minor)),
-                    items::currency.eq(excluded(items::currency)),
-                    items::barcode.eq(excluded(items::barcode)),
-                    items::in_store.eq(excluded(items::in_store)),
-                    items::online.eq(excluded(items::online)),
-                    items::version.eq(excluded(items::version)),
-                    items::changed_version.eq(excluded(items::changed_version)),
-                    items::archived.eq(excluded(items::archived)),
-                    items::updated_at.eq(excluded(items::updated_at)),
-                    items::online_buffer.eq(excluded(items::online_buffer)),
-                    items::allow_backorder.eq(excluded(items::allow_backorder)),
-                    items::auto_view_only.eq(excluded(items::auto_view_only)),
-                    items::auto_switched.eq(excluded(items::auto_switched)),
-                ))
-                .execute($conn)
-        };
-    }
     for chunk in items.chunks(ROWS_PER_INSERT) {
         let rows: Vec<ItemRow> = chunk.iter().map(Item::to_row).collect();
         match conn {
             DbConnection::Postgres(conn) => {
-                upsert!(conn, &rows)?;
+                diesel::insert_into(items::table)
+                    .values(&rows)
+                    .on_conflict(items::id)
+                    .do_update()
+                    .set((
+                        items::sku.eq(excluded(items::sku)),
+                        items::name.eq(excluded(items::name)),
+                        items::description.eq(excluded(items::description)),
+                        items::price_minor.eq(excluded(items::price_minor)),
+                        items::currency.eq(excluded(items::currency)),
+                        items::barcode.eq(excluded(items::barcode)),
+                        items::in_store.eq(excluded(items::in_store)),
+                        items::online.eq(excluded(items::online)),
+                        items::version.eq(excluded(items::version)),
+                        items::changed_version.eq(excluded(items::changed_version)),
+                        items::archived.eq(excluded(items::archived)),
+                        items::updated_at.eq(excluded(items::updated_at)),
+                        items::online_buffer.eq(excluded(items::online_buffer)),
+                        items::allow_backorder.eq(excluded(items::allow_backorder)),
+                        items::auto_view_only.eq(excluded(items::auto_view_only)),
+                        items::auto_switched.eq(excluded(items::auto_switched)),
+                    ))
+                    .execute(conn)?;
             }
             DbConnection::Sqlite(conn) => {
-                for row in &rows {
-                    upsert!(conn, row)?;
-                }
+                update_from_values(&rows).execute(conn)?;
             }
         }
     }
@@ -826,4 +821,67 @@ fn changed_values(before: &Item, after: &Item) -> Vec<(AuditField, String, Strin
         .filter(|((_, old), (_, new))| old != new)
         .map(|((field, old), (_, new))| (field, old, new))
         .collect()
+}
+
+/// SQLite's multi-row update of whole item rows. The values' columns are
+/// `column1`… in `COLUMNS` order (SQLite names a VALUES list's columns
+/// so and takes no column list on it).
+fn update_from_values(
+    rows: &[ItemRow],
+) -> diesel::query_builder::BoxedSqlQuery<'_, diesel::sqlite::Sqlite, diesel::query_builder::SqlQuery>
+{
+    use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
+    const COLUMNS: [&str; 17] = [
+        "id",
+        "sku",
+        "name",
+        "description",
+        "price_minor",
+        "currency",
+        "barcode",
+        "in_store",
+        "online",
+        "version",
+        "changed_version",
+        "archived",
+        "updated_at",
+        "online_buffer",
+        "allow_backorder",
+        "auto_view_only",
+        "auto_switched",
+    ];
+    let placeholders = format!("({})", vec!["?"; COLUMNS.len()].join(", "));
+    let set: Vec<String> = COLUMNS
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, column)| format!("{column} = v.column{}", i + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE items SET {} FROM (VALUES {}) AS v WHERE items.id = v.column1",
+        set.join(", "),
+        vec![placeholders; rows.len()].join(", ")
+    );
+    let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+    for row in rows {
+        query = query
+            .bind::<BigInt, _>(row.id)
+            .bind::<Text, _>(&row.sku)
+            .bind::<Text, _>(&row.name)
+            .bind::<Text, _>(&row.description)
+            .bind::<BigInt, _>(row.price_minor)
+            .bind::<Text, _>(&row.currency)
+            .bind::<Nullable<Text>, _>(&row.barcode)
+            .bind::<Bool, _>(row.in_store)
+            .bind::<Text, _>(&row.online)
+            .bind::<BigInt, _>(row.version)
+            .bind::<BigInt, _>(row.changed_version)
+            .bind::<Bool, _>(row.archived)
+            .bind::<Timestamp, _>(row.updated_at)
+            .bind::<Nullable<BigInt>, _>(row.online_buffer)
+            .bind::<Bool, _>(row.allow_backorder)
+            .bind::<Bool, _>(row.auto_view_only)
+            .bind::<Bool, _>(row.auto_switched);
+    }
+    query
 }

@@ -196,14 +196,14 @@ struct Shown {
 }
 
 impl Shown {
-    fn of(planned: &Planned) -> Shown {
+    fn of(preview: &Preview, planned: &Planned) -> Shown {
         Shown {
             row: planned.row,
             new: planned.existing.is_none(),
             sku: planned.sku().to_owned(),
             name: planned.name().to_owned(),
-            diffs: planned
-                .diffs
+            diffs: preview
+                .diffs_of(planned)
                 .iter()
                 .map(|d| (d.field.clone(), d.old.clone(), d.new.clone()))
                 .collect(),
@@ -292,7 +292,7 @@ async fn preview_page(
         .iter()
         .skip((page - 1) * PER_PAGE)
         .take(PER_PAGE)
-        .map(|p| Shown::of(p))
+        .map(|p| Shown::of(&preview, p))
         .collect();
     let mut options: Vec<String> = Target::FIELDS.iter().map(Target::name).collect();
     options.extend(stores.iter().map(|s| Target::Stock(s.name.clone()).name()));
