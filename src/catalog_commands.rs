@@ -90,7 +90,11 @@ pub fn import(args: &ImportArgs) -> Result<(), StartError> {
         println!("nothing to change");
         return Ok(());
     }
-    let bar = progress_bar(preview.new.len() + preview.changed.len() + preview.archived.len());
+    let total = preview.new.len() + preview.changed.len() + preview.archived.len();
+    // The apply plans the file again under the merchant lock; a large file's
+    // preview is not kept beside that plan.
+    drop(preview);
+    let bar = progress_bar(total);
     let mut report = |done: usize, total: usize| match &bar {
         Some(bar) => bar.set_position(done as u64),
         None if done.is_multiple_of(10_000) || done == total => {

@@ -260,6 +260,9 @@ pub(super) fn diffs(
             new: count.counted.to_string(),
         });
     }
+    // Held for every changed row of a large file: no room for the fields
+    // that didn't change.
+    diffs.shrink_to_fit();
     diffs
 }
 
