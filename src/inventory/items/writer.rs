@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use self::batch::{Held, insert_returning};
 use super::change::ItemChange;
 use super::{Item, ItemFields, StockSettings};
 use crate::db::models::{ItemFieldsChangeset, ItemRow, LocationRow, NewItemRow};
@@ -23,8 +24,9 @@ use crate::domain::{
     automatic_listing, available_online, online_buffer,
 };
 use crate::inventory::audit::{self, AuditField};
-use crate::inventory::lists::StockIndex;
 use crate::inventory::{Actor, InventoryError, Result, catalog, lists, now, outbox};
+
+mod batch;
 
 /// The item writes of one transaction. It holds the merchant lock, bumps the
 /// catalog version once, on the first real change, and writes every change
@@ -41,25 +43,6 @@ pub(in crate::inventory) struct ItemWriter<'a> {
     /// each row as it goes.
     held: Option<Held>,
 }
-
-/// What a batch write holds until `finish`: its audit entries and outbox
-/// events in the order they were made, written many rows per statement, and
-/// the merchant's stock, read once instead of once per item.
-struct Held {
-    entries: Vec<audit::HeldEntry>,
-    events: Vec<outbox::HeldEvent>,
-    /// Each changed item as it now is, by id: written once however many
-    /// times the batch changed it.
-    rows: HashMap<i64, Item>,
-    /// Items whose stock alone moved: only their `changed_version` is
-    /// stamped, a few hundred per statement.
-    stamped: Vec<i64>,
-    stock: StockIndex,
-}
-
-/// Held rows of any kind past which a batch writes what it holds, so its
-/// memory stays bounded whatever the size of the file.
-const HOLD_AT_MOST: usize = 5_000;
 
 /// What one change will write, after the rules; `None` leaves a part alone.
 #[derive(Debug, Default)]
@@ -105,77 +88,6 @@ impl<'a> ItemWriter<'a> {
             auto_view_only_default: None,
             held: None,
         })
-    }
-
-    /// `begin` for a write of many items (an import): the same rules and the
-    /// same rows, but the merchant's stock is read once here and the audit
-    /// entries and outbox events are held until `finish`, which the caller
-    /// must reach before its transaction commits.
-    pub(in crate::inventory) fn begin_batch(
-        conn: &mut DbConnection,
-        actor: &'a Actor,
-        merchant_id: i64,
-    ) -> Result<ItemWriter<'a>> {
-        let writer = ItemWriter::begin(conn, actor, merchant_id)?;
-        let stock = StockIndex::load_merchant(conn, merchant_id)?;
-        Ok(writer.holding(stock))
-    }
-
-    /// This writer, holding its rows, with `stock` as the merchant's stock.
-    pub(in crate::inventory) fn holding(mut self, stock: StockIndex) -> ItemWriter<'a> {
-        self.merchant_buffer = Some(stock.merchant_buffer());
-        self.held = Some(Held {
-            entries: Vec::new(),
-            events: Vec::new(),
-            rows: HashMap::new(),
-            stamped: Vec::new(),
-            stock,
-        });
-        self
-    }
-
-    /// Writes what a batch writer held, in order; returns its stock index,
-    /// current with every write, for the stock writes that follow.
-    pub(in crate::inventory) fn finish(
-        mut self,
-        conn: &mut DbConnection,
-    ) -> Result<Option<StockIndex>> {
-        self.write_held(conn)?;
-        Ok(self.held.map(|held| held.stock))
-    }
-
-    /// Writes what the batch holds so far, in order.
-    fn write_held(&mut self, conn: &mut DbConnection) -> Result<()> {
-        let Some(held) = &mut self.held else {
-            return Ok(());
-        };
-        let rows: Vec<Item> = held.rows.drain().map(|(_, item)| item).collect();
-        write_rows(conn, &rows)?;
-        if let Some(catalog_version) = self.catalog_version {
-            for chunk in held.stamped.chunks(ROWS_PER_INSERT) {
-                diesel::update(items::table.filter(items::id.eq_any(chunk)))
-                    .set(items::changed_version.eq(catalog_version))
-                    .execute(conn)?;
-            }
-        }
-        held.stamped.clear();
-        audit::record_held(conn, &held.entries)?;
-        held.entries.clear();
-        outbox::write_held(conn, &held.events)?;
-        held.events.clear();
-        Ok(())
-    }
-
-    /// Writes the held rows once there are enough of them.
-    fn hold_at_most(&mut self, conn: &mut DbConnection) -> Result<()> {
-        let full = self.held.as_ref().is_some_and(|held| {
-            held.rows.len() + held.stamped.len() + held.entries.len() + held.events.len()
-                >= HOLD_AT_MOST
-        });
-        if full {
-            self.write_held(conn)?;
-        }
-        Ok(())
     }
 
     /// For a request that holds the merchant lock and has bumped the catalog
@@ -690,61 +602,6 @@ fn sku_taken(sku: &str) -> InventoryError {
     FieldError::new("sku", format!("SKU {sku} is already used by another item")).into()
 }
 
-/// Inserts new item rows in one statement, returning them (in no promised
-/// order). Diesel's `MultiConnection` can't build a multi-row insert; each
-/// backend's connection can.
-fn insert_returning(conn: &mut DbConnection, rows: &[NewItemRow<'_>]) -> Result<Vec<ItemRow>> {
-    let query = diesel::insert_into(items::table)
-        .values(rows)
-        .returning(items::all_columns);
-    Ok(match conn {
-        DbConnection::Postgres(conn) => query.get_results(conn)?,
-        DbConnection::Sqlite(conn) => query.get_results(conn)?,
-    })
-}
-
-/// Writes a batch's changed items as they now are (the merchant lock holds
-/// their rows still), a few hundred rows per statement: an upsert by id on
-/// PostgreSQL; on SQLite, for which Diesel builds no multi-row upsert, one
-/// `UPDATE … FROM (VALUES …)`.
-fn write_rows(conn: &mut DbConnection, items: &[Item]) -> Result<()> {
-    use diesel::upsert::excluded;
-    for chunk in items.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<ItemRow> = chunk.iter().map(Item::to_row).collect();
-        match conn {
-            DbConnection::Postgres(conn) => {
-                diesel::insert_into(items::table)
-                    .values(&rows)
-                    .on_conflict(items::id)
-                    .do_update()
-                    .set((
-                        items::sku.eq(excluded(items::sku)),
-                        items::name.eq(excluded(items::name)),
-                        items::description.eq(excluded(items::description)),
-                        items::price_minor.eq(excluded(items::price_minor)),
-                        items::currency.eq(excluded(items::currency)),
-                        items::barcode.eq(excluded(items::barcode)),
-                        items::in_store.eq(excluded(items::in_store)),
-                        items::online.eq(excluded(items::online)),
-                        items::version.eq(excluded(items::version)),
-                        items::changed_version.eq(excluded(items::changed_version)),
-                        items::archived.eq(excluded(items::archived)),
-                        items::updated_at.eq(excluded(items::updated_at)),
-                        items::online_buffer.eq(excluded(items::online_buffer)),
-                        items::allow_backorder.eq(excluded(items::allow_backorder)),
-                        items::auto_view_only.eq(excluded(items::auto_view_only)),
-                        items::auto_switched.eq(excluded(items::auto_switched)),
-                    ))
-                    .execute(conn)?;
-            }
-            DbConnection::Sqlite(conn) => {
-                update_from_values(&rows).execute(conn)?;
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The automatic switch for an item whose stock or stock settings change,
 /// judged with the settings the plan writes.
 fn automatic_switch(
@@ -821,67 +678,4 @@ fn changed_values(before: &Item, after: &Item) -> Vec<(AuditField, String, Strin
         .filter(|((_, old), (_, new))| old != new)
         .map(|((field, old), (_, new))| (field, old, new))
         .collect()
-}
-
-/// SQLite's multi-row update of whole item rows. The values' columns are
-/// `column1`… in `COLUMNS` order (SQLite names a VALUES list's columns
-/// so and takes no column list on it).
-fn update_from_values(
-    rows: &[ItemRow],
-) -> diesel::query_builder::BoxedSqlQuery<'_, diesel::sqlite::Sqlite, diesel::query_builder::SqlQuery>
-{
-    use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
-    const COLUMNS: [&str; 17] = [
-        "id",
-        "sku",
-        "name",
-        "description",
-        "price_minor",
-        "currency",
-        "barcode",
-        "in_store",
-        "online",
-        "version",
-        "changed_version",
-        "archived",
-        "updated_at",
-        "online_buffer",
-        "allow_backorder",
-        "auto_view_only",
-        "auto_switched",
-    ];
-    let placeholders = format!("({})", vec!["?"; COLUMNS.len()].join(", "));
-    let set: Vec<String> = COLUMNS
-        .iter()
-        .enumerate()
-        .skip(1)
-        .map(|(i, column)| format!("{column} = v.column{}", i + 1))
-        .collect();
-    let sql = format!(
-        "UPDATE items SET {} FROM (VALUES {}) AS v WHERE items.id = v.column1",
-        set.join(", "),
-        vec![placeholders; rows.len()].join(", ")
-    );
-    let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
-    for row in rows {
-        query = query
-            .bind::<BigInt, _>(row.id)
-            .bind::<Text, _>(&row.sku)
-            .bind::<Text, _>(&row.name)
-            .bind::<Text, _>(&row.description)
-            .bind::<BigInt, _>(row.price_minor)
-            .bind::<Text, _>(&row.currency)
-            .bind::<Nullable<Text>, _>(&row.barcode)
-            .bind::<Bool, _>(row.in_store)
-            .bind::<Text, _>(&row.online)
-            .bind::<BigInt, _>(row.version)
-            .bind::<BigInt, _>(row.changed_version)
-            .bind::<Bool, _>(row.archived)
-            .bind::<Timestamp, _>(row.updated_at)
-            .bind::<Nullable<BigInt>, _>(row.online_buffer)
-            .bind::<Bool, _>(row.allow_backorder)
-            .bind::<Bool, _>(row.auto_view_only)
-            .bind::<Bool, _>(row.auto_switched);
-    }
-    query
 }
