@@ -351,7 +351,11 @@ impl<'a> Ledger<'a> {
     /// each) and its movements in order; returns the stock as it now stands.
     fn write_held(&self, conn: &mut DbConnection, held: HeldStock) -> Result<StockIndex> {
         let mut new_levels = Vec::new();
-        for (&(item_id, location_id), &existed) in &held.moved {
+        // In key order: rows written at random places in an index cost a
+        // page each, in order they fill pages one after another.
+        let mut moved: Vec<(&(i64, i64), &bool)> = held.moved.iter().collect();
+        moved.sort();
+        for (&(item_id, location_id), &existed) in moved {
             let on_hand = held.stock.on_hand(item_id, location_id);
             if existed {
                 diesel::update(

@@ -77,7 +77,9 @@ impl<'a> ItemWriter<'a> {
         let Some(held) = &mut self.held else {
             return Ok(());
         };
-        let rows: Vec<Item> = held.rows.drain().map(|(_, item)| item).collect();
+        let mut rows: Vec<Item> = held.rows.drain().map(|(_, item)| item).collect();
+        // In id order, so the updates walk the table's pages once.
+        rows.sort_by_key(|item| item.id);
         write_rows(conn, &rows)?;
         if let Some(catalog_version) = self.catalog_version {
             for chunk in held.stamped.chunks(ROWS_PER_INSERT) {
