@@ -310,13 +310,10 @@ struct RowEdit {
 }
 
 impl RowEdit {
-    /// Parses every cell of `columns`, returning every problem at once, each
-    /// with its column, with the item form's rules and messages.
-    fn parse(
-        row: &RowInput,
-        columns: &[Column],
-        currency: Currency,
-    ) -> std::result::Result<RowEdit, Vec<CellError>> {
+    /// Parses every cell of `columns` with the item form's rules and
+    /// messages: the cells that parse, and every problem of the others, each
+    /// with its column (the good cells still count for the checks across rows).
+    fn parse(row: &RowInput, columns: &[Column], currency: Currency) -> (RowEdit, Vec<CellError>) {
         let mut edit = RowEdit::default();
         let mut errors = Vec::new();
         for column in columns {
@@ -363,11 +360,7 @@ impl RowEdit {
                 });
             }
         }
-        if errors.is_empty() {
-            Ok(edit)
-        } else {
-            Err(errors)
-        }
+        (edit, errors)
     }
 
     /// The designation part, leaving out what the item already has (so an
@@ -442,12 +435,12 @@ pub fn save(
         );
     }
     let mut errors = Vec::new();
-    let edits: Vec<Option<RowEdit>> = rows
+    let edits: Vec<RowEdit> = rows
         .iter()
         .map(|row| {
-            RowEdit::parse(row, columns, currency)
-                .map_err(|mut row_errors| errors.append(&mut row_errors))
-                .ok()
+            let (edit, mut row_errors) = RowEdit::parse(row, columns, currency);
+            errors.append(&mut row_errors);
+            edit
         })
         .collect();
     let acting = actor.doing("bulk edit");
@@ -544,18 +537,17 @@ fn check(
     conn: &mut DbConnection,
     writer: &ItemWriter<'_>,
     rows: &[RowInput],
-    edits: &[Option<RowEdit>],
+    edits: &[RowEdit],
     grid: &Grid,
     errors: &mut Vec<CellError>,
 ) -> Result<()> {
     let mut skus: HashMap<&str, usize> = HashMap::new();
-    for edit in edits.iter().flatten() {
+    for edit in edits {
         if let Some(sku) = &edit.fields.sku {
             *skus.entry(sku.as_str()).or_default() += 1;
         }
     }
     for ((row, edit), current) in rows.iter().zip(edits).zip(&grid.rows) {
-        let Some(edit) = edit else { continue };
         let item = &current.item;
         let cell = |column: Column, message: String| CellError {
             item_id: row.item_id,
@@ -610,13 +602,12 @@ fn write(
     actor: &Actor,
     merchant_id: i64,
     rows: &[RowInput],
-    edits: &[Option<RowEdit>],
+    edits: &[RowEdit],
     grid: &Grid,
 ) -> std::result::Result<SavedEdit, Abort> {
     let mut changed_values: Vec<(Item, i64)> = Vec::new();
     let mut counted: Vec<(Item, Vec<Count>)> = Vec::new();
     for ((row, edit), current) in rows.iter().zip(edits).zip(&grid.rows) {
-        let Some(edit) = edit else { continue };
         let before = writer.load(conn, row.item_id, expected_version(row))?;
         let mut item = before.clone();
         let update = ItemUpdate {
