@@ -34,6 +34,6 @@ CREATE INDEX bulk_edit_items_edit ON bulk_edit_items (bulk_edit_id, item_id);
 
 -- The columns a person last chose for the bulk editor.
 CREATE TABLE bulk_edit_columns (
-    staff_id BIGINT PRIMARY KEY REFERENCES staff (id) ON DELETE CASCADE,
+    staff_id BIGINT NOT NULL PRIMARY KEY REFERENCES staff (id) ON DELETE CASCADE,
     chosen TEXT NOT NULL
 );
