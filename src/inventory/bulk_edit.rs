@@ -182,15 +182,18 @@ impl GridRow {
     }
 }
 
-/// The grid for a selection, with `columns` (stock columns of stores that
-/// are not open are left out). Unknown or another merchant's ids are NotFound.
+/// The grid for a selection, with the columns `staff_id` last chose (stock
+/// columns of stores that are not open are left out). Unknown or another
+/// merchant's ids are NotFound.
 pub fn open(
     conn: &mut DbConnection,
+    staff_id: i64,
     merchant_id: i64,
     selection: &Selection,
-    columns: &[Column],
 ) -> Result<Grid> {
     conn.read_transaction(|conn| {
+        let columns = chosen_columns(conn, staff_id)?;
+        let columns = columns.as_slice();
         let selected = resolve(conn, merchant_id, selection)?;
         let ids: Vec<i64> = selected.iter().map(|s| s.id).collect();
         let items = Item::find_many(conn, merchant_id, &ids)?;
@@ -744,6 +747,9 @@ pub struct BulkEditRecord {
     pub created_at: NaiveDateTime,
     /// Some of its items are not undone yet.
     pub undoable: bool,
+    /// It changed item values (not only counts, which Undo leaves), and
+    /// every one of them is undone.
+    pub undone: bool,
 }
 
 impl BulkEditRecord {
@@ -778,19 +784,25 @@ pub fn recent(
         ))
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|row| row.0).collect();
-    let open: HashSet<i64> = bulk_edit_items::table
+    let mut open = HashSet::new();
+    let mut restorable = HashSet::new();
+    let states: Vec<(i64, bool)> = bulk_edit_items::table
         .filter(bulk_edit_items::bulk_edit_id.eq_any(&ids))
-        .filter(bulk_edit_items::undone.eq(false))
-        .select(bulk_edit_items::bulk_edit_id)
+        .select((bulk_edit_items::bulk_edit_id, bulk_edit_items::undone))
         .distinct()
-        .load::<i64>(conn)?
-        .into_iter()
-        .collect();
+        .load(conn)?;
+    for (id, undone) in states {
+        restorable.insert(id);
+        if !undone {
+            open.insert(id);
+        }
+    }
     Ok(rows
         .into_iter()
         .map(
             |(id, actor, actor_email, item_count, catalog_version, created_at)| BulkEditRecord {
                 undoable: open.contains(&id),
+                undone: restorable.contains(&id) && !open.contains(&id),
                 id,
                 actor,
                 actor_email,

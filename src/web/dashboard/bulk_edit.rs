@@ -159,8 +159,7 @@ async fn editor(
     let selection = form.selection()?;
     let (merchant_id, staff_id) = (current.merchant.id, current.staff.id);
     let grid = match run(&state, move |conn| {
-        let columns = bulk_edit::chosen_columns(conn, staff_id)?;
-        bulk_edit::open(conn, merchant_id, &selection, &columns)
+        bulk_edit::open(conn, staff_id, merchant_id, &selection)
     })
     .await
     {
