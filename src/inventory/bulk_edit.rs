@@ -449,20 +449,24 @@ pub fn save(
     let acting = actor.doing("bulk edit");
     let outcome = conn.write_transaction(|conn| {
         let mut writer = ItemWriter::begin(conn, &acting, merchant_id)?;
-        let found = Item::find_many(conn, merchant_id, &ids)?;
-        if found.len() != ids.len() {
-            return Err(Abort::Failed(InventoryError::NotFound("item")));
+        // Each row's item through the writer's version check: a row whose
+        // item moved on is a conflict carrying the item as it is now.
+        let mut items = Vec::with_capacity(rows.len());
+        let mut conflicts = Vec::new();
+        for row in rows {
+            match writer.load(conn, row.item_id, expected_version(row)) {
+                Ok(item) => items.push(item),
+                Err(InventoryError::Conflict { current }) => {
+                    conflicts.push(conflict_of(conn, merchant_id, &current)?);
+                    items.push(*current);
+                }
+                Err(other) => return Err(other.into()),
+            }
         }
-        let mut by_id: HashMap<i64, Item> = found.into_iter().map(|i| (i.id, i)).collect();
-        let items: Vec<Item> = rows
-            .iter()
-            .filter_map(|row| by_id.remove(&row.item_id))
-            .collect();
         let grid = grid_of(conn, merchant_id, items, columns)?;
         if grid.columns.len() != columns.len() {
             return Err(Abort::Failed(InventoryError::NotFound("store")));
         }
-        let conflicts = conflicts(conn, merchant_id, rows, &grid)?;
         check(conn, &writer, rows, &edits, &grid, &mut errors)?;
         if !errors.is_empty() || !conflicts.is_empty() {
             return Ok(SaveOutcome::Refused(Refusal {
@@ -510,28 +514,16 @@ fn expected_version(row: &RowInput) -> i64 {
     row.confirmed_version.unwrap_or(row.seen_version)
 }
 
-/// The rows whose item is no longer at the version they expect.
-fn conflicts(
-    conn: &mut DbConnection,
-    merchant_id: i64,
-    rows: &[RowInput],
-    grid: &Grid,
-) -> Result<Vec<Conflict>> {
-    let mut conflicts = Vec::new();
-    for (row, current) in rows.iter().zip(&grid.rows) {
-        if current.item.version == expected_version(row) {
-            continue;
-        }
-        let last = audit::last_change(conn, merchant_id, current.item.id)?;
-        conflicts.push(Conflict {
-            changed_by: last
-                .as_ref()
-                .map_or_else(|| "someone".to_owned(), |e| e.actor.clone()),
-            changed_at: last.map_or(current.item.updated_at, |e| e.created_at),
-            item: current.item.clone(),
-        });
-    }
-    Ok(conflicts)
+/// A row whose item moved on: the item as it is, and who changed it last.
+fn conflict_of(conn: &mut DbConnection, merchant_id: i64, current: &Item) -> Result<Conflict> {
+    let last = audit::last_change(conn, merchant_id, current.id)?;
+    Ok(Conflict {
+        changed_by: last
+            .as_ref()
+            .map_or_else(|| "someone".to_owned(), |e| e.actor.clone()),
+        changed_at: last.map_or(current.updated_at, |e| e.created_at),
+        item: current.clone(),
+    })
 }
 
 /// The rules across rows and against the catalogue: SKUs unique in the
@@ -611,7 +603,8 @@ fn write(
     let mut changed_values: Vec<(Item, i64)> = Vec::new();
     let mut counted: Vec<(Item, Vec<Count>)> = Vec::new();
     for ((row, edit), current) in rows.iter().zip(edits).zip(&grid.rows) {
-        let before = writer.load(conn, row.item_id, expected_version(row))?;
+        // Loaded through `writer.load` in this transaction, under the lock.
+        let before = current.item.clone();
         let mut item = before.clone();
         let update = ItemUpdate {
             fields: edit.fields.clone(),
@@ -833,7 +826,10 @@ pub struct Undone {
     pub catalog_version: i64,
 }
 
+/// An item's values before a bulk edit: entry id, item id, the item version
+/// the edit produced, then the values in `restore`'s order.
 type BeforeRow = (
+    i64,
     i64,
     i64,
     String,
@@ -877,6 +873,7 @@ pub fn undo(
             .select((
                 bulk_edit_items::id,
                 bulk_edit_items::item_id,
+                bulk_edit_items::item_version,
                 bulk_edit_items::sku,
                 bulk_edit_items::name,
                 bulk_edit_items::description,
@@ -889,38 +886,31 @@ pub fn undo(
                 bulk_edit_items::allow_backorder,
             ))
             .load(conn)?;
-        let versions: HashMap<i64, i64> = bulk_edit_items::table
-            .filter(bulk_edit_items::bulk_edit_id.eq(bulk_edit_id))
-            .select((bulk_edit_items::id, bulk_edit_items::item_version))
-            .load::<(i64, i64)>(conn)?
-            .into_iter()
-            .collect();
         let mut undone = Undone {
             restored: Vec::new(),
             left_alone: Vec::new(),
             catalog_version: 0,
         };
         for before in befores {
-            let (entry_id, item_id) = (before.0, before.1);
-            let current = Item::find(conn, merchant_id, item_id)?;
+            let (entry_id, item_id, version_after) = (before.0, before.1, before.2);
             let expected = confirmed
                 .iter()
                 .find(|s| s.id == item_id)
                 .and_then(|s| s.seen_version)
-                .or_else(|| versions.get(&entry_id).copied())
-                .unwrap_or_default();
-            if current.version != expected {
-                let last = audit::last_change(conn, merchant_id, item_id)?;
-                undone.left_alone.push(LeftAlone {
-                    changed_by: last
-                        .as_ref()
-                        .map_or_else(|| "someone".to_owned(), |e| e.actor.clone()),
-                    changed_at: last.map_or(current.updated_at, |e| e.created_at),
-                    item: current,
-                });
-                continue;
-            }
-            let item = writer.load(conn, item_id, expected)?;
+                .unwrap_or(version_after);
+            let item = match writer.load(conn, item_id, expected) {
+                Ok(item) => item,
+                Err(InventoryError::Conflict { current }) => {
+                    let conflict = conflict_of(conn, merchant_id, &current)?;
+                    undone.left_alone.push(LeftAlone {
+                        item: conflict.item,
+                        changed_by: conflict.changed_by,
+                        changed_at: conflict.changed_at,
+                    });
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
             let item = restore(conn, &mut writer, item, &before)?;
             diesel::update(bulk_edit_items::table.find(entry_id))
                 .set(bulk_edit_items::undone.eq(true))
@@ -940,6 +930,7 @@ fn restore(
     before: &BeforeRow,
 ) -> Result<Item> {
     let (
+        _,
         _,
         _,
         sku,

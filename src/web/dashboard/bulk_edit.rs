@@ -421,9 +421,9 @@ struct ConflictView {
     changed_at: String,
     /// The item's values now, as "Price 14.00 · SKU …".
     now: String,
-    /// `ID:VERSION` of the item now, for "Save mine over it".
+    /// `ID:VERSION` of the item now, for "Save mine over it" (unticked:
+    /// the person confirms what they were just shown).
     confirm_value: String,
-    confirmed: bool,
 }
 
 impl EditorPage {
@@ -588,7 +588,6 @@ fn row_view(layout: &Layout, grid: &Grid, row: &GridRow, posted: Option<&Posted>
                 .collect::<Vec<_>>()
                 .join(" · "),
             confirm_value: format!("{}:{}", item.id, item.version),
-            confirmed: false,
         }),
     }
 }
