@@ -366,6 +366,25 @@ impl RowEdit {
         (edit, errors)
     }
 
+    /// The field edits that differ from what the item has: an untouched
+    /// row asks the writer for nothing.
+    fn fields(&self, item: &Item) -> FieldEdits {
+        let edits = &self.fields;
+        FieldEdits {
+            sku: edits.sku.clone().filter(|v| v.as_str() != item.sku),
+            name: edits.name.clone().filter(|v| v.as_str() != item.name),
+            description: edits
+                .description
+                .clone()
+                .filter(|v| v.as_str() != item.description),
+            price: edits.price.filter(|v| *v != item.price),
+            barcode: edits
+                .barcode
+                .clone()
+                .filter(|v| v.as_ref().map(Barcode::as_str) != item.barcode.as_deref()),
+        }
+    }
+
     /// The designation part, leaving out what the item already has (so an
     /// archived item's unchanged designations are not a change).
     fn designation(&self, item: &Item) -> DesignationChange {
@@ -607,7 +626,7 @@ fn write(
         let before = current.item.clone();
         let mut item = before.clone();
         let update = ItemUpdate {
-            fields: edit.fields.clone(),
+            fields: edit.fields(&item),
             designation: edit.designation(&item),
         };
         if !update.fields.is_empty() || !update.designation.is_empty() {
@@ -671,15 +690,16 @@ fn write(
         ))
         .returning(bulk_edits::id)
         .get_result(conn)?;
-    for (before, version_after) in &changed_values {
-        diesel::insert_into(bulk_edit_items::table)
-            .values((
+    let befores: Vec<_> = changed_values
+        .iter()
+        .map(|(before, version_after)| {
+            (
                 bulk_edit_items::bulk_edit_id.eq(bulk_edit_id),
                 bulk_edit_items::item_id.eq(before.id),
                 bulk_edit_items::item_version.eq(*version_after),
-                bulk_edit_items::sku.eq(&before.sku),
-                bulk_edit_items::name.eq(&before.name),
-                bulk_edit_items::description.eq(&before.description),
+                bulk_edit_items::sku.eq(before.sku.as_str()),
+                bulk_edit_items::name.eq(before.name.as_str()),
+                bulk_edit_items::description.eq(before.description.as_str()),
                 bulk_edit_items::price_minor.eq(before.price.amount_minor),
                 bulk_edit_items::currency.eq(before.price.currency.as_str()),
                 bulk_edit_items::barcode.eq(before.barcode.as_deref()),
@@ -687,8 +707,16 @@ fn write(
                 bulk_edit_items::online.eq(before.online().as_str()),
                 bulk_edit_items::online_buffer.eq(before.online_buffer),
                 bulk_edit_items::allow_backorder.eq(before.allow_backorder),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    // The derived MultiConnection cannot batch-insert; each backend can.
+    for chunk in befores.chunks(500) {
+        let insert = diesel::insert_into(bulk_edit_items::table).values(chunk);
+        match conn {
+            DbConnection::Postgres(pg) => insert.execute(pg)?,
+            DbConnection::Sqlite(lite) => insert.execute(lite)?,
+        };
     }
     log::info!(
         "merchant {merchant_id}: bulk edit {bulk_edit_id} by {}: {} items changed at catalog version {catalog_version}",
