@@ -11,14 +11,15 @@ use shelfsync::domain::{Currency, Money};
 use shelfsync::inventory::Item;
 use shelfsync::inventory::merchants::Location;
 
-use crate::common::fixtures::{listed_price, online_list};
+use crate::common::fixtures::{PASSWORD, listed_price, online_list, person, signed_in};
 use crate::common::{Backend, html, sel, spawn_app, text_of};
 use crate::driver::Browser;
 use crate::{on_both_backends, sign_in};
 
 on_both_backends!(
     twenty_items_are_repriced_and_recounted_in_one_save_after_a_bad_price_is_fixed,
-    enter_moves_down_and_a_pasted_column_fills_the_cells_below
+    enter_moves_down_and_a_pasted_column_fills_the_cells_below,
+    an_item_another_session_changed_is_marked_and_saved_only_once_confirmed
 );
 
 /// The price cell of an item's row.
@@ -288,5 +289,76 @@ async fn enter_moves_down_and_a_pasted_column_fills_the_cells_below(backend: Bac
         "the changed cells are highlighted"
     );
     browser.screenshot("pasted").await;
+    browser.close().await;
+}
+
+async fn an_item_another_session_changed_is_marked_and_saved_only_once_confirmed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let merchant = app.demo_merchant_id();
+    let browser = Browser::start("bulk_edit_conflict", backend).await;
+    browser.resize(1280, 1000).await;
+    sign_in(&browser, &app).await;
+    browser.goto(&app.url("/items/bulk-edit?ids=1&ids=4")).await;
+    browser.wait_for("form#bulk-edit tr.bulk-row").await;
+    browser.fill(&price_cell(1), "31.00").await;
+    browser.fill(&price_cell(4), "5.00").await;
+    // Another session saves the first item meanwhile.
+    let (email, _) = person(&mut app.conn(), merchant, "Mia", "manager", None);
+    let mia = signed_in(&app, &email, PASSWORD).await;
+    let theirs = Item::find(&mut app.conn(), merchant, 1).expect("the item");
+    let saved = app
+        .post_form_as(
+            &mia,
+            "/items/1",
+            &[
+                ("version", &theirs.version.to_string()),
+                ("sku", &theirs.sku),
+                ("name", &theirs.name),
+                ("price", "25.00"),
+                ("barcode", theirs.barcode.as_deref().unwrap_or("")),
+                ("description", &theirs.description),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303, "Mia's save");
+    let other = Item::find(&mut app.conn(), merchant, 4).expect("the item");
+
+    browser.click("#save-bulk-edit").await;
+
+    let note = "tr.bulk-row.conflict[data-item-id=\"1\"] .conflict-note";
+    browser.wait_for(note).await;
+    browser.screenshot("conflict").await;
+    let text = browser.text(note).await.expect("the note");
+    assert!(text.starts_with("Changed by Mia at "), "{text}");
+    assert_eq!(
+        Item::find(&mut app.conn(), merchant, 4).expect("the item"),
+        other,
+        "nothing was saved"
+    );
+    assert_eq!(
+        values(&browser, &price_cell(1)).await,
+        ["31.00"],
+        "my input is kept"
+    );
+
+    browser
+        .click("tr.bulk-row.conflict[data-item-id=\"1\"] input[name=confirm]")
+        .await;
+    browser.click("#save-bulk-edit").await;
+
+    browser
+        .wait_for_text("#flash p.notice.success", "Saved: 2 items changed.")
+        .await;
+    browser.screenshot("confirmed").await;
+    let prices: Vec<String> = [1, 4]
+        .iter()
+        .map(|id| {
+            Item::find(&mut app.conn(), merchant, *id)
+                .expect("the item")
+                .price
+                .decimal()
+        })
+        .collect();
+    assert_eq!(prices, ["31.00", "5.00"]);
     browser.close().await;
 }
