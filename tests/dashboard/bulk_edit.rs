@@ -5,7 +5,7 @@
 
 use diesel::prelude::*;
 use scraper::Html;
-use shelfsync::db::schema::{bulk_edits, stock_movements};
+use shelfsync::db::schema::{bulk_edits, outbox_events, stock_movements};
 use shelfsync::inventory::merchants::Location;
 use shelfsync::inventory::{Actor, Item, ItemChange, change_item};
 
@@ -150,6 +150,11 @@ async fn saving_the_grid_changes_every_row_and_records_counts_on_the_ledger(back
     let ids = [BLUE_MUG_FOR_SALE, TEA_TOWEL_FOR_SALE];
     let doc = editor(&app, &ids).await;
     let mut fields = form_fields(&doc, "form#bulk-edit");
+    let last_event: i64 = outbox_events::table
+        .select(diesel::dsl::max(outbox_events::id))
+        .first::<Option<i64>>(&mut app.conn())
+        .expect("the outbox")
+        .unwrap_or(0);
 
     set_field(&mut fields, &cell(BLUE_MUG_FOR_SALE, "price"), "21.50");
     set_field(&mut fields, &cell(BLUE_MUG_FOR_SALE, &stock), "17");
@@ -198,6 +203,19 @@ async fn saving_the_grid_changes_every_row_and_records_counts_on_the_ledger(back
         .get_result(&mut app.conn())
         .expect("movements");
     assert_eq!(untouched, 0, "an untouched stock cell records nothing");
+    let mut announced: Vec<(Option<i64>, String)> = outbox_events::table
+        .filter(outbox_events::id.gt(last_event))
+        .select((outbox_events::item_id, outbox_events::event_type))
+        .load(&mut app.conn())
+        .expect("the outbox");
+    announced.sort();
+    announced.dedup();
+    for id in ids {
+        assert!(
+            announced.contains(&(Some(id), "item.listing_changed".to_owned())),
+            "webhooks and live events hear of item {id}: {announced:?}"
+        );
+    }
     let activity = app.get_html("/activity").await;
     assert_eq!(
         text_of(&activity, "li.bulk-edit-record .summary").as_deref(),
