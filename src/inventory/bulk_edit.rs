@@ -182,15 +182,20 @@ impl GridRow {
     }
 }
 
-/// The grid for a selection, with the columns `staff_id` last chose (stock
-/// columns of stores that are not open are left out). Unknown or another
-/// merchant's ids are NotFound.
+/// The grid for a selection, with `choosing` (remembered for `staff_id`
+/// from now on) or else the columns they last chose; stock columns of
+/// stores that are not open are left out. Unknown or another merchant's ids
+/// are NotFound.
 pub fn open(
     conn: &mut DbConnection,
     staff_id: i64,
     merchant_id: i64,
     selection: &Selection,
+    choosing: Option<&[Column]>,
 ) -> Result<Grid> {
+    if let Some(columns) = choosing {
+        choose_columns(conn, staff_id, columns)?;
+    }
     conn.read_transaction(|conn| {
         let columns = chosen_columns(conn, staff_id)?;
         let columns = columns.as_slice();

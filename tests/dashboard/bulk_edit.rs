@@ -553,4 +553,13 @@ async fn the_chosen_columns_are_remembered_for_each_person(backend: Backend) {
     assert_eq!(headings(&theirs), ["name", "sku", "price"]);
     let mine_again = editor(&app, &[BLUE_MUG_FOR_SALE]).await;
     assert_eq!(headings(&mine_again), ["price", "barcode", stock.as_str()]);
+
+    let chosen_in_address = app
+        .get_html(&format!(
+            "/items/bulk-edit?ids={BLUE_MUG_FOR_SALE}&column=sku&column=online"
+        ))
+        .await;
+    assert_eq!(headings(&chosen_in_address), ["sku", "online"]);
+    let next_time = editor(&app, &[BLUE_MUG_FOR_SALE]).await;
+    assert_eq!(headings(&next_time), ["sku", "online"], "remembered too");
 }

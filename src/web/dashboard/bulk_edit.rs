@@ -157,9 +157,16 @@ async fn editor(
     let form: SelectionForm = serde_html_form::from_str(req.query_string())
         .map_err(|e| HtmlError::BadRequest(format!("The selection could not be read: {e}")))?;
     let selection = form.selection()?;
+    // Columns in the address (`column=price&column=stock-1`) are a choice,
+    // remembered like the picker's.
+    let choosing = if form.column.is_empty() {
+        None
+    } else {
+        Some(parse_columns(&form.column)?)
+    };
     let (merchant_id, staff_id) = (current.merchant.id, current.staff.id);
     let grid = match run(&state, move |conn| {
-        bulk_edit::open(conn, staff_id, merchant_id, &selection)
+        bulk_edit::open(conn, staff_id, merchant_id, &selection, choosing.as_deref())
     })
     .await
     {
