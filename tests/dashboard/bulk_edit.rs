@@ -19,6 +19,7 @@ use crate::support::{form_fields, set_field, unset_field};
 
 on_both_backends!(
     edit_selected_opens_the_editor_for_the_selected_items,
+    select_all_matching_opens_the_editor_for_every_matching_item,
     saving_the_grid_changes_every_row_and_records_counts_on_the_ledger,
     every_bad_cell_saves_nothing_and_is_named_beside_its_cell_with_the_input_kept,
     a_tampered_or_another_merchants_item_id_is_404_and_nothing_is_saved,
@@ -139,6 +140,39 @@ async fn edit_selected_opens_the_editor_for_the_selected_items(backend: Backend)
         cell_value(&doc, BLUE_MUG_FOR_SALE, "price"),
         Some(item(&app, BLUE_MUG_FOR_SALE).price.decimal())
     );
+}
+
+async fn select_all_matching_opens_the_editor_for_every_matching_item(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let list = app.get_html("/items?q=mug&filter=all").await;
+    let listed: Vec<String> = list
+        .select(&sel("tr.item-row"))
+        .filter_map(|row| row.value().attr("data-item-id").map(str::to_owned))
+        .collect();
+
+    let response = app
+        .post_form(
+            "/items/bulk-edit/open",
+            &[("all_matching", "1"), ("q", "mug"), ("filter", "all")],
+        )
+        .await;
+
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("a location")
+        .to_owned();
+    let doc = app.get_html(&location).await;
+    let mut rows: Vec<String> = doc
+        .select(&sel("form#bulk-edit tr.bulk-row"))
+        .filter_map(|row| row.value().attr("data-item-id").map(str::to_owned))
+        .collect();
+    let mut expected = listed.clone();
+    rows.sort();
+    expected.sort();
+    assert!(!expected.is_empty(), "some items match");
+    assert_eq!(rows, expected, "every matching item, once");
 }
 
 async fn saving_the_grid_changes_every_row_and_records_counts_on_the_ledger(backend: Backend) {
