@@ -514,8 +514,9 @@ pub fn save(
     match outcome {
         Ok(outcome) => Ok(outcome),
         Err(Abort::Failed(error)) => Err(error),
-        // A rule only the writer could see (two rows swapping SKUs): nothing
-        // was saved; the grid as it is now, with the message beside its cell.
+        // A rule only the writer could see, which `check` should have
+        // caught first: nothing was saved; the grid as it is now, with the
+        // message beside its cell rather than a 500.
         Err(Abort::Cell(error)) => {
             let items = Item::find_many(conn, merchant_id, &ids)?;
             let mut by_id: HashMap<i64, Item> = items.into_iter().map(|i| (i.id, i)).collect();
