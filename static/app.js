@@ -221,3 +221,155 @@
   });
 })();
 // ==== End of the counter section. ====
+
+// ==== The bulk editor (issue 17): a spreadsheet feel on a plain form.
+// Without this script the grid still posts as it is; with it, Enter moves
+// down a column, pasting several lines fills the cells below, changed cells
+// are highlighted with a count of changed items, and *Apply to column* sets
+// every row at once (for a price, also +/- a percentage). ====
+(function () {
+  "use strict";
+
+  function grid() { return document.getElementById("bulk-edit"); }
+
+  function cellValue(control) {
+    if (control.type === "checkbox") return control.checked ? "1" : "";
+    return control.value;
+  }
+
+  function setCell(control, value) {
+    if (control.type === "checkbox") {
+      control.checked = value === "1" || value === "yes" || value === "true";
+    } else {
+      control.value = value;
+    }
+  }
+
+  function controlOf(td) {
+    return td && td.querySelector("input[name^='cell-'], select[name^='cell-']");
+  }
+
+  function markChanges() {
+    var form = grid();
+    if (!form) return;
+    var changedRows = 0;
+    form.querySelectorAll("tr.bulk-row").forEach(function (row) {
+      var rowChanged = false;
+      row.querySelectorAll("td[data-column]").forEach(function (td) {
+        var control = controlOf(td);
+        if (!control) return;
+        var changed = cellValue(control) !== (control.getAttribute("data-original") || "");
+        td.classList.toggle("changed", changed);
+        if (changed) rowChanged = true;
+      });
+      row.classList.toggle("changed", rowChanged);
+      if (rowChanged) changedRows += 1;
+    });
+    var count = document.getElementById("changed-count");
+    if (count) {
+      count.hidden = false;
+      count.textContent = changedRows === 1 ? "1 item changed" : changedRows + " items changed";
+      count.setAttribute("data-changed", String(changedRows));
+    }
+  }
+
+  // The same column's cell `steps` rows below (negative: above).
+  function cellBelow(td, steps) {
+    var row = td.parentElement;
+    var column = td.getAttribute("data-column");
+    for (var i = 0; i < steps && row; i += 1) row = row.nextElementSibling;
+    return row ? row.querySelector('td[data-column="' + column + '"]') : null;
+  }
+
+  function applyToColumn(button) {
+    var form = grid();
+    var column = button.getAttribute("data-apply-column");
+    var holder = button.closest("td");
+    var input = holder.querySelector("[data-apply-value]");
+    var mode = holder.querySelector("[data-apply-mode]");
+    var raw = input ? input.value.trim() : "";
+    var percent = mode && mode.value === "percent";
+    var pct = parseFloat(raw.replace("%", "").replace("+", "").replace("\u2212", "-"));
+    if (percent && !isFinite(pct)) return;
+    form.querySelectorAll('tr.bulk-row td[data-column="' + column + '"]').forEach(function (td) {
+      var control = controlOf(td);
+      if (!control) return;
+      if (!percent) {
+        setCell(control, raw);
+        return;
+      }
+      if (!/^\s*\d+(\.\d+)?\s*$/.test(control.value)) return;
+      // In minor units, so 10% of 12.25 is 13.48 (half up), not a float's 13.47.
+      var decimals = Math.max((control.value.split(".")[1] || "").length,
+        ((control.getAttribute("data-original") || "").split(".")[1] || "").length);
+      var scale = Math.pow(10, decimals);
+      var minor = Math.round(parseFloat(control.value) * scale);
+      var next = Math.round(minor * (100 + pct) / 100);
+      control.value = (next / scale).toFixed(decimals);
+    });
+    markChanges();
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target.closest && event.target.closest("#bulk-edit")) markChanges();
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.closest && event.target.closest("#bulk-edit")) markChanges();
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-apply-column]");
+    if (button && grid()) applyToColumn(button);
+  });
+
+  // Enter moves down the column, like a spreadsheet (Shift-Enter: up);
+  // Tab and Shift-Tab are the browser's own.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var td = event.target.closest && event.target.closest("#bulk-edit tr.bulk-row td[data-column]");
+    if (!td) return;
+    event.preventDefault();
+    var next = event.shiftKey ? cellAbove(td) : cellBelow(td, 1);
+    var control = controlOf(next);
+    if (control) {
+      control.focus();
+      if (control.select) control.select();
+    }
+  });
+
+  function cellAbove(td) {
+    var row = td.parentElement.previousElementSibling;
+    return row ? row.querySelector('td[data-column="' + td.getAttribute("data-column") + '"]') : null;
+  }
+
+  // Several lines pasted into a cell fill it and the cells below.
+  document.addEventListener("paste", function (event) {
+    var td = event.target.closest && event.target.closest("#bulk-edit tr.bulk-row td[data-column]");
+    if (!td || !event.clipboardData) return;
+    var lines = event.clipboardData.getData("text/plain").replace(/\r/g, "").split("\n");
+    if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
+    if (lines.length < 2) return;
+    event.preventDefault();
+    var cell = td;
+    lines.forEach(function (line) {
+      var control = controlOf(cell);
+      if (control) setCell(control, line.split("\t")[0].trim());
+      cell = cell ? cellBelow(cell, 1) : null;
+    });
+    markChanges();
+  });
+
+  function start() {
+    var form = grid();
+    if (!form) return;
+    form.querySelectorAll(".apply-row").forEach(function (row) { row.hidden = false; });
+    markChanges();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
+// ==== End of the bulk editor section. ====

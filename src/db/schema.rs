@@ -298,6 +298,45 @@ diesel::joinable!(locations -> merchants (merchant_id));
 diesel::joinable!(staff -> merchants (merchant_id));
 diesel::joinable!(merchant_slugs -> merchants (merchant_id));
 diesel::joinable!(staff_invitations -> staff (staff_id));
+diesel::table! {
+    bulk_edits (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        actor -> Text,
+        actor_email -> Text,
+        item_count -> BigInt,
+        catalog_version -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bulk_edit_items (id) {
+        id -> BigInt,
+        bulk_edit_id -> BigInt,
+        item_id -> BigInt,
+        item_version -> BigInt,
+        sku -> Text,
+        name -> Text,
+        description -> Text,
+        price_minor -> BigInt,
+        currency -> Text,
+        barcode -> Nullable<Text>,
+        in_store -> Bool,
+        online -> Text,
+        online_buffer -> Nullable<BigInt>,
+        allow_backorder -> Bool,
+        undone -> Bool,
+    }
+}
+
+diesel::table! {
+    bulk_edit_columns (staff_id) {
+        staff_id -> BigInt,
+        chosen -> Text,
+    }
+}
+
 diesel::joinable!(staff_sessions -> staff (staff_id));
 diesel::joinable!(sign_in_events -> staff (staff_id));
 diesel::joinable!(webhook_manual_sends -> webhook_endpoints (endpoint_id));
@@ -314,6 +353,8 @@ diesel::joinable!(webhook_deliveries -> outbox_events (event_id));
 diesel::joinable!(stock_movements -> items (item_id));
 diesel::joinable!(stock_movements -> locations (location_id));
 diesel::joinable!(idempotency_keys -> merchants (merchant_id));
+diesel::joinable!(bulk_edit_items -> bulk_edits (bulk_edit_id));
+diesel::joinable!(bulk_edit_items -> items (item_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     merchants,
@@ -337,4 +378,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_invitations,
     catalog_imports,
     catalog_uploads,
+    bulk_edits,
+    bulk_edit_items,
+    bulk_edit_columns,
 );

@@ -241,27 +241,7 @@ pub fn bulk_designate(
 ) -> Result<BulkOutcome> {
     conn.write_transaction(|conn| {
         let mut writer = ItemWriter::begin(conn, actor, merchant_id)?;
-        let mut selected: Vec<Selected> = match selection {
-            Selection::Items(items) => items.clone(),
-            Selection::Matching { search, filter } => {
-                item_list::matching_ids(conn, merchant_id, search, *filter)?
-                    .into_iter()
-                    .map(Selected::from)
-                    .collect()
-            }
-        };
-        selected.sort_unstable_by_key(|s| s.id);
-        selected.dedup_by_key(|s| s.id);
-        if selected.is_empty() {
-            return Err(FieldError::new("ids", "Select at least one item first.").into());
-        }
-        if selected.len() > MAX_BULK {
-            return Err(FieldError::new(
-                "ids",
-                format!("Select at most {MAX_BULK} items at once; nothing was changed."),
-            )
-            .into());
-        }
+        let selected = resolve(conn, merchant_id, selection)?;
         let ids: Vec<i64> = selected.iter().map(|s| s.id).collect();
         let found = Item::find_many(conn, merchant_id, &ids)?;
         if found.len() != ids.len() {
@@ -314,6 +294,37 @@ pub fn bulk_designate(
         outcome.catalog_version = writer.catalog_version(conn)?;
         Ok(outcome)
     })
+}
+
+/// The items a selection names, once each in id order: refused when it
+/// names none or more than `MAX_BULK`. Unknown ids are the caller's to find.
+pub(super) fn resolve(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    selection: &Selection,
+) -> Result<Vec<Selected>> {
+    let mut selected: Vec<Selected> = match selection {
+        Selection::Items(items) => items.clone(),
+        Selection::Matching { search, filter } => {
+            item_list::matching_ids(conn, merchant_id, search, *filter)?
+                .into_iter()
+                .map(Selected::from)
+                .collect()
+        }
+    };
+    selected.sort_unstable_by_key(|s| s.id);
+    selected.dedup_by_key(|s| s.id);
+    if selected.is_empty() {
+        return Err(FieldError::new("ids", "Select at least one item first.").into());
+    }
+    if selected.len() > MAX_BULK {
+        return Err(FieldError::new(
+            "ids",
+            format!("Select at most {MAX_BULK} items at once; nothing was changed."),
+        )
+        .into());
+    }
+    Ok(selected)
 }
 
 /// How an item's designations read in a sentence: "For sale online, sold in store".

@@ -8,6 +8,7 @@
 
 // In dependency order: each module uses only those above it.
 pub mod audit;
+pub mod bulk_edit;
 mod catalog;
 pub mod catalog_file;
 pub mod changes;

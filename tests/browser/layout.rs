@@ -87,6 +87,11 @@ async fn every_dashboard_page_fits_a_phone_and_a_desktop_without_scrolling_sidew
         ),
         ("item", format!("/items/{}", CHAMOMILE_TEA.id), "#stock"),
         ("item-new", "/items/new".to_owned(), "#sku"),
+        (
+            "bulk-edit",
+            format!("/items/bulk-edit?ids=1&ids=2&ids={}", long.id),
+            "tr.bulk-row",
+        ),
         ("activity", "/activity".to_owned(), "tr.audit-entry"),
         ("stores", "/settings/stores".to_owned(), "h1"),
         ("staff", "/settings/staff".to_owned(), "h1"),

@@ -8,6 +8,7 @@ mod common;
 mod driver;
 
 mod bulk;
+mod bulk_edit;
 mod content_security;
 mod counter;
 mod counter_scan;

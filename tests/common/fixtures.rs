@@ -9,6 +9,7 @@ use shelfsync::domain::{
 };
 use shelfsync::inventory::items::{ItemInput, create_item};
 use shelfsync::inventory::merchants;
+use shelfsync::inventory::staff::{InviteInput, accept_link, invite};
 use shelfsync::inventory::{Actor, Item, ItemFields};
 
 use super::TestApp;
@@ -173,4 +174,72 @@ pub fn receive_stock(
         idempotency_key(),
     )
     .expect("stock is received")
+}
+
+/// The password of every person `person` creates.
+pub const PASSWORD: &str = "a-long-staff-password";
+
+/// Adds a person of `role` (a cashier at `store`) who has set `PASSWORD`;
+/// returns their email and id.
+pub fn person(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    name: &str,
+    role: &str,
+    store: Option<i64>,
+) -> (String, i64) {
+    let email = format!("{}@people.example", name.to_lowercase());
+    let store = store.map(|id| id.to_string()).unwrap_or_default();
+    let link = invite(
+        conn,
+        &Actor::system(),
+        merchant_id,
+        &InviteInput {
+            email: &email,
+            name,
+            role,
+            location_id: &store,
+        },
+    )
+    .expect("the person is invited");
+    accept_link(conn, &link.secret, PASSWORD).expect("the password is set");
+    (email, link.staff.id)
+}
+
+/// A browser of its own, signed in as `email`.
+pub async fn signed_in(app: &TestApp, email: &str, password: &str) -> reqwest::Client {
+    let client = super::new_client();
+    app.login_as(&client, email, password).await;
+    client
+}
+
+/// The storefront's online list as JSON, read through the API with a new
+/// storefront token of the merchant.
+pub async fn online_list(app: &TestApp, merchant_id: i64) -> serde_json::Value {
+    let token = shelfsync::inventory::tokens::create_token(
+        &mut app.conn(),
+        merchant_id,
+        "Online store",
+        shelfsync::domain::TokenScope::Storefront,
+        None,
+    )
+    .expect("a storefront token");
+    app.client
+        .get(app.url("/api/v1/storefront/items?limit=500"))
+        .bearer_auth(&token.secret)
+        .send()
+        .await
+        .expect("the online list")
+        .json()
+        .await
+        .expect("the online list is JSON")
+}
+
+/// The price in cents the online list shows for `sku`, if it lists the item.
+pub fn listed_price(list: &serde_json::Value, sku: &str) -> Option<i64> {
+    list["items"]
+        .as_array()?
+        .iter()
+        .find(|record| record["sku"] == sku)
+        .and_then(|record| record["price"]["amount"].as_i64())
 }

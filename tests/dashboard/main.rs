@@ -8,6 +8,7 @@ mod common;
 mod activity;
 mod auth;
 mod bulk;
+mod bulk_edit;
 mod counter;
 mod counter_sales;
 mod designation;

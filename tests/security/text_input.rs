@@ -59,6 +59,8 @@ async fn a_nul_in_any_form_field_is_refused_naming_the_field_and_changes_nothing
     })
     .to_string();
     let token = app.csrf_token().await;
+    let grid_row = format!("{item}:{version}");
+    let price_cell = format!("cell-{item}-price");
     let item_fields = [
         ("sku", "NEW-1"),
         ("name", "New mug"),
@@ -105,6 +107,15 @@ async fn a_nul_in_any_form_field_is_refused_naming_the_field_and_changes_nothing
         (
             "/settings/online-buffer".into(),
             vec![("online_buffer", "2"), ("return_to", "/settings/tokens")],
+        ),
+        (
+            "/items/bulk-edit".into(),
+            vec![
+                ("column", "price"),
+                ("row", &grid_row),
+                (&price_cell, "12.00"),
+                ("q", "mug"),
+            ],
         ),
         (
             "/items/bulk".into(),
@@ -177,6 +188,7 @@ async fn a_nul_in_any_query_parameter_is_refused_naming_the_parameter(backend: B
     app.login().await;
     let pages = [
         ("/items", ["q", "filter", "sort", "page"].as_slice()),
+        ("/items/bulk-edit", &["ids", "q", "filter"]),
         ("/counter", &["location", "show", "after"]),
         ("/activity", &["item", "before"]),
         ("/settings/webhooks/1", &["show"]),

@@ -5,47 +5,10 @@ use shelfsync::db::DbConnection;
 use shelfsync::db::schema::{
     api_tokens, audit_entries, locations, merchants, staff, stock_movements, webhook_endpoints,
 };
-use shelfsync::inventory::Actor;
-use shelfsync::inventory::staff::{InviteInput, accept_link, invite};
 
-use crate::common::{TestApp, attr_of, html};
+use crate::common::{attr_of, html};
 
-/// The password of every person `person` creates.
-pub const PASSWORD: &str = "a-long-staff-password";
-
-/// Adds a person of `role` (a cashier at `store`) who has set `PASSWORD`;
-/// returns their email and id.
-pub fn person(
-    conn: &mut DbConnection,
-    merchant_id: i64,
-    name: &str,
-    role: &str,
-    store: Option<i64>,
-) -> (String, i64) {
-    let email = format!("{}@people.example", name.to_lowercase());
-    let store = store.map(|id| id.to_string()).unwrap_or_default();
-    let link = invite(
-        conn,
-        &Actor::system(),
-        merchant_id,
-        &InviteInput {
-            email: &email,
-            name,
-            role,
-            location_id: &store,
-        },
-    )
-    .expect("the person is invited");
-    accept_link(conn, &link.secret, PASSWORD).expect("the password is set");
-    (email, link.staff.id)
-}
-
-/// A browser of its own, signed in as `email`.
-pub async fn signed_in(app: &TestApp, email: &str, password: &str) -> reqwest::Client {
-    let client = crate::common::new_client();
-    app.login_as(&client, email, password).await;
-    client
-}
+pub use crate::common::fixtures::{PASSWORD, person, signed_in};
 
 /// Everything of a merchant that a dashboard request could change, as one value.
 pub fn fingerprint(conn: &mut DbConnection, merchant_id: i64) -> String {

@@ -10,10 +10,9 @@ use diesel::prelude::*;
 use super::preview::{Count, ImportOptions, Planned, Preview, plan_import};
 use crate::db::DbConnection;
 use crate::db::schema::catalog_imports;
-use crate::domain::{DesignationChange, MovementKind};
+use crate::domain::DesignationChange;
 use crate::inventory::items::{FieldEdits, ItemChange, ItemUpdate, ItemWriter, StockSettings};
-use crate::inventory::lists::StockIndex;
-use crate::inventory::stock::{Ledger, Movement};
+use crate::inventory::stock::record_counts;
 use crate::inventory::{Actor, Item, Result, now};
 
 /// Rows written between two reports of progress.
@@ -110,8 +109,16 @@ pub fn apply(
         let mut catalog_version = writer.catalog_version(conn)?;
         let stock = writer.finish(conn)?;
         if let Some(stock) = stock.filter(|_| !counted.is_empty()) {
-            catalog_version =
-                record_counts(conn, &acting, merchant_id, file_name, &counted, stock)?;
+            let reason = format!("import of {file_name}");
+            catalog_version = record_counts(
+                conn,
+                &acting,
+                merchant_id,
+                "import",
+                &reason,
+                &counted,
+                Some(stock),
+            )?;
         }
         let import_id = diesel::insert_into(catalog_imports::table)
             .values((
@@ -238,42 +245,4 @@ fn update(
 
 fn written(after: Option<Item>, before: Item) -> Item {
     after.unwrap_or(before)
-}
-
-/// The file's stock counts as `count` movements on the ledger, the import
-/// named as their reason. Returns the catalog version they carry.
-fn record_counts(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    merchant_id: i64,
-    file_name: &str,
-    counted: &[(Item, &[Count])],
-    stock: StockIndex,
-) -> Result<i64> {
-    let key = format!("import-{:032x}", rand::random::<u128>());
-    let reason = format!("import of {file_name}");
-    let items: Vec<&Item> = counted.iter().map(|(item, _)| item).collect();
-    let mut ledger =
-        Ledger::open(conn, merchant_id, actor, &key, &key, None, &items)?.holding(stock);
-    for (item, counts) in counted {
-        for count in counts.iter() {
-            let store = count.store;
-            // The plan was read in this transaction, under the merchant lock:
-            // `before` is the level as it stands.
-            let delta = count.counted - count.before;
-            if delta != 0 {
-                ledger.apply_held(
-                    conn,
-                    item,
-                    store,
-                    delta,
-                    Movement {
-                        kind: MovementKind::Count,
-                        reason: &reason,
-                    },
-                )?;
-            }
-        }
-    }
-    ledger.close(conn)
 }

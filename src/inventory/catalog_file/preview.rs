@@ -67,14 +67,8 @@ impl Planned {
     }
 }
 
-/// A stock level as the file counts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Count {
-    pub store: i64,
-    pub counted: i64,
-    /// On hand when the preview was made.
-    pub before: i64,
-}
+/// A stock level as the file counts it (`before`: on hand when the preview was made).
+pub use crate::inventory::stock::Count;
 
 /// An active item the file doesn't name, which `archive_missing` archives.
 #[derive(Debug, Clone)]

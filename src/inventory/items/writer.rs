@@ -348,7 +348,7 @@ impl<'a> ItemWriter<'a> {
     }
 
     /// A SKU is unique within the merchant.
-    pub(super) fn check_sku(
+    pub(in crate::inventory) fn check_sku(
         &self,
         conn: &mut DbConnection,
         sku: &Sku,

@@ -5,6 +5,7 @@
 //! - `ledger`: the movements, written only through a `Ledger` opened inside
 //!   the transaction of the request that caused them;
 //! - `corrections`: receipts, adjustments and counts a person records;
+//! - `counts`: many counts at once (an import's, a bulk edit's) as `count` movements;
 //! - `settings`: the merchant's default online buffer;
 //! - `check`: every level against the sum of its movements.
 //!
@@ -14,6 +15,7 @@
 
 mod check;
 mod corrections;
+mod counts;
 mod ledger;
 mod levels;
 mod settings;
@@ -22,6 +24,8 @@ pub use crate::domain::Shortage;
 pub use crate::inventory::items::{StockSettings, parse_buffer};
 pub use check::{LedgerMismatch, verify_ledger};
 pub use corrections::{Corrected, Correction, CorrectionRequest, correct, receive};
+pub use counts::Count;
+pub(super) use counts::record_counts;
 pub(super) use ledger::{Ledger, Movement};
 pub use ledger::{StockMovement, movements};
 pub use levels::{ItemStock, LocationStock, item_stock, on_hand};

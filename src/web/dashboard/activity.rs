@@ -9,7 +9,9 @@ use serde::Deserialize;
 use super::items::{RowReply, render};
 use super::{Layout, Notice, safe_return, see_other, set_flash, vocabulary};
 use crate::inventory::audit::{self, AuditEntry, LogFilter, Subject};
+use crate::inventory::bulk_edit::{self, BulkEditRecord, LeftAlone};
 use crate::inventory::catalog_file::{self, ImportRecord};
+use crate::inventory::designations::Selected;
 use crate::inventory::designations::describe;
 use crate::inventory::permissions::Permission;
 use crate::inventory::sign_in::{self, EventKind, SignInEvent};
@@ -20,7 +22,11 @@ use crate::web::{AppState, htmx, run};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/activity", web::get().to(activity))
-        .route("/activity/{id}/undo", web::post().to(undo));
+        .route("/activity/{id}/undo", web::post().to(undo))
+        .route(
+            "/activity/bulk-edits/{id}/undo",
+            web::post().to(undo_bulk_edit),
+        );
 }
 
 #[derive(Deserialize)]
@@ -44,6 +50,8 @@ struct ActivityPage {
     sign_ins: Vec<SignInEvent>,
     /// The newest catalogue imports.
     imports: Vec<ImportRecord>,
+    /// The newest bulk edits, each undone as a whole.
+    bulk_edits: Vec<BulkEditRecord>,
 }
 
 /// How many imports the activity page lists.
@@ -133,7 +141,7 @@ async fn activity(
         (None, Some(kind)) => LogFilter::Kind(kind),
         (None, None) => LogFilter::Everything,
     };
-    let (item, page, sign_ins, imports) = run(&state, move |conn| {
+    let (item, page, sign_ins, imports, bulk_edits) = run(&state, move |conn| {
         let item = item_id
             .map(|id| Item::find(conn, merchant_id, id))
             .transpose()?;
@@ -151,12 +159,15 @@ async fn activity(
                 filter,
                 LogFilter::Everything | LogFilter::Kind(Subject::Item)
             );
-        let imports = if first_page {
-            catalog_file::recent_imports(conn, merchant_id, IMPORTS_SHOWN)?
+        let (imports, bulk_edits) = if first_page {
+            (
+                catalog_file::recent_imports(conn, merchant_id, IMPORTS_SHOWN)?,
+                bulk_edit::recent(conn, merchant_id, IMPORTS_SHOWN)?,
+            )
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
-        Ok((item, page, sign_ins, imports))
+        Ok((item, page, sign_ins, imports, bulk_edits))
     })
     .await?;
     let next_url = page.next_before.map(|before| match filter {
@@ -172,6 +183,7 @@ async fn activity(
         next_url,
         sign_ins,
         imports,
+        bulk_edits,
     })
 }
 
@@ -249,4 +261,65 @@ async fn undo(
     }
     set_flash(&current.session, notice);
     Ok(see_other(&return_to))
+}
+
+/// The items an Undo of a bulk edit left alone, with the choice to undo
+/// them too.
+#[derive(Template)]
+#[template(path = "activity/bulk_undo.html")]
+struct BulkUndoPage {
+    layout: Layout,
+    bulk_edit_id: i64,
+    restored: usize,
+    left_alone: Vec<LeftAlone>,
+}
+
+/// Undo of a whole bulk edit: every item still as the edit left it is
+/// restored; the items changed since are listed and left alone, unless the
+/// person confirms them (`confirm` = `ID:VERSION` as the list showed them).
+async fn undo_bulk_edit(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::EditItems)?;
+    let pairs: Vec<(String, String)> = serde_html_form::from_bytes(&body)
+        .map_err(|e| HtmlError::BadRequest(format!("The form could not be read: {e}")))?;
+    let mut confirmed = Vec::new();
+    for (name, value) in &pairs {
+        if name == "confirm" {
+            let selected = Selected::parse(value).map_err(|e| HtmlError::BadRequest(e.message))?;
+            if selected.seen_version.is_none() {
+                return Err(HtmlError::BadRequest(format!(
+                    "{value:?} has no item version; nothing was changed."
+                )));
+            }
+            confirmed.push(selected);
+        }
+    }
+    let (merchant_id, bulk_edit_id) = (current.merchant.id, path.into_inner());
+    let actor = current.actor();
+    let undone = run(&state, move |conn| {
+        bulk_edit::undo(conn, &actor, merchant_id, bulk_edit_id, &confirmed)
+    })
+    .await?;
+    let restored = undone.restored.len();
+    if undone.left_alone.is_empty() {
+        set_flash(
+            &current.session,
+            Notice::success(format!(
+                "Undone: {restored} item{} back to {} values before the bulk edit.",
+                if restored == 1 { " is" } else { "s are" },
+                if restored == 1 { "its" } else { "their" },
+            )),
+        );
+        return Ok(see_other("/activity"));
+    }
+    render(&BulkUndoPage {
+        layout: Layout::new(&current, "activity"),
+        bulk_edit_id,
+        restored,
+        left_alone: undone.left_alone,
+    })
 }

@@ -69,6 +69,8 @@ pub struct ItemTable {
     pub may_change: bool,
     /// Whether the viewer may export (and import) the catalogue.
     pub may_export: bool,
+    /// Whether *Edit selected* (the bulk editor) is offered.
+    pub may_edit: bool,
 }
 
 impl ItemTable {
@@ -180,6 +182,7 @@ async fn list(
         csrf_token: layout.csrf_token.clone(),
         may_change: layout.may.designate,
         may_export: layout.may.edit_items,
+        may_edit: layout.may.edit_items,
     };
     if htmx::target(&req) == Some("item-table") {
         return render(&table);

@@ -4,6 +4,7 @@
 
 mod activity;
 mod bulk;
+mod bulk_edit;
 mod counter;
 mod counter_item;
 mod export;
@@ -40,6 +41,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     import::config(cfg);
     items::config(cfg);
     bulk::config(cfg);
+    // Before item_form's `/items/{id}`, which would take `bulk-edit` as an id.
+    bulk_edit::config(cfg);
     item_form::config(cfg);
     item_stock::config(cfg);
     counter::config(cfg);

@@ -49,6 +49,19 @@ impl<'a> ItemWriter<'a> {
         Ok(writer.holding(stock))
     }
 
+    /// `begin_batch` for a write of known items (a bulk edit): only their
+    /// stock is read.
+    pub(in crate::inventory) fn begin_batch_for(
+        conn: &mut DbConnection,
+        actor: &'a Actor,
+        merchant_id: i64,
+        item_ids: &[i64],
+    ) -> Result<ItemWriter<'a>> {
+        let writer = ItemWriter::begin(conn, actor, merchant_id)?;
+        let stock = StockIndex::load(conn, merchant_id, item_ids)?;
+        Ok(writer.holding(stock))
+    }
+
     /// This writer, holding its rows, with `stock` as the merchant's stock.
     pub(in crate::inventory) fn holding(mut self, stock: StockIndex) -> ItemWriter<'a> {
         self.merchant_buffer = Some(stock.merchant_buffer());

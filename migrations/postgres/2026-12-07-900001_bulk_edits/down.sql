@@ -1,0 +1,3 @@
+DROP TABLE bulk_edit_columns;
+DROP TABLE bulk_edit_items;
+DROP TABLE bulk_edits;
