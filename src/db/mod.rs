@@ -43,12 +43,6 @@ macro_rules! insert_rows {
 }
 pub(crate) use insert_rows;
 
-/// Each SQLite connection's page cache, in KiB. SQLite's default (2 MiB)
-/// holds a few thousand items' index pages; a write of many items (an
-/// import) touches the items table, its four indexes and the search index at
-/// once, and with the default it spends its time evicting and rereading them.
-const SQLITE_CACHE_KIB: u32 = 16 * 1024;
-
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Postgres(PgConnection),
@@ -119,8 +113,7 @@ impl ManageConnection for ConnectionManager {
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
                      PRAGMA foreign_keys = ON; \
-                     PRAGMA synchronous = NORMAL; \
-                     PRAGMA cache_size = -{SQLITE_CACHE_KIB};"
+                     PRAGMA synchronous = NORMAL;"
                 ))?;
                 Ok(DbConnection::Sqlite(conn))
             }
