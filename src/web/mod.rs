@@ -17,7 +17,6 @@ pub mod security_headers;
 pub mod shop;
 pub mod shop_item;
 pub mod sse;
-pub mod structured_data;
 
 use actix_web::web;
 
