@@ -17,6 +17,7 @@ pub mod security_headers;
 pub mod shop;
 pub mod shop_item;
 pub mod sse;
+pub mod structured_data;
 
 use actix_web::web;
 

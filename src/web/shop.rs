@@ -3,6 +3,7 @@
 //! card, kept in memory by `list_cache::online`, between a head and a foot;
 //! its ETag names the cards it shows, so a sale elsewhere keeps its 304.
 
+use crate::web::structured_data::product_json_ld;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -52,6 +53,8 @@ struct ShopCard<'a> {
     page_url: String,
     /// The product on the merchant's online store, when they set a pattern.
     buy_url: Option<String>,
+    /// Its schema.org `Product`, as JSON-LD safe inside `<script>`.
+    structured_data: String,
 }
 
 /// The page after its last product.
@@ -128,6 +131,7 @@ pub fn card_piece(
         product,
         page_url: format!("/shop/{}/items/{}", merchant.slug, product.id),
         buy_url: buy_url(merchant, product),
+        structured_data: product_json_ld(merchant, product),
     }
     .render()
     .map(String::into_bytes)

@@ -4,6 +4,7 @@
 //! address and hours. Only items listed online have a page; any other id is
 //! the shop's 404. Read afresh on every request, so a change shows at once.
 
+use crate::web::structured_data::product_json_ld;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -29,6 +30,8 @@ struct ProductPage {
     buy_url: Option<String>,
     /// The stores selling it in person, with whether each has it now.
     stores: Vec<StoreStock>,
+    /// Its schema.org `Product`, as JSON-LD safe inside `<script>`.
+    structured_data: String,
 }
 
 struct StoreStock {
@@ -124,6 +127,7 @@ async fn product_page(state: &AppState, slug: &str, id: &str) -> Result<HttpResp
         .collect();
     let page = ProductPage {
         buy_url: buy_url(&merchant, &product),
+        structured_data: product_json_ld(&merchant, &product),
         merchant,
         product,
         stores,

@@ -51,8 +51,27 @@ on_both_backends!(
     items_not_listed_online_have_no_page,
     buy_online_links_to_the_merchants_store_once_a_pattern_is_set,
     the_item_page_shows_a_change_at_once,
-    an_old_shop_address_leads_to_the_same_item
+    an_old_shop_address_leads_to_the_same_item,
+    product_pages_and_cards_carry_schema_org_availability_price_and_stores,
+    a_name_that_closes_a_script_element_stays_inside_the_structured_data
 );
+
+/// Every JSON-LD block of a page, parsed.
+fn structured_data(doc: &Html) -> Vec<serde_json::Value> {
+    doc.select(&sel("script[type=\"application/ld+json\"]"))
+        .map(|script| {
+            let text: String = script.text().collect();
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("JSON-LD {text}: {e}"))
+        })
+        .collect()
+}
+
+/// The `Product` a page describes (its only JSON-LD block).
+fn product_of(doc: &Html) -> serde_json::Value {
+    let mut blocks = structured_data(doc);
+    assert_eq!(blocks.len(), 1, "{blocks:?}");
+    blocks.remove(0)
+}
 
 async fn a_view_only_item_has_a_page_saying_which_stores_have_it(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -289,4 +308,132 @@ async fn an_old_shop_address_leads_to_the_same_item(backend: Backend) {
         ))
         .await;
     assert!(links(&page).contains(&"/shop/corner-goods-two".to_owned()));
+}
+
+async fn product_pages_and_cards_carry_schema_org_availability_price_and_stores(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let items = demo_items(&app);
+    let name_of = |id: i64| {
+        items
+            .iter()
+            .find(|i| i.id == id)
+            .map(|i| i.name.clone())
+            .expect("a demo item")
+    };
+
+    let camping = product_of(&app.get_html(&item_path(CAMPING_MUG_VIEW_ONLY)).await);
+    let teapot = product_of(&app.get_html(&item_path(TEAPOT_ONLINE_ONLY)).await);
+    let blue = product_of(&app.get_html(&item_path(BLUE_MUG_FOR_SALE)).await);
+    let shop = app.get_html(SHOP).await;
+
+    assert_eq!(camping["@context"], "https://schema.org");
+    assert_eq!(camping["@type"], "Product");
+    assert_eq!(camping["name"], name_of(CAMPING_MUG_VIEW_ONLY));
+    let offer = &camping["offers"];
+    assert_eq!(offer["@type"], "Offer");
+    assert_eq!(offer["availability"], "https://schema.org/InStoreOnly");
+    assert_eq!(offer["priceCurrency"], "USD");
+    let price = offer["price"].as_str().expect("a decimal price");
+    assert!(
+        price.parse::<f64>().is_ok() && price.contains('.'),
+        "{price}"
+    );
+    let places: Vec<(&str, &str)> = offer["availableAtOrFrom"]
+        .as_array()
+        .expect("the stores")
+        .iter()
+        .map(|p| {
+            (
+                p["@type"].as_str().unwrap_or_default(),
+                p["name"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("LocalBusiness", "Downtown"),
+            ("LocalBusiness", "Riverside")
+        ]
+    );
+    assert_eq!(
+        teapot["offers"]["availability"],
+        "https://schema.org/OnlineOnly"
+    );
+    assert!(teapot["offers"].get("availableAtOrFrom").is_none());
+    assert_eq!(
+        blue["offers"]["availability"], "https://schema.org/OutOfStock",
+        "sold out online"
+    );
+    // Each card on the shop page carries its product.
+    let cards = shop.select(&sel("article.product")).count();
+    let products = structured_data(&shop);
+    assert_eq!(products.len(), cards);
+    assert!(
+        products
+            .iter()
+            .any(|p| p["name"] == name_of(CAMPING_MUG_VIEW_ONLY)
+                && p["offers"]["availability"] == "https://schema.org/InStoreOnly")
+    );
+
+    // Stock received online: the blue mug is in stock again.
+    let downtown = Location::all_of(&mut app.conn(), app.demo_merchant_id())
+        .expect("stores")
+        .into_iter()
+        .find(|s| s.name == "Downtown")
+        .expect("Downtown");
+    receive_stock(
+        &mut app.conn(),
+        app.demo_merchant_id(),
+        BLUE_MUG_FOR_SALE,
+        downtown.id,
+        5,
+    );
+    let blue = product_of(&app.get_html(&item_path(BLUE_MUG_FOR_SALE)).await);
+    assert_eq!(blue["offers"]["availability"], "https://schema.org/InStock");
+}
+
+async fn a_name_that_closes_a_script_element_stays_inside_the_structured_data(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let hostile = "</script><script>alert(1)</script> <!-- & Mug";
+    let item = demo_items(&app)
+        .into_iter()
+        .find(|i| i.id == CAMPING_MUG_VIEW_ONLY)
+        .expect("the camping mug");
+    let update = shelfsync::inventory::ItemUpdate {
+        fields: shelfsync::inventory::FieldEdits {
+            name: Some(shelfsync::domain::ItemName::parse(hostile).expect("name")),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    shelfsync::inventory::change_item(
+        &mut app.conn(),
+        &shelfsync::inventory::Actor::system(),
+        app.demo_merchant_id(),
+        item.id,
+        item.version,
+        &shelfsync::inventory::items::ItemChange::Update(update),
+    )
+    .expect("rename");
+
+    let page = app.get_html(&item_path(CAMPING_MUG_VIEW_ONLY)).await;
+    let shop = app.get_html(SHOP).await;
+
+    for doc in [&page, &shop] {
+        // Every script element is structured data: none was opened by the name.
+        let scripts: Vec<_> = doc.select(&sel("script")).collect();
+        assert!(!scripts.is_empty());
+        assert!(
+            scripts
+                .iter()
+                .all(|s| s.value().attr("type") == Some("application/ld+json")),
+            "a script element outside the structured data"
+        );
+        assert!(
+            structured_data(doc).iter().any(|p| p["name"] == hostile),
+            "the name reads back whole"
+        );
+    }
+    assert_eq!(product_of(&page)["name"], hostile);
 }

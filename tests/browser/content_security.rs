@@ -43,6 +43,7 @@ async fn the_main_pages_run_under_the_policy_without_a_violation(backend: Backen
         "/settings/tokens".to_owned(),
         "/settings/webhooks".to_owned(),
         "/shop/corner-goods".to_owned(),
+        "/shop/corner-goods/items/3".to_owned(),
     ] {
         browser.goto(&app.url(&path)).await;
         browser.wait_for("main").await;
