@@ -211,18 +211,7 @@ impl StockIndex {
     /// many of them (an import): read once, then kept current with `set`.
     pub(super) fn load_merchant(conn: &mut DbConnection, merchant_id: i64) -> Result<StockIndex> {
         let mut index = StockIndex::load(conn, merchant_id, &[])?;
-        index.on_hand = stock_levels::table
-            .inner_join(items::table)
-            .filter(items::merchant_id.eq(merchant_id))
-            .select((
-                stock_levels::item_id,
-                stock_levels::location_id,
-                stock_levels::on_hand,
-            ))
-            .load::<(i64, i64, i64)>(conn)?
-            .into_iter()
-            .map(|(item_id, location_id, on_hand)| ((item_id, location_id), on_hand))
-            .collect();
+        index.on_hand = merchant_levels(conn, merchant_id)?;
         Ok(index)
     }
 
@@ -276,6 +265,25 @@ impl StockIndex {
             online_buffer(item.online_buffer, self.merchant_buffer),
         )
     }
+}
+
+/// Every stock level of the merchant's items, by (item, store).
+pub(super) fn merchant_levels(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+) -> Result<HashMap<(i64, i64), i64>> {
+    Ok(stock_levels::table
+        .inner_join(items::table)
+        .filter(items::merchant_id.eq(merchant_id))
+        .select((
+            stock_levels::item_id,
+            stock_levels::location_id,
+            stock_levels::on_hand,
+        ))
+        .load::<(i64, i64, i64)>(conn)?
+        .into_iter()
+        .map(|(item_id, location_id, on_hand)| ((item_id, location_id), on_hand))
+        .collect())
 }
 
 /// Levels of one item at every store of the merchant, in store order, with

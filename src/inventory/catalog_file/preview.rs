@@ -16,9 +16,10 @@ use super::reading::read_table;
 use super::row_plan::{diffs, plan_row};
 use crate::db::DbConnection;
 use crate::db::models::ItemRow;
-use crate::db::schema::{items, stock_levels};
+use crate::db::schema::items;
 use crate::domain::Designation;
 use crate::inventory::items::{ItemFields, StockSettings};
+use crate::inventory::lists::merchant_levels;
 use crate::inventory::merchants::{Location, Merchant};
 use crate::inventory::{Item, Result};
 
@@ -261,18 +262,7 @@ impl Existing {
             let item = Item::from_row(row)?;
             found.insert(item.sku.clone(), item);
         }
-        let levels = stock_levels::table
-            .inner_join(items::table)
-            .filter(items::merchant_id.eq(merchant_id))
-            .select((
-                stock_levels::item_id,
-                stock_levels::location_id,
-                stock_levels::on_hand,
-            ))
-            .load::<(i64, i64, i64)>(conn)?
-            .into_iter()
-            .map(|(item, store, on_hand)| ((item, store), on_hand))
-            .collect();
+        let levels = merchant_levels(conn, merchant_id)?;
         Ok(Existing {
             items: found,
             levels,
