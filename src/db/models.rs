@@ -150,7 +150,7 @@ pub struct ItemRow {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = items)]
+#[diesel(table_name = items, treat_none_as_default_value = false)]
 pub struct NewItemRow<'a> {
     pub merchant_id: i64,
     pub sku: &'a str,
@@ -226,7 +226,7 @@ pub struct AuditEntryRow {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = audit_entries)]
+#[diesel(table_name = audit_entries, treat_none_as_default_value = false)]
 pub struct NewAuditEntryRow<'a> {
     pub merchant_id: i64,
     pub item_id: Option<i64>,
@@ -256,7 +256,7 @@ pub struct OutboxEventRow {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = outbox_events)]
+#[diesel(table_name = outbox_events, treat_none_as_default_value = false)]
 pub struct NewOutboxEventRow<'a> {
     pub merchant_id: i64,
     pub catalog_version: i64,
