@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::config::{ExportArgs, ImportArgs};
 use crate::db;
 use crate::inventory::catalog_file::{
-    self, ApplyOutcome, CatalogExport, ImportOptions, Mapping, Preview,
+    self, ApplyOutcome, ApplyProgress, CatalogExport, ImportOptions, Mapping, Preview,
 };
 use crate::inventory::item_list::ItemFilter;
 use crate::inventory::merchants::Merchant;
@@ -77,30 +77,20 @@ pub fn import(args: &ImportArgs) -> Result<(), StartError> {
     let mut conn = pool.get().map_err(db::SetupError::from)?;
     db::run_migrations(&mut conn)?;
     let merchant = Merchant::by_slug(&mut conn, &args.merchant)?;
-    let preview = catalog_file::preview(&mut conn, merchant.id, &bytes, &options)?;
-    print_summary(&file_name, &preview);
-    if !preview.problems.is_empty() {
-        return Err(refused(&preview));
-    }
     if args.dry_run {
+        let preview = catalog_file::preview(&mut conn, merchant.id, &bytes, &options)?;
+        print_summary(&file_name, &preview);
+        if !preview.problems.is_empty() {
+            return Err(refused(&preview));
+        }
         println!("dry run: nothing was changed");
         return Ok(());
     }
-    if !preview.changes_anything() {
-        println!("nothing to change");
-        return Ok(());
-    }
-    let total = preview.new.len() + preview.changed.len() + preview.archived.len();
-    // The apply plans the file again under the merchant lock; a large file's
-    // preview is not kept beside that plan.
-    drop(preview);
-    let bar = progress_bar(total);
-    let mut report = |done: usize, total: usize| match &bar {
-        Some(bar) => bar.set_position(done as u64),
-        None if done.is_multiple_of(10_000) || done == total => {
-            eprintln!("applied {done} of {total} items");
-        }
-        None => {}
+    // The apply plans the file once, under the merchant lock; its plan is
+    // the summary printed, before anything is written.
+    let mut report = Report {
+        file_name: &file_name,
+        bar: None,
     };
     let outcome = catalog_file::apply(
         &mut conn,
@@ -112,7 +102,7 @@ pub fn import(args: &ImportArgs) -> Result<(), StartError> {
         None,
         &mut report,
     )?;
-    if let Some(bar) = bar {
+    if let Some(bar) = report.bar {
         bar.finish_and_clear();
     }
     match outcome {
@@ -127,7 +117,35 @@ pub fn import(args: &ImportArgs) -> Result<(), StartError> {
             );
             Ok(())
         }
+        ApplyOutcome::Unchanged(_) => {
+            println!("nothing to change");
+            Ok(())
+        }
         ApplyOutcome::Refused(preview) | ApplyOutcome::Stale(preview) => Err(refused(&preview)),
+    }
+}
+
+/// What the command line shows of an apply: the plan's summary, then a
+/// progress bar on a terminal, or a line every 10,000 items otherwise.
+struct Report<'a> {
+    file_name: &'a str,
+    bar: Option<ProgressBar>,
+}
+
+impl ApplyProgress for Report<'_> {
+    fn planned(&mut self, plan: &Preview) {
+        print_summary(self.file_name, plan);
+        self.bar = progress_bar(plan.new.len() + plan.changed.len() + plan.archived.len());
+    }
+
+    fn applied(&mut self, done: usize, total: usize) {
+        match &self.bar {
+            Some(bar) => bar.set_position(done as u64),
+            None if done.is_multiple_of(10_000) || done == total => {
+                eprintln!("applied {done} of {total} items");
+            }
+            None => {}
+        }
     }
 }
 

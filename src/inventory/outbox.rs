@@ -42,8 +42,12 @@ pub(super) fn item_changed_event(
     catalog_version: i64,
     record: &lists::OnlineRecord,
 ) -> HeldEvent {
-    let payload = json!({ "item": record }).to_string();
-    HeldEvent::about(item, catalog_version, ITEM_LISTING_CHANGED, payload)
+    HeldEvent::about(
+        item,
+        catalog_version,
+        ITEM_LISTING_CHANGED,
+        item_data(record),
+    )
 }
 
 /// Records that `item`'s stock changed at `catalog_version`: for the
@@ -70,20 +74,55 @@ pub(super) fn stock_changed_events(
     record: &lists::OnlineRecord,
     on_hand: &[(i64, i64)],
 ) -> [HeldEvent; 2] {
-    let payload = json!({ "item": record }).to_string();
-    let stock: Vec<_> = on_hand
-        .iter()
-        .map(|(location_id, on_hand)| json!({ "location_id": location_id, "on_hand": on_hand }))
-        .collect();
-    let detail = json!({
-        "item": { "id": item.id, "sku": item.sku, "archived": item.archived },
-        "stock": stock,
-    })
-    .to_string();
+    let detail = StockDetail {
+        item: StockDetailItem {
+            id: item.id,
+            sku: &item.sku,
+            archived: item.archived,
+        },
+        stock: on_hand
+            .iter()
+            .map(|&(location_id, on_hand)| StockAt {
+                location_id,
+                on_hand,
+            })
+            .collect(),
+    };
+    let detail = serde_json::to_string(&detail).expect("a stock detail serialises");
     [
-        HeldEvent::about(item, catalog_version, ITEM_STOCK_CHANGED, payload),
+        HeldEvent::about(item, catalog_version, ITEM_STOCK_CHANGED, item_data(record)),
         HeldEvent::about(item, catalog_version, INVENTORY_STOCK_CHANGED, detail),
     ]
+}
+
+/// An item event's `data`: the item's online-list record, serialised
+/// straight from it (an import writes hundreds of thousands).
+fn item_data(record: &lists::OnlineRecord) -> String {
+    #[derive(serde::Serialize)]
+    struct ItemData<'a> {
+        item: &'a lists::OnlineRecord,
+    }
+    serde_json::to_string(&ItemData { item: record }).expect("an online record serialises")
+}
+
+/// `inventory.stock_changed`'s `data`: the item and its on-hand per store.
+#[derive(serde::Serialize)]
+struct StockDetail<'a> {
+    item: StockDetailItem<'a>,
+    stock: Vec<StockAt>,
+}
+
+#[derive(serde::Serialize)]
+struct StockDetailItem<'a> {
+    id: i64,
+    sku: &'a str,
+    archived: bool,
+}
+
+#[derive(serde::Serialize)]
+struct StockAt {
+    location_id: i64,
+    on_hand: i64,
 }
 
 /// Records that a store of the merchant was added or changed at `catalog_version`.

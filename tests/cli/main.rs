@@ -341,12 +341,14 @@ on_both_backends!(
     an_import_killed_midway_leaves_all_of_the_file_or_none_of_it
 );
 
-/// `kill -9` of `shelfsync import` at different moments: afterwards the
+/// `kill -9` of `shelfsync import` during the apply of 50,000 rows, again
+/// and again: while it plans, then once it reports 10,000 and 30,000 items
+/// written (its progress lines on standard error, so each kill lands inside
+/// the transaction), then a run left to finish. After every kill the
 /// catalogue holds every row of the file or none, and the ledger agrees
-/// with the levels. (3,000 rows: a debug build applies them in a few
-/// seconds, so the kills land in the preview and in the apply.)
+/// with the levels.
 async fn an_import_killed_midway_leaves_all_of_the_file_or_none_of_it(backend: Backend) {
-    const ROWS: i64 = 3_000;
+    const ROWS: i64 = 50_000;
     let db = TestDb::new(backend);
     let (seeded, _, stderr) = run(&["demo", "--database-url", &db.url]);
     assert!(seeded, "{stderr}");
@@ -373,9 +375,8 @@ async fn an_import_killed_midway_leaves_all_of_the_file_or_none_of_it(backend: B
             .get_result::<i64>(&mut conn)
             .expect("a count")
     };
-
-    for delay_ms in [300u64, 900, 1_800, 3_000] {
-        let mut child = shelfsync()
+    let import = || {
+        shelfsync()
             .args([
                 "import",
                 &file,
@@ -385,27 +386,41 @@ async fn an_import_killed_midway_leaves_all_of_the_file_or_none_of_it(backend: B
                 "corner-goods",
             ])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
-            .expect("shelfsync should start");
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let finished = child.try_wait().expect("the child").is_some();
-        if !finished {
-            child.kill().expect("SIGKILL");
-        }
-        child.wait().expect("the child is reaped");
+            .expect("shelfsync should start")
+    };
 
-        let count = imported();
-        assert!(
-            count == 0 || count == ROWS,
-            "after a kill at {delay_ms} ms: {count} of {ROWS} rows"
+    // Killed while it reads and plans the file.
+    let mut child = import();
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().expect("SIGKILL");
+    child.wait().expect("the child is reaped");
+    assert_eq!(imported(), 0, "a kill before the apply wrote nothing");
+    let (checked, stdout, _) = run(&["check", "--database-url", &db.url]);
+    assert!(checked, "after a kill while planning: {stdout}");
+
+    // Killed inside the transaction, once part of the file is written.
+    for written in [10_000, 30_000] {
+        let mut child = import();
+        let progress = child.stderr.take().expect("the child's standard error");
+        let line = format!("applied {written} of {ROWS} items");
+        let reached = BufReader::new(progress)
+            .lines()
+            .map_while(Result::ok)
+            .any(|said| said == line);
+        assert!(reached, "the import reports {line} before it ends");
+        child.kill().expect("SIGKILL");
+        child.wait().expect("the child is reaped");
+        assert_eq!(
+            imported(),
+            0,
+            "after a kill at {written} items written, none of them stay"
         );
         let (checked, stdout, _) = run(&["check", "--database-url", &db.url]);
-        assert!(checked, "after a kill at {delay_ms} ms: {stdout}");
-        if count == ROWS {
-            break;
-        }
+        assert!(checked, "after a kill at {written} items: {stdout}");
     }
+
     let (applied, stdout, stderr) = run(&[
         "import",
         &file,
@@ -416,6 +431,8 @@ async fn an_import_killed_midway_leaves_all_of_the_file_or_none_of_it(backend: B
     ]);
     assert!(applied, "{stdout} {stderr}");
     assert_eq!(imported(), ROWS);
+    let (checked, stdout, _) = run(&["check", "--database-url", &db.url]);
+    assert!(checked, "after the whole file: {stdout}");
 }
 
 async fn import_previews_with_row_numbers_then_applies_all_or_nothing(backend: Backend) {

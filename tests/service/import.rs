@@ -46,7 +46,14 @@ fn catalogue(price_cents: usize) -> Vec<u8> {
 }
 
 fn import(conn: &mut DbConnection, merchant: i64, bytes: &[u8]) -> i64 {
-    let outcome = apply(
+    match import_outcome(conn, merchant, bytes) {
+        ApplyOutcome::Applied(applied) => applied.catalog_version,
+        other => panic!("the import should apply: {other:?}"),
+    }
+}
+
+fn import_outcome(conn: &mut DbConnection, merchant: i64, bytes: &[u8]) -> ApplyOutcome {
+    apply(
         conn,
         &Actor::staff("Importer"),
         merchant,
@@ -54,13 +61,9 @@ fn import(conn: &mut DbConnection, merchant: i64, bytes: &[u8]) -> i64 {
         bytes,
         &ImportOptions::default(),
         None,
-        &mut |_, _| {},
+        &mut (),
     )
-    .expect("the import runs");
-    match outcome {
-        ApplyOutcome::Applied(applied) => applied.catalog_version,
-        other => panic!("the import should apply: {other:?}"),
-    }
+    .expect("the import runs")
 }
 
 fn merchant_items(conn: &mut DbConnection, merchant: i64) -> Vec<Item> {
@@ -231,6 +234,14 @@ async fn a_large_change_import_audits_each_new_price_and_announces_each_item(bac
             serde_json::to_value(online_record_of(&mut conn, item).expect("record")).expect("JSON");
         assert_eq!(&data["item"], &served);
     }
-    // Applying the same file again changes nothing and moves no version.
-    assert_eq!(import(&mut conn, merchant, &catalogue(75)), version);
+    // Applying the same file again changes nothing, records no import and
+    // moves no version.
+    let again = import_outcome(&mut conn, merchant, &catalogue(75));
+    assert!(matches!(again, ApplyOutcome::Unchanged(_)), "{again:?}");
+    let current: i64 = shelfsync::db::schema::merchants::table
+        .find(merchant)
+        .select(shelfsync::db::schema::merchants::catalog_version)
+        .first(&mut conn)
+        .expect("the merchant");
+    assert_eq!(current, version);
 }

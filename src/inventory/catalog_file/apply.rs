@@ -23,6 +23,8 @@ const ROWS_PER_PROGRESS: usize = 1_000;
 pub enum ApplyOutcome {
     /// Every row was applied.
     Applied(Applied),
+    /// The file changes nothing; nothing was written or recorded.
+    Unchanged(Preview),
     /// The file has problems; nothing was changed.
     Refused(Preview),
     /// The catalogue moved since the preview; nothing was changed. Carries
@@ -42,9 +44,23 @@ pub struct Applied {
     pub catalog_version: i64,
 }
 
+/// What an apply tells its caller while it runs.
+pub trait ApplyProgress {
+    /// The plan, made under the merchant lock, before anything is written
+    /// and before it is refused for its problems (the command line prints
+    /// it here rather than planning twice).
+    fn planned(&mut self, _plan: &Preview) {}
+
+    /// Rows written so far, of all the rows that change something.
+    fn applied(&mut self, _done: usize, _total: usize) {}
+}
+
+/// No one listening.
+impl ApplyProgress for () {}
+
 /// Applies a file: every row or none. `previewed` is the fingerprint of the
 /// preview the person saw (`None` to apply whatever the file says now, as
-/// the command line does). `progress` hears (rows done, rows in all).
+/// the command line does).
 #[allow(clippy::too_many_arguments)]
 pub fn apply(
     conn: &mut DbConnection,
@@ -54,18 +70,22 @@ pub fn apply(
     bytes: &[u8],
     options: &ImportOptions,
     previewed: Option<&str>,
-    progress: &mut dyn FnMut(usize, usize),
+    progress: &mut dyn ApplyProgress,
 ) -> Result<ApplyOutcome> {
     // Every change names the person and the import, as one actor.
     let acting = actor.doing(&format!("import of {file_name}"));
     conn.write_transaction(|conn| {
         let mut writer = ItemWriter::begin_batch(conn, &acting, merchant_id)?;
         let (plan, mut read) = plan_import(conn, merchant_id, bytes, options)?;
+        progress.planned(&plan);
         if !plan.problems.is_empty() {
             return Ok(ApplyOutcome::Refused(plan));
         }
         if previewed.is_some_and(|seen| seen != plan.fingerprint()) {
             return Ok(ApplyOutcome::Stale(plan));
+        }
+        if !plan.changes_anything() {
+            return Ok(ApplyOutcome::Unchanged(plan));
         }
         let total = plan.new.len() + plan.changed.len() + plan.archived.len();
         let mut done = 0;
@@ -83,7 +103,7 @@ pub fn apply(
                 }
             }
             done += part.len();
-            progress(done, total);
+            progress.applied(done, total);
         }
         for part in plan.changed.chunks(ROWS_PER_PROGRESS) {
             for planned in part {
@@ -95,7 +115,7 @@ pub fn apply(
                 }
             }
             done += part.len();
-            progress(done, total);
+            progress.applied(done, total);
         }
         for part in plan.archived.chunks(ROWS_PER_PROGRESS) {
             for missing in part {
@@ -104,7 +124,7 @@ pub fn apply(
                 writer.apply(conn, &item, &ItemChange::Archive(true))?;
             }
             done += part.len();
-            progress(done, total);
+            progress.applied(done, total);
         }
         let mut catalog_version = writer.catalog_version(conn)?;
         let stock = writer.finish(conn)?;

@@ -11,7 +11,7 @@ mod row_plan;
 mod shopify;
 mod uploads;
 
-pub use apply::{Applied, ApplyOutcome, apply};
+pub use apply::{Applied, ApplyOutcome, ApplyProgress, apply};
 pub use export::CatalogExport;
 pub use mapping::{Mapping, Target};
 pub use preview::{Count, Diff, ImportOptions, Missing, Planned, Preview, preview};

@@ -397,9 +397,9 @@ async fn apply(
             &upload.content,
             &upload.options,
             Some(&seen),
-            &mut |_, _| {},
+            &mut (),
         )?;
-        if let ApplyOutcome::Applied(_) = outcome {
+        if let ApplyOutcome::Applied(_) | ApplyOutcome::Unchanged(_) = outcome {
             catalog_file::discard_upload(conn, upload.id)?;
         }
         Ok((upload.file_name, outcome))
@@ -412,6 +412,15 @@ async fn apply(
                 Notice::success(format!(
                     "Imported {file_name}: {} new, {} changed, {} archived (catalog version {})",
                     applied.new, applied.changed, applied.archived, applied.catalog_version
+                )),
+            );
+            Ok(see_other("/items"))
+        }
+        (file_name, ApplyOutcome::Unchanged(_)) => {
+            set_flash(
+                &current.session,
+                Notice::success(format!(
+                    "{file_name} changes nothing; nothing was imported."
                 )),
             );
             Ok(see_other("/items"))
