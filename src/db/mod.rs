@@ -5,6 +5,7 @@
 pub mod models;
 pub mod notify;
 pub mod schema;
+pub mod sqlite_rows;
 
 use std::cell::RefCell;
 use std::time::Duration;

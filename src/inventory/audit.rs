@@ -12,6 +12,7 @@ use super::merchants::{Location, Staff};
 use super::{Actor, InventoryError, Item, Result, now};
 use crate::db::models::{AuditEntryRow, NewAuditEntryRow};
 use crate::db::schema::{audit_entries, items};
+use crate::db::sqlite_rows::{BindValues, SqliteRows, Values};
 use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 
 /// What an entry is about. Stored as text; the names are stable.
@@ -296,10 +297,42 @@ impl HeldEntry {
 /// Writes held entries in order, a few hundred rows per statement.
 pub(super) fn record_held(conn: &mut DbConnection, entries: &[HeldEntry]) -> Result<()> {
     for chunk in entries.chunks(ROWS_PER_INSERT) {
+        if let DbConnection::Sqlite(conn) = conn {
+            SqliteRows::new(
+                "INSERT INTO audit_entries (merchant_id, item_id, item_version, actor, \
+                 actor_email, field, old_value, new_value, catalog_version, created_at, subject) \
+                 VALUES ",
+                chunk,
+                "",
+            )
+            .execute(conn)?;
+            continue;
+        }
         let rows: Vec<NewAuditEntryRow<'_>> = chunk.iter().map(HeldEntry::row).collect();
         insert_rows!(conn, audit_entries::table, &rows)?;
     }
     Ok(())
+}
+
+/// An item's entry as SQLite's batch insert binds it (`HeldEntry::row`'s
+/// values; the subject's id and label keep their defaults).
+impl BindValues for HeldEntry {
+    fn bind_values<'b>(&'b self, values: &mut Values<'_, '_, 'b>) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{BigInt, Text, Timestamp};
+        values
+            .bind::<BigInt, _>(&self.merchant_id)?
+            .bind::<BigInt, _>(&self.item_id)?
+            .bind::<BigInt, _>(&self.item_version)?
+            .bind::<Text, _>(&self.actor)?
+            .bind::<Text, _>(&self.actor_email)?
+            .bind::<Text, _>(self.field.as_str())?
+            .bind::<Text, _>(&self.old_value)?
+            .bind::<Text, _>(&self.new_value)?
+            .bind::<BigInt, _>(&self.catalog_version)?
+            .bind::<Timestamp, _>(&self.created_at)?
+            .bind::<Text, _>(Subject::Item.as_str())?;
+        Ok(())
+    }
 }
 
 /// A store, a person or the shop's settings, as the entries about a change

@@ -8,6 +8,7 @@ use super::merchants::Location;
 use super::{Item, Result, lists, now};
 use crate::db::models::{NewOutboxEventRow, OutboxEventRow};
 use crate::db::schema::outbox_events;
+use crate::db::sqlite_rows::{BindValues, SqliteRows, Values};
 use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 
 /// Event type for any change to how an item appears in the lists.
@@ -202,10 +203,34 @@ impl HeldEvent {
 /// Writes held events in order (their ids keep it), many per statement.
 pub(super) fn write_held(conn: &mut DbConnection, events: &[HeldEvent]) -> Result<()> {
     for chunk in events.chunks(ROWS_PER_INSERT) {
+        if let DbConnection::Sqlite(conn) = conn {
+            SqliteRows::new(
+                "INSERT INTO outbox_events (merchant_id, catalog_version, event_type, item_id, \
+                 payload, created_at) VALUES ",
+                chunk,
+                "",
+            )
+            .execute(conn)?;
+            continue;
+        }
         let rows: Vec<NewOutboxEventRow<'_>> = chunk.iter().map(HeldEvent::row).collect();
         insert_rows!(conn, outbox_events::table, &rows)?;
     }
     Ok(())
+}
+
+impl BindValues for HeldEvent {
+    fn bind_values<'b>(&'b self, values: &mut Values<'_, '_, 'b>) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+        values
+            .bind::<BigInt, _>(&self.merchant_id)?
+            .bind::<BigInt, _>(&self.catalog_version)?
+            .bind::<Text, _>(self.event_type)?
+            .bind::<Nullable<BigInt>, _>(&self.item_id)?
+            .bind::<Text, _>(&self.payload)?
+            .bind::<Timestamp, _>(&self.created_at)?;
+        Ok(())
+    }
 }
 
 /// An event of the outbox, as pushed to webhooks and the live stream.

@@ -12,11 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::models::{NewStockLevelRow, NewStockMovementRow, StockMovementRow};
 use crate::db::schema::{stock_levels, stock_movements};
+use crate::db::sqlite_rows::{BindValues, SqliteRows, Values};
 use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 use crate::domain::MovementKind;
 use crate::inventory::items::ItemWriter;
 use crate::inventory::lists::StockIndex;
 use crate::inventory::{Actor, InventoryError, Item, Result, catalog, now};
+use diesel::sql_types::{BigInt, Text, Timestamp};
 
 /// One entry of the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -418,22 +420,16 @@ impl<'a> Ledger<'a> {
         conn: &mut diesel::SqliteConnection,
         levels: &[NewStockLevelRow],
     ) -> QueryResult<usize> {
-        use diesel::sql_types::{BigInt, Timestamp};
-        let sql = format!(
-            "INSERT INTO stock_levels (updated_at, item_id, location_id, on_hand) \
-             SELECT ?, v.column1, v.column2, v.column3 FROM (VALUES {}) AS v",
-            vec!["(?, ?, ?)"; levels.len()].join(", ")
-        );
-        let mut query = diesel::sql_query(sql)
-            .into_boxed::<diesel::sqlite::Sqlite>()
-            .bind::<Timestamp, _>(self.recorded_at);
-        for level in levels {
-            query = query
-                .bind::<BigInt, _>(level.item_id)
-                .bind::<BigInt, _>(level.location_id)
-                .bind::<BigInt, _>(level.on_hand);
-        }
-        query.execute(conn)
+        SqliteRows::new(
+            "INSERT INTO stock_levels (updated_at, item_id, location_id, on_hand) SELECT ",
+            levels,
+            ") AS v",
+        )
+        .sharing(
+            &self.recorded_at,
+            ", v.column1, v.column2, v.column3 FROM (VALUES ",
+        )
+        .execute(conn)
     }
 
     /// SQLite's insert of held movements: what the ledger's movements share
@@ -444,32 +440,81 @@ impl<'a> Ledger<'a> {
         conn: &mut diesel::SqliteConnection,
         movements: &[HeldMovement],
     ) -> QueryResult<usize> {
-        use diesel::sql_types::{BigInt, Text, Timestamp};
-        let sql = format!(
+        let shared = SharedByMovements {
+            merchant_id: self.merchant_id,
+            actor: self.actor.as_str(),
+            occurred_at: self.occurred_at,
+            recorded_at: self.recorded_at,
+            key: self.key,
+            reference: self.reference,
+            catalog_version: self.catalog_version,
+        };
+        SqliteRows::new(
             "INSERT INTO stock_movements (merchant_id, actor, occurred_at, recorded_at, \
              idempotency_key, reference, catalog_version, item_id, location_id, kind, quantity, \
-             on_hand_after, reason) SELECT ?, ?, ?, ?, ?, ?, ?, v.column1, v.column2, v.column3, \
-             v.column4, v.column5, v.column6 FROM (VALUES {}) AS v",
-            vec!["(?, ?, ?, ?, ?, ?)"; movements.len()].join(", ")
-        );
-        let mut query = diesel::sql_query(sql)
-            .into_boxed::<diesel::sqlite::Sqlite>()
-            .bind::<BigInt, _>(self.merchant_id)
-            .bind::<Text, _>(self.actor.as_str())
-            .bind::<Timestamp, _>(self.occurred_at)
-            .bind::<Timestamp, _>(self.recorded_at)
-            .bind::<Text, _>(self.key)
-            .bind::<Text, _>(self.reference)
-            .bind::<BigInt, _>(self.catalog_version);
-        for movement in movements {
-            query = query
-                .bind::<BigInt, _>(movement.item_id)
-                .bind::<BigInt, _>(movement.location_id)
-                .bind::<Text, _>(movement.kind.as_str())
-                .bind::<BigInt, _>(movement.quantity)
-                .bind::<BigInt, _>(movement.on_hand_after)
-                .bind::<Text, _>(movement.reason.as_str());
-        }
-        query.execute(conn)
+             on_hand_after, reason) SELECT ",
+            movements,
+            ") AS v",
+        )
+        .sharing(
+            &shared,
+            ", v.column1, v.column2, v.column3, v.column4, v.column5, v.column6 FROM (VALUES ",
+        )
+        .execute(conn)
+    }
+}
+
+/// What every movement of one ledger shares.
+struct SharedByMovements<'a> {
+    merchant_id: i64,
+    actor: &'a str,
+    occurred_at: NaiveDateTime,
+    recorded_at: NaiveDateTime,
+    key: &'a str,
+    reference: &'a str,
+    catalog_version: i64,
+}
+
+impl BindValues for SharedByMovements<'_> {
+    fn bind_values<'b>(&'b self, values: &mut Values<'_, '_, 'b>) -> QueryResult<()> {
+        values
+            .bind::<BigInt, _>(&self.merchant_id)?
+            .bind::<Text, _>(self.actor)?
+            .bind::<Timestamp, _>(&self.occurred_at)?
+            .bind::<Timestamp, _>(&self.recorded_at)?
+            .bind::<Text, _>(self.key)?
+            .bind::<Text, _>(self.reference)?
+            .bind::<BigInt, _>(&self.catalog_version)?;
+        Ok(())
+    }
+}
+
+impl BindValues for HeldMovement {
+    fn bind_values<'b>(&'b self, values: &mut Values<'_, '_, 'b>) -> QueryResult<()> {
+        values
+            .bind::<BigInt, _>(&self.item_id)?
+            .bind::<BigInt, _>(&self.location_id)?
+            .bind::<Text, _>(self.kind.as_str())?
+            .bind::<BigInt, _>(&self.quantity)?
+            .bind::<BigInt, _>(&self.on_hand_after)?
+            .bind::<Text, _>(self.reason.as_str())?;
+        Ok(())
+    }
+}
+
+impl BindValues for NewStockLevelRow {
+    fn bind_values<'b>(&'b self, values: &mut Values<'_, '_, 'b>) -> QueryResult<()> {
+        values
+            .bind::<BigInt, _>(&self.item_id)?
+            .bind::<BigInt, _>(&self.location_id)?
+            .bind::<BigInt, _>(&self.on_hand)?;
+        Ok(())
+    }
+}
+
+impl BindValues for NaiveDateTime {
+    fn bind_values<'b>(&'b self, values: &mut Values<'_, '_, 'b>) -> QueryResult<()> {
+        values.bind::<Timestamp, _>(self)?;
+        Ok(())
     }
 }

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use super::ItemWriter;
 use crate::db::models::{ItemRow, NewItemRow};
 use crate::db::schema::items;
+use crate::db::sqlite_rows::{BindValues, SqliteRows, Values};
 use crate::db::{DbConnection, ROWS_PER_INSERT};
 use crate::inventory::lists::StockIndex;
 use crate::inventory::{Actor, Item, Result, audit, outbox};
@@ -141,104 +142,102 @@ pub(super) fn insert_returning(
 /// Writes a batch's changed items as they now are (the merchant lock holds
 /// their rows still), a few hundred rows per statement: an upsert by id on
 /// PostgreSQL; on SQLite, for which Diesel builds no multi-row upsert, one
-/// `UPDATE … FROM (VALUES …)`.
+/// `UPDATE … FROM (VALUES …)` bound straight from the items.
 fn write_rows(conn: &mut DbConnection, items: &[Item]) -> Result<()> {
     use diesel::upsert::excluded;
     for chunk in items.chunks(ROWS_PER_INSERT) {
-        let rows: Vec<ItemRow> = chunk.iter().map(Item::to_row).collect();
-        match conn {
-            DbConnection::Postgres(conn) => {
-                diesel::insert_into(items::table)
-                    .values(&rows)
-                    .on_conflict(items::id)
-                    .do_update()
-                    .set((
-                        items::sku.eq(excluded(items::sku)),
-                        items::name.eq(excluded(items::name)),
-                        items::description.eq(excluded(items::description)),
-                        items::price_minor.eq(excluded(items::price_minor)),
-                        items::currency.eq(excluded(items::currency)),
-                        items::barcode.eq(excluded(items::barcode)),
-                        items::in_store.eq(excluded(items::in_store)),
-                        items::online.eq(excluded(items::online)),
-                        items::version.eq(excluded(items::version)),
-                        items::changed_version.eq(excluded(items::changed_version)),
-                        items::archived.eq(excluded(items::archived)),
-                        items::updated_at.eq(excluded(items::updated_at)),
-                        items::online_buffer.eq(excluded(items::online_buffer)),
-                        items::allow_backorder.eq(excluded(items::allow_backorder)),
-                        items::auto_view_only.eq(excluded(items::auto_view_only)),
-                        items::auto_switched.eq(excluded(items::auto_switched)),
-                    ))
-                    .execute(conn)?;
-            }
+        let conn = match conn {
             DbConnection::Sqlite(conn) => {
-                update_from_values(&rows).execute(conn)?;
+                update_from_values(chunk).execute(conn)?;
+                continue;
             }
-        }
+            DbConnection::Postgres(conn) => conn,
+        };
+        let rows: Vec<ItemRow> = chunk.iter().map(Item::to_row).collect();
+        diesel::insert_into(items::table)
+            .values(&rows)
+            .on_conflict(items::id)
+            .do_update()
+            .set((
+                items::sku.eq(excluded(items::sku)),
+                items::name.eq(excluded(items::name)),
+                items::description.eq(excluded(items::description)),
+                items::price_minor.eq(excluded(items::price_minor)),
+                items::currency.eq(excluded(items::currency)),
+                items::barcode.eq(excluded(items::barcode)),
+                items::in_store.eq(excluded(items::in_store)),
+                items::online.eq(excluded(items::online)),
+                items::version.eq(excluded(items::version)),
+                items::changed_version.eq(excluded(items::changed_version)),
+                items::archived.eq(excluded(items::archived)),
+                items::updated_at.eq(excluded(items::updated_at)),
+                items::online_buffer.eq(excluded(items::online_buffer)),
+                items::allow_backorder.eq(excluded(items::allow_backorder)),
+                items::auto_view_only.eq(excluded(items::auto_view_only)),
+                items::auto_switched.eq(excluded(items::auto_switched)),
+            ))
+            .execute(conn)?;
     }
     Ok(())
 }
 
-/// SQLite's multi-row update of whole item rows. The values' columns are
-/// `column1`… in `COLUMNS` order (SQLite names a VALUES list's columns
-/// so and takes no column list on it).
-fn update_from_values(
-    rows: &[ItemRow],
-) -> diesel::query_builder::BoxedSqlQuery<'_, diesel::sqlite::Sqlite, diesel::query_builder::SqlQuery>
-{
-    use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
-    const COLUMNS: [&str; 17] = [
-        "id",
-        "sku",
-        "name",
-        "description",
-        "price_minor",
-        "currency",
-        "barcode",
-        "in_store",
-        "online",
-        "version",
-        "changed_version",
-        "archived",
-        "updated_at",
-        "online_buffer",
-        "allow_backorder",
-        "auto_view_only",
-        "auto_switched",
-    ];
-    let placeholders = format!("({})", vec!["?"; COLUMNS.len()].join(", "));
-    let set: Vec<String> = COLUMNS
-        .iter()
-        .enumerate()
-        .skip(1)
-        .map(|(i, column)| format!("{column} = v.column{}", i + 1))
-        .collect();
-    let sql = format!(
-        "UPDATE items SET {} FROM (VALUES {}) AS v WHERE items.id = v.column1",
-        set.join(", "),
-        vec![placeholders; rows.len()].join(", ")
-    );
-    let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
-    for row in rows {
-        query = query
-            .bind::<BigInt, _>(row.id)
-            .bind::<Text, _>(&row.sku)
-            .bind::<Text, _>(&row.name)
-            .bind::<Text, _>(&row.description)
-            .bind::<BigInt, _>(row.price_minor)
-            .bind::<Text, _>(&row.currency)
-            .bind::<Nullable<Text>, _>(&row.barcode)
-            .bind::<Bool, _>(row.in_store)
-            .bind::<Text, _>(&row.online)
-            .bind::<BigInt, _>(row.version)
-            .bind::<BigInt, _>(row.changed_version)
-            .bind::<Bool, _>(row.archived)
-            .bind::<Timestamp, _>(row.updated_at)
-            .bind::<Nullable<BigInt>, _>(row.online_buffer)
-            .bind::<Bool, _>(row.allow_backorder)
-            .bind::<Bool, _>(row.auto_view_only)
-            .bind::<Bool, _>(row.auto_switched);
+/// The columns SQLite's multi-row update sets, in `Item::bind_values`
+/// order after the id. A VALUES list's columns are named `column1`… and it
+/// takes no column list of its own.
+const UPDATED_COLUMNS: [&str; 16] = [
+    "sku",
+    "name",
+    "description",
+    "price_minor",
+    "currency",
+    "barcode",
+    "in_store",
+    "online",
+    "version",
+    "changed_version",
+    "archived",
+    "updated_at",
+    "online_buffer",
+    "allow_backorder",
+    "auto_view_only",
+    "auto_switched",
+];
+
+/// SQLite's multi-row update of whole item rows.
+fn update_from_values(items: &[Item]) -> SqliteRows<'_, Item> {
+    static BEFORE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let set: Vec<String> = UPDATED_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, column)| format!("{column} = v.column{}", i + 2))
+            .collect();
+        format!("UPDATE items SET {} FROM (VALUES ", set.join(", "))
+    });
+    SqliteRows::new(&BEFORE, items, ") AS v WHERE items.id = v.column1")
+}
+
+impl BindValues for Item {
+    fn bind_values<'b>(&'b self, values: &mut Values<'_, '_, 'b>) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
+        let flag = |on: bool| if on { &true } else { &false };
+        values
+            .bind::<BigInt, _>(&self.id)?
+            .bind::<Text, _>(&self.sku)?
+            .bind::<Text, _>(&self.name)?
+            .bind::<Text, _>(&self.description)?
+            .bind::<BigInt, _>(&self.price.amount_minor)?
+            .bind::<Text, _>(self.price.currency.as_str())?
+            .bind::<Nullable<Text>, _>(&self.barcode)?
+            .bind::<Bool, _>(flag(self.in_store()))?
+            .bind::<Text, _>(self.online().as_str())?
+            .bind::<BigInt, _>(&self.version)?
+            .bind::<BigInt, _>(&self.changed_version)?
+            .bind::<Bool, _>(&self.archived)?
+            .bind::<Timestamp, _>(&self.updated_at)?
+            .bind::<Nullable<BigInt>, _>(&self.online_buffer)?
+            .bind::<Bool, _>(&self.allow_backorder)?
+            .bind::<Bool, _>(&self.auto_view_only)?
+            .bind::<Bool, _>(&self.auto_switched)?;
+        Ok(())
     }
-    query
 }
