@@ -286,7 +286,8 @@ pub fn create_demo(args: &DemoArgs) -> Result<(), StartError> {
     Ok(())
 }
 
-/// `shelfsync check`: every stock level against the sum of its movements.
+/// `shelfsync check`: every stock level against the sum of its movements,
+/// and every store's open holds against what it has on hand.
 pub fn check(args: &DatabaseArgs) -> Result<(), StartError> {
     let pool = open(args)?;
     let mut conn = pool.get().map_err(db::SetupError::from)?;
@@ -305,11 +306,19 @@ pub fn check(args: &DatabaseArgs) -> Result<(), StartError> {
             m.on_hand - m.ledger_sum
         );
     }
-    if mismatches.is_empty() {
+    let over = crate::inventory::stock::verify_holds(&mut conn)?;
+    for o in &over {
+        println!(
+            "merchant {} item {} at {}: open holds for pickup of {} but only {} on hand",
+            o.merchant_id, o.item_id, o.location_id, o.held, o.on_hand
+        );
+    }
+    if mismatches.is_empty() && over.is_empty() {
         println!("every stock level equals the sum of its movements");
+        println!("every store's open holds fit what it has on hand");
         Ok(())
     } else {
-        Err(StartError::LedgerMismatch(mismatches.len()))
+        Err(StartError::LedgerMismatch(mismatches.len() + over.len()))
     }
 }
 

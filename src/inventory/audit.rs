@@ -21,14 +21,16 @@ pub enum Subject {
     Store,
     Staff,
     Settings,
+    Reservation,
 }
 
 impl Subject {
-    pub const ALL: [Subject; 4] = [
+    pub const ALL: [Subject; 5] = [
         Subject::Item,
         Subject::Store,
         Subject::Staff,
         Subject::Settings,
+        Subject::Reservation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +39,7 @@ impl Subject {
             Subject::Store => "store",
             Subject::Staff => "staff",
             Subject::Settings => "settings",
+            Subject::Reservation => "reservation",
         }
     }
 
@@ -51,6 +54,7 @@ impl Subject {
             Subject::Store => "Stores",
             Subject::Staff => "Staff",
             Subject::Settings => "Shop settings",
+            Subject::Reservation => "Reservations",
         }
     }
 }
@@ -108,10 +112,13 @@ pub enum AuditField {
     AutoViewOnlyDefault,
     /// The storefront URL pattern *Buy online* follows (empty: none).
     StorefrontUrl,
+    /// A hold for pickup: `open` when made, then `picked_up`, `released` or
+    /// `expired` (with when it was due and when it was applied).
+    Reservation,
 }
 
 impl AuditField {
-    pub const ALL: [AuditField; 30] = [
+    pub const ALL: [AuditField; 31] = [
         AuditField::Created,
         AuditField::Sku,
         AuditField::Name,
@@ -142,6 +149,7 @@ impl AuditField {
         AuditField::DefaultOnlineBuffer,
         AuditField::AutoViewOnlyDefault,
         AuditField::StorefrontUrl,
+        AuditField::Reservation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -176,6 +184,7 @@ impl AuditField {
             AuditField::DefaultOnlineBuffer => "online_buffer",
             AuditField::AutoViewOnlyDefault => "auto_view_only",
             AuditField::StorefrontUrl => "storefront_url_pattern",
+            AuditField::Reservation => "status",
         }
     }
 
@@ -191,6 +200,7 @@ impl AuditField {
             Invited | Role | StaffStatus | PasswordLink | Password => Subject::Staff,
             ShopName | Slug | Currency | TimeZone | DefaultOnlineBuffer | AutoViewOnlyDefault
             | StorefrontUrl => Subject::Settings,
+            Reservation => Subject::Reservation,
         }
     }
 
@@ -326,6 +336,21 @@ impl About {
             merchant_id: person.merchant_id,
             subject_id: Some(person.id),
             label: format!("{} ({})", person.display_name, person.email),
+            catalog_version,
+        }
+    }
+
+    /// A hold for pickup, labelled with its code, quantity, item and store.
+    pub(super) fn reservation(
+        merchant_id: i64,
+        reservation_id: i64,
+        label: String,
+        catalog_version: i64,
+    ) -> About {
+        About {
+            merchant_id,
+            subject_id: Some(reservation_id),
+            label,
             catalog_version,
         }
     }

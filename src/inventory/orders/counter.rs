@@ -10,7 +10,7 @@ use crate::domain::{FieldError, IdempotencyKey, MovementKind, Shortage};
 use crate::inventory::idempotency::{Fingerprint, Outcome};
 use crate::inventory::merchants::Location;
 use crate::inventory::stock::{self, Ledger, Movement};
-use crate::inventory::{Actor, InventoryError, Item, Result, now};
+use crate::inventory::{Actor, InventoryError, Item, Result, now, reservations};
 
 /// How far in the future a sale's `occurred_at` may lie (device clocks drift).
 const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
@@ -99,8 +99,23 @@ fn take_sale(
             kind: MovementKind::StoreSale,
             reason: &reason,
         };
+        // Units held for pickup are not for sale without the cashier's
+        // say-so: short, like units that aren't there.
+        let free = stock::available_at(conn, merchant_id, item.id, location.id)?;
         let recorded = if record_anyway {
-            Some(ledger.apply(conn, item, location.id, -quantity, movement)?)
+            let sold = ledger.apply(conn, item, location.id, -quantity, movement)?;
+            // The sale took held units: the newest holds no longer fit.
+            reservations::release_beyond_on_hand(
+                conn,
+                actor,
+                merchant_id,
+                item,
+                location.id,
+                ledger.catalog_version(),
+            )?;
+            Some(sold)
+        } else if quantity > free {
+            None
         } else {
             ledger.take(conn, item, location.id, quantity, movement)?
         };
@@ -116,7 +131,7 @@ fn take_sale(
                 sku: item.sku.clone(),
                 location_id: Some(location.id),
                 requested: quantity,
-                available: stock::on_hand(conn, item.id, location.id)?.max(0),
+                available: stock::available_at(conn, merchant_id, item.id, location.id)?,
             }),
         }
     }

@@ -219,6 +219,11 @@ impl<'a> Ledger<'a> {
         self.recorded_at
     }
 
+    /// The catalog version this ledger's movements carry.
+    pub(in crate::inventory) fn catalog_version(&self) -> i64 {
+        self.catalog_version
+    }
+
     /// Moves the level by `delta` whatever it is now (a receipt, an
     /// adjustment, a count, a sale recorded anyway).
     pub(in crate::inventory) fn apply(
