@@ -26,6 +26,7 @@ use crate::inventory::changes::{self, CatalogChange};
 use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
 use crate::inventory::{merchants, sessions, tokens};
+use crate::scheduler::Scheduler;
 use crate::web::security_headers::SecurityHeaders;
 use crate::web::{AppState, PushState, csrf, input};
 
@@ -57,6 +58,8 @@ pub struct Application {
     server: Server,
     /// Delivers webhooks in the background until the application is dropped.
     dispatcher: Option<Dispatcher>,
+    /// Does work that falls due (expired holds) until the application is dropped.
+    scheduler: Scheduler,
 }
 
 impl Application {
@@ -88,6 +91,10 @@ impl Application {
             });
         }
         drop(conn);
+        let scheduler = Scheduler::start(
+            &args.database.database_url,
+            std::time::Duration::from_millis(args.scheduler_interval_ms),
+        )?;
         let dispatcher = if args.push.no_dispatcher {
             None
         } else {
@@ -170,6 +177,7 @@ impl Application {
             port,
             server: server.run(),
             dispatcher,
+            scheduler,
         })
     }
 
@@ -182,6 +190,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
         let outcome = self.server.await;
         drop(self.dispatcher);
+        drop(self.scheduler);
         outcome
     }
 }

@@ -112,13 +112,17 @@ pub enum AuditField {
     AutoViewOnlyDefault,
     /// The storefront URL pattern *Buy online* follows (empty: none).
     StorefrontUrl,
+    /// The most units one reservation may hold.
+    ReservationMaxQuantity,
+    /// How long a reservation is held, in hours.
+    ReservationHoldHours,
     /// A hold for pickup: `open` when made, then `picked_up`, `released` or
     /// `expired` (with when it was due and when it was applied).
     Reservation,
 }
 
 impl AuditField {
-    pub const ALL: [AuditField; 31] = [
+    pub const ALL: [AuditField; 33] = [
         AuditField::Created,
         AuditField::Sku,
         AuditField::Name,
@@ -149,6 +153,8 @@ impl AuditField {
         AuditField::DefaultOnlineBuffer,
         AuditField::AutoViewOnlyDefault,
         AuditField::StorefrontUrl,
+        AuditField::ReservationMaxQuantity,
+        AuditField::ReservationHoldHours,
         AuditField::Reservation,
     ];
 
@@ -184,6 +190,8 @@ impl AuditField {
             AuditField::DefaultOnlineBuffer => "online_buffer",
             AuditField::AutoViewOnlyDefault => "auto_view_only",
             AuditField::StorefrontUrl => "storefront_url_pattern",
+            AuditField::ReservationMaxQuantity => "reservation_max_quantity",
+            AuditField::ReservationHoldHours => "reservation_hold_hours",
             AuditField::Reservation => "status",
         }
     }
@@ -198,8 +206,15 @@ impl AuditField {
                 Subject::Store
             }
             Invited | Role | StaffStatus | PasswordLink | Password => Subject::Staff,
-            ShopName | Slug | Currency | TimeZone | DefaultOnlineBuffer | AutoViewOnlyDefault
-            | StorefrontUrl => Subject::Settings,
+            ShopName
+            | Slug
+            | Currency
+            | TimeZone
+            | DefaultOnlineBuffer
+            | AutoViewOnlyDefault
+            | StorefrontUrl
+            | ReservationMaxQuantity
+            | ReservationHoldHours => Subject::Settings,
             Reservation => Subject::Reservation,
         }
     }

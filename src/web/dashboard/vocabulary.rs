@@ -40,6 +40,8 @@ pub fn field_label(field: AuditField) -> &'static str {
         AuditField::DefaultOnlineBuffer => "Default online buffer",
         AuditField::AutoViewOnlyDefault => "Switch new items to view-only when sold out",
         AuditField::StorefrontUrl => "Storefront URL pattern",
+        AuditField::ReservationMaxQuantity => "Most units per reservation",
+        AuditField::ReservationHoldHours => "Reservations held for (hours)",
         AuditField::Reservation => "Hold for pickup",
     }
 }
