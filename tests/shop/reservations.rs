@@ -115,6 +115,13 @@ impl Page {
     }
 }
 
+/// What a case is called, the fields it sends, and the field it is refused on.
+type Case = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
 const ANA: &[(&str, &str)] = &[
     ("name", "Ana Lima"),
     ("email", "ana@example.com"),
@@ -196,7 +203,7 @@ async fn every_mistake_is_shown_beside_its_field_and_nothing_is_held(backend: Ba
     let page = page(backend, 3).await;
     let client = new_client();
     let token = page.open(&client).await;
-    let cases: [(&str, &[(&str, &str)], &str); 6] = [
+    let cases: [Case; 6] = [
         (
             "above the maximum",
             &[

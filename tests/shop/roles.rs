@@ -10,7 +10,7 @@ use shelfsync::inventory::merchants::Location;
 use shelfsync::inventory::reservations;
 use shelfsync::inventory::tokens::create_token;
 
-use crate::common::demo::{BLUE_MUG_FOR_SALE, SPECKLED_MUG_IN_STORE_ONLY};
+use crate::common::demo::{BLUE_MUG_FOR_SALE, CAMPING_MUG_VIEW_ONLY, SPECKLED_MUG_IN_STORE_ONLY};
 use crate::common::fixtures::{fresh_key, receive_stock};
 use crate::common::{Backend, DEMO_EMAIL, DEMO_PASSWORD, TestApp, html, sel, spawn_app, with_conn};
 use crate::on_both_backends;
@@ -85,13 +85,15 @@ fn routes(app: &TestApp, downtown: i64, riverside: i64, temp: i64, token: i64) -
     // A fresh hold at each store for the hand-over routes of this round.
     let hold_at = |location: i64| {
         with_conn(&app.pool, |conn| {
-            receive_stock(conn, app.demo_merchant_id(), mug, location, 1);
+            // The camping mug stays view-only whatever the other routes do.
+            let item = CAMPING_MUG_VIEW_ONLY;
+            receive_stock(conn, app.demo_merchant_id(), item, location, 1);
             reservations::reserve(
                 conn,
                 &Actor::shopper("Matrix"),
                 app.demo_merchant_id(),
                 &reservations::ReservationRequest {
-                    item_id: mug,
+                    item_id: item,
                     location_id: location,
                     quantity: 1,
                     name: "Matrix".into(),
