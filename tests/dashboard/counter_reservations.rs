@@ -9,7 +9,7 @@ use shelfsync::inventory::merchants::Location;
 use shelfsync::inventory::reservations::{Reservation, ReservationRequest, reserve};
 use shelfsync::inventory::stock;
 
-use crate::common::fixtures::{PASSWORD, new_item, person, receive_stock, signed_in};
+use crate::common::fixtures::{PASSWORD, fresh_key, new_item, person, receive_stock, signed_in};
 use crate::common::{Backend, TestApp, fragment, html, sel, spawn_app, text_of};
 use crate::on_both_backends;
 
@@ -18,7 +18,8 @@ on_both_backends!(
     picked_up_sells_the_held_units_and_takes_the_reservation_off_the_list,
     release_frees_the_units_without_a_sale,
     a_pickup_code_typed_into_the_search_box_opens_the_reservation,
-    a_cashier_hands_over_only_at_their_own_store
+    a_cashier_hands_over_only_at_their_own_store,
+    a_counter_sale_of_held_units_asks_first_and_recorded_anyway_releases_the_hold
 );
 
 struct Held {
@@ -228,4 +229,53 @@ async fn a_cashier_hands_over_only_at_their_own_store(backend: Backend) {
     );
     assert_eq!(held.status(), "open");
     assert_eq!(held.on_hand(), 3);
+}
+
+async fn a_counter_sale_of_held_units_asks_first_and_recorded_anyway_releases_the_hold(
+    backend: Backend,
+) {
+    let held = held(backend).await;
+    let downtown = held.downtown.to_string();
+    let path = format!("/counter/items/{}/sale", held.item);
+
+    let asked = held
+        .app
+        .post_form(
+            &path,
+            &[
+                ("location_id", &downtown),
+                ("quantity", "2"),
+                ("idempotency_key", &fresh_key()),
+            ],
+        )
+        .await;
+
+    assert_eq!(asked.status().as_u16(), 409);
+    let page = html(&asked.text().await.expect("a body"));
+    let warning =
+        text_of(&page, "#counter-confirm .held-warning").expect("the question names the holds");
+    assert!(warning.contains("2 are held"), "{warning}");
+    assert_eq!(held.on_hand(), 3);
+    assert_eq!(held.status(), "open");
+
+    let recorded = held
+        .app
+        .post_form(
+            &path,
+            &[
+                ("location_id", &downtown),
+                ("quantity", "2"),
+                ("idempotency_key", &fresh_key()),
+                ("record_anyway", "1"),
+            ],
+        )
+        .await;
+
+    assert_eq!(recorded.status().as_u16(), 303);
+    assert_eq!(held.on_hand(), 1);
+    assert_eq!(
+        held.status(),
+        "released",
+        "the hold no longer fits and is let go"
+    );
 }
