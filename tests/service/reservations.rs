@@ -6,7 +6,7 @@ use chrono::TimeDelta;
 use diesel::prelude::*;
 use shelfsync::db::DbConnection;
 use shelfsync::db::schema::{audit_entries, outbox_events, reservations, stock_movements};
-use shelfsync::domain::{Contact, OnlineListing, Quantity, StockCount};
+use shelfsync::domain::{Contact, OnlineListing, Quantity, Reason, StockCount};
 use shelfsync::inventory::idempotency::{Fingerprint, Outcome};
 use shelfsync::inventory::lists::{OnlineRecord, online_record_of};
 use shelfsync::inventory::merchants::Location;
@@ -29,6 +29,7 @@ on_both_backends!(
     pickup_records_one_sale_naming_the_code_and_consumes_the_hold,
     a_counter_sale_of_held_units_is_short_until_recorded_anyway_which_lets_the_newest_hold_go,
     every_change_of_a_hold_writes_its_event_and_activity_entry,
+    a_count_below_what_is_held_lets_the_newest_holds_go,
     expired_holds_are_let_go_exactly_once_even_by_two_runs_at_once
 );
 
@@ -345,4 +346,36 @@ async fn expired_holds_are_let_go_exactly_once_even_by_two_runs_at_once(backend:
         entry.contains("due ") && entry.contains("applied "),
         "{entry}"
     );
+}
+
+async fn a_count_below_what_is_held_lets_the_newest_holds_go(backend: Backend) {
+    let db = TestDb::new(backend);
+    let mut conn = db.pool().get().expect("conn");
+    let setup = setup(&mut conn, 3);
+    let older = hold(&mut conn, &setup, 1, "ana@example.com");
+    let newer = hold(&mut conn, &setup, 2, "bo@example.com");
+
+    stock::correct(
+        &mut conn,
+        &Actor::staff("Sam"),
+        setup.merchant,
+        &stock::CorrectionRequest {
+            item_id: setup.item.id,
+            location_id: setup.downtown,
+            correction: stock::Correction::Count(StockCount::new(1, "count").expect("a count")),
+            reason: Reason::parse("Shelf count").expect("a reason"),
+            key: idempotency_key(),
+        },
+    )
+    .expect("counted");
+
+    let status = |conn: &mut DbConnection, id| {
+        Reservation::find(conn, setup.merchant, id)
+            .expect("hold")
+            .status
+            .as_str()
+    };
+    assert_eq!(status(&mut conn, newer.id), "released");
+    assert_eq!(status(&mut conn, older.id), "open");
+    assert_eq!(verify_holds(&mut conn).expect("check"), vec![]);
 }

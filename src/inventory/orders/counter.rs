@@ -10,7 +10,7 @@ use crate::domain::{FieldError, IdempotencyKey, MovementKind, Shortage};
 use crate::inventory::idempotency::{Fingerprint, Outcome};
 use crate::inventory::merchants::Location;
 use crate::inventory::stock::{self, Ledger, Movement};
-use crate::inventory::{Actor, InventoryError, Item, Result, now, reservations};
+use crate::inventory::{Actor, InventoryError, Item, Result, now};
 
 /// How far in the future a sale's `occurred_at` may lie (device clocks drift).
 const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
@@ -103,17 +103,9 @@ fn take_sale(
         // say-so: short, like units that aren't there.
         let free = stock::available_at(conn, merchant_id, item.id, location.id)?;
         let recorded = if record_anyway {
-            let sold = ledger.apply(conn, item, location.id, -quantity, movement)?;
-            // The sale took held units: the newest holds no longer fit.
-            reservations::release_beyond_on_hand(
-                conn,
-                actor,
-                merchant_id,
-                item,
-                location.id,
-                ledger.catalog_version(),
-            )?;
-            Some(sold)
+            // If it took held units, closing the ledger lets go the newest
+            // holds that no longer fit.
+            Some(ledger.apply(conn, item, location.id, -quantity, movement)?)
         } else if quantity > free {
             None
         } else {

@@ -424,37 +424,68 @@ pub(super) fn announce(
     )
 }
 
-/// After a sale recorded anyway took held units (the cashier confirmed it),
-/// lets go the newest open holds of the item at the store until what they
-/// hold fits what is on hand again, each through the write path at the
-/// sale's catalog version. Returns how many were let go.
+/// After movements that took held units (a sale recorded anyway, a count
+/// or an adjustment down), lets go the newest open holds of each moved item
+/// at each store until what they hold fits what is on hand again, each
+/// through the write path at the movements' catalog version. Returns how
+/// many were let go.
 pub(in crate::inventory) fn release_beyond_on_hand(
     conn: &mut DbConnection,
     actor: &Actor,
     merchant_id: i64,
+    moved: &[Item],
+    catalog_version: i64,
+) -> Result<usize> {
+    let ids: Vec<i64> = moved.iter().map(|item| item.id).collect();
+    let held = crate::inventory::lists::open_holds(conn, merchant_id, Some(&ids))?;
+    let mut released = 0;
+    for (&(item_id, location_id), &units) in &held {
+        let on_hand = stock::on_hand(conn, item_id, location_id)?.max(0);
+        if units <= on_hand {
+            continue;
+        }
+        let Some(item) = moved.iter().find(|item| item.id == item_id) else {
+            continue;
+        };
+        released += release_newest(
+            conn,
+            actor,
+            item,
+            location_id,
+            units - on_hand,
+            catalog_version,
+        )?;
+    }
+    Ok(released)
+}
+
+/// Lets go the newest open holds of the item at the store until at least
+/// `excess` units are free of holds.
+fn release_newest(
+    conn: &mut DbConnection,
+    actor: &Actor,
     item: &Item,
     location_id: i64,
+    mut excess: i64,
     catalog_version: i64,
 ) -> Result<usize> {
     let open: Vec<ReservationRow> = reservations::table
-        .filter(reservations::merchant_id.eq(merchant_id))
+        .filter(reservations::merchant_id.eq(item.merchant_id))
         .filter(reservations::item_id.eq(item.id))
         .filter(reservations::location_id.eq(location_id))
         .filter(reservations::status.eq(ReservationStatus::Open.as_str()))
         .order(reservations::id.desc())
         .select(ReservationRow::as_select())
         .load(conn)?;
-    let mut held: i64 = open.iter().map(|row| row.quantity).sum();
-    let on_hand = stock::on_hand(conn, item.id, location_id)?.max(0);
+    let store = Location::find_any(conn, item.merchant_id, location_id)?;
     let mut released = 0;
-    let store = Location::find_any(conn, merchant_id, location_id)?;
     for row in open {
-        if held <= on_hand {
+        if excess <= 0 {
             break;
         }
         let before = Reservation::try_from(row)?;
         let reservation = close(conn, &before, ReservationStatus::Released, Some(actor))?;
-        held -= reservation.quantity;
+        excess -= reservation.quantity;
         announce(
             conn,
             actor,
@@ -462,7 +493,7 @@ pub(in crate::inventory) fn release_beyond_on_hand(
             &store,
             &reservation,
             catalog_version,
-            "released (its units were sold at the counter)",
+            "released (its units were sold or counted away)",
         )?;
         released += 1;
     }

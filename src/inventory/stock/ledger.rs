@@ -219,11 +219,6 @@ impl<'a> Ledger<'a> {
         self.recorded_at
     }
 
-    /// The catalog version this ledger's movements carry.
-    pub(in crate::inventory) fn catalog_version(&self) -> i64 {
-        self.catalog_version
-    }
-
     /// Moves the level by `delta` whatever it is now (a receipt, an
     /// adjustment, a count, a sale recorded anyway).
     pub(in crate::inventory) fn apply(
@@ -343,6 +338,16 @@ impl<'a> Ledger<'a> {
         if let Some(held) = self.held.take() {
             writer = writer.holding(self.write_held(conn, held)?);
         }
+        // A movement that took held units (a sale recorded anyway, a count
+        // or an adjustment down) lets go the newest holds that no longer
+        // fit, so open holds never exceed what is on hand.
+        crate::inventory::reservations::release_beyond_on_hand(
+            conn,
+            self.actor,
+            self.merchant_id,
+            &self.touched,
+            self.catalog_version,
+        )?;
         for item in &self.touched {
             if visible(item) {
                 writer.stock_moved(conn, item)?;
