@@ -13,6 +13,7 @@ mod catalog;
 pub mod catalog_file;
 pub mod changes;
 pub mod designations;
+pub mod hold_records;
 pub mod idempotency;
 pub mod item_list;
 pub mod item_view;

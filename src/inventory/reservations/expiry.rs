@@ -15,11 +15,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::Reservation;
-use super::holds::{announce, close, due_and_applied, units_freed};
+use super::holds::{due_and_applied, units_freed};
 use crate::db::DbConnection;
 use crate::db::models::ReservationRow;
 use crate::db::schema::reservations;
 use crate::domain::ReservationStatus;
+use crate::inventory::hold_records::{announce, close};
 use crate::inventory::items::ItemWriter;
 use crate::inventory::merchants::Location;
 use crate::inventory::{Actor, InventoryError, Item, Result, now};

@@ -14,12 +14,12 @@ use crate::db::schema::reservations;
 use crate::domain::{
     FieldError, IdempotencyKey, MovementKind, PICKUP_CODE_LEN, PickupCode, ReservationStatus,
 };
-use crate::inventory::audit::{About, AuditField};
+use crate::inventory::hold_records::{already_closed, announce, close};
 use crate::inventory::idempotency::{self, Fingerprint, Outcome};
 use crate::inventory::items::ItemWriter;
 use crate::inventory::merchants::{Location, Merchant};
 use crate::inventory::stock::{self, Ledger, Movement};
-use crate::inventory::{Actor, InventoryError, Item, Result, catalog, now, outbox};
+use crate::inventory::{Actor, InventoryError, Item, Result, catalog, now};
 
 /// At most this many open holds per email address (or phone number) per shop.
 pub const OPEN_LIMIT_PER_CONTACT: i64 = 5;
@@ -338,166 +338,6 @@ fn open_hold(
         return Err(already_closed(&reservation));
     }
     Ok(reservation)
-}
-
-fn already_closed(reservation: &Reservation) -> InventoryError {
-    InventoryError::Closed(format!(
-        "Reservation {} is {} already; nothing was changed",
-        reservation.pickup_code,
-        reservation.status.label().to_lowercase()
-    ))
-}
-
-/// Moves an open hold to `to` in one conditional statement: of two
-/// instances (or a retry) closing the same hold, exactly one changes the
-/// row; the other gets `Closed` and writes nothing.
-pub(super) fn close(
-    conn: &mut DbConnection,
-    reservation: &Reservation,
-    to: ReservationStatus,
-    by: Option<&Actor>,
-) -> Result<Reservation> {
-    let closed_at = now();
-    let changed = diesel::update(
-        reservations::table
-            .filter(reservations::id.eq(reservation.id))
-            .filter(reservations::status.eq(ReservationStatus::Open.as_str())),
-    )
-    .set((
-        reservations::status.eq(to.as_str()),
-        reservations::closed_at.eq(Some(closed_at)),
-        reservations::closed_by.eq(by.map(|actor| actor.as_str().to_owned())),
-    ))
-    .execute(conn)?;
-    if changed == 0 {
-        let now_is: Reservation = reservations::table
-            .find(reservation.id)
-            .select(ReservationRow::as_select())
-            .first(conn)?
-            .try_into()?;
-        return Err(already_closed(&now_is));
-    }
-    Ok(Reservation {
-        status: to,
-        closed_at: Some(closed_at),
-        ..reservation.clone()
-    })
-}
-
-/// The activity entry and the `reservation.*` event of a hold's change.
-pub(super) fn announce(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    item: &Item,
-    store: &Location,
-    reservation: &Reservation,
-    catalog_version: i64,
-    new_value: &str,
-) -> Result<()> {
-    let event = match reservation.status {
-        ReservationStatus::Open => outbox::RESERVATION_CREATED,
-        ReservationStatus::PickedUp => outbox::RESERVATION_PICKED_UP,
-        ReservationStatus::Released => outbox::RESERVATION_RELEASED,
-        ReservationStatus::Expired => outbox::RESERVATION_EXPIRED,
-    };
-    outbox::reservation_event(
-        conn,
-        item,
-        catalog_version,
-        event,
-        reservation.public_json(),
-    )?;
-    let label = format!(
-        "{}: {} × {} at {}, for {}",
-        reservation.pickup_code, reservation.quantity, item.name, store.name, reservation.name
-    );
-    let old_value = match reservation.status {
-        ReservationStatus::Open => "",
-        _ => ReservationStatus::Open.as_str(),
-    };
-    About::reservation(item.merchant_id, reservation.id, label, catalog_version).record(
-        conn,
-        actor,
-        AuditField::Reservation,
-        old_value,
-        new_value,
-    )
-}
-
-/// After movements that took held units (a sale recorded anyway, a count
-/// or an adjustment down), lets go the newest open holds of each moved item
-/// at each store until what they hold fits what is on hand again, each
-/// through the write path at the movements' catalog version. Returns how
-/// many were let go.
-pub(in crate::inventory) fn release_beyond_on_hand(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    merchant_id: i64,
-    moved: &[Item],
-    catalog_version: i64,
-) -> Result<usize> {
-    let ids: Vec<i64> = moved.iter().map(|item| item.id).collect();
-    let held = crate::inventory::lists::open_holds(conn, merchant_id, Some(&ids))?;
-    let mut released = 0;
-    for (&(item_id, location_id), &units) in &held {
-        let on_hand = stock::on_hand(conn, item_id, location_id)?.max(0);
-        if units <= on_hand {
-            continue;
-        }
-        let Some(item) = moved.iter().find(|item| item.id == item_id) else {
-            continue;
-        };
-        released += release_newest(
-            conn,
-            actor,
-            item,
-            location_id,
-            units - on_hand,
-            catalog_version,
-        )?;
-    }
-    Ok(released)
-}
-
-/// Lets go the newest open holds of the item at the store until at least
-/// `excess` units are free of holds.
-fn release_newest(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    item: &Item,
-    location_id: i64,
-    mut excess: i64,
-    catalog_version: i64,
-) -> Result<usize> {
-    let open: Vec<ReservationRow> = reservations::table
-        .filter(reservations::merchant_id.eq(item.merchant_id))
-        .filter(reservations::item_id.eq(item.id))
-        .filter(reservations::location_id.eq(location_id))
-        .filter(reservations::status.eq(ReservationStatus::Open.as_str()))
-        .order(reservations::id.desc())
-        .select(ReservationRow::as_select())
-        .load(conn)?;
-    let store = Location::find_any(conn, item.merchant_id, location_id)?;
-    let mut released = 0;
-    for row in open {
-        if excess <= 0 {
-            break;
-        }
-        let before = Reservation::try_from(row)?;
-        let reservation = close(conn, &before, ReservationStatus::Released, Some(actor))?;
-        excess -= reservation.quantity;
-        announce(
-            conn,
-            actor,
-            item,
-            &store,
-            &reservation,
-            catalog_version,
-            "released (its units were sold or counted away)",
-        )?;
-        released += 1;
-    }
-    Ok(released)
 }
 
 /// When `expire_due` found the hold due, as the activity entry records it.

@@ -10,125 +10,23 @@
 //! changed), writes an activity entry and the `reservation.*` event. The
 //! scheduler lets holds that ran out go (`expiry`).
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use utoipa::ToSchema;
 
-use super::{InventoryError, Result};
+use super::Result;
 use crate::db::DbConnection;
 use crate::db::models::ReservationRow;
 use crate::db::schema::{items, reservations};
-use crate::domain::{Contact, PickupCode, ReservationStatus};
+use crate::domain::{Contact, ReservationStatus};
 
 mod expiry;
 mod holds;
 
+pub use super::hold_records::Reservation;
 pub use expiry::{ExpiryRun, expire_due};
-pub(super) use holds::release_beyond_on_hand;
 pub use holds::{
     HOURLY_LIMIT_PER_ADDRESS, OPEN_LIMIT_PER_CONTACT, PickedUp, pick_up, release, reserve,
     reserve_once,
 };
-
-/// A hold for pickup.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Reservation {
-    pub id: i64,
-    pub item_id: i64,
-    pub location_id: i64,
-    pub quantity: i64,
-    /// Six characters to say at the counter (no 0/O, 1/I/L).
-    #[schema(example = "K7P3QX")]
-    pub pickup_code: String,
-    #[schema(value_type = String, example = "open")]
-    pub status: ReservationStatus,
-    /// The shopper's name, as they gave it.
-    pub name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    /// When an open hold runs out: UTC, ISO 8601 without an offset.
-    #[schema(value_type = String, example = "2026-12-09T14:05:03.120511")]
-    pub expires_at: NaiveDateTime,
-    #[schema(value_type = String, example = "2026-12-07T14:05:03.120511")]
-    pub created_at: NaiveDateTime,
-    /// When it was picked up, released or expired.
-    #[schema(value_type = Option<String>)]
-    pub closed_at: Option<NaiveDateTime>,
-}
-
-impl TryFrom<ReservationRow> for Reservation {
-    type Error = InventoryError;
-
-    fn try_from(row: ReservationRow) -> Result<Reservation> {
-        let status = ReservationStatus::parse(&row.status).ok_or_else(|| {
-            InventoryError::Corrupt(format!("reservation {}: status {:?}", row.id, row.status))
-        })?;
-        Ok(Reservation {
-            id: row.id,
-            item_id: row.item_id,
-            location_id: row.location_id,
-            quantity: row.quantity,
-            pickup_code: row.pickup_code,
-            status,
-            name: row.name,
-            email: row.email,
-            phone: row.phone,
-            expires_at: row.expires_at,
-            created_at: row.created_at,
-            closed_at: row.closed_at,
-        })
-    }
-}
-
-impl Reservation {
-    /// One hold of the merchant; another merchant's is NotFound.
-    pub fn find(conn: &mut DbConnection, merchant_id: i64, id: i64) -> Result<Reservation> {
-        reservations::table
-            .filter(reservations::id.eq(id))
-            .filter(reservations::merchant_id.eq(merchant_id))
-            .select(ReservationRow::as_select())
-            .first(conn)
-            .optional()?
-            .ok_or(InventoryError::NotFound("reservation"))?
-            .try_into()
-    }
-
-    /// The open hold with this pickup code at the store, if any.
-    pub fn open_by_code(
-        conn: &mut DbConnection,
-        merchant_id: i64,
-        location_id: i64,
-        code: &PickupCode,
-    ) -> Result<Option<Reservation>> {
-        reservations::table
-            .filter(reservations::merchant_id.eq(merchant_id))
-            .filter(reservations::location_id.eq(location_id))
-            .filter(reservations::pickup_code.eq(code.as_str()))
-            .filter(reservations::status.eq(ReservationStatus::Open.as_str()))
-            .select(ReservationRow::as_select())
-            .first(conn)
-            .optional()?
-            .map(Reservation::try_from)
-            .transpose()
-    }
-
-    /// What events and the activity log carry: never the shopper's contact.
-    pub(super) fn public_json(&self) -> serde_json::Value {
-        json!({
-            "id": self.id,
-            "pickup_code": self.pickup_code,
-            "status": self.status.as_str(),
-            "item_id": self.item_id,
-            "location_id": self.location_id,
-            "quantity": self.quantity,
-            "expires_at": self.expires_at,
-            "created_at": self.created_at,
-            "closed_at": self.closed_at,
-        })
-    }
-}
 
 /// An open hold as the counter lists it, with its item.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -341,7 +341,7 @@ impl<'a> Ledger<'a> {
         // A movement that took held units (a sale recorded anyway, a count
         // or an adjustment down) lets go the newest holds that no longer
         // fit, so open holds never exceed what is on hand.
-        crate::inventory::reservations::release_beyond_on_hand(
+        crate::inventory::hold_records::release_beyond_on_hand(
             conn,
             self.actor,
             self.merchant_id,
