@@ -102,6 +102,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
+        scheduler_interval_ms: 5000,
         push: Default::default(),
     })?;
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -214,6 +214,7 @@ async fn http_sales(
         public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
+        scheduler_interval_ms: 5000,
         push: Default::default(),
     })?;
     let url = format!("http://127.0.0.1:{}/api/v1/pos/sales", app.port());

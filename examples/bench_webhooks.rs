@@ -84,6 +84,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
+        scheduler_interval_ms: 5000,
         // The receiver runs on this machine.
         push: PushArgs {
             allow_private_webhooks: true,

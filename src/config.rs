@@ -325,6 +325,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SHELFSYNC_REQUEST_HEAD_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
     pub request_head_timeout: Duration,
 
+    /// How often the scheduler looks for work that fell due (holds for
+    /// pickup that expired), in milliseconds. It also runs once at start.
+    #[arg(long, env = "SHELFSYNC_SCHEDULER_INTERVAL_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub scheduler_interval_ms: u64,
+
     #[command(flatten)]
     pub push: PushArgs,
 }

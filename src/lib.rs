@@ -15,6 +15,8 @@ pub mod demo;
 pub mod domain;
 /// The inventory service: designations, lists, audit, outbox.
 pub mod inventory;
+/// Work that falls due at a time (expired holds), done by the server.
+pub mod scheduler;
 /// Builds and runs the server, and the CLI's other subcommands.
 pub mod startup;
 /// HTTP: dashboard, storefront page, assets, auth, CSRF, errors.

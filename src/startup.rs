@@ -26,6 +26,7 @@ use crate::inventory::changes::{self, CatalogChange};
 use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
 use crate::inventory::{merchants, sessions, tokens};
+use crate::scheduler::Scheduler;
 use crate::web::security_headers::SecurityHeaders;
 use crate::web::{AppState, PushState, csrf, input};
 
@@ -57,6 +58,8 @@ pub struct Application {
     server: Server,
     /// Delivers webhooks in the background until the application is dropped.
     dispatcher: Option<Dispatcher>,
+    /// Does work that falls due (expired holds) until the application is dropped.
+    scheduler: Scheduler,
 }
 
 impl Application {
@@ -88,6 +91,10 @@ impl Application {
             });
         }
         drop(conn);
+        let scheduler = Scheduler::start(
+            &args.database.database_url,
+            std::time::Duration::from_millis(args.scheduler_interval_ms),
+        )?;
         let dispatcher = if args.push.no_dispatcher {
             None
         } else {
@@ -170,6 +177,7 @@ impl Application {
             port,
             server: server.run(),
             dispatcher,
+            scheduler,
         })
     }
 
@@ -182,6 +190,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
         let outcome = self.server.await;
         drop(self.dispatcher);
+        drop(self.scheduler);
         outcome
     }
 }
@@ -286,7 +295,8 @@ pub fn create_demo(args: &DemoArgs) -> Result<(), StartError> {
     Ok(())
 }
 
-/// `shelfsync check`: every stock level against the sum of its movements.
+/// `shelfsync check`: every stock level against the sum of its movements,
+/// and every store's open holds against what it has on hand.
 pub fn check(args: &DatabaseArgs) -> Result<(), StartError> {
     let pool = open(args)?;
     let mut conn = pool.get().map_err(db::SetupError::from)?;
@@ -305,11 +315,19 @@ pub fn check(args: &DatabaseArgs) -> Result<(), StartError> {
             m.on_hand - m.ledger_sum
         );
     }
-    if mismatches.is_empty() {
+    let over = crate::inventory::stock::verify_holds(&mut conn)?;
+    for o in &over {
+        println!(
+            "merchant {} item {} at {}: open holds for pickup of {} but only {} on hand",
+            o.merchant_id, o.item_id, o.location_id, o.held, o.on_hand
+        );
+    }
+    if mismatches.is_empty() && over.is_empty() {
         println!("every stock level equals the sum of its movements");
+        println!("every store's open holds fit what it has on hand");
         Ok(())
     } else {
-        Err(StartError::LedgerMismatch(mismatches.len()))
+        Err(StartError::LedgerMismatch(mismatches.len() + over.len()))
     }
 }
 

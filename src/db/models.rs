@@ -6,7 +6,8 @@ use diesel::prelude::*;
 
 use super::schema::{
     api_tokens, app_settings, audit_entries, idempotency_keys, items, locations, merchants,
-    outbox_events, staff, stock_levels, stock_movements, webhook_deliveries, webhook_endpoints,
+    outbox_events, reservations, staff, stock_levels, stock_movements, webhook_deliveries,
+    webhook_endpoints,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -26,6 +27,10 @@ pub struct MerchantRow {
     pub auto_view_only_default: bool,
     /// Where the shop's *Buy online* leads: a URL with `{sku}` and/or `{id}`.
     pub storefront_url_pattern: Option<String>,
+    /// The most units one reservation (hold for pickup) may hold.
+    pub reservation_max_quantity: i64,
+    /// How long a hold lasts before it expires, in hours.
+    pub reservation_hold_hours: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -506,4 +511,44 @@ pub struct NewWebhookManualSendRow {
     pub endpoint_id: i64,
     pub delivery_id: Option<i64>,
     pub requested_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = reservations)]
+pub struct ReservationRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub quantity: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub pickup_code: String,
+    /// `open`, `picked_up`, `released` or `expired` (a CHECK holds it to those).
+    pub status: String,
+    pub expires_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+    /// The staff member who handed it over or released it; `None` otherwise.
+    pub closed_by: Option<String>,
+    /// Where the request came from, for the per-address limit.
+    pub client_address: String,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = reservations)]
+pub struct NewReservationRow<'a> {
+    pub merchant_id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub quantity: i64,
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub pickup_code: &'a str,
+    pub status: &'a str,
+    pub expires_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub client_address: &'a str,
 }

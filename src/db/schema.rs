@@ -15,6 +15,8 @@ diesel::table! {
         time_zone -> Text,
         auto_view_only_default -> Bool,
         storefront_url_pattern -> Nullable<Text>,
+        reservation_max_quantity -> BigInt,
+        reservation_hold_hours -> BigInt,
     }
 }
 
@@ -356,6 +358,29 @@ diesel::joinable!(idempotency_keys -> merchants (merchant_id));
 diesel::joinable!(bulk_edit_items -> bulk_edits (bulk_edit_id));
 diesel::joinable!(bulk_edit_items -> items (item_id));
 
+diesel::table! {
+    reservations (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        item_id -> BigInt,
+        location_id -> BigInt,
+        quantity -> BigInt,
+        name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        pickup_code -> Text,
+        status -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<Text>,
+        client_address -> Text,
+    }
+}
+
+diesel::joinable!(reservations -> items (item_id));
+diesel::joinable!(reservations -> locations (location_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     merchants,
     locations,
@@ -381,4 +406,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     bulk_edits,
     bulk_edit_items,
     bulk_edit_columns,
+    reservations,
 );

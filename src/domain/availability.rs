@@ -12,11 +12,17 @@ pub fn online_buffer(item_buffer: Option<i64>, merchant_buffer: i64) -> i64 {
     item_buffer.unwrap_or(merchant_buffer)
 }
 
-/// Units that may be sold online: the on-hand quantities at the stores that
-/// fulfil online orders (a negative level counts as none), less the buffer.
-pub fn available_online(on_hand_at_fulfilling: impl IntoIterator<Item = i64>, buffer: i64) -> i64 {
-    let on_hand: i64 = on_hand_at_fulfilling.into_iter().map(|q| q.max(0)).sum();
-    (on_hand - buffer).max(0)
+/// Units of a store free for anyone: on hand (a negative level counts as
+/// none) less the units held there for pickup.
+pub fn available_at_store(on_hand: i64, held: i64) -> i64 {
+    (on_hand.max(0) - held).max(0)
+}
+
+/// Units that may be sold online: what is free at the stores that fulfil
+/// online orders (`available_at_store` of each), less the buffer.
+pub fn available_online(free_at_fulfilling: impl IntoIterator<Item = i64>, buffer: i64) -> i64 {
+    let free: i64 = free_at_fulfilling.into_iter().map(|q| q.max(0)).sum();
+    (free - buffer).max(0)
 }
 
 /// What the automatic "view online, buy in store" switch does to an item
@@ -68,6 +74,13 @@ mod tests {
         assert_eq!(available_online([5, -3, 2], 1), 6);
         assert_eq!(available_online([1], 4), 0);
         assert_eq!(available_online([], 0), 0);
+    }
+
+    #[test]
+    fn held_units_are_not_free_and_a_negative_level_frees_nothing() {
+        assert_eq!(available_at_store(5, 2), 3);
+        assert_eq!(available_at_store(2, 2), 0);
+        assert_eq!(available_at_store(-1, 0), 0);
     }
 
     #[test]

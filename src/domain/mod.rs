@@ -8,6 +8,7 @@ mod designation;
 mod destination;
 mod money;
 mod password;
+mod reservation;
 mod role;
 mod scope;
 mod shop;
@@ -16,12 +17,17 @@ mod storefront;
 mod text;
 mod webhook;
 
-pub use availability::{Shortage, automatic_listing, available_online, online_buffer};
+pub use availability::{
+    Shortage, automatic_listing, available_at_store, available_online, online_buffer,
+};
 pub use barcode::Barcode;
 pub use designation::{Designation, DesignationChange, DesignationRuleError, OnlineListing};
 pub use destination::{Destinations, is_public};
 pub use money::{Currency, Money, display_minor};
 pub use password::{MIN_PASSWORD_LEN, NewPassword, password_rule};
+pub use reservation::{
+    Contact, PICKUP_CODE_LEN, Phone, PickupCode, ReservationStatus, shopper_name,
+};
 pub use role::Role;
 pub use scope::TokenScope;
 pub use shop::{Slug, TimeZone, line, text_block};

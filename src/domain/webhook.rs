@@ -61,8 +61,10 @@ impl WebhookUrl {
     }
 }
 
-/// Every event type shelfsync sends, with what it announces. The first
-/// three carry only what the online list shows and go to storefronts; the
+/// Every event type shelfsync sends, with what it announces. The item,
+/// location and reservation types carry only what the online list and the
+/// storefront's own reservations show (never a shopper's contact) and go to
+/// storefronts; the
 /// `inventory.` ones carry store-only data (on-hand counts per store, items
 /// not listed online) for back-office systems, and are sent only to an
 /// endpoint whose owner chose them.
@@ -80,6 +82,22 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "A store was added or changed: its name or whether it fulfils online orders",
     ),
     (
+        "reservation.created",
+        "A shopper reserved units of an item for pickup at a store",
+    ),
+    (
+        "reservation.picked_up",
+        "A reservation was handed over at the counter (and sold)",
+    ),
+    (
+        "reservation.released",
+        "A reservation was released by staff or cancelled",
+    ),
+    (
+        "reservation.expired",
+        "A reservation was not picked up in time and its units are free again",
+    ),
+    (
         INVENTORY_STOCK_CHANGED,
         "Back office only: an item's on-hand count at every store after each stock movement, \
          whether or not it is listed online. Never choose it for a storefront.",
@@ -93,6 +111,10 @@ pub fn event_type_label(event_type: &str) -> &str {
         "item.listing_changed" => "Listing changed",
         "item.stock_changed" => "Stock changed",
         "location.changed" => "Store changed",
+        "reservation.created" => "Reservation made",
+        "reservation.picked_up" => "Reservation picked up",
+        "reservation.released" => "Reservation released",
+        "reservation.expired" => "Reservation expired",
         INVENTORY_STOCK_CHANGED => "Stock per store (back office)",
         "webhook.test" => "Test event",
         other => other,

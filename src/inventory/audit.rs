@@ -22,14 +22,16 @@ pub enum Subject {
     Store,
     Staff,
     Settings,
+    Reservation,
 }
 
 impl Subject {
-    pub const ALL: [Subject; 4] = [
+    pub const ALL: [Subject; 5] = [
         Subject::Item,
         Subject::Store,
         Subject::Staff,
         Subject::Settings,
+        Subject::Reservation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +40,7 @@ impl Subject {
             Subject::Store => "store",
             Subject::Staff => "staff",
             Subject::Settings => "settings",
+            Subject::Reservation => "reservation",
         }
     }
 
@@ -52,6 +55,7 @@ impl Subject {
             Subject::Store => "Stores",
             Subject::Staff => "Staff",
             Subject::Settings => "Shop settings",
+            Subject::Reservation => "Reservations",
         }
     }
 }
@@ -109,10 +113,17 @@ pub enum AuditField {
     AutoViewOnlyDefault,
     /// The storefront URL pattern *Buy online* follows (empty: none).
     StorefrontUrl,
+    /// The most units one reservation may hold.
+    ReservationMaxQuantity,
+    /// How long a reservation is held, in hours.
+    ReservationHoldHours,
+    /// A hold for pickup: `open` when made, then `picked_up`, `released` or
+    /// `expired` (with when it was due and when it was applied).
+    Reservation,
 }
 
 impl AuditField {
-    pub const ALL: [AuditField; 30] = [
+    pub const ALL: [AuditField; 33] = [
         AuditField::Created,
         AuditField::Sku,
         AuditField::Name,
@@ -143,6 +154,9 @@ impl AuditField {
         AuditField::DefaultOnlineBuffer,
         AuditField::AutoViewOnlyDefault,
         AuditField::StorefrontUrl,
+        AuditField::ReservationMaxQuantity,
+        AuditField::ReservationHoldHours,
+        AuditField::Reservation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -177,6 +191,9 @@ impl AuditField {
             AuditField::DefaultOnlineBuffer => "online_buffer",
             AuditField::AutoViewOnlyDefault => "auto_view_only",
             AuditField::StorefrontUrl => "storefront_url_pattern",
+            AuditField::ReservationMaxQuantity => "reservation_max_quantity",
+            AuditField::ReservationHoldHours => "reservation_hold_hours",
+            AuditField::Reservation => "status",
         }
     }
 
@@ -190,8 +207,16 @@ impl AuditField {
                 Subject::Store
             }
             Invited | Role | StaffStatus | PasswordLink | Password => Subject::Staff,
-            ShopName | Slug | Currency | TimeZone | DefaultOnlineBuffer | AutoViewOnlyDefault
-            | StorefrontUrl => Subject::Settings,
+            ShopName
+            | Slug
+            | Currency
+            | TimeZone
+            | DefaultOnlineBuffer
+            | AutoViewOnlyDefault
+            | StorefrontUrl
+            | ReservationMaxQuantity
+            | ReservationHoldHours => Subject::Settings,
+            Reservation => Subject::Reservation,
         }
     }
 
@@ -359,6 +384,21 @@ impl About {
             merchant_id: person.merchant_id,
             subject_id: Some(person.id),
             label: format!("{} ({})", person.display_name, person.email),
+            catalog_version,
+        }
+    }
+
+    /// A hold for pickup, labelled with its code, quantity, item and store.
+    pub(super) fn reservation(
+        merchant_id: i64,
+        reservation_id: i64,
+        label: String,
+        catalog_version: i64,
+    ) -> About {
+        About {
+            merchant_id,
+            subject_id: Some(reservation_id),
+            label,
             catalog_version,
         }
     }

@@ -44,14 +44,20 @@ pub enum ItemFilter {
     ListedNotPurchasable,
 }
 
-/// Nothing available online, as SQL on `items`: the units on hand (a
-/// negative level counting as none) at the merchant's open stores that fulfil
-/// online orders are no more than the item's buffer (or the merchant's
-/// default). The same sum as `domain::available_online`, which the lists use;
+/// Nothing available online, as SQL on `items`: the units free (on hand, a
+/// negative level counting as none, less open holds for pickup) at the
+/// merchant's open stores that fulfil online orders are no more than the
+/// item's buffer (or the merchant's default). The same sum as
+/// `domain::available_online` over `available_at_store`, which the lists use;
 /// the filter needs it as SQL to page, and the dashboard tests hold the two
 /// to agreeing (`the_online_filters_agree_with_the_online_list`).
-const SOLD_OUT_ONLINE: &str = "(SELECT COALESCE(SUM(CASE WHEN stock_levels.on_hand > 0 \
-     THEN stock_levels.on_hand ELSE 0 END), 0) FROM stock_levels JOIN locations \
+const SOLD_OUT_ONLINE: &str = "(SELECT COALESCE(SUM(CASE WHEN stock_levels.on_hand - (SELECT \
+     COALESCE(SUM(reservations.quantity), 0) FROM reservations WHERE reservations.item_id = \
+     stock_levels.item_id AND reservations.location_id = stock_levels.location_id AND \
+     reservations.status = 'open') > 0 THEN stock_levels.on_hand - (SELECT \
+     COALESCE(SUM(reservations.quantity), 0) FROM reservations WHERE reservations.item_id = \
+     stock_levels.item_id AND reservations.location_id = stock_levels.location_id AND \
+     reservations.status = 'open') ELSE 0 END), 0) FROM stock_levels JOIN locations \
      ON locations.id = stock_levels.location_id WHERE stock_levels.item_id = items.id \
      AND locations.fulfils_online AND locations.archived_at IS NULL) <= COALESCE(items.online_buffer, \
      (SELECT merchants.online_buffer FROM merchants WHERE merchants.id = items.merchant_id))";

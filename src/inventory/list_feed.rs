@@ -49,6 +49,10 @@ pub struct ListContext {
     pub stores: Vec<Location>,
     /// Where the shop's *Buy online* leads, if the merchant set a pattern.
     pub storefront_url: Option<StorefrontUrl>,
+    /// The most units a shopper may reserve for pickup at once.
+    pub reservation_max_quantity: i64,
+    /// The shop shows times (a hold's expiry) in it.
+    pub time_zone: crate::domain::TimeZone,
 }
 
 impl ListContext {
@@ -62,6 +66,8 @@ impl ListContext {
             online_buffer: merchant.online_buffer,
             stores: Location::all_of(conn, merchant_id)?,
             storefront_url: merchant.storefront_url,
+            reservation_max_quantity: merchant.reservation_max_quantity,
+            time_zone: merchant.time_zone,
         })
     }
 }

@@ -11,8 +11,10 @@ use utoipa::ToSchema;
 use super::{Item, Result, catalog};
 use crate::db::DbConnection;
 use crate::db::models::{ItemRow, LocationRow};
-use crate::db::schema::{items, locations, stock_levels};
-use crate::domain::{Money, OnlineListing, available_online, online_buffer};
+use crate::db::schema::{items, locations, reservations, stock_levels};
+use crate::domain::{
+    Money, OnlineListing, ReservationStatus, available_at_store, available_online, online_buffer,
+};
 
 /// The most records one page of a list may hold.
 pub const MAX_PAGE: i64 = 1000;
@@ -169,8 +171,65 @@ pub struct OnlineListPage {
 pub(super) struct StockIndex {
     locations: Vec<LocationRow>,
     on_hand: HashMap<(i64, i64), i64>,
+    /// Units held for pickup by open reservations, by (item, store).
+    held: HashMap<(i64, i64), i64>,
     /// The merchant's default online buffer.
     merchant_buffer: i64,
+}
+
+/// One store's stock of an item: on hand, and how much of it open
+/// reservations hold. What anyone else may have is `available`.
+#[derive(Debug, Clone)]
+pub(super) struct StoreLevel {
+    pub store: LocationRow,
+    pub on_hand: i64,
+    pub held: i64,
+}
+
+impl StoreLevel {
+    /// Units free for a sale, an order or another hold.
+    pub fn available(&self) -> i64 {
+        available_at_store(self.on_hand, self.held)
+    }
+}
+
+/// The units open reservations hold, by (item, store): of these items, or
+/// of every item of the merchant when `item_ids` is `None`. Every figure of
+/// availability — the lists, online orders, counter sales, new holds —
+/// subtracts these, through `available_at_store`.
+pub(super) fn open_holds(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    item_ids: Option<&[i64]>,
+) -> Result<HashMap<(i64, i64), i64>> {
+    let mut held = HashMap::new();
+    let mut read = |ids: Option<&[i64]>| -> Result<()> {
+        let mut query = reservations::table
+            .filter(reservations::merchant_id.eq(merchant_id))
+            .filter(reservations::status.eq(ReservationStatus::Open.as_str()))
+            .select((
+                reservations::item_id,
+                reservations::location_id,
+                reservations::quantity,
+            ))
+            .into_boxed();
+        if let Some(ids) = ids {
+            query = query.filter(reservations::item_id.eq_any(ids.to_vec()));
+        }
+        for (item_id, location_id, quantity) in query.load::<(i64, i64, i64)>(conn)? {
+            *held.entry((item_id, location_id)).or_insert(0) += quantity;
+        }
+        Ok(())
+    };
+    match item_ids {
+        Some(ids) => {
+            for chunk in ids.chunks(500) {
+                read(Some(chunk))?;
+            }
+        }
+        None => read(None)?,
+    }
+    Ok(held)
 }
 
 impl StockIndex {
@@ -186,6 +245,7 @@ impl StockIndex {
             .order(locations::id)
             .select(LocationRow::as_select())
             .load(conn)?;
+        let held = open_holds(conn, merchant_id, Some(item_ids))?;
         let mut on_hand = HashMap::new();
         for chunk in item_ids.chunks(500) {
             let levels: Vec<(i64, i64, i64)> = stock_levels::table
@@ -203,6 +263,7 @@ impl StockIndex {
         Ok(StockIndex {
             locations,
             on_hand,
+            held,
             merchant_buffer,
         })
     }
@@ -212,6 +273,7 @@ impl StockIndex {
     pub(super) fn load_merchant(conn: &mut DbConnection, merchant_id: i64) -> Result<StockIndex> {
         let mut index = StockIndex::load(conn, merchant_id, &[])?;
         index.on_hand = merchant_levels(conn, merchant_id)?;
+        index.held = open_holds(conn, merchant_id, None)?;
         Ok(index)
     }
 
@@ -230,10 +292,14 @@ impl StockIndex {
     }
 
     /// What `item_levels` reads, from the index.
-    pub(super) fn levels_of(&self, item_id: i64) -> Vec<(LocationRow, i64)> {
+    pub(super) fn levels_of(&self, item_id: i64) -> Vec<StoreLevel> {
         self.locations
             .iter()
-            .map(|store| (store.clone(), self.on_hand(item_id, store.id)))
+            .map(|store| StoreLevel {
+                store: store.clone(),
+                on_hand: self.on_hand(item_id, store.id),
+                held: self.held(item_id, store.id),
+            })
             .collect()
     }
 
@@ -254,14 +320,26 @@ impl StockIndex {
             .unwrap_or(0)
     }
 
-    /// Units that may be sold online: on-hand at the stores that fulfil online
-    /// orders, less the item's online buffer.
+    fn held(&self, item_id: i64, location_id: i64) -> i64 {
+        self.held.get(&(item_id, location_id)).copied().unwrap_or(0)
+    }
+
+    /// Units of the item free at the store: on hand less open holds.
+    fn available_at(&self, item_id: i64, location_id: i64) -> i64 {
+        available_at_store(
+            self.on_hand(item_id, location_id),
+            self.held(item_id, location_id),
+        )
+    }
+
+    /// Units that may be sold online: what is free at the stores that fulfil
+    /// online orders, less the item's online buffer.
     fn available_online(&self, item: &Item) -> i64 {
         available_online(
             self.locations
                 .iter()
                 .filter(|location| location.fulfils_online)
-                .map(|location| self.on_hand(item.id, location.id)),
+                .map(|location| self.available_at(item.id, location.id)),
             online_buffer(item.online_buffer, self.merchant_buffer),
         )
     }
@@ -287,12 +365,12 @@ pub(super) fn merchant_levels(
 }
 
 /// Levels of one item at every store of the merchant, in store order, with
-/// each store's `fulfils_online` (zero where never stocked).
+/// each store's `fulfils_online` (zero where never stocked) and its holds.
 pub(super) fn item_levels(
     conn: &mut DbConnection,
     merchant_id: i64,
     item_id: i64,
-) -> Result<Vec<(LocationRow, i64)>> {
+) -> Result<Vec<StoreLevel>> {
     let rows: Vec<(LocationRow, Option<i64>)> = locations::table
         .left_join(
             stock_levels::table.on(stock_levels::location_id
@@ -304,9 +382,14 @@ pub(super) fn item_levels(
         .order(locations::id)
         .select((LocationRow::as_select(), stock_levels::on_hand.nullable()))
         .load(conn)?;
+    let held = open_holds(conn, merchant_id, Some(&[item_id]))?;
     Ok(rows
         .into_iter()
-        .map(|(store, on_hand)| (store, on_hand.unwrap_or(0)))
+        .map(|(store, on_hand)| StoreLevel {
+            held: held.get(&(item_id, store.id)).copied().unwrap_or(0),
+            on_hand: on_hand.unwrap_or(0),
+            store,
+        })
         .collect())
 }
 
@@ -364,7 +447,7 @@ pub(super) fn online_entry(item: &Item, stock: &StockIndex) -> OnlineListEntry {
             .map(|location| StoreAvailability {
                 location_id: location.id,
                 name: location.name.clone(),
-                in_stock: stock.on_hand(item.id, location.id) > 0,
+                in_stock: stock.available_at(item.id, location.id) > 0,
             })
             .collect()
     } else {
@@ -405,18 +488,21 @@ pub fn online_record_of(conn: &mut DbConnection, item: &Item) -> Result<OnlineRe
 }
 
 /// The online-list record of one item from stock its caller has read already
-/// (`on_hand` per store of the merchant, in `stores`).
+/// (`item_levels`).
 pub(super) fn online_record_from(
     item: &Item,
-    stores: Vec<LocationRow>,
-    on_hand: &[(i64, i64)],
+    levels: &[StoreLevel],
     merchant_buffer: i64,
 ) -> OnlineRecord {
     let stock = StockIndex {
-        locations: stores,
-        on_hand: on_hand
+        locations: levels.iter().map(|level| level.store.clone()).collect(),
+        on_hand: levels
             .iter()
-            .map(|(location_id, quantity)| ((item.id, *location_id), *quantity))
+            .map(|level| ((item.id, level.store.id), level.on_hand))
+            .collect(),
+        held: levels
+            .iter()
+            .map(|level| ((item.id, level.store.id), level.held))
             .collect(),
         merchant_buffer,
     };

@@ -32,6 +32,10 @@ pub struct Merchant {
     pub auto_view_only_default: bool,
     /// Where the shop's *Buy online* leads, if the merchant has an online store.
     pub storefront_url: Option<StorefrontUrl>,
+    /// The most units a shopper may reserve for pickup at once.
+    pub reservation_max_quantity: i64,
+    /// How long a hold for pickup lasts, in hours.
+    pub reservation_hold_hours: i64,
 }
 
 impl TryFrom<MerchantRow> for Merchant {
@@ -56,6 +60,8 @@ impl TryFrom<MerchantRow> for Merchant {
             time_zone,
             auto_view_only_default: row.auto_view_only_default,
             storefront_url,
+            reservation_max_quantity: row.reservation_max_quantity,
+            reservation_hold_hours: row.reservation_hold_hours,
         })
     }
 }

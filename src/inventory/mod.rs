@@ -13,6 +13,7 @@ mod catalog;
 pub mod catalog_file;
 pub mod changes;
 pub mod designations;
+pub mod hold_records;
 pub mod idempotency;
 pub mod item_list;
 pub mod item_view;
@@ -23,6 +24,7 @@ pub mod merchants;
 pub mod orders;
 pub mod outbox;
 pub mod permissions;
+pub mod reservations;
 pub mod sessions;
 pub mod settings;
 pub mod setup;
@@ -80,6 +82,22 @@ impl Actor {
     pub fn command_line() -> Actor {
         Actor {
             name: "command line".to_owned(),
+            email: String::new(),
+        }
+    }
+
+    /// A shopper, by the name they gave (a hold made on the shop page).
+    pub fn shopper(name: &str) -> Actor {
+        Actor {
+            name: format!("{name} (shopper)"),
+            email: String::new(),
+        }
+    }
+
+    /// The server's scheduler (holds that expire, other work that falls due).
+    pub fn scheduler() -> Actor {
+        Actor {
+            name: "scheduler".to_owned(),
             email: String::new(),
         }
     }
@@ -142,6 +160,14 @@ pub enum InventoryError {
     /// A one-time link was used already or has expired; says which.
     #[error("{0}")]
     LinkSpent(String),
+    /// A limit on holds for pickup was reached (per email or phone, per
+    /// client address); nothing changed. Says which and when to retry.
+    #[error("{0}")]
+    TooMany(String),
+    /// The reservation is no longer open (picked up, released or expired);
+    /// nothing changed. Says what became of it.
+    #[error("{0}")]
+    Closed(String),
     /// The idempotency key was already used for a different request.
     #[error("the idempotency key was already used for a different request")]
     IdempotencyKeyReused,

@@ -21,6 +21,12 @@ pub const ITEM_STOCK_CHANGED: &str = "item.stock_changed";
 /// online orders show in both lists.
 pub const LOCATION_CHANGED: &str = "location.changed";
 
+/// Event types of a hold for pickup: made, handed over, let go, run out.
+pub const RESERVATION_CREATED: &str = "reservation.created";
+pub const RESERVATION_PICKED_UP: &str = "reservation.picked_up";
+pub const RESERVATION_RELEASED: &str = "reservation.released";
+pub const RESERVATION_EXPIRED: &str = "reservation.expired";
+
 /// Back-office event type: an item's on-hand count per store after a stock
 /// movement, listed online or not. Store-only data: it goes only to webhook
 /// endpoints that chose it, never to the live stream.
@@ -150,6 +156,19 @@ pub(super) fn location_changed(
         created_at: now(),
     }
     .write(conn)
+}
+
+/// Records an event about a hold for pickup of `item` at `catalog_version`;
+/// `data` is the reservation as the storefront API shows it.
+pub(super) fn reservation_event(
+    conn: &mut DbConnection,
+    item: &Item,
+    catalog_version: i64,
+    event_type: &'static str,
+    data: serde_json::Value,
+) -> Result<()> {
+    let payload = json!({ "reservation": data }).to_string();
+    HeldEvent::about(item, catalog_version, event_type, payload).write(conn)
 }
 
 /// An event built but not yet written: written at once (`write`), or held

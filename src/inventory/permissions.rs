@@ -14,6 +14,9 @@ pub enum Permission {
     LookUpItems,
     /// The counter page and counter sales.
     UseCounter,
+    /// Hand over (*Picked up*) and release holds for pickup at the counter.
+    /// A cashier only at their own store (see `stock_at`).
+    HandOverReservations,
     /// Receive stock and record counts. A cashier only at their own store
     /// (see `stock_at`).
     ReceiveAndCount,
@@ -38,9 +41,10 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::LookUpItems,
         Permission::UseCounter,
+        Permission::HandOverReservations,
         Permission::ReceiveAndCount,
         Permission::AdjustStock,
         Permission::EditItems,
@@ -63,13 +67,17 @@ pub fn allows(role: Role, permission: Permission) -> bool {
             permission,
             LookUpItems
                 | UseCounter
+                | HandOverReservations
                 | ReceiveAndCount
                 | AdjustStock
                 | EditItems
                 | Designate
                 | ViewActivity
         ),
-        Role::Cashier => matches!(permission, LookUpItems | UseCounter | ReceiveAndCount),
+        Role::Cashier => matches!(
+            permission,
+            LookUpItems | UseCounter | HandOverReservations | ReceiveAndCount
+        ),
     }
 }
 
@@ -123,6 +131,7 @@ mod tests {
         assert!(!allows(Role::Manager, Permission::ManageTokens));
         assert!(allows(Role::Manager, Permission::Designate));
         assert!(allows(Role::Cashier, Permission::ReceiveAndCount));
+        assert!(allows(Role::Cashier, Permission::HandOverReservations));
         assert!(!allows(Role::Cashier, Permission::Designate));
         assert!(!allows(Role::Cashier, Permission::EditItems));
         assert!(!allows(Role::Cashier, Permission::AdjustStock));

@@ -2,7 +2,7 @@
 //! redirecting), currency, time zone, the storefront URL pattern that the
 //! shop's *Buy online* links follow, and the stock defaults (the online
 //! buffer lives in `stock::settings`; the automatic sold-out switch for new
-//! items here).
+//! items here), and the limits of holds for pickup (most units, how long).
 //!
 //! The name and slug show on the shop page and in every list's context, so
 //! changing them moves the catalog version like any other catalog change:
@@ -29,7 +29,17 @@ pub struct ShopSettingsInput<'a> {
     pub auto_view_only_default: bool,
     /// Where *Buy online* leads; empty for none.
     pub storefront_url_pattern: &'a str,
+    /// The most units one hold for pickup may hold; `None` leaves it as it is.
+    pub reservation_max_quantity: Option<&'a str>,
+    /// How long a hold lasts, in hours; `None` leaves it as it is.
+    pub reservation_hold_hours: Option<&'a str>,
 }
+
+/// The most a merchant may let one hold for pickup hold.
+pub const MAX_RESERVATION_QUANTITY: i64 = 100;
+
+/// The longest a hold may last: two weeks.
+pub const MAX_HOLD_HOURS: i64 = 24 * 14;
 
 /// The settings after their rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +50,28 @@ pub struct ShopSettings {
     pub time_zone: TimeZone,
     pub auto_view_only_default: bool,
     pub storefront_url: Option<StorefrontUrl>,
+    pub reservation_max_quantity: Option<i64>,
+    pub reservation_hold_hours: Option<i64>,
+}
+
+/// A whole number from `low` to `high` typed in `field`.
+fn whole_number(
+    raw: &str,
+    field: &'static str,
+    label: &str,
+    low: i64,
+    high: i64,
+) -> std::result::Result<i64, FieldError> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| (low..=high).contains(n))
+        .ok_or_else(|| {
+            FieldError::new(
+                field,
+                format!("{label} must be a whole number from {low} to {high}"),
+            )
+        })
 }
 
 impl ShopSettings {
@@ -58,6 +90,28 @@ impl ShopSettings {
         let storefront_url = StorefrontUrl::parse(input.storefront_url_pattern)
             .map_err(|e| errors.push(e))
             .ok();
+        let reservation_max_quantity = input.reservation_max_quantity.and_then(|raw| {
+            whole_number(
+                raw,
+                "reservation_max_quantity",
+                "The most units per reservation",
+                1,
+                MAX_RESERVATION_QUANTITY,
+            )
+            .map_err(|e| errors.push(e))
+            .ok()
+        });
+        let reservation_hold_hours = input.reservation_hold_hours.and_then(|raw| {
+            whole_number(
+                raw,
+                "reservation_hold_hours",
+                "How long a reservation is held (hours)",
+                1,
+                MAX_HOLD_HOURS,
+            )
+            .map_err(|e| errors.push(e))
+            .ok()
+        });
         match (name, slug, currency, time_zone, storefront_url) {
             (Some(name), Some(slug), Some(currency), Some(time_zone), Some(storefront_url))
                 if errors.is_empty() =>
@@ -69,6 +123,8 @@ impl ShopSettings {
                     time_zone,
                     auto_view_only_default: input.auto_view_only_default,
                     storefront_url,
+                    reservation_max_quantity,
+                    reservation_hold_hours,
                 })
             }
             _ => Err(errors),
@@ -128,6 +184,12 @@ pub fn save_shop_settings(
                 merchants::auto_view_only_default.eq(settings.auto_view_only_default),
                 merchants::storefront_url_pattern
                     .eq(settings.storefront_url.as_ref().map(StorefrontUrl::as_str)),
+                merchants::reservation_max_quantity.eq(settings
+                    .reservation_max_quantity
+                    .unwrap_or(before.reservation_max_quantity)),
+                merchants::reservation_hold_hours.eq(settings
+                    .reservation_hold_hours
+                    .unwrap_or(before.reservation_hold_hours)),
             ))
             .execute(conn)?;
         let link_moves = settings.storefront_url != before.storefront_url;
@@ -160,6 +222,22 @@ pub fn save_shop_settings(
                 AuditField::StorefrontUrl,
                 before.storefront_url.as_ref().map_or("", StorefrontUrl::as_str),
                 settings.storefront_url.as_ref().map_or("", StorefrontUrl::as_str),
+            ),
+            (
+                AuditField::ReservationMaxQuantity,
+                &before.reservation_max_quantity.to_string(),
+                &settings
+                    .reservation_max_quantity
+                    .unwrap_or(before.reservation_max_quantity)
+                    .to_string(),
+            ),
+            (
+                AuditField::ReservationHoldHours,
+                &before.reservation_hold_hours.to_string(),
+                &settings
+                    .reservation_hold_hours
+                    .unwrap_or(before.reservation_hold_hours)
+                    .to_string(),
             ),
         ] {
             about.record(conn, actor, field, old, new)?;

@@ -1,4 +1,5 @@
-//! CSRF protection for every state-changing dashboard request.
+//! CSRF protection for every state-changing dashboard request, and for the
+//! hosted shop's forms (`shop_token`, `check_shop`).
 //!
 //! Each session holds a random token. Forms carry it as `csrf_token`, htmx
 //! sends it as the `X-CSRF-Token` header (set once on `<body hx-headers>`),
@@ -7,8 +8,10 @@
 //! (`Sec-Fetch-Site`) or its `Origin` names another host.
 
 use actix_session::{Session, SessionExt};
+use actix_web::HttpRequest;
 use actix_web::ResponseError;
 use actix_web::body::{EitherBody, MessageBody};
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
@@ -82,15 +85,15 @@ pub async fn guard(
     }
 }
 
-/// The request back when it carries the session's token, or the refusal.
-async fn check(mut req: ServiceRequest) -> Result<ServiceRequest, (ServiceRequest, HtmlError)> {
-    let headers = req.headers();
+/// Whether the browser says the request came from another site
+/// (`Sec-Fetch-Site`), or its `Origin` names another host.
+fn from_another_site(headers: &header::HeaderMap) -> bool {
     if headers
         .get("Sec-Fetch-Site")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|site| site == "cross-site")
     {
-        return Err((req, forbidden("This request came from another site.")));
+        return true;
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         let host = headers
@@ -99,8 +102,66 @@ async fn check(mut req: ServiceRequest) -> Result<ServiceRequest, (ServiceReques
             .unwrap_or("");
         let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         if origin != "null" && origin_host != host {
-            return Err((req, forbidden("This request came from another site.")));
+            return true;
         }
+    }
+    false
+}
+
+/// The cookie that carries a shop visitor's form token. The hosted shop has
+/// no session (it is public and served bare), so its forms use a double
+/// submit: the token is in this cookie (HttpOnly, SameSite=Strict, only
+/// under `/shop/`) and in the form, and a post counts only when they match
+/// — a page on another site can neither read the cookie nor make the
+/// browser send it.
+pub const SHOP_COOKIE: &str = "shelfsync_shop_form";
+
+/// The shop visitor's form token: the one their cookie carries, or a fresh
+/// one with the cookie to set.
+pub fn shop_token(req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
+    if let Some(existing) = req
+        .cookie(SHOP_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return (existing, None);
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let fresh = hex::encode(bytes);
+    let cookie = Cookie::build(SHOP_COOKIE, fresh.clone())
+        .path("/shop/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(req.connection_info().scheme() == "https")
+        .finish();
+    (fresh, Some(cookie))
+}
+
+/// Refuses a shop form post from another site, or whose token does not
+/// match the visitor's cookie.
+pub fn check_shop(req: &HttpRequest, presented: &str) -> Result<(), HtmlError> {
+    if from_another_site(req.headers()) {
+        return Err(forbidden("This request came from another site."));
+    }
+    let expected = req
+        .cookie(SHOP_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
+        .unwrap_or_default();
+    let valid = !expected.is_empty() && bool::from(presented.as_bytes().ct_eq(expected.as_bytes()));
+    if !valid {
+        return Err(HtmlError::Forbidden(
+            "This form has expired or is missing its security token. Reload the page and try again."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The request back when it carries the session's token, or the refusal.
+async fn check(mut req: ServiceRequest) -> Result<ServiceRequest, (ServiceRequest, HtmlError)> {
+    if from_another_site(req.headers()) {
+        return Err((req, forbidden("This request came from another site.")));
     }
     let expected = match req.get_session().get::<String>(SESSION_KEY) {
         Ok(Some(token)) => token,

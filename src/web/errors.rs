@@ -9,7 +9,8 @@
 //! | `NotFound`                                        | 404    |
 //! | `Invalid`, `InvalidLine`, `Rule`, `IdempotencyKeyReused` | 400 |
 //! | `NotAllowed` (the role does not allow it)         | 403    |
-//! | `Conflict` (a stale version), `InsufficientStock` | 409    |
+//! | `Conflict` (a stale version), `InsufficientStock`, `Closed` (a reservation no longer open) | 409 |
+//! | `TooMany` (a limit on holds; the shop's form shows it beside the form) | 409 |
 //! | `LinkSpent` (a used or expired invitation link)   | 410    |
 //! | `Unavailable` (the database is away)              | 503, with `Retry-After` |
 //! | `Database`, `Corrupt`                             | 500    |
@@ -102,6 +103,9 @@ impl From<InventoryError> for HtmlError {
                 current.name
             )),
             InventoryError::NotAllowed(message) => HtmlError::Forbidden(message),
+            InventoryError::TooMany(message) | InventoryError::Closed(message) => {
+                HtmlError::Conflict(message)
+            }
             InventoryError::LinkSpent(message) => HtmlError::Gone(message),
             InventoryError::Unavailable(detail) => HtmlError::Unavailable(detail),
             other => HtmlError::Internal(other.to_string()),

@@ -16,6 +16,7 @@ pub mod roles;
 pub mod security_headers;
 pub mod shop;
 pub mod shop_item;
+pub mod shop_reserve;
 pub mod sse;
 pub mod structured_data;
 

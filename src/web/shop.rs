@@ -21,6 +21,7 @@ use crate::inventory::lists::OnlineListEntry;
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/shop/{slug}", web::get().to(shop));
     super::shop_item::config(cfg);
+    super::shop_reserve::config(cfg);
 }
 
 /// Products per storefront page.

@@ -42,6 +42,7 @@ async fn cold_server(app: &TestApp) -> String {
         public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
+        scheduler_interval_ms: 5000,
         push: shelfsync::config::PushArgs {
             no_dispatcher: true,
             ..Default::default()

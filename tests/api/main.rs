@@ -11,6 +11,7 @@ mod health;
 mod isolation;
 mod items;
 mod pos;
+mod reservations;
 mod shop;
 mod shop_items;
 mod storefront;

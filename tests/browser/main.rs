@@ -18,6 +18,7 @@ mod escaping;
 mod import;
 mod layout;
 mod own_shop;
+mod reservations;
 mod sign_in;
 mod stock;
 mod tokens;

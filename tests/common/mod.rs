@@ -131,6 +131,7 @@ async fn spawn(backend: Backend, push: PushArgs, no_demo: bool) -> TestApp {
         public_url: None,
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
+        scheduler_interval_ms: 200,
         push,
     };
     let app = Application::build(&args).expect("the application should start");

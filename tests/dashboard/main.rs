@@ -10,6 +10,7 @@ mod auth;
 mod bulk;
 mod bulk_edit;
 mod counter;
+mod counter_reservations;
 mod counter_sales;
 mod designation;
 mod error_pages;

@@ -69,7 +69,11 @@ async fn endpoints_are_created_listed_changed_and_deleted_with_an_admin_token(ba
         json!([
             "item.listing_changed",
             "item.stock_changed",
-            "location.changed"
+            "location.changed",
+            "reservation.created",
+            "reservation.expired",
+            "reservation.picked_up",
+            "reservation.released"
         ]),
         "the storefront types by default, never inventory.*"
     );

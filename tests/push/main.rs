@@ -13,6 +13,7 @@ mod delivery;
 mod end_to_end;
 mod endpoints_api;
 mod events;
+mod expiry;
 mod restart;
 mod signatures;
 mod ssrf;

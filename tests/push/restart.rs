@@ -11,13 +11,18 @@ use crate::on_both_backends;
 use crate::support::*;
 
 /// The real `shelfsync` binary, killed when dropped.
-struct Server {
+pub struct Server {
     child: Child,
 }
 
 impl Server {
     /// Starts `shelfsync serve` on a free port and waits until it listens.
-    fn start(database_url: &str) -> Server {
+    pub fn start(database_url: &str) -> Server {
+        Server::start_with(database_url, &[])
+    }
+
+    /// `start` with more flags (`--scheduler-interval-ms 20`).
+    pub fn start_with(database_url: &str, more: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_shelfsync"))
             .args([
                 "--bind",
@@ -37,6 +42,7 @@ impl Server {
                 // The receiver runs on this machine.
                 "--allow-private-webhooks",
             ])
+            .args(more)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -59,7 +65,7 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown code runs, leases are left held.
-    fn kill_9(mut self) {
+    pub fn kill_9(mut self) {
         self.child.kill().expect("SIGKILL should be sent");
         self.child
             .wait()

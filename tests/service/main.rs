@@ -9,6 +9,7 @@ mod import;
 mod items;
 mod layers;
 mod lists;
+mod reservations;
 mod stock;
 mod storage;
 mod writer;

@@ -127,6 +127,10 @@ async fn every_table_reads_back_through_the_diesel_schema_after_the_demo_is_seed
         .select(shelfsync::db::models::StaffInvitationRow::as_select())
         .load(&mut conn)
         .expect("staff invitations");
+    shelfsync::db::schema::reservations::table
+        .select(shelfsync::db::models::ReservationRow::as_select())
+        .load(&mut conn)
+        .expect("reservations");
     // The demo's stock arrives as receipts through the ledger, each under its own key.
     let receipts = stock_movements::table
         .select(StockMovementRow::as_select())
@@ -149,7 +153,7 @@ async fn every_table_reads_back_through_the_diesel_schema_after_the_demo_is_seed
 
     // The schema names every column the migrations create, no more, no less.
     for (table, columns) in [
-        ("merchants", 10),
+        ("merchants", 12),
         ("merchant_slugs", 3),
         ("locations", 8),
         ("staff", 10),
@@ -166,6 +170,7 @@ async fn every_table_reads_back_through_the_diesel_schema_after_the_demo_is_seed
         ("webhook_deliveries", 13),
         ("stock_movements", 14),
         ("idempotency_keys", 7),
+        ("reservations", 15),
     ] {
         assert_eq!(column_count(&mut conn, backend, table), columns, "{table}");
     }

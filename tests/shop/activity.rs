@@ -420,9 +420,12 @@ async fn the_filter_by_kind_shows_one_kind_and_undo_stays_on_item_entries(backen
         .select(&sel("nav.activity-kinds a"))
         .map(|a| a.value().attr("data-kind").unwrap_or_default().to_owned())
         .collect();
-    assert_eq!(tabs, ["all", "item", "store", "staff", "settings"]);
+    assert_eq!(
+        tabs,
+        ["all", "item", "store", "staff", "settings", "reservation"]
+    );
 
-    for kind in ["item", "store", "staff", "settings"] {
+    for kind in ["item", "store", "staff", "settings", "reservation"] {
         let page = app.get_html(&format!("/activity?kind={kind}")).await;
         let shown = rows(&page);
         assert!(shown.iter().all(|r| r.subject == kind), "{kind}: {shown:?}");

@@ -9,6 +9,7 @@ mod activity;
 mod catalog_export;
 mod catalog_import;
 mod counter;
+mod reservations;
 mod roles;
 mod settings;
 mod setup;

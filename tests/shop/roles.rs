@@ -4,12 +4,14 @@
 
 use diesel::prelude::*;
 use shelfsync::db::schema::{audit_entries, items};
-use shelfsync::domain::TokenScope;
+use shelfsync::domain::{Contact, TokenScope};
+use shelfsync::inventory::Actor;
 use shelfsync::inventory::merchants::Location;
+use shelfsync::inventory::reservations;
 use shelfsync::inventory::tokens::create_token;
 
-use crate::common::demo::{BLUE_MUG_FOR_SALE, SPECKLED_MUG_IN_STORE_ONLY};
-use crate::common::fixtures::fresh_key;
+use crate::common::demo::{BLUE_MUG_FOR_SALE, CAMPING_MUG_VIEW_ONLY, SPECKLED_MUG_IN_STORE_ONLY};
+use crate::common::fixtures::{fresh_key, receive_stock};
 use crate::common::{Backend, DEMO_EMAIL, DEMO_PASSWORD, TestApp, html, sel, spawn_app, with_conn};
 use crate::on_both_backends;
 use crate::support::{PASSWORD, fingerprint, person, signed_in};
@@ -80,6 +82,33 @@ fn routes(app: &TestApp, downtown: i64, riverside: i64, temp: i64, token: i64) -
             ("idempotency_key".to_owned(), fresh_key()),
         ]
     };
+    // A fresh hold at each store for the hand-over routes of this round.
+    let hold_at = |location: i64| {
+        with_conn(&app.pool, |conn| {
+            // The camping mug stays view-only whatever the other routes do.
+            let item = CAMPING_MUG_VIEW_ONLY;
+            receive_stock(conn, app.demo_merchant_id(), item, location, 1);
+            reservations::reserve(
+                conn,
+                &Actor::shopper("Matrix"),
+                app.demo_merchant_id(),
+                &reservations::ReservationRequest {
+                    item_id: item,
+                    location_id: location,
+                    quantity: 1,
+                    name: "Matrix".into(),
+                    contact: Contact::parse(Some(&format!("{}@example.com", fresh_key())), None)
+                        .expect("an email"),
+                    client_address: None,
+                },
+            )
+            .expect("a hold")
+            .id
+        })
+    };
+    let (held_downtown, held_riverside) = (hold_at(downtown), hold_at(riverside));
+    let released_downtown = hold_at(downtown);
+    let at = |location: i64| vec![("location_id".to_owned(), location.to_string())];
     let route = |what, method, path: String, fields, allowed| Route {
         what,
         method,
@@ -265,6 +294,27 @@ fn routes(app: &TestApp, downtown: i64, riverside: i64, temp: i64, token: i64) -
             "POST",
             format!("/counter/items/{mug}/receive"),
             counter(downtown),
+            ALL,
+        ),
+        route(
+            "reservation picked up at another store",
+            "POST",
+            format!("/counter/reservations/{held_riverside}/pickup"),
+            at(riverside),
+            MANAGERS,
+        ),
+        route(
+            "reservation picked up at one's own store",
+            "POST",
+            format!("/counter/reservations/{held_downtown}/pickup"),
+            at(downtown),
+            ALL,
+        ),
+        route(
+            "reservation released at one's own store",
+            "POST",
+            format!("/counter/reservations/{released_downtown}/release"),
+            at(downtown),
             ALL,
         ),
         route(

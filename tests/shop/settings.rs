@@ -11,7 +11,8 @@ on_both_backends!(
     a_taken_or_invalid_slug_is_refused_beside_the_field,
     the_currency_cannot_change_while_items_have_prices,
     dashboard_times_are_in_the_shops_time_zone,
-    the_storefront_url_pattern_is_checked_saved_and_shown
+    the_storefront_url_pattern_is_checked_saved_and_shown,
+    the_reservation_limits_are_saved_or_refused_beside_their_fields
 );
 
 async fn a_new_slug_keeps_the_old_shop_address_redirecting(backend: Backend) {
@@ -272,4 +273,50 @@ async fn the_storefront_url_pattern_is_checked_saved_and_shown(backend: Backend)
 
     assert_eq!(cleared.status(), 303);
     assert_eq!(stored_pattern(&app), None);
+}
+
+async fn the_reservation_limits_are_saved_or_refused_beside_their_fields(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let form = |max: &'static str, hours: &'static str| {
+        [
+            ("name", "Corner Goods"),
+            ("slug", "corner-goods"),
+            ("currency", "USD"),
+            ("time_zone", "UTC"),
+            ("reservation_max_quantity", max),
+            ("reservation_hold_hours", hours),
+        ]
+    };
+
+    let refused = app
+        .post_form("/settings/shop", &form("0", "two days"))
+        .await;
+    assert_eq!(refused.status(), 422);
+    let page = html(&refused.text().await.expect("a body"));
+    for field in ["reservation_max_quantity", "reservation_hold_hours"] {
+        assert!(
+            text_of(&page, &format!(".field-error[data-field={field}]")).is_some(),
+            "a message beside {field}"
+        );
+    }
+
+    let saved = app.post_form("/settings/shop", &form("3", "24")).await;
+    assert_eq!(saved.status(), 303);
+    let merchant = with_conn(&app.pool, |conn| {
+        shelfsync::inventory::merchants::Merchant::find(conn, app.demo_merchant_id())
+            .expect("the shop")
+    });
+    assert_eq!(
+        (
+            merchant.reservation_max_quantity,
+            merchant.reservation_hold_hours
+        ),
+        (3, 24)
+    );
+    let shown = app.get_html("/settings/shop").await;
+    assert_eq!(
+        crate::common::attr_of(&shown, "#reservation_max_quantity", "value").as_deref(),
+        Some("3")
+    );
 }

@@ -8,4 +8,5 @@ mod common;
 
 mod concurrency;
 mod requests;
+mod reservations;
 mod support;

@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use self::batch::{Held, insert_returning};
 use super::change::ItemChange;
 use super::{Item, ItemFields, StockSettings};
-use crate::db::models::{ItemFieldsChangeset, ItemRow, LocationRow, NewItemRow};
+use crate::db::models::{ItemFieldsChangeset, ItemRow, NewItemRow};
 use crate::db::schema::items;
 use crate::db::{DbConnection, ROWS_PER_INSERT};
 use crate::domain::{
@@ -449,10 +449,9 @@ impl<'a> ItemWriter<'a> {
         if let Some((levels, merchant_buffer)) = stock {
             let on_hand: Vec<(i64, i64)> = levels
                 .iter()
-                .map(|(store, on_hand)| (store.id, *on_hand))
+                .map(|level| (level.store.id, level.on_hand))
                 .collect();
-            let stores = levels.into_iter().map(|(store, _)| store).collect();
-            let record = lists::online_record_from(&item, stores, &on_hand, merchant_buffer);
+            let record = lists::online_record_from(&item, &levels, merchant_buffer);
             match &mut self.held {
                 Some(held) => held.events.extend(outbox::stock_changed_events(
                     &item,
@@ -607,7 +606,7 @@ fn sku_taken(sku: &str) -> InventoryError {
 fn automatic_switch(
     item: &Item,
     plan: &Plan,
-    levels: &[(LocationRow, i64)],
+    levels: &[lists::StoreLevel],
     merchant_buffer: i64,
 ) -> Result<Option<Designation>> {
     let settings = plan.settings.unwrap_or_else(|| StockSettings::of(item));
@@ -617,11 +616,11 @@ fn automatic_switch(
     let available = available_online(
         levels
             .iter()
-            .filter(|(store, _)| store.fulfils_online)
-            .map(|(_, on_hand)| *on_hand),
+            .filter(|level| level.store.fulfils_online)
+            .map(lists::StoreLevel::available),
         online_buffer(settings.online_buffer, merchant_buffer),
     );
-    let in_a_store = levels.iter().any(|(_, on_hand)| *on_hand > 0);
+    let in_a_store = levels.iter().any(|level| level.available() > 0);
     let Some(online) = automatic_listing(
         item.designation,
         item.auto_switched,

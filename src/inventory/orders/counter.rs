@@ -99,8 +99,15 @@ fn take_sale(
             kind: MovementKind::StoreSale,
             reason: &reason,
         };
+        // Units held for pickup are not for sale without the cashier's
+        // say-so: short, like units that aren't there.
+        let free = stock::available_at(conn, merchant_id, item.id, location.id)?;
         let recorded = if record_anyway {
+            // If it took held units, closing the ledger lets go the newest
+            // holds that no longer fit.
             Some(ledger.apply(conn, item, location.id, -quantity, movement)?)
+        } else if quantity > free {
+            None
         } else {
             ledger.take(conn, item, location.id, quantity, movement)?
         };
@@ -116,7 +123,7 @@ fn take_sale(
                 sku: item.sku.clone(),
                 location_id: Some(location.id),
                 requested: quantity,
-                available: stock::on_hand(conn, item.id, location.id)?.max(0),
+                available: stock::available_at(conn, merchant_id, item.id, location.id)?,
             }),
         }
     }

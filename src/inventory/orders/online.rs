@@ -84,10 +84,11 @@ fn take_order(
         let mut levels: Vec<(i64, i64)> = Vec::new();
         let mut all_fulfilling = Vec::new();
         for store in stores.iter().filter(|store| store.fulfils_online) {
-            let on_hand = stock::on_hand(conn, item.id, store.id)?;
-            all_fulfilling.push(on_hand);
+            // Units held for pickup there are not for sale online.
+            let free = stock::available_at(conn, merchant_id, item.id, store.id)?;
+            all_fulfilling.push(free);
             if fulfilling.contains(&store.id) {
-                levels.push((store.id, on_hand));
+                levels.push((store.id, free));
             }
         }
         let online = available_online(
@@ -162,7 +163,7 @@ fn take_order(
                     sku: item.sku.clone(),
                     location_id: Some(location_id),
                     requested: wanted,
-                    available: stock::on_hand(conn, item.id, location_id)?.max(0),
+                    available: stock::available_at(conn, merchant_id, item.id, location_id)?,
                 }]));
             };
             allocations.push(Allocation {

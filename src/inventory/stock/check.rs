@@ -1,5 +1,6 @@
-//! The ledger check behind `shelfsync check`: every stock level against the
-//! sum of its movements.
+//! The checks behind `shelfsync check`: every stock level against the sum
+//! of its movements, and the open holds for pickup at each store against
+//! what is on hand there.
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -72,5 +73,58 @@ pub fn verify_ledger(conn: &mut DbConnection) -> Result<Vec<LedgerMismatch>> {
             });
         }
         Ok(mismatches)
+    })
+}
+
+/// A store whose open holds of an item exceed what it has on hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoldMismatch {
+    pub merchant_id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub on_hand: i64,
+    pub held: i64,
+}
+
+/// Every (item, store) whose open holds exceed its on-hand level (a level
+/// below zero counting as none).
+pub fn verify_holds(conn: &mut DbConnection) -> Result<Vec<HoldMismatch>> {
+    #[derive(QueryableByName)]
+    struct Over {
+        #[diesel(sql_type = BigInt)]
+        merchant_id: i64,
+        #[diesel(sql_type = BigInt)]
+        item_id: i64,
+        #[diesel(sql_type = BigInt)]
+        location_id: i64,
+        #[diesel(sql_type = BigInt)]
+        on_hand: i64,
+        #[diesel(sql_type = BigInt)]
+        held: i64,
+    }
+    conn.read_transaction(|conn| {
+        let over: Vec<Over> = diesel::sql_query(
+            "SELECT merchant_id, item_id, location_id, on_hand, held FROM ( \
+                SELECT r.merchant_id AS merchant_id, r.item_id AS item_id, r.location_id AS location_id, \
+                       CAST(COALESCE((SELECT l.on_hand FROM stock_levels l \
+                                      WHERE l.item_id = r.item_id AND l.location_id = r.location_id), 0) \
+                            AS BIGINT) AS on_hand, \
+                       CAST(SUM(r.quantity) AS BIGINT) AS held \
+                FROM reservations r WHERE r.status = 'open' \
+                GROUP BY r.merchant_id, r.item_id, r.location_id \
+             ) AS holds WHERE held > (CASE WHEN on_hand > 0 THEN on_hand ELSE 0 END) \
+             ORDER BY item_id, location_id",
+        )
+        .load(conn)?;
+        Ok(over
+            .into_iter()
+            .map(|o| HoldMismatch {
+                merchant_id: o.merchant_id,
+                item_id: o.item_id,
+                location_id: o.location_id,
+                on_hand: o.on_hand,
+                held: o.held,
+            })
+            .collect())
     })
 }

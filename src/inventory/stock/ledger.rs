@@ -340,6 +340,16 @@ impl<'a> Ledger<'a> {
         if let Some(held) = self.held.take() {
             writer = writer.holding(self.write_held(conn, held)?);
         }
+        // A movement that took held units (a sale recorded anyway, a count
+        // or an adjustment down) lets go the newest holds that no longer
+        // fit, so open holds never exceed what is on hand.
+        crate::inventory::hold_records::release_beyond_on_hand(
+            conn,
+            self.actor,
+            self.merchant_id,
+            &self.touched,
+            self.catalog_version,
+        )?;
         for item in &self.touched {
             if visible(item) {
                 writer.stock_moved(conn, item)?;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::schema::stock_levels;
-use crate::domain::{available_online, online_buffer};
+use crate::domain::{available_at_store, available_online, online_buffer};
 use crate::inventory::merchants::Location;
 use crate::inventory::{Item, Result, catalog, lists};
 
@@ -20,12 +20,29 @@ pub fn on_hand(conn: &mut DbConnection, item_id: i64, location_id: i64) -> Resul
         .unwrap_or(0))
 }
 
+/// Units of an item free at a store for a sale, an order or a hold: on
+/// hand less what open reservations hold there.
+pub fn available_at(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    item_id: i64,
+    location_id: i64,
+) -> Result<i64> {
+    let held = lists::open_holds(conn, merchant_id, Some(&[item_id]))?;
+    Ok(available_at_store(
+        on_hand(conn, item_id, location_id)?,
+        held.get(&(item_id, location_id)).copied().unwrap_or(0),
+    ))
+}
+
 /// One store's stock of an item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocationStock {
     pub location: Location,
     /// Negative after a sale recorded while short: a discrepancy to count.
     pub on_hand: i64,
+    /// Units of it held for pickup by open reservations.
+    pub held: i64,
 }
 
 /// An item's stock in every store of its merchant, and what that means online.
@@ -57,16 +74,17 @@ pub fn item_stock(conn: &mut DbConnection, merchant_id: i64, item_id: i64) -> Re
         let available = available_online(
             levels
                 .iter()
-                .filter(|(store, _)| store.fulfils_online)
-                .map(|(_, on_hand)| *on_hand),
+                .filter(|level| level.store.fulfils_online)
+                .map(lists::StoreLevel::available),
             buffer,
         );
         Ok(ItemStock {
             levels: levels
                 .into_iter()
-                .map(|(store, on_hand)| LocationStock {
-                    location: store.into(),
-                    on_hand,
+                .map(|level| LocationStock {
+                    location: level.store.into(),
+                    on_hand: level.on_hand,
+                    held: level.held,
                 })
                 .collect(),
             online_buffer: buffer,

@@ -7,7 +7,8 @@
 //! - `corrections`: receipts, adjustments and counts a person records;
 //! - `counts`: many counts at once (an import's, a bulk edit's) as `count` movements;
 //! - `settings`: the merchant's default online buffer;
-//! - `check`: every level against the sum of its movements.
+//! - `check`: every level against the sum of its movements, and open holds
+//!   for pickup against what is on hand.
 //!
 //! An item's own stock settings (buffer, backorder, automatic switch) are
 //! item values, changed through `change_item` like any other; their type is
@@ -22,11 +23,11 @@ mod settings;
 
 pub use crate::domain::Shortage;
 pub use crate::inventory::items::{StockSettings, parse_buffer};
-pub use check::{LedgerMismatch, verify_ledger};
+pub use check::{HoldMismatch, LedgerMismatch, verify_holds, verify_ledger};
 pub use corrections::{Corrected, Correction, CorrectionRequest, correct, receive};
 pub use counts::Count;
 pub(super) use counts::record_counts;
 pub(super) use ledger::{Ledger, Movement};
 pub use ledger::{StockMovement, movements};
-pub use levels::{ItemStock, LocationStock, item_stock, on_hand};
+pub use levels::{ItemStock, LocationStock, available_at, item_stock, on_hand};
 pub use settings::set_merchant_online_buffer;

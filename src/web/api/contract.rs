@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::errors::ErrorBody;
 use super::params::{OnlineInclude, StoreInclude};
-use super::{Operations, events, items, orders, pos, sales, storefront, webhooks};
+use super::{Operations, events, items, orders, pos, reservations, sales, storefront, webhooks};
 
 pub fn register(operations: &mut Operations) {
     operations.add::<__path_openapi_json, _, _>(openapi_json);
@@ -125,6 +125,9 @@ impl Modify for SharedResponses {
         storefront::items,
         events::events,
         orders::create,
+        reservations::create,
+        reservations::show,
+        reservations::cancel,
         pos::items,
         sales::create,
         items::show,
@@ -142,7 +145,7 @@ impl Modify for SharedResponses {
     components(schemas(ErrorBody, events::EventJson, OnlineInclude, StoreInclude)),
     modifiers(&SharedResponses),
     tags(
-        (name = "storefront", description = "The online store's server: the online list, live events, orders. `storefront` tokens."),
+        (name = "storefront", description = "The online store's server: the online list, live events, orders, reservations for pickup. `storefront` tokens."),
         (name = "pos", description = "A store's device: its store list and its sales. `pos` tokens, each bound to one store."),
         (name = "admin", description = "Back-office tools: read and change items, manage webhook endpoints. `admin` tokens."),
         (name = "contract", description = "This document. No token."),

@@ -210,6 +210,12 @@ impl From<InventoryError> for ApiError {
                 "This Idempotency-Key was already used for a different request. Use a fresh key for a new request; resend the same body to retry.",
             ),
             InventoryError::NotAllowed(message) => ApiError::wrong_scope(message),
+            InventoryError::TooMany(message) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_reservations", message)
+            }
+            InventoryError::Closed(message) => {
+                ApiError::new(StatusCode::CONFLICT, "reservation_closed", message)
+            }
             InventoryError::LinkSpent(message) => {
                 ApiError::new(StatusCode::GONE, "link_spent", message)
             }

@@ -40,7 +40,9 @@ pub(super) struct EventJson {
     /// `evt_<n>`: de-duplicate by it, delivery is at least once.
     #[schema(example = "evt_1235")]
     id: String,
-    /// `item.listing_changed`, `item.stock_changed`, `location.changed`, or `webhook.test`.
+    /// `item.listing_changed`, `item.stock_changed`, `location.changed`,
+    /// `reservation.created`, `reservation.picked_up`, `reservation.released`,
+    /// `reservation.expired`, or `webhook.test`.
     #[schema(example = "item.listing_changed")]
     r#type: String,
     /// The catalog version of the change.
@@ -48,8 +50,9 @@ pub(super) struct EventJson {
     /// RFC 3339, UTC, milliseconds.
     #[schema(format = DateTime)]
     created_at: String,
-    /// `{"item": <the online list's record or a tombstone>}`, or
-    /// `{"location": {"id", "name", "fulfils_online"}}`.
+    /// `{"item": <the online list's record or a tombstone>}`,
+    /// `{"location": {"id", "name", "fulfils_online"}}`, or
+    /// `{"reservation": {"id", "pickup_code", "status", "item_id", …}}`.
     #[schema(value_type = Object)]
     data: serde_json::Value,
 }

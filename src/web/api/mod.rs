@@ -9,6 +9,7 @@ pub mod items;
 pub mod orders;
 pub mod params;
 pub mod pos;
+pub mod reservations;
 pub mod sales;
 pub mod stock_request;
 pub mod storefront;
@@ -65,6 +66,7 @@ fn register(operations: &mut Operations) {
     storefront::register(operations);
     events::register(operations);
     orders::register(operations);
+    reservations::register(operations);
     pos::register(operations);
     sales::register(operations);
     items::register(operations);

@@ -1,18 +1,22 @@
 //! `/counter?location=…`: the store list as the device at that store sees it,
 //! with a scan-first search box: a barcode or SKU typed exactly (a scanner
-//! types it and Enter) opens that item (`counter_item`); anything else
-//! narrows the list, as you type with htmx or as a plain GET form.
+//! types it and Enter) opens that item (`counter_item`), a pickup code the
+//! reservation (`counter_reservations`, whose list of the store's open
+//! reservations sits above the store list); anything else narrows the list,
+//! as you type with htmx or as a plain GET form.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::counter_reservations::{CounterReservations, section};
 use super::items::render;
 use super::{Layout, see_other};
-use crate::domain::display_minor;
+use crate::domain::{PickupCode, display_minor};
 use crate::inventory::merchants::Location;
 use crate::inventory::permissions::{self, Permission};
+use crate::inventory::reservations::Reservation;
 use crate::inventory::store_list::{
     StoreListEntry, StoreListQuery, find_by_code, store_list_matching,
 };
@@ -25,6 +29,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/counter", web::get().to(counter))
         .route("/counter/events", web::get().to(live));
     super::counter_item::config(cfg);
+    super::counter_reservations::config(cfg);
 }
 
 #[derive(Deserialize)]
@@ -48,6 +53,8 @@ struct CounterPage {
     q: String,
     /// The search box takes the focus when the page opens.
     focus_search: bool,
+    /// The store's open reservations, with *Picked up* and *Release*.
+    reservations: CounterReservations,
     list: CounterList,
 }
 
@@ -102,8 +109,21 @@ async fn counter(
     let q = params.q.as_deref().unwrap_or("").trim().to_owned();
     crate::domain::check_input("q", &q)
         .map_err(|_| HtmlError::BadRequest("The search must be one line of text (q).".into()))?;
-    // Enter in the search box (a scanner's, or a person's) opens the item
-    // whose barcode or SKU it is; the as-you-type filter (htmx) only narrows.
+    // Enter in the search box (a scanner's, or a person's) opens the
+    // reservation whose pickup code it is, or the item whose barcode or SKU
+    // it is; the as-you-type filter (htmx) only narrows.
+    if let Some(code) = PickupCode::parse(&q).filter(|_| !htmx::is_htmx(&req)) {
+        let found = run(&state, move |conn| {
+            Reservation::open_by_code(conn, merchant_id, location_id, &code)
+        })
+        .await?;
+        if let Some(reservation) = found {
+            return Ok(see_other(&format!(
+                "/counter/reservations/{}?location={location_id}",
+                reservation.id
+            )));
+        }
+    }
     if !q.is_empty() && !htmx::is_htmx(&req) {
         let code = q.clone();
         let found = run(&state, move |conn| find_by_code(conn, merchant_id, &code)).await?;
@@ -156,7 +176,9 @@ async fn counter(
     if htmx::is_htmx(&req) {
         return render(&table);
     }
+    let reservations = section(&state, &current, location_id, None).await?;
     let page = CounterPage {
+        reservations,
         layout: Layout::new(&current, "counter"),
         locations,
         location: list.location,

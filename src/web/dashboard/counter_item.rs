@@ -74,10 +74,13 @@ impl ActionForm {
     }
 }
 
-/// The question asked when a sale would take the count below zero.
+/// The question asked when a sale would take the count below zero, or
+/// units held for pickup.
 struct Confirmation {
     quantity: i64,
     available: i64,
+    /// Units on hand here that reservations hold (not free to sell).
+    held: i64,
     /// A new key: the refused sale's key keeps its refusal.
     key: String,
 }
@@ -314,15 +317,23 @@ async fn sale(
         }
         Ok(Outcome::Short { shortages, .. }) => {
             let available = shortages.first().map_or(0, |short| short.available);
+            let (_, entry, _) = load(&state, &current, item_id, location_id).await?;
+            let held = (entry.on_hand.max(0) - available).max(0);
+            let free = if held > 0 {
+                format!("Only {available} here are not held for pickup ({held} held)")
+            } else {
+                format!("Only {available} on hand here")
+            };
             (
                 Drawn {
                     confirm: Some(Confirmation {
                         quantity: quantity.get(),
                         available,
+                        held,
                         key: super::item_page::fresh_key(),
                     }),
                     notice: Some(Notice::warning(format!(
-                        "Only {available} on hand here, so the sale of {} was not recorded yet. If it happened, record it anyway below.",
+                        "{free}, so the sale of {} was not recorded yet. If it happened, record it anyway below.",
                         quantity.get()
                     ))),
                     ..Drawn::default()

@@ -169,6 +169,8 @@ pub struct LevelRow {
     pub location_id: i64,
     pub name: String,
     pub on_hand: i64,
+    /// Units of it held for pickup by open reservations.
+    pub held: i64,
     pub fulfils_online: bool,
 }
 
@@ -281,6 +283,7 @@ impl StockPanel {
                     location_id: l.location.id,
                     name: l.location.name.clone(),
                     on_hand: l.on_hand,
+                    held: l.held,
                     fulfils_online: l.location.fulfils_online,
                 })
                 .collect(),

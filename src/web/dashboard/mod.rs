@@ -7,6 +7,7 @@ mod bulk;
 mod bulk_edit;
 mod counter;
 mod counter_item;
+mod counter_reservations;
 mod export;
 mod import;
 mod item_form;

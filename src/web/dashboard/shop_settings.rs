@@ -1,6 +1,6 @@
 //! `/settings/shop` (owners): the shop's name and slug, currency, time zone,
-//! the storefront URL pattern that *Buy online* on the shop follows, and
-//! stock defaults (the default online buffer posts to
+//! the storefront URL pattern that *Buy online* on the shop follows, the
+//! limits of reservations (holds for pickup), and stock defaults (the default online buffer posts to
 //! `/settings/online-buffer`, handled with the other stock forms).
 
 use actix_web::http::StatusCode;
@@ -37,6 +37,10 @@ struct ShopForm {
     /// Where the shop's *Buy online* leads: a URL with `{sku}` and/or `{id}`.
     #[serde(default)]
     storefront_url_pattern: String,
+    /// The most units one reservation may hold (absent: left as it is).
+    reservation_max_quantity: Option<String>,
+    /// How long a reservation is held, in hours (absent: left as it is).
+    reservation_hold_hours: Option<String>,
 }
 
 #[derive(Template)]
@@ -89,6 +93,8 @@ async fn page(
                     .as_ref()
                     .map(|url| url.as_str().to_owned())
                     .unwrap_or_default(),
+                reservation_max_quantity: Some(merchant.reservation_max_quantity.to_string()),
+                reservation_hold_hours: Some(merchant.reservation_hold_hours.to_string()),
             },
             Vec::new(),
         )
@@ -127,6 +133,8 @@ async fn save(
         time_zone: &form.time_zone,
         auto_view_only_default: form.auto_view_only_default.is_some(),
         storefront_url_pattern: &form.storefront_url_pattern,
+        reservation_max_quantity: form.reservation_max_quantity.as_deref(),
+        reservation_hold_hours: form.reservation_hold_hours.as_deref(),
     });
     let parsed = match parsed {
         Ok(parsed) => parsed,

@@ -40,6 +40,9 @@ pub fn field_label(field: AuditField) -> &'static str {
         AuditField::DefaultOnlineBuffer => "Default online buffer",
         AuditField::AutoViewOnlyDefault => "Switch new items to view-only when sold out",
         AuditField::StorefrontUrl => "Storefront URL pattern",
+        AuditField::ReservationMaxQuantity => "Most units per reservation",
+        AuditField::ReservationHoldHours => "Reservations held for (hours)",
+        AuditField::Reservation => "Hold for pickup",
     }
 }
 
@@ -64,6 +67,9 @@ pub fn shown_value(layout: &Layout, entry: &AuditEntry, value: &str) -> String {
         AuditField::AllowBackorder => flag("Allowed", "Not allowed"),
         AuditField::AutoViewOnly | AuditField::AutoViewOnlyDefault => flag("On", "Off"),
         AuditField::OnlineBuffer if value == "default" => "Shop default".to_owned(),
+        AuditField::Reservation => crate::domain::ReservationStatus::parse(value)
+            .map(|status| status.label().to_owned())
+            .unwrap_or_else(|| value.to_owned()),
         AuditField::Status | AuditField::StoreStatus | AuditField::StaffStatus => {
             state_label(value).to_owned()
         }

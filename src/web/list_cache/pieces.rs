@@ -289,6 +289,8 @@ mod tests {
                 online_buffer: 0,
                 stores: Vec::new(),
                 storefront_url: None,
+                reservation_max_quantity: 2,
+                time_zone: crate::domain::TimeZone::UTC,
             },
         });
         list

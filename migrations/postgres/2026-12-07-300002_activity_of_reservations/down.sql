@@ -1,0 +1,5 @@
+-- Entries about holds can't stay under the old CHECK.
+DELETE FROM audit_entries WHERE subject = 'reservation';
+ALTER TABLE audit_entries DROP CONSTRAINT audit_entries_subject_check;
+ALTER TABLE audit_entries ADD CONSTRAINT audit_entries_subject_check
+    CHECK (subject IN ('item', 'store', 'staff', 'settings', 'sign_in'));

@@ -1,0 +1,116 @@
+//! The scheduler: work that falls due at a time, done by the server itself.
+//!
+//! A background thread runs every job once at start (catching up on work
+//! that fell due while the server was down) and then every interval. Each
+//! job does its work through the ordinary write path and is exactly-once by
+//! itself (a conditional transition per piece of work; see each job), so
+//! several instances on one PostgreSQL may run it side by side. A failing
+//! run is logged and retried after a longer wait (doubling up to a minute),
+//! like the webhook dispatcher's backoff; a success goes back to the
+//! interval. Jobs: holds for pickup that expired. Scheduled designation
+//! changes are meant to join them as another `Job`.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+
+use crate::db::{self, DbConnection, Pool};
+use crate::inventory::{self, InventoryError, reservations};
+
+/// The longest wait after failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// How long dropping the scheduler waits for its thread to finish a run.
+const STOP_WAIT: Duration = Duration::from_secs(10);
+
+/// One kind of work the scheduler does when it falls due: `run` does
+/// everything due by `now` and says how much it did.
+struct Job {
+    name: &'static str,
+    run: fn(&mut DbConnection, NaiveDateTime) -> inventory::Result<usize>,
+}
+
+/// Every job, in the order each run does them.
+const JOBS: &[Job] = &[Job {
+    name: "expired holds for pickup",
+    run: |conn, now| reservations::expire_due(conn, now).map(|run| run.expired),
+}];
+
+/// The running scheduler; dropping it stops the thread.
+pub struct Scheduler {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Scheduler {
+    /// Starts the thread with its own small pool, so the work never takes
+    /// the connections that requests need.
+    pub fn start(database_url: &str, interval: Duration) -> inventory::Result<Scheduler> {
+        let pool = db::open_pool(database_url, 1)
+            .map_err(|e| InventoryError::Unavailable(e.to_string()))?;
+        let (stop, stopped) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("scheduler".into())
+            .spawn(move || run(&pool, interval, &stopped))
+            .map_err(|e| InventoryError::Unavailable(format!("the scheduler thread: {e}")))?;
+        Ok(Scheduler {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        // Closing the channel wakes the thread; it ends after the current run.
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let deadline = std::time::Instant::now() + STOP_WAIT;
+            while !thread.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            } else {
+                log::warn!("the scheduler did not stop within {STOP_WAIT:?}");
+            }
+        }
+    }
+}
+
+/// Runs every job now, then after each wait, until told to stop.
+fn run(pool: &Pool, interval: Duration, stopped: &mpsc::Receiver<()>) {
+    let mut wait = interval;
+    loop {
+        wait = match run_once(pool) {
+            Ok(()) => interval,
+            Err(error) => {
+                let next = (wait * 2).clamp(interval, MAX_BACKOFF.max(interval));
+                log::error!("scheduler: {error}; trying again in {next:?}");
+                next
+            }
+        };
+        match stopped.recv_timeout(wait) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            // Told to stop (or the sender is gone).
+            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// Every job once, with work due now.
+pub fn run_once(pool: &Pool) -> inventory::Result<()> {
+    let mut conn = pool
+        .get()
+        .map_err(|e| InventoryError::Unavailable(e.to_string()))?;
+    let now = chrono::Utc::now().naive_utc();
+    for job in JOBS {
+        let done = (job.run)(&mut conn, now)?;
+        if done > 0 {
+            log::info!("scheduler: {done} {} done", job.name);
+        }
+    }
+    Ok(())
+}
