@@ -205,18 +205,18 @@ pub(super) fn announce(
 /// After movements that took held units (a sale recorded anyway, a count
 /// or an adjustment down), lets go the newest open holds of each moved item
 /// at each store until what they hold fits what is on hand again, each
-/// through the write path at the movements' catalog version. Returns how
-/// many were let go.
+/// through the write path at the movements' catalog version. Returns the
+/// items some of whose holds were let go.
 pub(in crate::inventory) fn release_beyond_on_hand(
     conn: &mut DbConnection,
     actor: &Actor,
     merchant_id: i64,
     moved: &[Item],
     catalog_version: i64,
-) -> Result<usize> {
+) -> Result<Vec<i64>> {
     let ids: Vec<i64> = moved.iter().map(|item| item.id).collect();
     let held = lists::open_holds(conn, merchant_id, Some(&ids))?;
-    let mut released = 0;
+    let mut released = Vec::new();
     for (&(item_id, location_id), &units) in &held {
         let on_hand: i64 = stock_levels::table
             .filter(stock_levels::item_id.eq(item_id))
@@ -232,14 +232,17 @@ pub(in crate::inventory) fn release_beyond_on_hand(
         let Some(item) = moved.iter().find(|item| item.id == item_id) else {
             continue;
         };
-        released += release_newest(
+        if release_newest(
             conn,
             actor,
             item,
             location_id,
             units - on_hand,
             catalog_version,
-        )?;
+        )? > 0
+        {
+            released.push(item_id);
+        }
     }
     Ok(released)
 }

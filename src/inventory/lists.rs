@@ -277,6 +277,25 @@ impl StockIndex {
         Ok(index)
     }
 
+    /// The open holds of `item_ids` as they stand now, after some were let
+    /// go in this transaction.
+    pub(super) fn reread_holds(
+        &mut self,
+        conn: &mut DbConnection,
+        merchant_id: i64,
+        item_ids: &[i64],
+    ) -> Result<()> {
+        if item_ids.is_empty() {
+            return Ok(());
+        }
+        let reread: std::collections::HashSet<i64> = item_ids.iter().copied().collect();
+        self.held
+            .retain(|(item_id, _), _| !reread.contains(item_id));
+        self.held
+            .extend(open_holds(conn, merchant_id, Some(item_ids))?);
+        Ok(())
+    }
+
     /// Whether the item has a level row at the store (never stocked: none).
     pub(super) fn has_level(&self, item_id: i64, location_id: i64) -> bool {
         self.on_hand.contains_key(&(item_id, location_id))

@@ -30,6 +30,7 @@ on_both_backends!(
     a_counter_sale_of_held_units_is_short_until_recorded_anyway_which_lets_the_newest_hold_go,
     every_change_of_a_hold_writes_its_event_and_activity_entry,
     a_count_below_what_is_held_lets_the_newest_holds_go,
+    an_import_counting_below_what_is_held_announces_the_stock_left_after_the_holds_go,
     expired_holds_are_let_go_exactly_once_even_by_two_runs_at_once
 );
 
@@ -377,5 +378,59 @@ async fn a_count_below_what_is_held_lets_the_newest_holds_go(backend: Backend) {
     };
     assert_eq!(status(&mut conn, newer.id), "released");
     assert_eq!(status(&mut conn, older.id), "open");
+    assert_eq!(verify_holds(&mut conn).expect("check"), vec![]);
+}
+
+async fn an_import_counting_below_what_is_held_announces_the_stock_left_after_the_holds_go(
+    backend: Backend,
+) {
+    use shelfsync::inventory::catalog_file::{ApplyOutcome, ImportOptions, apply};
+    let db = TestDb::new(backend);
+    let mut conn = db.pool().get().expect("conn");
+    let setup = setup(&mut conn, 5);
+    let older = hold(&mut conn, &setup, 2, "ana@example.com");
+    let newer = hold(&mut conn, &setup, 2, "bo@example.com");
+    let store = Location::all_of(&mut conn, setup.merchant).expect("stores")[0]
+        .name
+        .clone();
+    let file = format!(
+        "sku,name,price,in_store,online,stock:{store}\nMUG-1,Blue mug,9.99,yes,for_sale,3\n"
+    );
+
+    let outcome = apply(
+        &mut conn,
+        &Actor::staff("Importer"),
+        setup.merchant,
+        "count.csv",
+        file.as_bytes(),
+        &ImportOptions::default(),
+        None,
+        &mut (),
+    )
+    .expect("the import runs");
+
+    assert!(matches!(outcome, ApplyOutcome::Applied(_)), "{outcome:?}");
+    let status = |conn: &mut DbConnection, id| {
+        Reservation::find(conn, setup.merchant, id)
+            .expect("hold")
+            .status
+            .as_str()
+    };
+    assert_eq!(status(&mut conn, newer.id), "released");
+    assert_eq!(status(&mut conn, older.id), "open");
+    // The import's own announcement of the item carries what the list
+    // serves now: 3 on hand, 2 held.
+    let last: String = outbox_events::table
+        .filter(outbox_events::item_id.eq(setup.item.id))
+        .filter(outbox_events::event_type.eq("item.stock_changed"))
+        .order(outbox_events::id.desc())
+        .select(outbox_events::payload)
+        .first(&mut conn)
+        .expect("the import's stock event");
+    let announced: serde_json::Value = serde_json::from_str(&last).expect("JSON");
+    let item = Item::find(&mut conn, setup.merchant, setup.item.id).expect("the item");
+    let served = serde_json::to_value(online_record_of(&mut conn, &item).expect("the record"))
+        .expect("JSON");
+    assert_eq!(announced["item"], served);
     assert_eq!(verify_holds(&mut conn).expect("check"), vec![]);
 }

@@ -337,19 +337,25 @@ impl<'a> Ledger<'a> {
             self.catalog_version,
             self.merchant_buffer,
         );
-        if let Some(held) = self.held.take() {
-            writer = writer.holding(self.write_held(conn, held)?);
-        }
+        let stock = match self.held.take() {
+            Some(held) => Some(self.write_held(conn, held)?),
+            None => None,
+        };
         // A movement that took held units (a sale recorded anyway, a count
         // or an adjustment down) lets go the newest holds that no longer
         // fit, so open holds never exceed what is on hand.
-        crate::inventory::hold_records::release_beyond_on_hand(
+        let released = crate::inventory::hold_records::release_beyond_on_hand(
             conn,
             self.actor,
             self.merchant_id,
             &self.touched,
             self.catalog_version,
         )?;
+        if let Some(mut stock) = stock {
+            // A batch announces from its index: it must know the holds let go.
+            stock.reread_holds(conn, self.merchant_id, &released)?;
+            writer = writer.holding(stock);
+        }
         for item in &self.touched {
             if visible(item) {
                 writer.stock_moved(conn, item)?;
