@@ -225,19 +225,29 @@ pub fn find(conn: &mut DbConnection, merchant_id: i64, id: i64) -> Result<Schedu
         .try_into()
 }
 
-/// Cancels a pending change; one already applied, refused or cancelled is
-/// Closed (saying which), and another merchant's is NotFound.
-pub fn cancel(conn: &mut DbConnection, merchant_id: i64, id: i64) -> Result<ScheduledChange> {
+/// Cancels a pending change of an item; one already applied, refused or
+/// cancelled is Closed (saying which), and another merchant's (or another
+/// item's) is NotFound.
+pub fn cancel(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    item_id: i64,
+    id: i64,
+) -> Result<ScheduledChange> {
     conn.write_transaction(|conn| {
         let cancelled = diesel::update(
             scheduled_changes::table
                 .filter(scheduled_changes::merchant_id.eq(merchant_id))
+                .filter(scheduled_changes::item_id.eq(item_id))
                 .filter(scheduled_changes::id.eq(id))
                 .filter(scheduled_changes::status.eq(ScheduleStatus::Pending.as_str())),
         )
         .set(scheduled_changes::status.eq(ScheduleStatus::Cancelled.as_str()))
         .execute(conn)?;
         let change = find(conn, merchant_id, id)?;
+        if change.item_id != item_id {
+            return Err(InventoryError::NotFound("scheduled change"));
+        }
         if cancelled == 0 {
             return Err(InventoryError::Closed(format!(
                 "That scheduled change was {} already; nothing was cancelled.",
