@@ -18,6 +18,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::audit::{self, AuditField};
+use super::designations::{Selected, Selection, resolve};
 use super::items::{ItemChange, ItemWriter};
 use super::merchants::Merchant;
 use super::{Actor, InventoryError, Item, Result};
@@ -135,11 +136,35 @@ pub fn schedule(
     due_local: &str,
     now: NaiveDateTime,
 ) -> Result<ScheduledChange> {
+    let selection = Selection::Items(vec![Selected::from(item_id)]);
+    schedule_many(conn, actor, merchant_id, &selection, change, due_local, now)?
+        .pop()
+        .ok_or(InventoryError::NotFound("item"))
+}
+
+/// `schedule` for many items at once (a bulk selection of the item list),
+/// all or nothing: one unknown item, or a bad time, stores nothing.
+pub fn schedule_many(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    selection: &Selection,
+    change: DesignationChange,
+    due_local: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<ScheduledChange>> {
     if change.is_empty() {
         return Err(FieldError::new("change", "Choose what should change").into());
     }
     conn.write_transaction(|conn| {
-        let item = Item::find(conn, merchant_id, item_id)?;
+        let ids: Vec<i64> = resolve(conn, merchant_id, selection)?
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        let found = Item::find_many(conn, merchant_id, &ids)?;
+        if found.len() != ids.len() {
+            return Err(InventoryError::NotFound("item"));
+        }
         let zone = Merchant::find(conn, merchant_id)?.time_zone;
         let due_at = zone.parse_local(due_local, "due_at")?;
         if due_at <= now {
@@ -154,24 +179,29 @@ pub fn schedule(
             .into());
         }
         let online = change.online.map(OnlineListing::as_str);
-        let row: ScheduledChangeRow = diesel::insert_into(scheduled_changes::table)
-            .values(NewScheduledChangeRow {
-                merchant_id,
-                item_id: item.id,
-                online,
-                in_store: change.in_store,
-                due_at,
-                created_by: actor.as_str(),
-                created_at: super::now(),
-                status: ScheduleStatus::Pending.as_str(),
-            })
-            .returning(scheduled_changes::all_columns)
-            .get_result(conn)?;
+        let created_at = super::now();
+        let mut planned = Vec::with_capacity(found.len());
+        for item in &found {
+            let row: ScheduledChangeRow = diesel::insert_into(scheduled_changes::table)
+                .values(NewScheduledChangeRow {
+                    merchant_id,
+                    item_id: item.id,
+                    online,
+                    in_store: change.in_store,
+                    due_at,
+                    created_by: actor.as_str(),
+                    created_at,
+                    status: ScheduleStatus::Pending.as_str(),
+                })
+                .returning(scheduled_changes::all_columns)
+                .get_result(conn)?;
+            planned.push(ScheduledChange::try_from(row)?);
+        }
         log::info!(
-            "merchant {merchant_id} item {item_id}: designation change {} scheduled for {due_at} UTC",
-            row.id
+            "merchant {merchant_id}: designation change scheduled for {} item(s) at {due_at} UTC",
+            planned.len()
         );
-        row.try_into()
+        Ok(planned)
     })
 }
 

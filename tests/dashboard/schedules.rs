@@ -21,6 +21,7 @@ on_both_backends!(
     a_due_change_applies_once_and_shows_on_activity_with_its_due_and_applied_times,
     a_change_the_rules_refuse_when_due_is_recorded_as_refused_and_changes_nothing,
     bad_schedule_input_is_shown_beside_the_field_and_stores_nothing,
+    selected_rows_of_the_item_list_are_scheduled_together_or_not_at_all,
     another_merchants_item_or_schedule_is_not_found
 );
 
@@ -307,4 +308,58 @@ async fn another_merchants_item_or_schedule_is_not_found(backend: Backend) {
     assert_eq!(statuses(&app), vec!["pending"]);
     let list = app.get_html("/items/schedules").await;
     assert_eq!(list.select(&sel("tr.scheduled-change")).count(), 0);
+}
+
+async fn selected_rows_of_the_item_list_are_scheduled_together_or_not_at_all(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login().await;
+    let items = app.get_html("/items").await;
+    assert_eq!(
+        attr_of(&items, "form#bulk #bulk-schedule", "formaction").as_deref(),
+        Some("/items/schedules/bulk")
+    );
+    let sunday = local_input(&app, utc_now() + TimeDelta::days(5));
+    let (mug, teapot) = (
+        SPECKLED_MUG_IN_STORE_ONLY.to_string(),
+        TEAPOT_ONLINE_ONLY.to_string(),
+    );
+    let past = local_input(&app, utc_now() - TimeDelta::days(1));
+
+    let refused = app
+        .post_form(
+            "/items/schedules/bulk",
+            &[
+                ("ids", &mug),
+                ("ids", &teapot),
+                ("action", "remove_from_online"),
+                ("due_at", &past),
+            ],
+        )
+        .await;
+
+    assert_eq!(refused.status(), 422);
+    let page = html(&refused.text().await.expect("a body"));
+    assert!(text_of(&page, ".field-error[data-field=due_at]").is_some());
+    assert!(statuses(&app).is_empty(), "nothing stored");
+
+    let response = app
+        .post_form(
+            "/items/schedules/bulk",
+            &[
+                ("ids", &mug),
+                ("ids", &teapot),
+                ("action", "remove_from_online"),
+                ("due_at", &sunday),
+            ],
+        )
+        .await;
+
+    assert_eq!(response.status(), 303);
+    let list = app.get_html("/items/schedules").await;
+    let whats: Vec<String> = list
+        .select(&sel("tr.scheduled-change .what"))
+        .map(|cell| cell.text().collect())
+        .collect();
+    assert_eq!(whats, vec!["Remove from online", "Remove from online"]);
+    assert_eq!(statuses(&app), vec!["pending", "pending"]);
 }

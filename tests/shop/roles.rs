@@ -145,6 +145,17 @@ fn routes(app: &TestApp, downtown: i64, riverside: i64, temp: i64, token: i64) -
             MANAGERS,
         ),
         route(
+            "schedule a change for selected items",
+            "POST",
+            "/items/schedules/bulk".into(),
+            f(&[
+                ("ids", &format!("{mug}:VERSION")),
+                ("action", "sell_online"),
+                ("due_at", "2099-06-01T09:00"),
+            ]),
+            MANAGERS,
+        ),
+        route(
             "scheduled changes",
             "GET",
             "/items/schedules".into(),

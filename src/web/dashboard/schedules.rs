@@ -22,6 +22,7 @@ use crate::web::{AppState, run};
 pub fn config(cfg: &mut web::ServiceConfig) {
     // Before `/items/{id}`, which would take `schedules` for an id.
     cfg.route("/items/schedules", web::get().to(list))
+        .route("/items/schedules/bulk", web::post().to(schedule_selected))
         .route("/items/{id}/schedules", web::post().to(schedule))
         .route(
             "/items/{id}/schedules/{schedule_id}/cancel",
@@ -36,6 +37,24 @@ struct SchedulesPage {
     layout: Layout,
     rows: Vec<ScheduleRow>,
     time_zone: String,
+    /// Why a bulk schedule from the item list stored nothing.
+    error: Option<FieldError>,
+}
+
+impl SchedulesPage {
+    async fn load(state: &AppState, current: &CurrentStaff) -> Result<SchedulesPage, HtmlError> {
+        let merchant_id = current.merchant.id;
+        let pending = run(state, move |conn| schedules::pending(conn, merchant_id)).await?;
+        Ok(SchedulesPage {
+            rows: pending
+                .iter()
+                .map(|p| ScheduleRow::of(current, &p.scheduled, &p.item_name, &p.sku))
+                .collect(),
+            time_zone: current.merchant.time_zone.name().to_owned(),
+            layout: Layout::new(current, "items"),
+            error: None,
+        })
+    }
 }
 
 /// `GET /items/schedules`.
@@ -44,16 +63,89 @@ async fn list(
     current: CurrentStaff,
 ) -> Result<HttpResponse, HtmlError> {
     current.require(Permission::Designate)?;
+    render(&SchedulesPage::load(&state, &current).await?)
+}
+
+/// The item list's bulk form, sent with *Schedule for selected*.
+#[derive(Deserialize)]
+struct BulkScheduleForm {
+    #[serde(default)]
+    ids: Vec<String>,
+    all_matching: Option<String>,
+    q: Option<String>,
+    filter: Option<String>,
+    action: Option<String>,
+    #[serde(default)]
+    due_at: String,
+}
+
+/// `POST /items/schedules/bulk`: the same change for every selected item,
+/// all or nothing; bad input is the schedules page with the message (422).
+async fn schedule_selected(
+    state: web::Data<AppState>,
+    current: CurrentStaff,
+    form: web::Bytes,
+) -> Result<HttpResponse, HtmlError> {
+    current.require(Permission::Designate)?;
+    let form: BulkScheduleForm = serde_html_form::from_bytes(&form)
+        .map_err(|e| HtmlError::BadRequest(format!("The bulk form could not be read: {e}")))?;
+    let selection = super::bulk::selection(
+        &form.ids,
+        form.all_matching.as_deref(),
+        form.q.as_deref(),
+        form.filter.as_deref(),
+    )?;
     let merchant_id = current.merchant.id;
-    let pending = run(&state, move |conn| schedules::pending(conn, merchant_id)).await?;
-    render(&SchedulesPage {
-        rows: pending
-            .iter()
-            .map(|p| ScheduleRow::of(&current, &p.scheduled, &p.item_name, &p.sku))
-            .collect(),
-        time_zone: current.merchant.time_zone.name().to_owned(),
-        layout: Layout::new(&current, "items"),
-    })
+    let outcome = match form.action.as_deref().and_then(DesignationAction::parse) {
+        None => Err(InventoryError::Invalid(FieldError::new(
+            "change",
+            "Choose what should change for the selected items",
+        ))),
+        Some(action) => {
+            let (actor, due_at) = (current.actor(), form.due_at.clone());
+            run(&state, move |conn| {
+                schedules::schedule_many(
+                    conn,
+                    &actor,
+                    merchant_id,
+                    &selection,
+                    action.change(),
+                    &due_at,
+                    chrono::Utc::now().naive_utc(),
+                )
+            })
+            .await
+            .map(|planned| (action, planned))
+        }
+    };
+    match outcome {
+        Ok((action, planned)) => {
+            let due = planned.first().map(|p| {
+                current
+                    .merchant
+                    .time_zone
+                    .show(p.due_at, "%a %Y-%m-%d %H:%M")
+            });
+            set_flash(
+                &current.session,
+                Notice::success(format!(
+                    "Scheduled: {} on {} for {} item(s)",
+                    action.label(),
+                    due.unwrap_or_default(),
+                    planned.len()
+                )),
+            );
+            Ok(see_other("/items/schedules"))
+        }
+        Err(InventoryError::Invalid(error)) => {
+            let mut page = SchedulesPage::load(&state, &current).await?;
+            page.error = Some(error);
+            let mut response = render(&page)?;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(response)
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// `POST /items/{id}/schedules`: plans a change; bad input is the item page
