@@ -7,8 +7,8 @@
 //! several instances on one PostgreSQL may run it side by side. A failing
 //! run is logged and retried after a longer wait (doubling up to a minute),
 //! like the webhook dispatcher's backoff; a success goes back to the
-//! interval. Jobs: holds for pickup that expired. Scheduled designation
-//! changes are meant to join them as another `Job`.
+//! interval. Jobs: holds for pickup that expired, and scheduled designation
+//! changes that fell due (`inventory::schedules`).
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -17,7 +17,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConnection, Pool};
-use crate::inventory::{self, InventoryError, reservations};
+use crate::inventory::{self, InventoryError, reservations, schedules};
 
 /// The longest wait after failures.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -33,10 +33,16 @@ struct Job {
 }
 
 /// Every job, in the order each run does them.
-const JOBS: &[Job] = &[Job {
-    name: "expired holds for pickup",
-    run: |conn, now| reservations::expire_due(conn, now).map(|run| run.expired),
-}];
+const JOBS: &[Job] = &[
+    Job {
+        name: "expired holds for pickup",
+        run: |conn, now| reservations::expire_due(conn, now).map(|run| run.expired),
+    },
+    Job {
+        name: "scheduled designation changes",
+        run: schedules::apply_due,
+    },
+];
 
 /// The running scheduler; dropping it stops the thread.
 pub struct Scheduler {

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 
 use super::schema::{
     api_tokens, app_settings, audit_entries, idempotency_keys, items, locations, merchants,
-    outbox_events, reservations, staff, stock_levels, stock_movements, webhook_deliveries,
-    webhook_endpoints,
+    outbox_events, reservations, scheduled_changes, staff, stock_levels, stock_movements,
+    webhook_deliveries, webhook_endpoints,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -551,4 +551,37 @@ pub struct NewReservationRow<'a> {
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub client_address: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = scheduled_changes)]
+pub struct ScheduledChangeRow {
+    pub id: i64,
+    pub merchant_id: i64,
+    pub item_id: i64,
+    /// `hidden`, `view_only` or `for_sale`; `None` leaves it as it is.
+    pub online: Option<String>,
+    /// `None` leaves it as it is.
+    pub in_store: Option<bool>,
+    pub due_at: NaiveDateTime,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    /// `pending`, `applied`, `refused` or `cancelled` (a CHECK holds it to those).
+    pub status: String,
+    pub applied_at: Option<NaiveDateTime>,
+    /// Why it was refused; empty otherwise.
+    pub refusal: String,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = scheduled_changes)]
+pub struct NewScheduledChangeRow<'a> {
+    pub merchant_id: i64,
+    pub item_id: i64,
+    pub online: Option<&'a str>,
+    pub in_store: Option<bool>,
+    pub due_at: NaiveDateTime,
+    pub created_by: &'a str,
+    pub created_at: NaiveDateTime,
+    pub status: &'a str,
 }

@@ -381,6 +381,24 @@ diesel::table! {
 diesel::joinable!(reservations -> items (item_id));
 diesel::joinable!(reservations -> locations (location_id));
 
+diesel::table! {
+    scheduled_changes (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        item_id -> BigInt,
+        online -> Nullable<Text>,
+        in_store -> Nullable<Bool>,
+        due_at -> Timestamp,
+        created_by -> Text,
+        created_at -> Timestamp,
+        status -> Text,
+        applied_at -> Nullable<Timestamp>,
+        refusal -> Text,
+    }
+}
+
+diesel::joinable!(scheduled_changes -> items (item_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     merchants,
     locations,
@@ -407,4 +425,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     bulk_edit_items,
     bulk_edit_columns,
     reservations,
+    scheduled_changes,
 );

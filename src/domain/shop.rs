@@ -128,6 +128,38 @@ impl TimeZone {
         format!("{} {}", local.format(format), local.format("%Z"))
     }
 
+    /// A time as typed in this zone (a `datetime-local` input:
+    /// `2026-12-11T09:00`, seconds optional), as a stored time (UTC). A time
+    /// the clocks skip is refused; one they pass twice is the earlier.
+    pub fn parse_local(&self, raw: &str, field: &'static str) -> Result<NaiveDateTime, FieldError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(FieldError::new(field, "Choose a date and time"));
+        }
+        let local = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+            .iter()
+            .find_map(|format| NaiveDateTime::parse_from_str(raw, format).ok())
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    format!("{raw:?} is not a date and time; use the form 2026-12-11T09:00"),
+                )
+            })?;
+        self.0
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|at| at.naive_utc())
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    format!(
+                        "{raw} does not exist in {} (the clocks skip it); choose another time",
+                        self.name()
+                    ),
+                )
+            })
+    }
+
     /// Every zone name, for the settings form's suggestions.
     pub fn names() -> impl Iterator<Item = &'static str> {
         chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
@@ -137,6 +169,19 @@ impl TimeZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_local_time_is_read_in_the_zone_and_stored_in_utc() {
+        let dublin = TimeZone::parse("Europe/Dublin").expect("a zone");
+        let summer = dublin
+            .parse_local("2026-07-03T09:00", "due_at")
+            .expect("valid");
+        assert_eq!(summer.to_string(), "2026-07-03 08:00:00");
+        assert!(dublin.parse_local("tomorrow", "due_at").is_err());
+        assert!(dublin.parse_local("", "due_at").is_err());
+        // The clocks skip 01:00–02:00 on the last Sunday of March.
+        assert!(dublin.parse_local("2026-03-29T01:30", "due_at").is_err());
+    }
 
     #[test]
     fn slugs_are_lower_case_words_joined_by_dashes() {

@@ -117,13 +117,16 @@ pub enum AuditField {
     ReservationMaxQuantity,
     /// How long a reservation is held, in hours.
     ReservationHoldHours,
+    /// A scheduled designation change was applied or refused (new value: the
+    /// change, the outcome, when it was due and when it was applied).
+    Scheduled,
     /// A hold for pickup: `open` when made, then `picked_up`, `released` or
     /// `expired` (with when it was due and when it was applied).
     Reservation,
 }
 
 impl AuditField {
-    pub const ALL: [AuditField; 33] = [
+    pub const ALL: [AuditField; 34] = [
         AuditField::Created,
         AuditField::Sku,
         AuditField::Name,
@@ -157,6 +160,7 @@ impl AuditField {
         AuditField::ReservationMaxQuantity,
         AuditField::ReservationHoldHours,
         AuditField::Reservation,
+        AuditField::Scheduled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -194,6 +198,7 @@ impl AuditField {
             AuditField::ReservationMaxQuantity => "reservation_max_quantity",
             AuditField::ReservationHoldHours => "reservation_hold_hours",
             AuditField::Reservation => "status",
+            AuditField::Scheduled => "scheduled_change",
         }
     }
 
@@ -202,7 +207,7 @@ impl AuditField {
         use AuditField::*;
         match self {
             Created | Sku | Name | Description | Price | Barcode | InStore | Online | Status
-            | OnlineBuffer | AllowBackorder | AutoViewOnly => Subject::Item,
+            | OnlineBuffer | AllowBackorder | AutoViewOnly | Scheduled => Subject::Item,
             StoreAdded | StoreName | Address | Hours | FulfilsOnline | StoreStatus => {
                 Subject::Store
             }

@@ -27,6 +27,8 @@ pub struct ItemView {
     pub catalog_version: i64,
     pub movements: Vec<StockMovement>,
     pub history: Vec<AuditEntry>,
+    /// Designation changes planned for it, the soonest first.
+    pub scheduled: Vec<super::schedules::ScheduledChange>,
 }
 
 impl ItemView {
@@ -47,6 +49,7 @@ pub fn item_view(conn: &mut DbConnection, merchant_id: i64, item_id: i64) -> Res
     let merchant = Merchant::find(conn, merchant_id)?;
     let movements = stock::movements(conn, merchant_id, item_id, MOVEMENTS)?;
     let history = audit::entries(conn, merchant_id, Some(item_id), None, HISTORY)?.entries;
+    let scheduled = super::schedules::pending_for_item(conn, merchant_id, item_id)?;
     Ok(ItemView {
         item,
         stock,
@@ -54,6 +57,7 @@ pub fn item_view(conn: &mut DbConnection, merchant_id: i64, item_id: i64) -> Res
         catalog_version: merchant.catalog_version,
         movements,
         history,
+        scheduled,
     })
 }
 

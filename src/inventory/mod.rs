@@ -25,6 +25,7 @@ pub mod orders;
 pub mod outbox;
 pub mod permissions;
 pub mod reservations;
+pub mod schedules;
 pub mod sessions;
 pub mod settings;
 pub mod setup;

@@ -17,6 +17,7 @@ mod error_pages;
 mod item_form;
 mod items;
 mod online_stock;
+mod schedules;
 mod sessions;
 mod support;
 mod vocabulary;

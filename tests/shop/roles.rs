@@ -7,8 +7,8 @@ use shelfsync::db::schema::{audit_entries, items};
 use shelfsync::domain::{Contact, TokenScope};
 use shelfsync::inventory::Actor;
 use shelfsync::inventory::merchants::Location;
-use shelfsync::inventory::reservations;
 use shelfsync::inventory::tokens::create_token;
+use shelfsync::inventory::{DesignationChange, reservations, schedules};
 
 use crate::common::demo::{BLUE_MUG_FOR_SALE, CAMPING_MUG_VIEW_ONLY, SPECKLED_MUG_IN_STORE_ONLY};
 use crate::common::fixtures::{fresh_key, receive_stock};
@@ -60,6 +60,23 @@ fn routes(app: &TestApp, downtown: i64, riverside: i64, temp: i64, token: i64) -
             .select(audit_entries::id)
             .first::<i64>(conn)
             .expect("an audit entry")
+    });
+    // A change to cancel: the first role allowed cancels it, the next finds
+    // it cancelled already (409), neither a 403 nor a change.
+    let merchant = app.demo_merchant_id();
+    let planned = with_conn(&app.pool, |conn| {
+        let now = chrono::Utc::now().naive_utc();
+        schedules::schedule(
+            conn,
+            &Actor::system(),
+            merchant,
+            mug,
+            DesignationChange::REMOVE_FROM_ONLINE,
+            "2099-01-01T09:00",
+            now,
+        )
+        .expect("a scheduled change")
+        .id
     });
     let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
         pairs
@@ -117,6 +134,41 @@ fn routes(app: &TestApp, downtown: i64, riverside: i64, temp: i64, token: i64) -
         allowed,
     };
     vec![
+        route(
+            "schedule a change",
+            "POST",
+            format!("/items/{mug}/schedules"),
+            f(&[
+                ("change", "remove_from_online"),
+                ("due_at", "2099-06-01T09:00"),
+            ]),
+            MANAGERS,
+        ),
+        route(
+            "schedule a change for selected items",
+            "POST",
+            "/items/schedules/bulk".into(),
+            f(&[
+                ("ids", &format!("{mug}:VERSION")),
+                ("action", "sell_online"),
+                ("due_at", "2099-06-01T09:00"),
+            ]),
+            MANAGERS,
+        ),
+        route(
+            "scheduled changes",
+            "GET",
+            "/items/schedules".into(),
+            vec![],
+            MANAGERS,
+        ),
+        route(
+            "cancel a scheduled change",
+            "POST",
+            format!("/items/{mug}/schedules/{planned}/cancel"),
+            vec![],
+            MANAGERS,
+        ),
         route(
             "designation button",
             "POST",

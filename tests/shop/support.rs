@@ -3,7 +3,8 @@
 use diesel::prelude::*;
 use shelfsync::db::DbConnection;
 use shelfsync::db::schema::{
-    api_tokens, audit_entries, locations, merchants, staff, stock_movements, webhook_endpoints,
+    api_tokens, audit_entries, locations, merchants, scheduled_changes, staff, stock_movements,
+    webhook_endpoints,
 };
 
 use crate::common::{attr_of, html};
@@ -65,7 +66,15 @@ pub fn fingerprint(conn: &mut DbConnection, merchant_id: i64) -> String {
         ))
         .load(conn)
         .expect("staff");
-    format!("{merchant:?} {audit} {movements} {tokens:?} {endpoints} {stores:?} {people:?}")
+    let schedules: Vec<(i64, String)> = scheduled_changes::table
+        .filter(scheduled_changes::merchant_id.eq(merchant_id))
+        .order(scheduled_changes::id)
+        .select((scheduled_changes::id, scheduled_changes::status))
+        .load(conn)
+        .expect("scheduled changes");
+    format!(
+        "{merchant:?} {audit} {movements} {tokens:?} {endpoints} {stores:?} {people:?} {schedules:?}"
+    )
 }
 
 /// The CSRF token of a page that is not behind a sign-in (setup, links).

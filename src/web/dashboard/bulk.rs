@@ -58,6 +58,36 @@ struct BulkReviewPage {
     filter: String,
 }
 
+/// The items a bulk form selected: the ticked rows (`ID:VERSION`), or with
+/// `all_matching=1` every item matching the list's search and filter.
+pub(super) fn selection(
+    ids: &[String],
+    all_matching: Option<&str>,
+    q: Option<&str>,
+    filter: Option<&str>,
+) -> Result<Selection, HtmlError> {
+    if all_matching == Some("1") {
+        let filter = filter
+            .map(ItemFilter::parse)
+            .transpose()
+            .map_err(|e| HtmlError::BadRequest(e.to_string()))?
+            .unwrap_or_default();
+        return Ok(Selection::Matching {
+            search: q.unwrap_or_default().to_owned(),
+            filter,
+        });
+    }
+    let mut parsed = Vec::with_capacity(ids.len());
+    for raw in ids {
+        parsed.push(
+            Selected::parse(raw).map_err(|e| {
+                HtmlError::BadRequest(format!("{}; nothing was changed.", e.message))
+            })?,
+        );
+    }
+    Ok(Selection::Items(parsed))
+}
+
 async fn apply(
     state: web::Data<AppState>,
     current: CurrentStaff,
@@ -84,27 +114,12 @@ async fn apply(
         return Ok(see_other(back));
     };
     let merchant_id = current.merchant.id;
-    let selection = if form.all_matching.as_deref() == Some("1") {
-        let filter = form
-            .filter
-            .as_deref()
-            .map(ItemFilter::parse)
-            .transpose()
-            .map_err(|e| HtmlError::BadRequest(e.to_string()))?
-            .unwrap_or_default();
-        Selection::Matching {
-            search: form.q.clone().unwrap_or_default(),
-            filter,
-        }
-    } else {
-        let mut parsed = Vec::with_capacity(form.ids.len());
-        for raw in &form.ids {
-            parsed.push(Selected::parse(raw).map_err(|e| {
-                HtmlError::BadRequest(format!("{}; nothing was changed.", e.message))
-            })?);
-        }
-        Selection::Items(parsed)
-    };
+    let selection = selection(
+        &form.ids,
+        form.all_matching.as_deref(),
+        form.q.as_deref(),
+        form.filter.as_deref(),
+    )?;
     let mode = if form.apply.as_deref() == Some("valid_only") {
         BulkMode::ValidOnly
     } else {

@@ -11,12 +11,14 @@ use rand::RngCore;
 use serde::Deserialize;
 
 use super::items::render;
+use super::row::DesignationAction;
 use super::{Allowed, Layout, Notice, vocabulary};
 use crate::domain::{FieldError, OnlineListing};
 use crate::inventory::Item;
 use crate::inventory::audit::AuditEntry;
 use crate::inventory::designations::describe as describe_state;
 use crate::inventory::item_view::{self, ItemView};
+use crate::inventory::schedules::{self, ScheduledChange};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, run};
@@ -76,6 +78,65 @@ pub struct ItemPage {
     pub stock: Option<StockPanel>,
     history: Vec<AuditEntry>,
     online_choices: Vec<(&'static str, &'static str)>,
+    /// The item's pending scheduled changes and the form to plan another.
+    pub schedules: SchedulePanel,
+}
+
+/// A pending scheduled change as the item page and the schedules page list it.
+pub struct ScheduleRow {
+    pub id: i64,
+    pub item_id: i64,
+    pub item_name: String,
+    pub sku: String,
+    /// What will change, in the dashboard's words ("Sell online").
+    pub what: String,
+    /// When, in the shop's time zone.
+    pub due: String,
+}
+
+impl ScheduleRow {
+    pub fn of(
+        current: &CurrentStaff,
+        scheduled: &ScheduledChange,
+        item_name: &str,
+        sku: &str,
+    ) -> ScheduleRow {
+        ScheduleRow {
+            id: scheduled.id,
+            item_id: scheduled.item_id,
+            item_name: item_name.to_owned(),
+            sku: sku.to_owned(),
+            what: DesignationAction::ALL
+                .into_iter()
+                .find(|action| action.change() == scheduled.change)
+                .map_or_else(
+                    || schedules::describe(scheduled.change),
+                    |action| action.label().to_owned(),
+                ),
+            due: current
+                .merchant
+                .time_zone
+                .show(scheduled.due_at, "%a %Y-%m-%d %H:%M"),
+        }
+    }
+}
+
+/// The "Schedule a change" form as typed, kept when it is shown again.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ScheduleFormData {
+    #[serde(default)]
+    pub change: String,
+    #[serde(default)]
+    pub due_at: String,
+}
+
+/// The item page's scheduled changes: the pending ones and the form.
+#[derive(Default)]
+pub struct SchedulePanel {
+    pub pending: Vec<ScheduleRow>,
+    pub input: ScheduleFormData,
+    /// The shop's time zone, named beside the time field.
+    pub time_zone: String,
 }
 
 impl ItemPage {
@@ -96,6 +157,7 @@ impl ItemPage {
                 .iter()
                 .map(|o| (o.as_str(), o.label()))
                 .collect(),
+            schedules: SchedulePanel::default(),
         }
     }
 
@@ -108,6 +170,15 @@ impl ItemPage {
         page.state = describe_state(&view.item);
         page.stock = Some(StockPanel::of(&view, &page.layout.csrf_token, current));
         page.history = view.history;
+        page.schedules = SchedulePanel {
+            pending: view
+                .scheduled
+                .iter()
+                .map(|s| ScheduleRow::of(current, s, &view.item.name, &view.item.sku))
+                .collect(),
+            input: ScheduleFormData::default(),
+            time_zone: current.merchant.time_zone.name().to_owned(),
+        };
         page
     }
 
@@ -137,6 +208,14 @@ impl ItemPage {
             .iter()
             .find(|e| e.field == field)
             .map(|e| e.message.as_str())
+    }
+
+    /// The changes the schedule form offers, as (form value, label).
+    fn schedule_choices(&self) -> Vec<(&'static str, &'static str)> {
+        DesignationAction::ALL
+            .iter()
+            .map(|a| (a.as_str(), a.label()))
+            .collect()
     }
 
     fn online_selected(&self, value: &str) -> bool {

@@ -16,6 +16,7 @@ mod item_stock;
 mod items;
 mod login;
 mod row;
+mod schedules;
 mod settings;
 mod setup;
 mod shop_settings;
@@ -44,6 +45,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     bulk::config(cfg);
     // Before item_form's `/items/{id}`, which would take `bulk-edit` as an id.
     bulk_edit::config(cfg);
+    schedules::config(cfg);
     item_form::config(cfg);
     item_stock::config(cfg);
     counter::config(cfg);

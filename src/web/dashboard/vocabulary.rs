@@ -43,6 +43,7 @@ pub fn field_label(field: AuditField) -> &'static str {
         AuditField::ReservationMaxQuantity => "Most units per reservation",
         AuditField::ReservationHoldHours => "Reservations held for (hours)",
         AuditField::Reservation => "Hold for pickup",
+        AuditField::Scheduled => "Scheduled change",
     }
 }
 
