@@ -224,6 +224,50 @@ pub fn after_commit(f: impl FnOnce() + 'static) {
     AFTER_COMMIT.with(|queue| queue.borrow_mut().push(Box::new(f)));
 }
 
+/// This process's SQLite writers take turns here before `BEGIN IMMEDIATE`.
+/// SQLite makes a writer that finds the database busy sleep and try again,
+/// a millisecond at first and up to 100 ms at a time, so with many writers
+/// at once most of their time went to sleeping. Queued here instead, the
+/// next writer begins as soon as the last one ends. A writer of another
+/// process (the command line) still meets SQLite's busy timeout, and a wait
+/// here longer than that timeout goes on without a turn, leaving SQLite to
+/// decide, so no code path can wait here forever.
+static SQLITE_WRITERS: WriterTurns = WriterTurns {
+    busy: std::sync::Mutex::new(false),
+    free: std::sync::Condvar::new(),
+};
+
+struct WriterTurns {
+    busy: std::sync::Mutex<bool>,
+    free: std::sync::Condvar,
+}
+
+/// A writer's turn, given back when dropped.
+struct WriterTurn(&'static WriterTurns);
+
+impl WriterTurns {
+    fn take_turn(&'static self) -> Option<WriterTurn> {
+        let busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        let timeout = Duration::from_millis(u64::from(SQLITE_BUSY_TIMEOUT_MS));
+        let (mut busy, waited) = self
+            .free
+            .wait_timeout_while(busy, timeout, |busy| *busy)
+            .unwrap_or_else(|e| e.into_inner());
+        if waited.timed_out() {
+            return None;
+        }
+        *busy = true;
+        Some(WriterTurn(self))
+    }
+}
+
+impl Drop for WriterTurn {
+    fn drop(&mut self) {
+        *self.0.busy.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        self.0.free.notify_one();
+    }
+}
+
 fn run_after_commit(committed: bool) {
     let queued = AFTER_COMMIT.with(|queue| std::mem::take(&mut *queue.borrow_mut()));
     if committed {
@@ -257,6 +301,7 @@ impl DbConnection {
         let outcome = match self {
             DbConnection::Postgres(_) => self.transaction(f),
             DbConnection::Sqlite(inner) => {
+                let _turn = SQLITE_WRITERS.take_turn();
                 AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
                 match f(self) {
                     Ok(value) => {
