@@ -317,14 +317,21 @@ pub fn check(args: &DatabaseArgs) -> Result<(), StartError> {
     }
     let over = crate::inventory::stock::verify_holds(&mut conn)?;
     for o in &over {
-        println!(
-            "merchant {} item {} at {}: open holds for pickup of {} but only {} on hand",
-            o.merchant_id, o.item_id, o.location_id, o.held, o.on_hand
-        );
+        if o.held != o.recorded {
+            println!(
+                "merchant {} item {} at {}: open holds for pickup of {} but the level counts {} held",
+                o.merchant_id, o.item_id, o.location_id, o.held, o.recorded
+            );
+        } else {
+            println!(
+                "merchant {} item {} at {}: open holds for pickup of {} but only {} on hand",
+                o.merchant_id, o.item_id, o.location_id, o.held, o.on_hand
+            );
+        }
     }
     if mismatches.is_empty() && over.is_empty() {
         println!("every stock level equals the sum of its movements");
-        println!("every store's open holds fit what it has on hand");
+        println!("every store's open holds fit what it has on hand, and its count of them");
         Ok(())
     } else {
         Err(StartError::LedgerMismatch(mismatches.len() + over.len()))

@@ -194,6 +194,8 @@ pub struct StockLevelRow {
     pub location_id: i64,
     pub on_hand: i64,
     pub updated_at: NaiveDateTime,
+    /// Units open holds for pickup keep here (on hand, not free).
+    pub held: i64,
 }
 
 #[derive(Debug, Insertable)]

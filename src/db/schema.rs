@@ -148,6 +148,7 @@ diesel::table! {
         location_id -> BigInt,
         on_hand -> BigInt,
         updated_at -> Timestamp,
+        held -> BigInt,
     }
 }
 

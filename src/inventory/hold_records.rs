@@ -147,7 +147,9 @@ pub(super) fn close(
         reservations::closed_by.eq(by.map(|actor| actor.as_str().to_owned())),
     ))
     .execute(conn)?;
-    if changed == 0 {
+    if changed == 1 {
+        keep_held(conn, reservation, -reservation.quantity)?;
+    } else {
         let now_is: Reservation = reservations::table
             .find(reservation.id)
             .select(ReservationRow::as_select())
@@ -160,6 +162,31 @@ pub(super) fn close(
         closed_at: Some(closed_at),
         ..reservation.clone()
     })
+}
+
+/// Keeps the level's count of held units with its holds: `units` more when
+/// a hold is made (`opened`), fewer when one is closed. The two ways a hold
+/// enters or leaves *open* are the only writers of `stock_levels.held`.
+pub(super) fn opened(conn: &mut DbConnection, reservation: &Reservation) -> Result<()> {
+    keep_held(conn, reservation, reservation.quantity)
+}
+
+fn keep_held(conn: &mut DbConnection, reservation: &Reservation, units: i64) -> Result<()> {
+    let changed = diesel::update(
+        stock_levels::table
+            .filter(stock_levels::item_id.eq(reservation.item_id))
+            .filter(stock_levels::location_id.eq(reservation.location_id)),
+    )
+    .set(stock_levels::held.eq(stock_levels::held + units))
+    .execute(conn)?;
+    if changed != 1 {
+        // A hold is only made on units on hand, so its level exists.
+        return Err(InventoryError::Corrupt(format!(
+            "reservation {} holds units at a store with no stock level",
+            reservation.id
+        )));
+    }
+    Ok(())
 }
 
 /// The activity entry and the `reservation.*` event of a hold's change.
@@ -210,22 +237,13 @@ pub(super) fn announce(
 pub(in crate::inventory) fn release_beyond_on_hand(
     conn: &mut DbConnection,
     actor: &Actor,
-    merchant_id: i64,
     moved: &[Item],
     catalog_version: i64,
 ) -> Result<Vec<i64>> {
     let ids: Vec<i64> = moved.iter().map(|item| item.id).collect();
-    let held = lists::open_holds(conn, merchant_id, Some(&ids))?;
     let mut released = Vec::new();
-    for (&(item_id, location_id), &units) in &held {
-        let on_hand: i64 = stock_levels::table
-            .filter(stock_levels::item_id.eq(item_id))
-            .filter(stock_levels::location_id.eq(location_id))
-            .select(stock_levels::on_hand)
-            .first::<i64>(conn)
-            .optional()?
-            .unwrap_or(0)
-            .max(0);
+    for ((item_id, location_id), level) in lists::item_units(conn, &ids)? {
+        let (units, on_hand) = (level.held, level.on_hand.max(0));
         if units <= on_hand {
             continue;
         }

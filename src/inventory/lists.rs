@@ -11,10 +11,8 @@ use utoipa::ToSchema;
 use super::{Item, Result, catalog};
 use crate::db::DbConnection;
 use crate::db::models::{ItemRow, LocationRow};
-use crate::db::schema::{items, locations, reservations, stock_levels};
-use crate::domain::{
-    Money, OnlineListing, ReservationStatus, available_at_store, available_online, online_buffer,
-};
+use crate::db::schema::{items, locations, stock_levels};
+use crate::domain::{Money, OnlineListing, available_at_store, available_online, online_buffer};
 
 /// The most records one page of a list may hold.
 pub const MAX_PAGE: i64 = 1000;
@@ -170,9 +168,7 @@ pub struct OnlineListPage {
 /// Stock of the merchant's stores for a set of items.
 pub(super) struct StockIndex {
     locations: Vec<LocationRow>,
-    on_hand: HashMap<(i64, i64), i64>,
-    /// Units held for pickup by open reservations, by (item, store).
-    held: HashMap<(i64, i64), i64>,
+    units: HashMap<(i64, i64), Units>,
     /// The merchant's default online buffer.
     merchant_buffer: i64,
 }
@@ -193,43 +189,60 @@ impl StoreLevel {
     }
 }
 
-/// The units open reservations hold, by (item, store): of these items, or
-/// of every item of the merchant when `item_ids` is `None`. Every figure of
-/// availability — the lists, online orders, counter sales, new holds —
-/// subtracts these, through `available_at_store`.
-pub(super) fn open_holds(
+/// A store level's two counts: units on hand, and units open reservations
+/// hold there (`stock_levels.held`, kept by the hold's write path). Every
+/// figure of availability — the lists, online orders, counter sales, new
+/// holds — subtracts the second from the first, through `available_at_store`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Units {
+    pub on_hand: i64,
+    pub held: i64,
+}
+
+/// The levels of these items, by (item, store); a store where an item was
+/// never stocked has none.
+pub(super) fn item_units(
+    conn: &mut DbConnection,
+    item_ids: &[i64],
+) -> Result<HashMap<(i64, i64), Units>> {
+    let mut units = HashMap::with_capacity(item_ids.len());
+    for chunk in item_ids.chunks(500) {
+        let levels: Vec<(i64, i64, i64, i64)> = stock_levels::table
+            .filter(stock_levels::item_id.eq_any(chunk))
+            .select((
+                stock_levels::item_id,
+                stock_levels::location_id,
+                stock_levels::on_hand,
+                stock_levels::held,
+            ))
+            .load(conn)?;
+        for (item_id, location_id, on_hand, held) in levels {
+            units.insert((item_id, location_id), Units { on_hand, held });
+        }
+    }
+    Ok(units)
+}
+
+/// Every level of the merchant's items, by (item, store).
+pub(super) fn merchant_units(
     conn: &mut DbConnection,
     merchant_id: i64,
-    item_ids: Option<&[i64]>,
-) -> Result<HashMap<(i64, i64), i64>> {
-    let mut held = HashMap::new();
-    let mut read = |ids: Option<&[i64]>| -> Result<()> {
-        let mut query = reservations::table
-            .filter(reservations::merchant_id.eq(merchant_id))
-            .filter(reservations::status.eq(ReservationStatus::Open.as_str()))
-            .select((
-                reservations::item_id,
-                reservations::location_id,
-                reservations::quantity,
-            ))
-            .into_boxed();
-        if let Some(ids) = ids {
-            query = query.filter(reservations::item_id.eq_any(ids.to_vec()));
-        }
-        for (item_id, location_id, quantity) in query.load::<(i64, i64, i64)>(conn)? {
-            *held.entry((item_id, location_id)).or_insert(0) += quantity;
-        }
-        Ok(())
-    };
-    match item_ids {
-        Some(ids) => {
-            for chunk in ids.chunks(500) {
-                read(Some(chunk))?;
-            }
-        }
-        None => read(None)?,
-    }
-    Ok(held)
+) -> Result<HashMap<(i64, i64), Units>> {
+    Ok(stock_levels::table
+        .inner_join(items::table)
+        .filter(items::merchant_id.eq(merchant_id))
+        .select((
+            stock_levels::item_id,
+            stock_levels::location_id,
+            stock_levels::on_hand,
+            stock_levels::held,
+        ))
+        .load::<(i64, i64, i64, i64)>(conn)?
+        .into_iter()
+        .map(|(item_id, location_id, on_hand, held)| {
+            ((item_id, location_id), Units { on_hand, held })
+        })
+        .collect())
 }
 
 impl StockIndex {
@@ -245,25 +258,10 @@ impl StockIndex {
             .order(locations::id)
             .select(LocationRow::as_select())
             .load(conn)?;
-        let held = open_holds(conn, merchant_id, Some(item_ids))?;
-        let mut on_hand = HashMap::new();
-        for chunk in item_ids.chunks(500) {
-            let levels: Vec<(i64, i64, i64)> = stock_levels::table
-                .filter(stock_levels::item_id.eq_any(chunk))
-                .select((
-                    stock_levels::item_id,
-                    stock_levels::location_id,
-                    stock_levels::on_hand,
-                ))
-                .load(conn)?;
-            for (item_id, location_id, quantity) in levels {
-                on_hand.insert((item_id, location_id), quantity);
-            }
-        }
+        let units = item_units(conn, item_ids)?;
         Ok(StockIndex {
             locations,
-            on_hand,
-            held,
+            units,
             merchant_buffer,
         })
     }
@@ -272,38 +270,33 @@ impl StockIndex {
     /// many of them (an import): read once, then kept current with `set`.
     pub(super) fn load_merchant(conn: &mut DbConnection, merchant_id: i64) -> Result<StockIndex> {
         let mut index = StockIndex::load(conn, merchant_id, &[])?;
-        index.on_hand = merchant_levels(conn, merchant_id)?;
-        index.held = open_holds(conn, merchant_id, None)?;
+        index.units = merchant_units(conn, merchant_id)?;
         Ok(index)
     }
 
     /// The open holds of `item_ids` as they stand now, after some were let
     /// go in this transaction.
-    pub(super) fn reread_holds(
-        &mut self,
-        conn: &mut DbConnection,
-        merchant_id: i64,
-        item_ids: &[i64],
-    ) -> Result<()> {
+    pub(super) fn reread_holds(&mut self, conn: &mut DbConnection, item_ids: &[i64]) -> Result<()> {
         if item_ids.is_empty() {
             return Ok(());
         }
-        let reread: std::collections::HashSet<i64> = item_ids.iter().copied().collect();
-        self.held
-            .retain(|(item_id, _), _| !reread.contains(item_id));
-        self.held
-            .extend(open_holds(conn, merchant_id, Some(item_ids))?);
+        for (level, units) in item_units(conn, item_ids)? {
+            self.units.entry(level).or_default().held = units.held;
+        }
         Ok(())
     }
 
     /// Whether the item has a level row at the store (never stocked: none).
     pub(super) fn has_level(&self, item_id: i64, location_id: i64) -> bool {
-        self.on_hand.contains_key(&(item_id, location_id))
+        self.units.contains_key(&(item_id, location_id))
     }
 
     /// A level as a write in this transaction left it.
     pub(super) fn set(&mut self, item_id: i64, location_id: i64, on_hand: i64) {
-        self.on_hand.insert((item_id, location_id), on_hand);
+        self.units
+            .entry((item_id, location_id))
+            .or_default()
+            .on_hand = on_hand;
     }
 
     pub(super) fn merchant_buffer(&self) -> i64 {
@@ -333,14 +326,18 @@ impl StockIndex {
     }
 
     pub(super) fn on_hand(&self, item_id: i64, location_id: i64) -> i64 {
-        self.on_hand
-            .get(&(item_id, location_id))
-            .copied()
-            .unwrap_or(0)
+        self.units_at(item_id, location_id).on_hand
     }
 
     fn held(&self, item_id: i64, location_id: i64) -> i64 {
-        self.held.get(&(item_id, location_id)).copied().unwrap_or(0)
+        self.units_at(item_id, location_id).held
+    }
+
+    fn units_at(&self, item_id: i64, location_id: i64) -> Units {
+        self.units
+            .get(&(item_id, location_id))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Units of the item free at the store: on hand less open holds.
@@ -364,22 +361,14 @@ impl StockIndex {
     }
 }
 
-/// Every stock level of the merchant's items, by (item, store).
+/// Every stock level of the merchant's items (units on hand), by (item, store).
 pub(super) fn merchant_levels(
     conn: &mut DbConnection,
     merchant_id: i64,
 ) -> Result<HashMap<(i64, i64), i64>> {
-    Ok(stock_levels::table
-        .inner_join(items::table)
-        .filter(items::merchant_id.eq(merchant_id))
-        .select((
-            stock_levels::item_id,
-            stock_levels::location_id,
-            stock_levels::on_hand,
-        ))
-        .load::<(i64, i64, i64)>(conn)?
+    Ok(merchant_units(conn, merchant_id)?
         .into_iter()
-        .map(|(item_id, location_id, on_hand)| ((item_id, location_id), on_hand))
+        .map(|(level, units)| (level, units.on_hand))
         .collect())
 }
 
@@ -390,7 +379,7 @@ pub(super) fn item_levels(
     merchant_id: i64,
     item_id: i64,
 ) -> Result<Vec<StoreLevel>> {
-    let rows: Vec<(LocationRow, Option<i64>)> = locations::table
+    let rows: Vec<(LocationRow, Option<(i64, i64)>)> = locations::table
         .left_join(
             stock_levels::table.on(stock_levels::location_id
                 .eq(locations::id)
@@ -399,15 +388,20 @@ pub(super) fn item_levels(
         .filter(locations::merchant_id.eq(merchant_id))
         .filter(locations::archived_at.is_null())
         .order(locations::id)
-        .select((LocationRow::as_select(), stock_levels::on_hand.nullable()))
+        .select((
+            LocationRow::as_select(),
+            (stock_levels::on_hand, stock_levels::held).nullable(),
+        ))
         .load(conn)?;
-    let held = open_holds(conn, merchant_id, Some(&[item_id]))?;
     Ok(rows
         .into_iter()
-        .map(|(store, on_hand)| StoreLevel {
-            held: held.get(&(item_id, store.id)).copied().unwrap_or(0),
-            on_hand: on_hand.unwrap_or(0),
-            store,
+        .map(|(store, level)| {
+            let (on_hand, held) = level.unwrap_or((0, 0));
+            StoreLevel {
+                store,
+                on_hand,
+                held,
+            }
         })
         .collect())
 }
@@ -515,13 +509,15 @@ pub(super) fn online_record_from(
 ) -> OnlineRecord {
     let stock = StockIndex {
         locations: levels.iter().map(|level| level.store.clone()).collect(),
-        on_hand: levels
+        units: levels
             .iter()
-            .map(|level| ((item.id, level.store.id), level.on_hand))
-            .collect(),
-        held: levels
-            .iter()
-            .map(|level| ((item.id, level.store.id), level.held))
+            .map(|level| {
+                let units = Units {
+                    on_hand: level.on_hand,
+                    held: level.held,
+                };
+                ((item.id, level.store.id), units)
+            })
             .collect(),
         merchant_buffer,
     };

@@ -9,7 +9,8 @@
 # hold is open. The scheduler lets overdue holds go on its first run.
 #
 # Usage: bash tests/bench/reservations.sh
-# Environment: DURATION (10s), CONNECTIONS (16), HOLDS (10000), KEEP=1.
+# Environment: DURATION (10s), CONNECTIONS (16), HOLDS (10000; the run must
+# make at least that many), REFERENCE (5000), KEEP=1.
 # Installs wrk from Debian when missing; builds the release binary; listens
 # on 127.0.0.1 only; writes only under a temporary work dir.
 set -euo pipefail
@@ -100,9 +101,52 @@ open_holds="$(sqlite3 "$DB" "SELECT count(*) FROM reservations WHERE status = 'o
 echo "open holds after the run: $open_holds"
 "$BIN" check --database-url "$DB" >/dev/null && echo "shelfsync check: clean"
 
+# The same run's reference: the sqlite3 shell committing, one transaction
+# each, the writes a hold makes (the hold, the catalog version, the item's
+# and the reservation's events, the activity entry, the idempotency key)
+# into bare tables with the server's journal settings. No HTTP, no reads, no
+# rules: what this machine's SQLite can commit one hold at a time.
+REFERENCE="${REFERENCE:-5000}"
+say "reference: the sqlite3 shell, $REFERENCE transactions of a hold's six writes"
+python3 - "$REFERENCE" >"$WORK/reference.sql" <<'PY'
+import sys
+n = int(sys.argv[1])
+print("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+print("CREATE TABLE holds (id INTEGER PRIMARY KEY, item_id INT, location_id INT, quantity INT,"
+      " name TEXT, email TEXT, code TEXT, status TEXT, expires_at TEXT, created_at TEXT);")
+print("CREATE TABLE versions (merchant_id INTEGER PRIMARY KEY, version INT);")
+print("INSERT INTO versions VALUES (1, 0);")
+print("CREATE TABLE events (id INTEGER PRIMARY KEY, version INT, type TEXT, payload TEXT);")
+print("CREATE TABLE activity (id INTEGER PRIMARY KEY, subject TEXT, detail TEXT);")
+print("CREATE TABLE keys (key TEXT PRIMARY KEY, answer TEXT);")
+for i in range(n):
+    print("BEGIN IMMEDIATE;")
+    print(f"INSERT INTO holds VALUES (NULL, 1, 1, 1, 'Shopper {i}', 's{i}@example.com', "
+          f"'C{i:05d}', 'open', datetime('now', '+2 days'), datetime('now'));")
+    print("UPDATE versions SET version = version + 1 WHERE merchant_id = 1;")
+    print("INSERT INTO events VALUES (NULL, (SELECT version FROM versions), 'item.stock_changed', "
+          "'{\"item_id\": 1, \"available_online\": 0}');")
+    print("INSERT INTO events VALUES (NULL, (SELECT version FROM versions), 'reservation.created', "
+          "'{\"reservation_id\": 1}');")
+    print(f"INSERT INTO activity VALUES (NULL, 'reservation', 'held 1 as C{i:05d}');")
+    print(f"INSERT INTO keys VALUES ('bench-{i}', '{{\"id\": {i}}}');")
+    print("COMMIT;")
+PY
+ref_start="$(date +%s.%N)"
+sqlite3 "$WORK/reference.db" <"$WORK/reference.sql" >/dev/null
+ref_end="$(date +%s.%N)"
+ref_rate="$(python3 -c "print(round($REFERENCE / ($ref_end - $ref_start)))")"
+served="$(grep -o 'Requests/sec: *[0-9.]*' "$WORK/wrk.txt" | grep -o '[0-9.]*$')"
+echo "sqlite3 shell: $ref_rate holds' writes/s, one transaction each"
+printf 'shelfsync over HTTP: %s reservations/s = %.2f of the sqlite3 shell\n' \
+  "$served" "$(python3 -c "print($served / $ref_rate)")"
+
 say "expiry of $HOLDS holds"
 sqlite3 "$DB" "UPDATE reservations SET status = 'released' WHERE status = 'open' AND id NOT IN
   (SELECT id FROM reservations WHERE status = 'open' ORDER BY id LIMIT $HOLDS)"
+sqlite3 "$DB" "UPDATE stock_levels SET held = COALESCE((SELECT SUM(quantity) FROM reservations r
+  WHERE r.item_id = stock_levels.item_id AND r.location_id = stock_levels.location_id
+    AND r.status = 'open'), 0)"
 sqlite3 "$DB" "UPDATE reservations SET expires_at = datetime('now', '-1 minute') WHERE status = 'open'"
 due="$(sqlite3 "$DB" "SELECT count(*) FROM reservations WHERE status = 'open'")"
 start="$(date +%s.%N)"

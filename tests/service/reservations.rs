@@ -5,7 +5,9 @@
 use chrono::TimeDelta;
 use diesel::prelude::*;
 use shelfsync::db::DbConnection;
-use shelfsync::db::schema::{audit_entries, outbox_events, reservations, stock_movements};
+use shelfsync::db::schema::{
+    audit_entries, outbox_events, reservations, stock_levels, stock_movements,
+};
 use shelfsync::domain::{Contact, OnlineListing, Quantity, Reason, StockCount};
 use shelfsync::inventory::idempotency::{Fingerprint, Outcome};
 use shelfsync::inventory::lists::{OnlineRecord, online_record_of};
@@ -31,7 +33,8 @@ on_both_backends!(
     every_change_of_a_hold_writes_its_event_and_activity_entry,
     a_count_below_what_is_held_lets_the_newest_holds_go,
     an_import_counting_below_what_is_held_announces_the_stock_left_after_the_holds_go,
-    expired_holds_are_let_go_exactly_once_even_by_two_runs_at_once
+    expired_holds_are_let_go_exactly_once_even_by_two_runs_at_once,
+    the_levels_count_of_held_units_follows_every_hold_and_the_check_catches_a_wrong_one
 );
 
 struct Setup {
@@ -433,4 +436,73 @@ async fn an_import_counting_below_what_is_held_announces_the_stock_left_after_th
         .expect("JSON");
     assert_eq!(announced["item"], served);
     assert_eq!(verify_holds(&mut conn).expect("check"), vec![]);
+}
+
+fn held_on_level(conn: &mut DbConnection, setup: &Setup) -> i64 {
+    stock_levels::table
+        .filter(stock_levels::item_id.eq(setup.item.id))
+        .filter(stock_levels::location_id.eq(setup.downtown))
+        .select(stock_levels::held)
+        .first(conn)
+        .expect("the level")
+}
+
+async fn the_levels_count_of_held_units_follows_every_hold_and_the_check_catches_a_wrong_one(
+    backend: Backend,
+) {
+    let db = TestDb::new(backend);
+    let mut conn = db.pool().get().expect("conn");
+    let setup = setup(&mut conn, 10);
+    let staff = Actor::staff("Sam");
+
+    let first = hold(&mut conn, &setup, 2, "ana@example.com");
+    let second = hold(&mut conn, &setup, 1, "bo@example.com");
+    let third = hold(&mut conn, &setup, 2, "cy@example.com");
+    assert_eq!(held_on_level(&mut conn, &setup), 5);
+    assert_eq!(
+        stock::available_at(&mut conn, setup.item.id, setup.downtown).expect("free"),
+        5
+    );
+
+    pick_up(&mut conn, &staff, setup.merchant, first.id, None).expect("picked up");
+    assert_eq!(
+        held_on_level(&mut conn, &setup),
+        3,
+        "a pickup frees what it held"
+    );
+    release(&mut conn, &staff, setup.merchant, second.id, None).expect("released");
+    assert_eq!(
+        held_on_level(&mut conn, &setup),
+        2,
+        "a release frees what it held"
+    );
+    // A hold closed twice frees its units once.
+    assert!(release(&mut conn, &staff, setup.merchant, second.id, None).is_err());
+    assert_eq!(held_on_level(&mut conn, &setup), 2);
+    expire_due(&mut conn, third.expires_at).expect("expiry");
+    assert_eq!(
+        held_on_level(&mut conn, &setup),
+        0,
+        "an expired hold frees what it held"
+    );
+    assert_eq!(
+        stock::available_at(&mut conn, setup.item.id, setup.downtown).expect("free"),
+        8
+    );
+    assert_eq!(verify_holds(&mut conn).expect("check"), vec![]);
+
+    // A count that no open hold accounts for is reported, with both figures.
+    hold(&mut conn, &setup, 1, "di@example.com");
+    diesel::update(
+        stock_levels::table
+            .filter(stock_levels::item_id.eq(setup.item.id))
+            .filter(stock_levels::location_id.eq(setup.downtown)),
+    )
+    .set(stock_levels::held.eq(4))
+    .execute(&mut conn)
+    .expect("tamper");
+    let mismatches = verify_holds(&mut conn).expect("check");
+    assert_eq!(mismatches.len(), 1, "{mismatches:?}");
+    assert_eq!((mismatches[0].held, mismatches[0].recorded), (1, 4));
+    assert_eq!(mismatches[0].item_id, setup.item.id);
 }

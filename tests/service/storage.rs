@@ -161,7 +161,7 @@ async fn every_table_reads_back_through_the_diesel_schema_after_the_demo_is_seed
         ("sign_in_failures", 4),
         ("sign_in_events", 6),
         ("items", 19),
-        ("stock_levels", 5),
+        ("stock_levels", 6),
         ("audit_entries", 14),
         ("outbox_events", 7),
         ("api_tokens", 10),

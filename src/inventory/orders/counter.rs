@@ -101,7 +101,7 @@ fn take_sale(
         };
         // Units held for pickup are not for sale without the cashier's
         // say-so: short, like units that aren't there.
-        let free = stock::available_at(conn, merchant_id, item.id, location.id)?;
+        let free = stock::available_at(conn, item.id, location.id)?;
         let recorded = if record_anyway {
             // If it took held units, closing the ledger lets go the newest
             // holds that no longer fit.
@@ -123,7 +123,7 @@ fn take_sale(
                 sku: item.sku.clone(),
                 location_id: Some(location.id),
                 requested: quantity,
-                available: stock::available_at(conn, merchant_id, item.id, location.id)?,
+                available: stock::available_at(conn, item.id, location.id)?,
             }),
         }
     }

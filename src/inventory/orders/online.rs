@@ -85,7 +85,7 @@ fn take_order(
         let mut all_fulfilling = Vec::new();
         for store in stores.iter().filter(|store| store.fulfils_online) {
             // Units held for pickup there are not for sale online.
-            let free = stock::available_at(conn, merchant_id, item.id, store.id)?;
+            let free = stock::available_at(conn, item.id, store.id)?;
             all_fulfilling.push(free);
             if fulfilling.contains(&store.id) {
                 levels.push((store.id, free));
@@ -163,7 +163,7 @@ fn take_order(
                     sku: item.sku.clone(),
                     location_id: Some(location_id),
                     requested: wanted,
-                    available: stock::available_at(conn, merchant_id, item.id, location_id)?,
+                    available: stock::available_at(conn, item.id, location_id)?,
                 }]));
             };
             allocations.push(Allocation {

@@ -14,7 +14,7 @@ use crate::db::schema::reservations;
 use crate::domain::{
     FieldError, IdempotencyKey, MovementKind, PICKUP_CODE_LEN, PickupCode, ReservationStatus,
 };
-use crate::inventory::hold_records::{already_closed, announce, close};
+use crate::inventory::hold_records::{already_closed, announce, close, opened};
 use crate::inventory::idempotency::{self, Fingerprint, Outcome};
 use crate::inventory::items::ItemWriter;
 use crate::inventory::merchants::{Location, Merchant};
@@ -89,7 +89,7 @@ fn reserve_locked(
         other => other,
     })?;
     check_limits(conn, merchant_id, request)?;
-    let free = stock::available_at(conn, merchant_id, item.id, store.id)?;
+    let free = stock::available_at(conn, item.id, store.id)?;
     if free == 0 {
         return Err(FieldError::new(
             "location_id",
@@ -124,6 +124,7 @@ fn reserve_locked(
         .returning(reservations::all_columns)
         .get_result(conn)?;
     let reservation = Reservation::try_from(row)?;
+    opened(conn, &reservation)?;
     // The item's availability at the store (and maybe online) just fell.
     writer.stock_moved(conn, &item)?;
     let catalog_version = writer.catalog_version(conn)?;

@@ -76,7 +76,9 @@ pub fn verify_ledger(conn: &mut DbConnection) -> Result<Vec<LedgerMismatch>> {
     })
 }
 
-/// A store whose open holds of an item exceed what it has on hand.
+/// A store whose open holds of an item exceed what it has on hand, or whose
+/// level's count of held units (`recorded`) is not what its open holds add
+/// up to (`held`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HoldMismatch {
     pub merchant_id: i64,
@@ -84,10 +86,11 @@ pub struct HoldMismatch {
     pub location_id: i64,
     pub on_hand: i64,
     pub held: i64,
+    pub recorded: i64,
 }
 
 /// Every (item, store) whose open holds exceed its on-hand level (a level
-/// below zero counting as none).
+/// below zero counting as none), or differ from the level's count of them.
 pub fn verify_holds(conn: &mut DbConnection) -> Result<Vec<HoldMismatch>> {
     #[derive(QueryableByName)]
     struct Over {
@@ -101,18 +104,30 @@ pub fn verify_holds(conn: &mut DbConnection) -> Result<Vec<HoldMismatch>> {
         on_hand: i64,
         #[diesel(sql_type = BigInt)]
         held: i64,
+        #[diesel(sql_type = BigInt)]
+        recorded: i64,
     }
     conn.read_transaction(|conn| {
+        // Each level with what its open holds add up to, then each open
+        // hold's store that has no level at all.
         let over: Vec<Over> = diesel::sql_query(
-            "SELECT merchant_id, item_id, location_id, on_hand, held FROM ( \
-                SELECT r.merchant_id AS merchant_id, r.item_id AS item_id, r.location_id AS location_id, \
-                       CAST(COALESCE((SELECT l.on_hand FROM stock_levels l \
-                                      WHERE l.item_id = r.item_id AND l.location_id = r.location_id), 0) \
-                            AS BIGINT) AS on_hand, \
-                       CAST(SUM(r.quantity) AS BIGINT) AS held \
-                FROM reservations r WHERE r.status = 'open' \
+            "SELECT merchant_id, item_id, location_id, on_hand, held, recorded FROM ( \
+                SELECT i.merchant_id AS merchant_id, l.item_id AS item_id, \
+                       l.location_id AS location_id, l.on_hand AS on_hand, \
+                       CAST(COALESCE((SELECT SUM(r.quantity) FROM reservations r \
+                                      WHERE r.item_id = l.item_id AND r.location_id = l.location_id \
+                                        AND r.status = 'open'), 0) AS BIGINT) AS held, \
+                       l.held AS recorded \
+                FROM stock_levels l JOIN items i ON i.id = l.item_id \
+                UNION ALL \
+                SELECT r.merchant_id, r.item_id, r.location_id, CAST(0 AS BIGINT), \
+                       CAST(SUM(r.quantity) AS BIGINT), CAST(0 AS BIGINT) \
+                FROM reservations r WHERE r.status = 'open' AND NOT EXISTS ( \
+                    SELECT 1 FROM stock_levels l \
+                    WHERE l.item_id = r.item_id AND l.location_id = r.location_id) \
                 GROUP BY r.merchant_id, r.item_id, r.location_id \
-             ) AS holds WHERE held > (CASE WHEN on_hand > 0 THEN on_hand ELSE 0 END) \
+             ) AS holds \
+             WHERE held > (CASE WHEN on_hand > 0 THEN on_hand ELSE 0 END) OR held <> recorded \
              ORDER BY item_id, location_id",
         )
         .load(conn)?;
@@ -124,6 +139,7 @@ pub fn verify_holds(conn: &mut DbConnection) -> Result<Vec<HoldMismatch>> {
                 location_id: o.location_id,
                 on_hand: o.on_hand,
                 held: o.held,
+                recorded: o.recorded,
             })
             .collect())
     })

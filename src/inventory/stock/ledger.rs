@@ -347,13 +347,12 @@ impl<'a> Ledger<'a> {
         let released = crate::inventory::hold_records::release_beyond_on_hand(
             conn,
             self.actor,
-            self.merchant_id,
             &self.touched,
             self.catalog_version,
         )?;
         if let Some(mut stock) = stock {
             // A batch announces from its index: it must know the holds let go.
-            stock.reread_holds(conn, self.merchant_id, &released)?;
+            stock.reread_holds(conn, &released)?;
             writer = writer.holding(stock);
         }
         for item in &self.touched {

@@ -22,17 +22,15 @@ pub fn on_hand(conn: &mut DbConnection, item_id: i64, location_id: i64) -> Resul
 
 /// Units of an item free at a store for a sale, an order or a hold: on
 /// hand less what open reservations hold there.
-pub fn available_at(
-    conn: &mut DbConnection,
-    merchant_id: i64,
-    item_id: i64,
-    location_id: i64,
-) -> Result<i64> {
-    let held = lists::open_holds(conn, merchant_id, Some(&[item_id]))?;
-    Ok(available_at_store(
-        on_hand(conn, item_id, location_id)?,
-        held.get(&(item_id, location_id)).copied().unwrap_or(0),
-    ))
+pub fn available_at(conn: &mut DbConnection, item_id: i64, location_id: i64) -> Result<i64> {
+    let (on_hand, held) = stock_levels::table
+        .filter(stock_levels::item_id.eq(item_id))
+        .filter(stock_levels::location_id.eq(location_id))
+        .select((stock_levels::on_hand, stock_levels::held))
+        .first::<(i64, i64)>(conn)
+        .optional()?
+        .unwrap_or((0, 0));
+    Ok(available_at_store(on_hand, held))
 }
 
 /// One store's stock of an item.
