@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::item_list::{ItemFilter, matching_ids};
 use super::lists::{MAX_PAGE, OnlineListingJson, Price};
 use super::merchants::Location;
-use super::stock::on_hand;
+use super::stock::units_at;
 use super::{InventoryError, Item, Result, catalog};
 use crate::db::models::{ItemRow, LocationRow};
 use crate::db::schema::{items, locations, stock_levels};
@@ -30,6 +30,9 @@ pub struct StoreListEntry {
     /// On hand at this store. Negative only after a counter sale recorded
     /// anyway while short: a discrepancy the store should count.
     pub on_hand: i64,
+    /// Units of `on_hand` that open reservations hold here for pickup: not
+    /// free to sell at the counter without asking.
+    pub held: i64,
     /// False only in the `include_all` form, for online-only items.
     pub sellable_in_store: bool,
     pub online: OnlineListingJson,
@@ -112,7 +115,7 @@ fn listable(merchant_id: i64, include_all: bool) -> items::BoxedQuery<'static, D
     }
 }
 
-fn entry_of(item: &Item, on_hand: i64) -> StoreListEntry {
+fn entry_of(item: &Item, (on_hand, held): (i64, i64)) -> StoreListEntry {
     StoreListEntry {
         id: item.id,
         sku: item.sku.clone(),
@@ -120,6 +123,7 @@ fn entry_of(item: &Item, on_hand: i64) -> StoreListEntry {
         barcode: item.barcode.clone(),
         price: item.price.into(),
         on_hand,
+        held,
         sellable_in_store: item.in_store(),
         online: OnlineListingJson(item.online()),
         changed_version: item.changed_version,
@@ -144,8 +148,8 @@ pub fn store_list_entry(
             .optional()?
             .ok_or(InventoryError::NotFound("item"))?;
         let item = Item::from_row(row)?;
-        let on_hand = on_hand(conn, item.id, location.id)?;
-        Ok((location, entry_of(&item, on_hand)))
+        let units = units_at(conn, item.id, location.id)?;
+        Ok((location, entry_of(&item, units)))
     })
 }
 
@@ -211,18 +215,26 @@ fn read_page(
         .map(Item::from_row)
         .collect::<Result<_>>()?;
     let ids: Vec<i64> = page.iter().map(|item| item.id).collect();
-    let mut on_hand: HashMap<i64, i64> = HashMap::new();
+    let mut units: HashMap<i64, (i64, i64)> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let levels: Vec<(i64, i64)> = stock_levels::table
+        let levels: Vec<(i64, i64, i64)> = stock_levels::table
             .filter(stock_levels::location_id.eq(location.id))
             .filter(stock_levels::item_id.eq_any(chunk))
-            .select((stock_levels::item_id, stock_levels::on_hand))
+            .select((
+                stock_levels::item_id,
+                stock_levels::on_hand,
+                stock_levels::held,
+            ))
             .load(conn)?;
-        on_hand.extend(levels);
+        units.extend(
+            levels
+                .into_iter()
+                .map(|(item_id, on_hand, held)| (item_id, (on_hand, held))),
+        );
     }
     let entries = page
         .iter()
-        .map(|item| entry_of(item, on_hand.get(&item.id).copied().unwrap_or(0)))
+        .map(|item| entry_of(item, units.get(&item.id).copied().unwrap_or((0, 0))))
         .collect();
     Ok(StoreListPage {
         catalog_version,

@@ -56,6 +56,7 @@ async fn the_store_list_answers_with_its_contract_for_the_tokens_store(backend: 
         "barcode",
         "price",
         "on_hand",
+        "held",
         "sellable_in_store",
         "online",
         "changed_version",
@@ -76,6 +77,7 @@ async fn the_store_list_answers_with_its_contract_for_the_tokens_store(backend: 
     )
     .expect("stock");
     assert_eq!(first["on_hand"], on_hand);
+    assert_eq!(first["held"], 0, "the demo holds nothing for pickup");
 }
 
 async fn include_all_adds_online_only_items_marked_not_sellable_in_store(backend: Backend) {

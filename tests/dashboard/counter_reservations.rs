@@ -19,7 +19,8 @@ on_both_backends!(
     release_frees_the_units_without_a_sale,
     a_pickup_code_typed_into_the_search_box_opens_the_reservation,
     a_cashier_hands_over_only_at_their_own_store,
-    a_counter_sale_of_held_units_asks_first_and_recorded_anyway_releases_the_hold
+    a_counter_sale_of_held_units_asks_first_and_recorded_anyway_releases_the_hold,
+    the_counter_shows_the_units_held_beside_what_is_on_hand
 );
 
 struct Held {
@@ -278,4 +279,41 @@ async fn a_counter_sale_of_held_units_asks_first_and_recorded_anyway_releases_th
         "released",
         "the hold no longer fits and is let go"
     );
+}
+
+async fn the_counter_shows_the_units_held_beside_what_is_on_hand(backend: Backend) {
+    let held = held(backend).await;
+
+    let card = held
+        .app
+        .get_html(&format!(
+            "/counter/items/{}?location={}",
+            held.item, held.downtown
+        ))
+        .await;
+    assert_eq!(text_of(&card, "#counter-on-hand").as_deref(), Some("3"));
+    assert_eq!(text_of(&card, "#counter-held").as_deref(), Some("2"));
+    let list = held
+        .app
+        .get_html(&format!("/counter?location={}&q=Lant", held.downtown))
+        .await;
+    let cell = list
+        .select(&sel("td.on-hand"))
+        .map(|cell| cell.text().collect::<String>())
+        .find(|text| text.contains("held"))
+        .expect("the lantern's row says what is held");
+    assert_eq!(
+        cell.split_whitespace().collect::<Vec<_>>(),
+        ["3", "(2", "held)"]
+    );
+
+    // Where nothing is held, nothing is said about holds.
+    let elsewhere = held
+        .app
+        .get_html(&format!(
+            "/counter/items/{}?location={}",
+            held.item, held.riverside
+        ))
+        .await;
+    assert_eq!(text_of(&elsewhere, "#counter-held"), None);
 }

@@ -11,25 +11,25 @@ use crate::inventory::{Item, Result, catalog, lists};
 
 /// The on-hand quantity of an item at a store (zero when never stocked).
 pub fn on_hand(conn: &mut DbConnection, item_id: i64, location_id: i64) -> Result<i64> {
-    Ok(stock_levels::table
-        .filter(stock_levels::item_id.eq(item_id))
-        .filter(stock_levels::location_id.eq(location_id))
-        .select(stock_levels::on_hand)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0))
+    Ok(units_at(conn, item_id, location_id)?.0)
 }
 
-/// Units of an item free at a store for a sale, an order or a hold: on
-/// hand less what open reservations hold there.
-pub fn available_at(conn: &mut DbConnection, item_id: i64, location_id: i64) -> Result<i64> {
-    let (on_hand, held) = stock_levels::table
+/// Units of an item on hand at a store, and how many of those open
+/// reservations hold (both zero when never stocked).
+pub fn units_at(conn: &mut DbConnection, item_id: i64, location_id: i64) -> Result<(i64, i64)> {
+    Ok(stock_levels::table
         .filter(stock_levels::item_id.eq(item_id))
         .filter(stock_levels::location_id.eq(location_id))
         .select((stock_levels::on_hand, stock_levels::held))
         .first::<(i64, i64)>(conn)
         .optional()?
-        .unwrap_or((0, 0));
+        .unwrap_or((0, 0)))
+}
+
+/// Units of an item free at a store for a sale, an order or a hold: on
+/// hand less what open reservations hold there.
+pub fn available_at(conn: &mut DbConnection, item_id: i64, location_id: i64) -> Result<i64> {
+    let (on_hand, held) = units_at(conn, item_id, location_id)?;
     Ok(available_at_store(on_hand, held))
 }
 

@@ -29,5 +29,5 @@ pub use counts::Count;
 pub(super) use counts::record_counts;
 pub(super) use ledger::{Ledger, Movement};
 pub use ledger::{StockMovement, movements};
-pub use levels::{ItemStock, LocationStock, available_at, item_stock, on_hand};
+pub use levels::{ItemStock, LocationStock, available_at, item_stock, on_hand, units_at};
 pub use settings::set_merchant_online_buffer;
