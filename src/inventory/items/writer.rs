@@ -422,6 +422,9 @@ impl<'a> ItemWriter<'a> {
                 ..before.clone()
             };
             match &mut self.held {
+                // Stamped already in this transaction (created or changed
+                // in it): nothing to write.
+                _ if before.changed_version == catalog_version => {}
                 // Changed earlier in this batch: its held row carries the stamp.
                 Some(held) => match held.rows.get_mut(&item.id) {
                     Some(row) => row.changed_version = catalog_version,

@@ -107,6 +107,9 @@ pub(in crate::inventory) struct Ledger<'a> {
     touched: Vec<Item>,
     /// The ids in `touched`: an import moves the stock of many thousand items.
     touched_ids: HashSet<i64>,
+    /// The ids of items with a level that went down: only those can have
+    /// holds left over what is on hand.
+    lowered: HashSet<i64>,
     /// A batch ledger's writes, held until `close` (`holding`).
     held: Option<HeldStock>,
 }
@@ -168,6 +171,7 @@ impl<'a> Ledger<'a> {
             merchant_buffer,
             touched: Vec::new(),
             touched_ids: HashSet::new(),
+            lowered: HashSet::new(),
             held: None,
         })
     }
@@ -211,9 +215,7 @@ impl<'a> Ledger<'a> {
             on_hand_after,
             reason: movement.reason.to_owned(),
         });
-        if self.touched_ids.insert(item.id) {
-            self.touched.push(item.clone());
-        }
+        self.touch(item, delta);
         Ok(())
     }
 
@@ -320,10 +322,18 @@ impl<'a> Ledger<'a> {
             })
             .returning(stock_movements::all_columns)
             .get_result(conn)?;
+        self.touch(item, delta);
+        row.try_into()
+    }
+
+    /// Notes an item moved by `delta` (once each, in the order first moved).
+    fn touch(&mut self, item: &Item, delta: i64) {
         if self.touched_ids.insert(item.id) {
             self.touched.push(item.clone());
         }
-        row.try_into()
+        if delta < 0 {
+            self.lowered.insert(item.id);
+        }
     }
 
     /// Announces every moved item a channel can see: stamps it with the
@@ -344,10 +354,16 @@ impl<'a> Ledger<'a> {
         // A movement that took held units (a sale recorded anyway, a count
         // or an adjustment down) lets go the newest holds that no longer
         // fit, so open holds never exceed what is on hand.
+        let lowered: Vec<Item> = self
+            .touched
+            .iter()
+            .filter(|item| self.lowered.contains(&item.id))
+            .cloned()
+            .collect();
         let released = crate::inventory::hold_records::release_beyond_on_hand(
             conn,
             self.actor,
-            &self.touched,
+            &lowered,
             self.catalog_version,
         )?;
         if let Some(mut stock) = stock {
