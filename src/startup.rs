@@ -26,7 +26,7 @@ use crate::inventory::changes::{self, CatalogChange};
 use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
 use crate::inventory::{merchants, sessions, tokens};
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Pruning, Scheduler};
 use crate::web::security_headers::SecurityHeaders;
 use crate::web::{AppState, PushState, csrf, input};
 
@@ -94,6 +94,10 @@ impl Application {
         let scheduler = Scheduler::start(
             &args.database.database_url,
             std::time::Duration::from_millis(args.scheduler_interval_ms),
+            Pruning {
+                retention: args.retention.retention(),
+                every: args.retention.prune_interval,
+            },
         )?;
         let dispatcher = if args.push.no_dispatcher {
             None

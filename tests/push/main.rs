@@ -15,6 +15,7 @@ mod endpoints_api;
 mod events;
 mod expiry;
 mod restart;
+mod retention;
 mod schedules;
 mod signatures;
 mod ssrf;
