@@ -72,6 +72,8 @@ pub struct PushState {
     pub heartbeat: std::time::Duration,
     /// Which addresses webhook endpoints may point at.
     pub destinations: crate::domain::Destinations,
+    /// Every open live stream (events, the counter page), ended on shutdown.
+    pub streams: sse::Streams,
 }
 
 /// Runs a service call on a pooled connection on the blocking thread pool, so

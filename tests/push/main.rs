@@ -17,6 +17,7 @@ mod expiry;
 mod restart;
 mod retention;
 mod schedules;
+mod shutdown;
 mod signatures;
 mod ssrf;
 mod standard;

@@ -140,7 +140,7 @@ pub(super) async fn events(
     }
     let version = resume.unwrap_or(current);
     let token_id = caller.token.id;
-    let (sender, response) = sse::stream();
+    let (sender, response) = state.push.streams.open();
     let heartbeat = state.push.heartbeat;
     actix_web::rt::spawn(stream_events(
         state.into_inner(),
