@@ -131,9 +131,19 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
         let read_pool = db::open_pool(&args.database.database_url, args.read_pool_size.max(1))?;
+        // SQLite has no notifications: the CLI's writes are noticed on read.
+        let outside_writes = match db::Backend::of_url(&args.database.database_url) {
+            db::Backend::Sqlite => {
+                let watcher = db::open_pool(&args.database.database_url, 1)?;
+                let conn = watcher.get().map_err(db::SetupError::from)?;
+                Some(std::sync::Arc::new(changes::OutsideWrites::watch(conn)?))
+            }
+            db::Backend::Postgres => None,
+        };
         let state = web::Data::new(AppState {
             import_limit: usize::try_from(args.import_limit_mb.saturating_mul(1024 * 1024))
                 .unwrap_or(usize::MAX),
+            outside_writes,
             ..AppState::new(pool, read_pool, push)
         });
         let secure = args.secure_cookies();
