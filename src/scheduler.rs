@@ -107,8 +107,11 @@ fn run(pool: &Pool, interval: Duration, pruning: Pruning, stopped: &mpsc::Receiv
     loop {
         let outcome = run_once(pool).and_then(|()| {
             if std::time::Instant::now() >= next_pruning {
-                prune(pool, &pruning.retention)?;
-                next_pruning = std::time::Instant::now() + pruning.every;
+                let unfinished = prune(pool, &pruning.retention)?;
+                // A run that stopped at its limit goes on at the next tick.
+                if !unfinished {
+                    next_pruning = std::time::Instant::now() + pruning.every;
+                }
             }
             Ok(())
         });
@@ -143,8 +146,9 @@ pub fn run_once(pool: &Pool) -> inventory::Result<()> {
     Ok(())
 }
 
-/// Prunes what is older than its retention, once.
-pub fn prune(pool: &Pool, retention: &Retention) -> inventory::Result<()> {
+/// Prunes what is older than its retention, once; true when more is due
+/// than one run deletes.
+pub fn prune(pool: &Pool, retention: &Retention) -> inventory::Result<bool> {
     let mut conn = pool
         .get()
         .map_err(|e| InventoryError::Unavailable(e.to_string()))?;
@@ -157,5 +161,5 @@ pub fn prune(pool: &Pool, retention: &Retention) -> inventory::Result<()> {
             pruned.idempotency_keys
         );
     }
-    Ok(())
+    Ok(pruned.unfinished)
 }

@@ -38,6 +38,10 @@ use crate::domain::EventTypes;
 /// Rows deleted by one statement; each batch is its own transaction.
 const BATCH: i64 = 500;
 
+/// Batches one run deletes at most, so a run (and a shutdown waiting for it)
+/// stays short however much is due; the rest waits for the next run.
+const BATCHES_PER_RUN: usize = 40;
+
 /// How old each kind of row must be before it is pruned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
@@ -66,6 +70,22 @@ pub struct Pruned {
     pub events: usize,
     pub delivery_logs: usize,
     pub idempotency_keys: usize,
+    /// The run stopped at its limit with more due: run again soon.
+    pub unfinished: bool,
+}
+
+/// The batches a run may still delete.
+struct Budget(usize);
+
+impl Budget {
+    /// Takes one batch; false when none are left.
+    fn spend(&mut self) -> bool {
+        if self.0 == 0 {
+            return false;
+        }
+        self.0 -= 1;
+        true
+    }
 }
 
 impl Pruned {
@@ -80,9 +100,10 @@ pub fn prune(conn: &mut DbConnection, now: NaiveDateTime, retention: &Retention)
     // An age too large to subtract from now keeps everything of its kind.
     let cutoff = |age: TimeDelta| now.checked_sub_signed(age);
     let mut pruned = Pruned::default();
+    let budget = &mut Budget(BATCHES_PER_RUN);
     // The log first: an event stays while a log line names it.
     if let Some(before) = cutoff(retention.delivery_logs) {
-        pruned.delivery_logs = prune_delivery_logs(conn, before)?;
+        pruned.delivery_logs = prune_delivery_logs(conn, before, budget)?;
     }
     if let Some(before) = cutoff(retention.delivered_events) {
         let merchant_ids: Vec<i64> = merchants::table
@@ -90,18 +111,23 @@ pub fn prune(conn: &mut DbConnection, now: NaiveDateTime, retention: &Retention)
             .order(merchants::id)
             .load(conn)?;
         for merchant_id in merchant_ids {
-            pruned.events += prune_events(conn, merchant_id, before)?;
+            pruned.events += prune_events(conn, merchant_id, before, budget)?;
         }
     }
     if let Some(before) = cutoff(retention.idempotency_keys) {
-        pruned.idempotency_keys = prune_idempotency_keys(conn, before)?;
+        pruned.idempotency_keys = prune_idempotency_keys(conn, before, budget)?;
     }
+    pruned.unfinished = budget.0 == 0;
     Ok(pruned)
 }
 
-fn prune_delivery_logs(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize> {
+fn prune_delivery_logs(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+    budget: &mut Budget,
+) -> Result<usize> {
     let mut total = 0;
-    loop {
+    while budget.spend() {
         let deleted =
             conn.write_transaction(|conn| -> Result<usize> {
                 let ids: Vec<i64> = webhook_deliveries::table
@@ -118,14 +144,19 @@ fn prune_delivery_logs(conn: &mut DbConnection, before: NaiveDateTime) -> Result
             })?;
         total += deleted;
         if deleted < BATCH as usize {
-            return Ok(total);
+            break;
         }
     }
+    Ok(total)
 }
 
-fn prune_idempotency_keys(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize> {
+fn prune_idempotency_keys(
+    conn: &mut DbConnection,
+    before: NaiveDateTime,
+    budget: &mut Budget,
+) -> Result<usize> {
     let mut total = 0;
-    loop {
+    while budget.spend() {
         let deleted = conn.write_transaction(|conn| -> Result<usize> {
             let ids: Vec<i64> = idempotency_keys::table
                 .filter(idempotency_keys::created_at.lt(before))
@@ -140,9 +171,10 @@ fn prune_idempotency_keys(conn: &mut DbConnection, before: NaiveDateTime) -> Res
         })?;
         total += deleted;
         if deleted < BATCH as usize {
-            return Ok(total);
+            break;
         }
     }
+    Ok(total)
 }
 
 /// One webhook endpoint's claim on the merchant's events.
@@ -159,7 +191,12 @@ impl Consumer {
 
 /// Prunes the merchant's oldest events, batch by batch, up to the first one
 /// that is too young or still needed.
-fn prune_events(conn: &mut DbConnection, merchant_id: i64, before: NaiveDateTime) -> Result<usize> {
+fn prune_events(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    before: NaiveDateTime,
+    budget: &mut Budget,
+) -> Result<usize> {
     let oldest: Option<NaiveDateTime> = outbox_events::table
         .filter(outbox_events::merchant_id.eq(merchant_id))
         .order((outbox_events::catalog_version, outbox_events::id))
@@ -171,14 +208,15 @@ fn prune_events(conn: &mut DbConnection, merchant_id: i64, before: NaiveDateTime
     }
     ensure_floor_row(conn, merchant_id)?;
     let mut total = 0;
-    loop {
+    while budget.spend() {
         let (deleted, more) =
             conn.write_transaction(|conn| prune_event_batch(conn, merchant_id, before))?;
         total += deleted;
         if !more {
-            return Ok(total);
+            break;
         }
     }
+    Ok(total)
 }
 
 /// Deletes up to `BATCH` of the merchant's oldest events that may go, and
