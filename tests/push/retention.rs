@@ -14,7 +14,7 @@ use shelfsync::db::schema::{
 };
 use shelfsync::domain::TokenScope;
 
-use crate::common::{Backend, TestApp, spawn_app_configured, with_conn};
+use crate::common::{Backend, TestApp, spawn_app_configured, text_of, with_conn};
 use crate::on_both_backends;
 use crate::support::{
     Recorder, SseReader, add_endpoint, catalog_changes, eventually, fast_push, free_addr,
@@ -254,6 +254,26 @@ async fn a_resume_from_before_the_retained_history_is_410_and_a_full_read_works(
     assert_eq!(refused.status().as_u16(), 410);
     let body: Value = refused.json().await.expect("JSON");
     assert_eq!(body["error"]["code"], "history_pruned");
+    // The dashboard's redelivery form says so beside the endpoint.
+    app.login().await;
+    let answer = app
+        .post_form(
+            &format!("/settings/webhooks/{}/redeliver", history.delivered),
+            &[("since_version", &stale.to_string())],
+        )
+        .await;
+    assert_eq!(answer.status().as_u16(), 303);
+    let page = app
+        .get_html(&format!("/settings/webhooks/{}", history.delivered))
+        .await;
+    let notice = text_of(&page, "#flash .notice").unwrap_or_default();
+    assert!(
+        notice.contains(&format!(
+            "history starts at version {}. Redeliver since version {} or later",
+            versions[5], versions[5]
+        )),
+        "{notice}"
+    );
     assert_eq!(
         redeliver(versions[5])
             .await
