@@ -243,9 +243,10 @@ async fn send_after(
             Ok((batch, retention::history_floor(conn, merchant_id)?))
         })
         .await?;
-        if after < EventPosition::end_of_version(floor) {
+        if after.catalog_version < floor {
             // Events after this position were pruned while the stream was
-            // behind: end it rather than skip them; a resume answers 410.
+            // behind: end it rather than skip them; a resume answers 410
+            // (the rule of the resume itself: a version before the floor).
             sender.comment("history pruned").await;
             return Ok(false);
         }
