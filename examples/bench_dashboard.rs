@@ -103,6 +103,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
         scheduler_interval_ms: 5000,
+        shutdown_timeout: std::time::Duration::from_secs(30),
+        retention: Default::default(),
         push: Default::default(),
     })?;
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -215,6 +215,8 @@ async fn http_sales(
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
         scheduler_interval_ms: 5000,
+        shutdown_timeout: std::time::Duration::from_secs(30),
+        retention: Default::default(),
         push: Default::default(),
     })?;
     let url = format!("http://127.0.0.1:{}/api/v1/pos/sales", app.port());

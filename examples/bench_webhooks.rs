@@ -85,6 +85,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
         scheduler_interval_ms: 5000,
+        shutdown_timeout: std::time::Duration::from_secs(30),
+        retention: Default::default(),
         // The receiver runs on this machine.
         push: PushArgs {
             allow_private_webhooks: true,

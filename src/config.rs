@@ -330,8 +330,67 @@ pub struct ServeArgs {
     #[arg(long, env = "SHELFSYNC_SCHEDULER_INTERVAL_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..))]
     pub scheduler_interval_ms: u64,
 
+    /// How long an in-flight request may take to finish after SIGTERM or
+    /// SIGINT before the server stops anyway; no new connection is accepted
+    /// meanwhile, and open event streams are closed at once.
+    #[arg(long, env = "SHELFSYNC_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+
     #[command(flatten)]
     pub push: PushArgs,
+}
+
+/// How long old bookkeeping is kept before the scheduler prunes it.
+/// Durations take a unit: `90m`, `72h`, `30d`.
+#[derive(Debug, Clone, Args)]
+pub struct RetentionArgs {
+    /// How long an outbox event is kept once every webhook endpoint has
+    /// settled it; an event some endpoint still waits for is never pruned.
+    /// The live stream and webhook redelivery can resume only from versions
+    /// still kept (older: 410 Gone).
+    #[arg(long, env = "SHELFSYNC_RETAIN_DELIVERED_EVENTS", default_value = "30d", value_parser = parse_duration)]
+    pub retain_delivered_events: Duration,
+
+    /// How long a delivered or failed line of the webhook delivery log is
+    /// kept; pending ones stay.
+    #[arg(long, env = "SHELFSYNC_RETAIN_DELIVERY_LOGS", default_value = "30d", value_parser = parse_duration)]
+    pub retain_delivery_logs: Duration,
+
+    /// How long an idempotency key is remembered: a retry with the same key
+    /// within it replays the first outcome.
+    #[arg(long, env = "SHELFSYNC_RETAIN_IDEMPOTENCY_KEYS", default_value = "72h", value_parser = parse_duration)]
+    pub retain_idempotency_keys: Duration,
+
+    /// How often the scheduler prunes what is older than the ages above
+    /// (also once at start).
+    #[arg(long, env = "SHELFSYNC_PRUNE_INTERVAL", default_value = "10m", value_parser = parse_duration)]
+    pub prune_interval: Duration,
+}
+
+impl Default for RetentionArgs {
+    fn default() -> Self {
+        RetentionArgs {
+            retain_delivered_events: Duration::from_secs(30 * 86400),
+            retain_delivery_logs: Duration::from_secs(30 * 86400),
+            retain_idempotency_keys: Duration::from_secs(72 * 3600),
+            prune_interval: Duration::from_secs(600),
+        }
+    }
+}
+
+impl RetentionArgs {
+    /// The ages as the service takes them.
+    pub fn retention(&self) -> crate::inventory::retention::Retention {
+        let age = |d: Duration| chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX);
+        crate::inventory::retention::Retention {
+            delivered_events: age(self.retain_delivered_events),
+            delivery_logs: age(self.retain_delivery_logs),
+            idempotency_keys: age(self.retain_idempotency_keys),
+        }
+    }
 }
 
 /// How changes are pushed to online stores: webhooks and the live event stream.
@@ -476,6 +535,29 @@ mod tests {
         let old = Cli::try_parse_from(["shelfsync", "--secure-cookies"]).expect("the old flag");
         assert!(old.serve.secure_cookies() && !old.serve.https());
         assert!(Cli::try_parse_from(["shelfsync", "--public-url", "ftp://x.example"]).is_err());
+    }
+
+    #[test]
+    fn the_retention_defaults_match_the_service() {
+        let cli = Cli::try_parse_from(["shelfsync"]).expect("no flags parse");
+        assert_eq!(
+            cli.serve.retention.retention(),
+            crate::inventory::retention::Retention::default()
+        );
+        assert_eq!(
+            cli.serve.retention.retention(),
+            RetentionArgs::default().retention()
+        );
+        assert_eq!(
+            cli.serve.retention.prune_interval,
+            RetentionArgs::default().prune_interval
+        );
+        let short = Cli::try_parse_from(["shelfsync", "--retain-idempotency-keys", "90m"])
+            .expect("a duration parses");
+        assert_eq!(
+            short.serve.retention.retention().idempotency_keys,
+            chrono::TimeDelta::minutes(90)
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! run is logged and retried after a longer wait (doubling up to a minute),
 //! like the webhook dispatcher's backoff; a success goes back to the
 //! interval. Jobs: holds for pickup that expired, and scheduled designation
-//! changes that fell due (`inventory::schedules`).
+//! changes that fell due (`inventory::schedules`); and, at its own slower
+//! interval, pruning what is older than its retention
+//! (`inventory::retention`), which is idempotent and done in small batches.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -17,6 +19,7 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConnection, Pool};
+use crate::inventory::retention::{self, Retention};
 use crate::inventory::{self, InventoryError, reservations, schedules};
 
 /// The longest wait after failures.
@@ -44,6 +47,13 @@ const JOBS: &[Job] = &[
     },
 ];
 
+/// What is pruned, and how often.
+#[derive(Debug, Clone, Copy)]
+pub struct Pruning {
+    pub retention: Retention,
+    pub every: Duration,
+}
+
 /// The running scheduler; dropping it stops the thread.
 pub struct Scheduler {
     stop: Option<mpsc::Sender<()>>,
@@ -53,13 +63,17 @@ pub struct Scheduler {
 impl Scheduler {
     /// Starts the thread with its own small pool, so the work never takes
     /// the connections that requests need.
-    pub fn start(database_url: &str, interval: Duration) -> inventory::Result<Scheduler> {
+    pub fn start(
+        database_url: &str,
+        interval: Duration,
+        pruning: Pruning,
+    ) -> inventory::Result<Scheduler> {
         let pool = db::open_pool(database_url, 1)
             .map_err(|e| InventoryError::Unavailable(e.to_string()))?;
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("scheduler".into())
-            .spawn(move || run(&pool, interval, &stopped))
+            .spawn(move || run(&pool, interval, pruning, &stopped))
             .map_err(|e| InventoryError::Unavailable(format!("the scheduler thread: {e}")))?;
         Ok(Scheduler {
             stop: Some(stop),
@@ -87,10 +101,21 @@ impl Drop for Scheduler {
 }
 
 /// Runs every job now, then after each wait, until told to stop.
-fn run(pool: &Pool, interval: Duration, stopped: &mpsc::Receiver<()>) {
+fn run(pool: &Pool, interval: Duration, pruning: Pruning, stopped: &mpsc::Receiver<()>) {
     let mut wait = interval;
+    let mut next_pruning = std::time::Instant::now();
     loop {
-        wait = match run_once(pool) {
+        let outcome = run_once(pool).and_then(|()| {
+            if std::time::Instant::now() >= next_pruning {
+                let unfinished = prune(pool, &pruning.retention)?;
+                // A run that stopped at its limit goes on at the next tick.
+                if !unfinished {
+                    next_pruning = std::time::Instant::now() + pruning.every;
+                }
+            }
+            Ok(())
+        });
+        wait = match outcome {
             Ok(()) => interval,
             Err(error) => {
                 let next = (wait * 2).clamp(interval, MAX_BACKOFF.max(interval));
@@ -119,4 +144,22 @@ pub fn run_once(pool: &Pool) -> inventory::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Prunes what is older than its retention, once; true when more is due
+/// than one run deletes.
+pub fn prune(pool: &Pool, retention: &Retention) -> inventory::Result<bool> {
+    let mut conn = pool
+        .get()
+        .map_err(|e| InventoryError::Unavailable(e.to_string()))?;
+    let pruned = retention::prune(&mut conn, chrono::Utc::now().naive_utc(), retention)?;
+    if pruned.total() > 0 {
+        log::info!(
+            "scheduler: pruned {} delivered event(s), {} delivery log line(s), {} idempotency key(s)",
+            pruned.events,
+            pruned.delivery_logs,
+            pruned.idempotency_keys
+        );
+    }
+    Ok(pruned.unfinished)
 }

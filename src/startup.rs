@@ -26,8 +26,9 @@ use crate::inventory::changes::{self, CatalogChange};
 use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
 use crate::inventory::{merchants, sessions, tokens};
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Pruning, Scheduler};
 use crate::web::security_headers::SecurityHeaders;
+use crate::web::sse::Streams;
 use crate::web::{AppState, PushState, csrf, input};
 
 /// Why shelfsync could not start.
@@ -60,6 +61,12 @@ pub struct Application {
     dispatcher: Option<Dispatcher>,
     /// Does work that falls due (expired holds) until the application is dropped.
     scheduler: Scheduler,
+    /// Hears other instances' changes (PostgreSQL) until the application is dropped.
+    listener: Option<db::notify::Listener>,
+    /// The open live streams, closed when shutting down.
+    streams: Streams,
+    /// How long in-flight requests get after SIGTERM or SIGINT.
+    shutdown_timeout: std::time::Duration,
 }
 
 impl Application {
@@ -82,18 +89,22 @@ impl Application {
             );
         }
         let session_key = session_key(&mut conn)?;
-        if conn.backend() == db::Backend::Postgres {
+        let catalog_listener = (conn.backend() == db::Backend::Postgres).then(|| {
             // Hear about changes other instances commit, for caches and live streams.
             db::notify::spawn_listener(args.database.database_url.clone(), |payload| {
                 if let Some(change) = CatalogChange::from_payload(payload) {
                     changes::publish(change);
                 }
-            });
-        }
+            })
+        });
         drop(conn);
         let scheduler = Scheduler::start(
             &args.database.database_url,
             std::time::Duration::from_millis(args.scheduler_interval_ms),
+            Pruning {
+                retention: args.retention.retention(),
+                every: args.retention.prune_interval,
+            },
         )?;
         let dispatcher = if args.push.no_dispatcher {
             None
@@ -111,16 +122,28 @@ impl Application {
             secret_grace: args.push.webhook_secret_grace,
             heartbeat: args.push.sse_heartbeat,
             destinations: crate::domain::Destinations::from_flag(args.push.allow_private_webhooks),
+            streams: Streams::default(),
         };
+        let streams = push.streams.clone();
         let listener = TcpListener::bind(&args.bind).map_err(|source| StartError::Bind {
             bind: args.bind.clone(),
             source,
         })?;
         let port = listener.local_addr()?.port();
         let read_pool = db::open_pool(&args.database.database_url, args.read_pool_size.max(1))?;
+        // SQLite has no notifications: the CLI's writes are noticed on read.
+        let outside_writes = match db::Backend::of_url(&args.database.database_url) {
+            db::Backend::Sqlite => {
+                let watcher = db::open_pool(&args.database.database_url, 1)?;
+                let conn = watcher.get().map_err(db::SetupError::from)?;
+                Some(std::sync::Arc::new(changes::OutsideWrites::watch(conn)?))
+            }
+            db::Backend::Postgres => None,
+        };
         let state = web::Data::new(AppState {
             import_limit: usize::try_from(args.import_limit_mb.saturating_mul(1024 * 1024))
                 .unwrap_or(usize::MAX),
+            outside_writes,
             ..AppState::new(pool, read_pool, push)
         });
         let secure = args.secure_cookies();
@@ -169,6 +192,10 @@ impl Application {
                 )
         })
         .client_request_timeout(args.request_head_timeout)
+        // Signals are handled in `run_until_stopped`, which closes the live
+        // streams first: actix's own handling would wait on them.
+        .disable_signals()
+        .shutdown_timeout(args.shutdown_timeout.as_secs())
         .listen(listener)?;
         if let Some(workers) = args.workers {
             server = server.workers(workers);
@@ -178,6 +205,9 @@ impl Application {
             server: server.run(),
             dispatcher,
             scheduler,
+            listener: catalog_listener,
+            streams,
+            shutdown_timeout: args.shutdown_timeout,
         })
     }
 
@@ -185,13 +215,64 @@ impl Application {
         self.port
     }
 
-    /// Serves until the server stops; the dispatcher stops with it (or when
-    /// this future is dropped).
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully: no new
+    /// connection is accepted, every live stream ends with `: shutting
+    /// down`, requests in flight get up to the shutdown timeout to finish;
+    /// then the dispatcher finishes or hands back the delivery in hand, the
+    /// scheduler its run, and the listener closes its connection. Background
+    /// work also stops when this future is dropped.
     pub async fn run_until_stopped(self) -> Result<(), std::io::Error> {
+        let handle = self.server.handle();
+        let streams = self.streams.clone();
+        let timeout = self.shutdown_timeout;
+        let signals = tokio::spawn(async move {
+            let signal = shutdown_signal().await;
+            log::info!(
+                "{signal}: shutting down; no new connections, live streams close, requests in flight get up to {timeout:?}"
+            );
+            streams.close_all();
+            handle.stop(true).await;
+        });
         let outcome = self.server.await;
+        signals.abort();
         drop(self.dispatcher);
         drop(self.scheduler);
+        drop(self.listener);
+        if outcome.is_ok() {
+            log::info!("shelfsync stopped");
+        }
         outcome
+    }
+}
+
+/// Waits for SIGTERM or SIGINT and says which came.
+#[cfg(unix)]
+async fn shutdown_signal() -> &'static str {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut terminate), Ok(mut interrupt)) => tokio::select! {
+            _ = terminate.recv() => "SIGTERM",
+            _ = interrupt.recv() => "SIGINT",
+        },
+        (Err(error), _) | (_, Err(error)) => {
+            log::warn!("cannot listen for shutdown signals: {error}");
+            std::future::pending().await
+        }
+    }
+}
+
+/// Waits for Ctrl-C.
+#[cfg(not(unix))]
+async fn shutdown_signal() -> &'static str {
+    match actix_web::rt::signal::ctrl_c().await {
+        Ok(()) => "Ctrl-C",
+        Err(error) => {
+            log::warn!("cannot listen for Ctrl-C: {error}");
+            std::future::pending().await
+        }
     }
 }
 

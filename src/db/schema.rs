@@ -400,6 +400,16 @@ diesel::table! {
 
 diesel::joinable!(scheduled_changes -> items (item_id));
 
+diesel::table! {
+    pruned_history (merchant_id) {
+        merchant_id -> BigInt,
+        through_version -> BigInt,
+        pruned_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(pruned_history -> merchants (merchant_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     merchants,
     locations,
@@ -427,4 +437,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     bulk_edit_columns,
     reservations,
     scheduled_changes,
+    pruned_history,
 );

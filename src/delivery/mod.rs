@@ -76,6 +76,9 @@ pub struct Dispatcher {
 /// How long dropping a dispatcher waits for its thread to finish.
 const STOP_WAIT: Duration = Duration::from_secs(5);
 
+/// How long, of `STOP_WAIT`, workers get to finish the delivery in hand.
+const FINISH_WAIT: Duration = Duration::from_secs(3);
+
 impl Dispatcher {
     /// Starts the dispatcher thread on its own two connections to `database_url`.
     pub fn start(database_url: &str, settings: DispatcherSettings) -> Result<Dispatcher> {
@@ -209,8 +212,19 @@ async fn supervise(context: Arc<Context>, mut stopped: watch::Receiver<()>) {
             },
         }
     }
+    // A worker sending right now finishes that request and records it (each
+    // checks the stop signal after every send), within FINISH_WAIT; one that
+    // takes longer is stopped, its event unrecorded, so the next owner sends
+    // it again (at least once).
+    let deadline = tokio::time::Instant::now() + FINISH_WAIT;
     for (_, worker) in workers.drain() {
-        worker.task.abort();
+        let abort = worker.task.abort_handle();
+        if tokio::time::timeout_at(deadline, worker.task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
     }
     // Let the next owner start without waiting for the leases to run out.
     let owner = context.owner.clone();
@@ -296,6 +310,10 @@ async fn work(
     };
     let lease = context.settings.lease();
     loop {
+        // Stopping: what was sent is recorded; start nothing new.
+        if stopped.has_changed().unwrap_or(true) {
+            return;
+        }
         let owner = context.owner.clone();
         let claimed = context
             .db(move |conn| deliveries::claim(conn, endpoint_id, &owner, lease))

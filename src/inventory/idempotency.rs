@@ -3,8 +3,9 @@
 //! lock, so of many concurrent retries exactly one performs the effect and the
 //! others replay the outcome it stored: the typed result (a receipt) or the
 //! shortages of a refusal, as JSON. The HTTP layer maps it to a response.
+//! Keys are kept for `retention::Retention::idempotency_keys` (72 hours
+//! unless configured), then pruned by the scheduler.
 
-use chrono::TimeDelta;
 use diesel::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -15,13 +16,6 @@ use crate::db::DbConnection;
 use crate::db::models::{IdempotencyKeyRow, NewIdempotencyKeyRow};
 use crate::db::schema::idempotency_keys;
 use crate::domain::{IdempotencyKey, Shortage};
-
-/// How long a key is remembered at least; older ones are purged now and then.
-pub const RETENTION: TimeDelta = TimeDelta::hours(72);
-
-/// Purge expired keys on every this-many-th new key, to keep the table small
-/// without a background job.
-const PURGE_EVERY: i64 = 256;
 
 /// SHA-256 of what a request asked for; the same key with another
 /// fingerprint is a different request and is refused.
@@ -185,26 +179,16 @@ fn store(
     outcome: &str,
     body: &str,
 ) -> Result<()> {
-    let at = now();
-    let id: i64 = diesel::insert_into(idempotency_keys::table)
+    diesel::insert_into(idempotency_keys::table)
         .values(NewIdempotencyKeyRow {
             merchant_id,
             idempotency_key: key.as_str(),
             fingerprint: fingerprint.as_str(),
             response_body: body,
-            created_at: at,
+            created_at: now(),
             outcome,
         })
-        .returning(idempotency_keys::id)
-        .get_result(conn)?;
-    if id % PURGE_EVERY == 0 {
-        diesel::delete(
-            idempotency_keys::table
-                .filter(idempotency_keys::merchant_id.eq(merchant_id))
-                .filter(idempotency_keys::created_at.lt(at - RETENTION)),
-        )
         .execute(conn)?;
-    }
     Ok(())
 }
 

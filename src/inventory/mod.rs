@@ -25,6 +25,7 @@ pub mod orders;
 pub mod outbox;
 pub mod permissions;
 pub mod reservations;
+pub mod retention;
 pub mod schedules;
 pub mod sessions;
 pub mod settings;
@@ -172,6 +173,12 @@ pub enum InventoryError {
     /// The idempotency key was already used for a different request.
     #[error("the idempotency key was already used for a different request")]
     IdempotencyKeyReused,
+    /// A resume from `since` would miss events: those through version
+    /// `floor` have been pruned (`retention`). Read the full list instead.
+    #[error(
+        "events after version {since} are no longer all kept: history before version {floor} has been pruned"
+    )]
+    HistoryPruned { since: i64, floor: i64 },
     /// The database failed; a bug or an outage, never the user's input.
     #[error("database error: {0}")]
     Database(#[from] diesel::result::Error),

@@ -107,6 +107,7 @@ impl From<InventoryError> for HtmlError {
                 HtmlError::Conflict(message)
             }
             InventoryError::LinkSpent(message) => HtmlError::Gone(message),
+            pruned @ InventoryError::HistoryPruned { .. } => HtmlError::Gone(pruned.to_string()),
             InventoryError::Unavailable(detail) => HtmlError::Unavailable(detail),
             other => HtmlError::Internal(other.to_string()),
         }

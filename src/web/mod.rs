@@ -20,6 +20,8 @@ pub mod shop_reserve;
 pub mod sse;
 pub mod structured_data;
 
+use std::sync::Arc;
+
 use actix_web::web;
 
 use crate::db::{DbConnection, Pool};
@@ -45,6 +47,9 @@ pub struct AppState {
     pub push: PushState,
     /// The largest catalogue file an import accepts, in bytes.
     pub import_limit: usize,
+    /// On SQLite, notices what other processes commit (`None` on PostgreSQL,
+    /// where other instances announce their changes themselves).
+    pub outside_writes: Option<Arc<inventory::changes::OutsideWrites>>,
 }
 
 impl AppState {
@@ -57,7 +62,17 @@ impl AppState {
             token_checks: api::token_checks::TokenChecks::default(),
             push,
             import_limit: 50 * 1024 * 1024,
+            outside_writes: None,
         }
+    }
+
+    /// The change-feed generation a cached read compares with, after taking
+    /// in what other processes committed: read before any database work.
+    pub fn change_generation(&self) -> u64 {
+        if let Some(outside) = &self.outside_writes {
+            outside.check();
+        }
+        inventory::changes::generation()
     }
 }
 
@@ -72,6 +87,8 @@ pub struct PushState {
     pub heartbeat: std::time::Duration,
     /// Which addresses webhook endpoints may point at.
     pub destinations: crate::domain::Destinations,
+    /// Every open live stream (events, the counter page), ended on shutdown.
+    pub streams: sse::Streams,
 }
 
 /// Runs a service call on a pooled connection on the blocking thread pool, so

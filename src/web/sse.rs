@@ -1,13 +1,15 @@
 //! Server-Sent Events, written by hand on actix-web's streaming body: a task
 //! produces frames into a channel, the response streams them, and when the
-//! client goes away the channel closes and the task ends.
+//! client goes away the channel closes and the task ends. On shutdown every
+//! stream ends with a last comment, `: shutting down`.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use actix_web::HttpResponse;
 use actix_web::http::header::{self, ContentEncoding};
 use actix_web::web::Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// How many frames may wait for a slow client before the producer waits too.
 const BUFFER: usize = 256;
@@ -54,15 +56,75 @@ impl SseSender {
     }
 }
 
-/// A new stream: the sender for the producing task, and the response to return.
-pub fn stream() -> (SseSender, HttpResponse) {
-    let (sender, receiver) = mpsc::channel::<Bytes>(BUFFER);
-    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver
-            .recv()
-            .await
-            .map(|frame| (Ok::<_, Infallible>(frame), receiver))
-    });
+/// The last frame of every stream when the server shuts down.
+const SHUTTING_DOWN: &[u8] = b": shutting down\n\n";
+
+/// The server's open streams, as one switch: `close_all` ends every one of
+/// them (and any opened after) with the comment `: shutting down`, so a
+/// graceful shutdown does not wait on streams that never end by themselves.
+#[derive(Debug, Clone)]
+pub struct Streams(Arc<watch::Sender<bool>>);
+
+impl Default for Streams {
+    fn default() -> Self {
+        Streams(Arc::new(watch::channel(false).0))
+    }
+}
+
+impl Streams {
+    /// A new stream: the sender for the producing task, and the response to return.
+    pub fn open(&self) -> (SseSender, HttpResponse) {
+        let (sender, receiver) = mpsc::channel::<Bytes>(BUFFER);
+        let body = futures_util::stream::unfold(
+            (receiver, self.0.subscribe(), false),
+            |(mut receiver, mut shutdown, ended)| async move {
+                if ended {
+                    return None;
+                }
+                enum Next {
+                    Frame(Option<Bytes>),
+                    Closing,
+                }
+                let next = tokio::select! {
+                    biased;
+                    () = closing(&mut shutdown) => Next::Closing,
+                    frame = receiver.recv() => Next::Frame(frame),
+                };
+                match next {
+                    // The body ends after this frame; the producer then finds
+                    // its channel closed and stops as if the client had gone.
+                    Next::Closing => Some((
+                        Ok::<_, Infallible>(Bytes::from_static(SHUTTING_DOWN)),
+                        (receiver, shutdown, true),
+                    )),
+                    Next::Frame(frame) => {
+                        frame.map(|frame| (Ok(frame), (receiver, shutdown, false)))
+                    }
+                }
+            },
+        );
+        respond(sender, body)
+    }
+
+    /// Ends every open stream with `: shutting down`.
+    pub fn close_all(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+/// Resolves once the streams are told to close (or their switch is gone).
+async fn closing(shutdown: &mut watch::Receiver<bool>) {
+    while !*shutdown.borrow_and_update() {
+        if shutdown.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+fn respond(
+    sender: mpsc::Sender<Bytes>,
+    body: impl futures_util::Stream<Item = Result<Bytes, Infallible>> + 'static,
+) -> (SseSender, HttpResponse) {
     let response = HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header((header::CACHE_CONTROL, "no-cache"))

@@ -43,6 +43,8 @@ async fn cold_server(app: &TestApp) -> String {
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
         scheduler_interval_ms: 5000,
+        shutdown_timeout: std::time::Duration::from_secs(30),
+        retention: Default::default(),
         push: shelfsync::config::PushArgs {
             no_dispatcher: true,
             ..Default::default()

@@ -85,6 +85,97 @@ on_both_backends!(
     staff_deactivated_from_the_command_line_lose_their_sessions_at_once
 );
 
+// SQLite only: there the server learns of another process's commits by
+// looking (`PRAGMA data_version`); on PostgreSQL every writer announces its
+// changes with NOTIFY, which the instance tests cover.
+mod a_catalogue_imported_from_the_command_line_is_served_at_the_next_read {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_catalogue_imported_from_the_command_line_is_served_at_the_next_read(
+            super::Backend::Sqlite,
+        )
+        .await;
+    }
+}
+
+async fn a_catalogue_imported_from_the_command_line_is_served_at_the_next_read(backend: Backend) {
+    let app = common::spawn_app(backend).await;
+    let secret = shelfsync::inventory::tokens::create_token(
+        &mut app.conn(),
+        app.demo_merchant_id(),
+        "Online store",
+        shelfsync::domain::TokenScope::Storefront,
+        None,
+    )
+    .expect("a token")
+    .secret;
+    let read = |path: String| {
+        let request = app.client.get(app.url(&path)).bearer_auth(&secret);
+        async move {
+            let response = request.send().await.expect("an answer");
+            assert_eq!(response.status().as_u16(), 200, "{path}");
+            response.text().await.expect("a body")
+        }
+    };
+    let json = |body: String| -> serde_json::Value { serde_json::from_str(&body).expect("JSON") };
+    let skus = |list: &serde_json::Value| -> Vec<String> {
+        list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|item| item["sku"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let full = "/api/v1/storefront/items?limit=1000".to_owned();
+    let before = json(read(full.clone()).await)["catalog_version"]
+        .as_i64()
+        .expect("a catalog version");
+    let delta = format!("/api/v1/storefront/items?since_version={before}");
+    // Each read twice, so the server holds every one of them in memory.
+    for _ in 0..2 {
+        read(full.clone()).await;
+        assert!(skus(&json(read(delta.clone()).await)).is_empty());
+        read("/shop/corner-goods".to_owned()).await;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("lantern.csv");
+    std::fs::write(
+        &file,
+        "sku,name,price,in_store,online\nOUT-1,Harbour lantern,19.00,yes,for_sale\n",
+    )
+    .expect("a file");
+
+    let (imported, _, stderr) = run_async(
+        [
+            "import",
+            &file.display().to_string(),
+            "--database-url",
+            &app.db.url,
+            "--merchant",
+            "corner-goods",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    )
+    .await;
+    assert!(imported, "{stderr}");
+
+    let changed = json(read(delta.clone()).await);
+    assert!(
+        changed["catalog_version"].as_i64() > Some(before),
+        "the delta moved on: {changed}"
+    );
+    assert_eq!(skus(&changed), vec!["OUT-1".to_owned()]);
+    assert!(skus(&json(read(full).await)).contains(&"OUT-1".to_owned()));
+    let shop = common::html(&read("/shop/corner-goods".to_owned()).await);
+    assert!(
+        shop.select(&common::sel("body"))
+            .next()
+            .is_some_and(|body| body.text().any(|t| t.contains("Harbour lantern"))),
+        "the shop page lists the imported item"
+    );
+}
+
 #[test]
 fn merchant_create_takes_no_password_flag() {
     let (ok, _, stderr) = run(&[

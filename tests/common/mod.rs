@@ -116,9 +116,26 @@ pub async fn spawn_empty_app(backend: Backend) -> TestApp {
     spawn(backend, PushArgs::default(), true).await
 }
 
+/// Like `spawn_app`, with any settings the test changes in `configure`.
+pub async fn spawn_app_configured(
+    backend: Backend,
+    configure: impl FnOnce(&mut ServeArgs),
+) -> TestApp {
+    spawn_configured(backend, PushArgs::default(), false, configure).await
+}
+
 async fn spawn(backend: Backend, push: PushArgs, no_demo: bool) -> TestApp {
+    spawn_configured(backend, push, no_demo, |_| {}).await
+}
+
+async fn spawn_configured(
+    backend: Backend,
+    push: PushArgs,
+    no_demo: bool,
+    configure: impl FnOnce(&mut ServeArgs),
+) -> TestApp {
     let db = TestDb::new(backend);
-    let args = ServeArgs {
+    let mut args = ServeArgs {
         database: DatabaseArgs {
             database_url: db.url.clone(),
             pool_size: 6,
@@ -132,8 +149,11 @@ async fn spawn(backend: Backend, push: PushArgs, no_demo: bool) -> TestApp {
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
         scheduler_interval_ms: 200,
+        shutdown_timeout: std::time::Duration::from_secs(30),
+        retention: Default::default(),
         push,
     };
+    configure(&mut args);
     let app = Application::build(&args).expect("the application should start");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());

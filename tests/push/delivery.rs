@@ -235,6 +235,8 @@ fn second_instance(database_url: &str) -> shelfsync::startup::Application {
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
         scheduler_interval_ms: 5000,
+        shutdown_timeout: std::time::Duration::from_secs(30),
+        retention: Default::default(),
         push: fast_push(),
     })
     .expect("a second instance should start")

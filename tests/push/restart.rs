@@ -13,6 +13,8 @@ use crate::support::*;
 /// The real `shelfsync` binary, killed when dropped.
 pub struct Server {
     child: Child,
+    /// The port it serves on.
+    pub port: u16,
 }
 
 impl Server {
@@ -53,15 +55,42 @@ impl Server {
         // Keep draining the log, or the server blocks once the pipe is full.
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("shelfsync is serving on") {
-                    let _ = ready.send(());
+                if let Some((_, address)) = line.split_once("shelfsync is serving on ") {
+                    let port = address
+                        .rsplit(':')
+                        .next()
+                        .and_then(|p| p.trim().parse().ok());
+                    let _ = ready.send(port.unwrap_or(0));
                 }
             }
         });
-        listening
+        let port = listening
             .recv_timeout(Duration::from_secs(60))
             .expect("shelfsync should report that it is serving");
-        Server { child }
+        Server { child, port }
+    }
+
+    /// Sends SIGTERM, as a deploy or `systemctl stop` does.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill should run");
+        assert!(status.success(), "SIGTERM should be sent");
+    }
+
+    /// Waits up to `seconds` for the process to exit; its status.
+    pub async fn exit_status(&mut self, seconds: u64) -> Option<std::process::ExitStatus> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if tokio::time::Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// SIGKILL: no shutdown code runs, leases are left held.

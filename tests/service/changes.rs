@@ -119,7 +119,7 @@ async fn another_instance_on_postgresql_hears_a_change_through_listen_notify() {
         OnlineListing::Hidden,
     );
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-    shelfsync::db::notify::spawn_listener(db.url.clone(), move |payload| {
+    let _listener = shelfsync::db::notify::spawn_listener(db.url.clone(), move |payload| {
         let _ = sender.send(payload.to_owned());
     });
     // LISTEN must be in place before the change; give the thread a moment by

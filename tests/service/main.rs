@@ -10,6 +10,7 @@ mod items;
 mod layers;
 mod lists;
 mod reservations;
+mod retention;
 mod stock;
 mod storage;
 mod writer;

@@ -333,7 +333,8 @@ pub struct Redelivery {
 /// the dispatcher that was working the endpoint loses its lease, so it
 /// can't move the cursor past them; the next one starts at the new cursor.
 /// An event older than the give-up period that fails again is marked failed
-/// after that one attempt, and can be redelivered again.
+/// after that one attempt, and can be redelivered again. A version older
+/// than the retained history is `HistoryPruned`, and nothing changes.
 pub fn redeliver_since(
     conn: &mut DbConnection,
     merchant_id: i64,
@@ -366,6 +367,10 @@ pub fn redeliver_since(
             ))
             .returning(webhook_endpoints::all_columns)
             .get_result(conn)?;
+        // Only now, with the endpoint locked by the update: pruning locks it
+        // too, so it has either finished (its floor shows here) or will see
+        // the cursor moved back and keep the events after it.
+        super::retention::check_history(conn, merchant_id, since_version)?;
         diesel::update(
             webhook_deliveries::table
                 .filter(webhook_deliveries::endpoint_id.eq(row.id))

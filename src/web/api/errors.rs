@@ -106,6 +106,19 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "idempotency_key_required", message)
     }
 
+    /// 410: the events after `since` are no longer all kept, so a resume from
+    /// it would have a gap; `instead` says what the client does now.
+    pub fn history_pruned(since: i64, floor: i64, instead: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::GONE,
+            "history_pruned",
+            format!(
+                "Version {since} is older than the retained history, which starts at version {floor}: {instead}."
+            ),
+        )
+        .with_details(json!({ "since_version": since, "oldest_version": floor }))
+    }
+
     /// The JSON body this error is sent with.
     pub fn body(&self) -> Value {
         let body = ErrorBody {
@@ -219,6 +232,11 @@ impl From<InventoryError> for ApiError {
             InventoryError::LinkSpent(message) => {
                 ApiError::new(StatusCode::GONE, "link_spent", message)
             }
+            InventoryError::HistoryPruned { since, floor } => ApiError::history_pruned(
+                since,
+                floor,
+                "read the full list (GET /api/v1/storefront/items without since_version) and go on from its catalog_version",
+            ),
             InventoryError::Unavailable(detail) => {
                 log::error!("database unavailable: {detail}");
                 ApiError::new(

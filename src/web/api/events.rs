@@ -3,7 +3,8 @@
 //! version), `event:` the type, `data:` the same JSON as a webhook body.
 //! `Last-Event-ID: N` (or `?last_event_id=N`) replays every event after
 //! version N before going live; without it the stream starts at the present.
-//! An N ahead of the catalog is a 422. The stream ends within about a second
+//! An N ahead of the catalog is a 422; one older than the retained history
+//! (`inventory::retention`) is a 410. The stream ends within about a second
 //! of its token's revocation.
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -17,7 +18,7 @@ use super::errors::{ApiError, ErrorBody};
 use crate::domain::{EventTypes, TokenScope};
 use crate::inventory::outbox::{self, EventPosition, OutboxEvent};
 use crate::inventory::{self, catalog_version};
-use crate::inventory::{changes, tokens};
+use crate::inventory::{changes, retention, tokens};
 use crate::web::{AppState, run, sse};
 
 /// The most events read from the database at once.
@@ -69,7 +70,7 @@ pub(super) struct EventsQuery {
     tag = "storefront",
     operation_id = "storefront_events",
     summary = "Follow changes live (Server-Sent Events)",
-    description = "A `text/event-stream` that does not end: `id:` is the catalog version (on the last event of each version), `event:` the type, `data:` the event as JSON (the `Event` schema, the same as a webhook body). A comment line every 15 s keeps it open. Resume with `Last-Event-ID` (or `?last_event_id=`): every event after that version is replayed, then the stream goes live; without it, it starts at the present. A version ahead of the catalog is a 422. The stream ends within about a second of its token's revocation.",
+    description = "A `text/event-stream` that does not end: `id:` is the catalog version (on the last event of each version), `event:` the type, `data:` the event as JSON (the `Event` schema, the same as a webhook body). A comment line every 15 s keeps it open. Resume with `Last-Event-ID` (or `?last_event_id=`): every event after that version is replayed, then the stream goes live; without it, it starts at the present. A version ahead of the catalog is a 422; one older than the retained history (events are pruned after a retention period) is a 410: read the full list and resume from its `catalog_version`. The stream ends within about a second of its token's revocation.",
     security(("api_token" = ["storefront"])),
     params(
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this catalog version."),
@@ -77,6 +78,7 @@ pub(super) struct EventsQuery {
     ),
     responses(
         (status = 200, description = "The stream of events.", content_type = "text/event-stream", body = String),
+        (status = 410, description = "`history_pruned`: the version is older than the retained history (events before `details.oldest_version` were pruned); read the full list and resume from its `catalog_version`.", body = ErrorBody),
         (status = 422, description = "`invalid_parameter` (`last_event_id`): not a catalog version, or a version ahead of the catalog.", body = ErrorBody),
     ),
 )]
@@ -105,7 +107,13 @@ pub(super) async fn events(
     };
     // Subscribe before reading where to start, so no change falls in between.
     let feed = changes::subscribe();
-    let current = run(&state, move |conn| catalog_version(conn, merchant_id)).await?;
+    let (current, floor) = run(&state, move |conn| {
+        Ok((
+            catalog_version(conn, merchant_id)?,
+            retention::history_floor(conn, merchant_id)?,
+        ))
+    })
+    .await?;
     // A resume from a version the catalog has not reached (a database
     // restored from a backup, another database) would silently skip the
     // events up to it: refused, like the list API's `since_version`.
@@ -120,9 +128,19 @@ pub(super) async fn events(
             ),
         ));
     }
+    // A resume from before the retained history would skip the pruned events.
+    if let Some(resume) = resume
+        && resume < floor
+    {
+        return Err(ApiError::history_pruned(
+            resume,
+            floor,
+            "read the full list (GET /api/v1/storefront/items) and open the stream again with its catalog_version as Last-Event-ID",
+        ));
+    }
     let version = resume.unwrap_or(current);
     let token_id = caller.token.id;
-    let (sender, response) = sse::stream();
+    let (sender, response) = state.push.streams.open();
     let heartbeat = state.push.heartbeat;
     actix_web::rt::spawn(stream_events(
         state.into_inner(),
@@ -211,17 +229,27 @@ async fn send_after(
         let after = *position;
         // One event more than is sent: it tells whether the last one sent
         // ends its version, so that version's id is never left unsent.
-        let batch: Vec<OutboxEvent> = run(state, move |conn| {
+        let (batch, floor): (Vec<OutboxEvent>, i64) = run(state, move |conn| {
             // The storefront's types only: never the back-office `inventory.` ones.
-            outbox::events_after(
+            let batch = outbox::events_after(
                 conn,
                 merchant_id,
                 after,
                 Some(EventTypes::storefront().names()),
                 BATCH + 1,
-            )
+            )?;
+            // Read after the events: pruning raises the floor in the
+            // transaction that deletes, so a gap in this batch shows here.
+            Ok((batch, retention::history_floor(conn, merchant_id)?))
         })
         .await?;
+        if after.catalog_version < floor {
+            // Events after this position were pruned while the stream was
+            // behind: end it rather than skip them; a resume answers 410
+            // (the rule of the resume itself: a version before the floor).
+            sender.comment("history pruned").await;
+            return Ok(false);
+        }
         let complete = (batch.len() as i64) <= BATCH;
         for (index, event) in batch.iter().enumerate().take(BATCH as usize) {
             let last_of_version = batch

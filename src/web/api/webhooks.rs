@@ -474,6 +474,7 @@ pub(super) struct RedeliverQuery {
     responses(
         (status = 202, description = "Queued.", body = RedeliveryJson),
         (status = 404, description = "`not_found`: no such endpoint of this merchant.", body = ErrorBody),
+        (status = 410, description = "`history_pruned`: `since_version` is older than the retained history (events before `details.oldest_version` were pruned); nothing was queued.", body = ErrorBody),
         (status = 422, description = "`invalid_parameter`: `since_version` is missing, not a whole number, or ahead of the catalog.", body = ErrorBody),
     ),
 )]
@@ -499,6 +500,13 @@ pub(super) async fn redeliver(
     .map_err(|error| match error {
         crate::inventory::InventoryError::Invalid(field) => {
             ApiError::invalid_parameter(field.field, field.message)
+        }
+        crate::inventory::InventoryError::HistoryPruned { since, floor } => {
+            ApiError::history_pruned(
+                since,
+                floor,
+                &format!("redeliver since version {floor} or later, and read the full list (GET /api/v1/storefront/items) for what came before"),
+            )
         }
         other => other.into(),
     })?;

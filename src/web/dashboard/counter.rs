@@ -23,7 +23,7 @@ use crate::inventory::store_list::{
 use crate::inventory::{catalog_version, changes};
 use crate::web::auth::CurrentStaff;
 use crate::web::errors::HtmlError;
-use crate::web::{AppState, htmx, run, sse};
+use crate::web::{AppState, htmx, run};
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/counter", web::get().to(counter))
@@ -208,7 +208,7 @@ async fn live(
     let heartbeat = state.push.heartbeat;
     let state = state.into_inner();
     let signed_in = current.still_signed_in();
-    let (sender, response) = sse::stream();
+    let (sender, response) = state.push.streams.open();
     actix_web::rt::spawn(async move {
         // The stream ends soon after its session does (sign-out, deactivation).
         let mut recheck = tokio::time::interval(SESSION_RECHECK);

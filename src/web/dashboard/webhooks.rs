@@ -500,6 +500,9 @@ async fn redeliver(
                     ))
                 }
                 Err(InventoryError::Invalid(error)) => Notice::error(error.message),
+                Err(InventoryError::HistoryPruned { since, floor }) => Notice::error(format!(
+                    "Events after version {since} are no longer kept: history starts at version {floor}. Redeliver since version {floor} or later."
+                )),
                 Err(other) => return Err(other.into()),
             }
         }

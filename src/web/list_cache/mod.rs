@@ -27,7 +27,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
 use super::AppState;
 use crate::db::DbConnection;
-use crate::inventory::{self, InventoryError, changes};
+use crate::inventory::{self, InventoryError};
 
 /// The most bytes (identity + gzip) of bodies the cache holds before evicting.
 /// Pages of the online list are cheap to assemble again from their pieces, so
@@ -246,7 +246,7 @@ where
 {
     // Read before any database work: a change committed after this point bumps
     // the generation again, so the next request looks again.
-    let generation = changes::generation();
+    let generation = state.change_generation();
     let fresh = |entry: &CachedList| entry.validated_at.load(Ordering::SeqCst) >= generation;
     if let Some(entry) = state.lists.get(&key)
         && fresh(&entry)

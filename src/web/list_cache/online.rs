@@ -12,8 +12,10 @@
 //!   with the one last checked; a change acknowledged on this instance has
 //!   bumped it before its response went out, so the read asks the database
 //!   for the catalog version and catches up. Changes made by other instances
-//!   arrive through the feed too (LISTEN/NOTIFY on PostgreSQL), and the
-//!   database is asked again at least every `RECHECK` in any case.
+//!   arrive through the feed too (LISTEN/NOTIFY on PostgreSQL; on SQLite,
+//!   other processes' commits are looked for before the generation is read,
+//!   `AppState::change_generation`), and the database is asked again at
+//!   least every `RECHECK` in any case.
 //! - **Single flight.** Catching up and rendering missing pieces happen one
 //!   at a time per merchant, on the read pool; others wait and use the result.
 
@@ -26,9 +28,9 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
 use super::pieces::{MerchantList, now_ms};
 use super::{CachedList, ListKind, http, read_blocking};
+use crate::inventory::InventoryError;
 use crate::inventory::list_feed::{self, ListContext};
 use crate::inventory::lists::OnlineListEntry;
-use crate::inventory::{InventoryError, changes};
 use crate::web::AppState;
 
 pub use super::pieces::{Form, Outline, PageRequest, Piece};
@@ -94,7 +96,7 @@ impl OnlineLists {
         app: &AppState,
         slug: &str,
     ) -> Result<i64, InventoryError> {
-        let generation = changes::generation();
+        let generation = app.change_generation();
         if let Some((id, _)) = self
             .slugs
             .read()
@@ -119,7 +121,7 @@ impl OnlineLists {
     /// Catches the merchant's list up with the database, unless the feed says
     /// nothing changed since the last check.
     async fn catch_up(&self, app: &AppState, list: &MerchantList) -> Result<(), InventoryError> {
-        let generation = changes::generation();
+        let generation = app.change_generation();
         if list.is_current(generation) {
             return Ok(());
         }
