@@ -57,13 +57,24 @@ impl DispatcherSettings {
         }
     }
 
-    /// How long a worker's hold on an endpoint lasts without renewal. Longer
-    /// than any request it makes in between, so a request of an instance that
-    /// lost the lease has ended before another instance sends the next event.
+    /// How long a worker's hold on an endpoint lasts without renewal: the
+    /// endpoints of an instance that crashed are taken over this soon (plus
+    /// one `poll`). A worker renews it every `RENEW_EVERY` while it sends, and
+    /// gives a request up rather than send on past a lease it could not renew,
+    /// so no two instances ever send to one endpoint at once.
     pub fn lease(&self) -> Duration {
-        self.attempt_timeout * 3 + Duration::from_secs(1)
+        LEASE
     }
 }
+
+/// See `DispatcherSettings::lease`.
+const LEASE: Duration = Duration::from_secs(2);
+
+/// How often a sending worker renews its lease.
+const RENEW_EVERY: Duration = Duration::from_millis(500);
+
+/// How long a worker sends before it records what it settled.
+const RECORD_EVERY: Duration = Duration::from_secs(1);
 
 /// A running dispatcher; dropping it stops the thread and waits (briefly) for
 /// it to hand its endpoints back and close its connections.
@@ -330,7 +341,10 @@ async fn work(
                 continue;
             }
         };
-        send_manual(&context, &sender, &endpoint).await;
+        let manual = send_manual(&context, &sender, &endpoint);
+        if !while_held(&context, endpoint_id, lease, manual).await {
+            return;
+        }
         let for_queue = endpoint.clone();
         let queue = match context
             .db(move |conn| deliveries::queue(conn, &for_queue, BATCH))
@@ -363,32 +377,35 @@ async fn work(
             }
         }
         let started = Instant::now();
-        let budget = lease / 2;
         let mut settled = Vec::new();
-        for queued in &queue {
-            if started.elapsed() + context.settings.attempt_timeout >= budget && !settled.is_empty()
-            {
-                break; // record progress and renew the lease before going on
+        let sending = async {
+            for queued in &queue {
+                if started.elapsed() >= RECORD_EVERY && !settled.is_empty() {
+                    break; // record progress before going on
+                }
+                let report = sender
+                    .send(
+                        &endpoint.target,
+                        &queued.event.public_id(),
+                        queued.event.to_json(),
+                    )
+                    .await;
+                let outcome = deliveries::settle(
+                    &context.settings.retry,
+                    queued,
+                    report,
+                    rand::rng().random(),
+                );
+                log_outcome(&endpoint, &outcome);
+                let stop_here = outcome.status == deliveries::DeliveryStatus::Pending;
+                settled.push(outcome);
+                if stop_here || stopped.has_changed().unwrap_or(true) {
+                    break;
+                }
             }
-            let report = sender
-                .send(
-                    &endpoint.target,
-                    &queued.event.public_id(),
-                    queued.event.to_json(),
-                )
-                .await;
-            let outcome = deliveries::settle(
-                &context.settings.retry,
-                queued,
-                report,
-                rand::rng().random(),
-            );
-            log_outcome(&endpoint, &outcome);
-            let stop_here = outcome.status == deliveries::DeliveryStatus::Pending;
-            settled.push(outcome);
-            if stop_here || stopped.has_changed().unwrap_or(true) {
-                break;
-            }
+        };
+        if !while_held(&context, endpoint_id, lease, sending).await {
+            return;
         }
         let for_record = endpoint.clone();
         let recorded = context
@@ -411,6 +428,57 @@ async fn work(
                 }
             }
         }
+    }
+}
+
+/// Runs `work` (sending) while renewing the worker's lease on the endpoint
+/// every `RENEW_EVERY`. Returns false, with `work` dropped mid-request, when
+/// the lease was taken over or the endpoint disabled, or when no renewal got
+/// through before the lease ran out (the database away): past that point
+/// another instance may be sending. What was sent is then not recorded, and
+/// the next holder sends it again (at least once, in order).
+async fn while_held(
+    context: &Context,
+    endpoint_id: i64,
+    lease: Duration,
+    work: impl Future<Output = ()>,
+) -> bool {
+    // The claim just made holds at least this long (it was stamped after
+    // this worker asked for it).
+    let mut held_until = tokio::time::Instant::now() + lease;
+    let renewing = async {
+        loop {
+            let next = tokio::time::Instant::now() + RENEW_EVERY;
+            tokio::time::sleep_until(next.min(held_until)).await;
+            let owner = context.owner.clone();
+            let asked = tokio::time::Instant::now();
+            let renewal =
+                context.db(move |conn| deliveries::claim(conn, endpoint_id, &owner, lease));
+            match tokio::time::timeout_at(held_until, renewal).await {
+                Ok(Ok(Some(_))) => held_until = asked + lease,
+                Ok(Ok(None)) => {
+                    log::warn!(
+                        "webhook endpoint {endpoint_id}: taken over by another instance (or disabled) while sending"
+                    );
+                    return;
+                }
+                Ok(Err(error)) => {
+                    log::warn!(
+                        "webhook endpoint {endpoint_id}: could not renew the lease: {error}"
+                    );
+                }
+                Err(_) => {
+                    log::warn!(
+                        "webhook endpoint {endpoint_id}: the lease ran out before it could be renewed; stopping the request in hand"
+                    );
+                    return;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = work => true,
+        () = renewing => false,
     }
 }
 

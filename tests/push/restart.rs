@@ -25,25 +25,24 @@ impl Server {
 
     /// `start` with more flags (`--scheduler-interval-ms 20`).
     pub fn start_with(database_url: &str, more: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_shelfsync"))
-            .args([
-                "--bind",
-                "127.0.0.1:0",
-                "--database-url",
-                database_url,
-                "--workers",
-                "1",
-                "--webhook-timeout",
-                "1s",
-                "--webhook-first-retry",
-                "100ms",
-                "--webhook-max-retry",
-                "300ms",
-                "--webhook-poll",
-                "200ms",
-                // The receiver runs on this machine.
-                "--allow-private-webhooks",
-            ])
+        let defaults = [
+            ("--workers", "1"),
+            ("--webhook-timeout", "1s"),
+            ("--webhook-first-retry", "100ms"),
+            ("--webhook-max-retry", "300ms"),
+            ("--webhook-poll", "200ms"),
+        ];
+        let mut command = Command::new(env!("CARGO_BIN_EXE_shelfsync"));
+        command.args(["--bind", "127.0.0.1:0", "--database-url", database_url]);
+        // A flag in `more` takes the place of its default.
+        for (flag, value) in defaults {
+            if !more.contains(&flag) {
+                command.args([flag, value]);
+            }
+        }
+        let mut child = command
+            // The receiver runs on this machine.
+            .arg("--allow-private-webhooks")
             .args(more)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
@@ -109,7 +108,10 @@ impl Drop for Server {
     }
 }
 
-on_both_backends!(events_pending_at_a_kill_9_are_delivered_in_order_after_the_restart);
+on_both_backends!(
+    events_pending_at_a_kill_9_are_delivered_in_order_after_the_restart,
+    a_delivery_slower_than_the_lease_is_sent_once_while_two_instances_run
+);
 
 async fn events_pending_at_a_kill_9_are_delivered_in_order_after_the_restart(backend: Backend) {
     let db = TestDb::new(backend);
@@ -170,5 +172,58 @@ async fn events_pending_at_a_kill_9_are_delivered_in_order_after_the_restart(bac
         .collect();
     got.dedup();
     assert_eq!(got, expected);
+    running.stop().await;
+}
+
+/// The lease on an endpoint is short (a crashed instance's endpoints are
+/// taken over within seconds), so the instance sending renews it while a
+/// request is in flight: a receiver slower than the lease still gets each
+/// event once, in order, though a second instance keeps asking for it.
+async fn a_delivery_slower_than_the_lease_is_sent_once_while_two_instances_run(backend: Backend) {
+    let db = TestDb::new(backend);
+    let pool = db.pool();
+    let slow = ["--webhook-timeout", "6s"];
+    let _first = Server::start_with(&db.url, &slow);
+    let merchant = {
+        let mut conn = pool.get().expect("conn");
+        shelfsync::inventory::merchants::Merchant::by_slug(&mut conn, shelfsync::demo::SLUG)
+            .expect("the demo merchant")
+            .id
+    };
+    let recorder = Arc::new(Recorder::default());
+    // Longer than the 2 s lease, shorter than the attempt timeout.
+    recorder
+        .delay_ms
+        .store(2_600, std::sync::atomic::Ordering::SeqCst);
+    let addr = free_addr();
+    let running = recorder_at(addr, recorder.clone());
+    let endpoint = add_endpoint(
+        &mut pool.get().expect("conn"),
+        merchant,
+        &format!("http://{addr}/webhooks"),
+    );
+    catalog_changes(&mut pool.get().expect("conn"), merchant, 3);
+    let expected: Vec<String> = events_since(
+        &mut pool.get().expect("conn"),
+        merchant,
+        endpoint.endpoint.cursor,
+    )
+    .iter()
+    .map(|e| e.public_id())
+    .collect();
+    let _second = Server::start_with(&db.url, &slow);
+
+    assert!(
+        eventually(90, || recorder.count() >= expected.len()).await,
+        "the events are delivered"
+    );
+    // Time for a second instance's copy of the last one to arrive, had it sent one.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let got: Vec<String> = recorder
+        .received()
+        .iter()
+        .map(|r| r.event_id.clone())
+        .collect();
+    assert_eq!(got, expected, "each event once, in order");
     running.stop().await;
 }
