@@ -103,6 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
         scheduler_interval_ms: 5000,
+        metrics_token: None,
         push: Default::default(),
     })?;
     let base = format!("http://127.0.0.1:{}", app.port());

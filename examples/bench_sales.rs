@@ -215,6 +215,7 @@ async fn http_sales(
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
         scheduler_interval_ms: 5000,
+        metrics_token: None,
         push: Default::default(),
     })?;
     let url = format!("http://127.0.0.1:{}/api/v1/pos/sales", app.port());

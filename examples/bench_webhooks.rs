@@ -85,6 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(5),
         scheduler_interval_ms: 5000,
+        metrics_token: None,
         // The receiver runs on this machine.
         push: PushArgs {
             allow_private_webhooks: true,

@@ -12,6 +12,8 @@ pub mod health;
 pub mod htmx;
 pub mod input;
 pub mod list_cache;
+pub mod metrics;
+pub mod observe;
 pub mod roles;
 pub mod security_headers;
 pub mod shop;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub push: PushState,
     /// The largest catalogue file an import accepts, in bytes.
     pub import_limit: usize,
+    /// The secret a scraper sends for `/metrics`; `None` turns the route off.
+    pub metrics_token: Option<crate::config::MetricsToken>,
 }
 
 impl AppState {
@@ -57,6 +61,7 @@ impl AppState {
             token_checks: api::token_checks::TokenChecks::default(),
             push,
             import_limit: 50 * 1024 * 1024,
+            metrics_token: None,
         }
     }
 }
@@ -75,19 +80,22 @@ pub struct PushState {
 }
 
 /// Runs a service call on a pooled connection on the blocking thread pool, so
-/// Diesel's synchronous work never stalls the async workers.
+/// Diesel's synchronous work never stalls the async workers. Its log lines
+/// carry the request's id.
 pub async fn run<T, F>(state: &AppState, f: F) -> inventory::Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection) -> inventory::Result<T> + Send + 'static,
 {
     let pool = state.pool.clone();
-    web::block(move || {
+    web::block(crate::logging::carry(move || {
+        let waiting = crate::metrics::pool_wait(crate::metrics::PoolName::Write);
         let mut conn = pool
             .get()
             .map_err(|e| InventoryError::Unavailable(e.to_string()))?;
+        drop(waiting);
         f(&mut conn)
-    })
+    }))
     .await
     .map_err(|e| InventoryError::Unavailable(e.to_string()))?
 }
@@ -97,6 +105,7 @@ where
 /// dashboard's layers.
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     health::config(cfg);
+    metrics::config(cfg);
     api::config(cfg);
     api_docs::config(cfg);
     shop::config(cfg);

@@ -43,6 +43,7 @@ async fn cold_server(app: &TestApp) -> String {
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
         scheduler_interval_ms: 5000,
+        metrics_token: None,
         push: shelfsync::config::PushArgs {
             no_dispatcher: true,
             ..Default::default()

@@ -91,6 +91,9 @@ fn rand_suffix() -> u32 {
         .unwrap_or(0)
 }
 
+/// The secret every test server's `/metrics` takes as a bearer token.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+
 /// A running shelfsync with the demo merchant, on its own database.
 pub struct TestApp {
     pub address: String,
@@ -132,6 +135,10 @@ async fn spawn(backend: Backend, push: PushArgs, no_demo: bool) -> TestApp {
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
         scheduler_interval_ms: 200,
+        metrics_token: Some(
+            shelfsync::config::parse_metrics_token(METRICS_TOKEN)
+                .expect("the test metrics token should be long enough"),
+        ),
         push,
     };
     let app = Application::build(&args).expect("the application should start");

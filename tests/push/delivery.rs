@@ -235,6 +235,7 @@ fn second_instance(database_url: &str) -> shelfsync::startup::Application {
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
         scheduler_interval_ms: 5000,
+        metrics_token: None,
         push: fast_push(),
     })
     .expect("a second instance should start")

@@ -247,6 +247,7 @@ async fn an_https_public_url_adds_hsts_and_secure_cookies(backend: Backend) {
         secure_cookies: false,
         request_head_timeout: std::time::Duration::from_secs(60),
         scheduler_interval_ms: 5000,
+        metrics_token: None,
         push: Default::default(),
     };
     let app = shelfsync::startup::Application::build(&args).expect("the application starts");
