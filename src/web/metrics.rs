@@ -4,6 +4,8 @@
 //! whole instance's, every merchant's traffic and webhook backlog together.
 //! Without a configured secret the route answers 404.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -14,6 +16,9 @@ use super::AppState;
 use super::api::errors::ApiError;
 use crate::inventory::webhooks::deliveries;
 use crate::metrics::{self as recorded, EndpointBacklog, PoolName, PoolState, Scrape};
+
+/// How long a scrape waits for a connection to count the webhook backlog.
+const CHECKOUT: Duration = Duration::from_secs(2);
 
 pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.route("/metrics", web::get().to(metrics));
@@ -59,8 +64,18 @@ async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         ],
         backlog: Vec::new(),
     };
-    // The backlog needs the database; without it the rest still reports.
-    match super::run(&state, deliveries::backlog).await {
+    // The backlog needs the database; without it (within a short wait, so a
+    // scrape during an outage doesn't hang) the rest still reports.
+    let pool = state.pool.clone();
+    let backlog = web::block(move || {
+        let mut conn = pool
+            .get_timeout(CHECKOUT)
+            .map_err(|e| format!("no database connection: {e}"))?;
+        deliveries::backlog(&mut conn).map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    match backlog {
         Ok(backlog) => {
             let now = chrono::Utc::now().naive_utc();
             scrape.backlog = backlog
