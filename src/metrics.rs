@@ -333,7 +333,7 @@ pub enum ListSource {
 }
 
 static LIST_READS: LazyLock<[[IntCounter; 3]; 2]> = LazyLock::new(|| {
-    [("online_page"), ("list")].map(|kind| {
+    ["online_page", "list"].map(|kind| {
         ["cache", "revalidated", "rebuilt"]
             .map(|source| FAMILIES.list_reads.with_label_values(&[kind, source]))
     })
