@@ -229,7 +229,7 @@ pub struct Seeded {
 }
 
 impl Seeded {
-    /// "2 stores, 60 items, 101 stock receipts of 560 units".
+    /// "2 stores, 60 items, 108 stock receipts of 589 units".
     pub fn summary(&self) -> String {
         format!(
             "{} stores, {} items, {} stock receipts of {} units",
