@@ -105,6 +105,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         scheduler_interval_ms: 5000,
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
+        metrics_token: None,
         push: Default::default(),
     })?;
     let base = format!("http://127.0.0.1:{}", app.port());

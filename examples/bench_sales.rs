@@ -217,6 +217,7 @@ async fn http_sales(
         scheduler_interval_ms: 5000,
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
+        metrics_token: None,
         push: Default::default(),
     })?;
     let url = format!("http://127.0.0.1:{}/api/v1/pos/sales", app.port());

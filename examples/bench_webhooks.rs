@@ -87,6 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         scheduler_interval_ms: 5000,
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
+        metrics_token: None,
         // The receiver runs on this machine.
         push: PushArgs {
             allow_private_webhooks: true,

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::logging::LogFormat;
+
 /// shelfsync keeps one inventory for a merchant's store and online shop.
 #[derive(Debug, Parser)]
 #[command(
@@ -19,6 +21,13 @@ pub struct Cli {
     /// Settings for `serve`, which runs when no subcommand is given.
     #[command(flatten)]
     pub serve: ServeArgs,
+
+    /// How log lines are written to standard error: `human`, or `json` (one
+    /// object per line with time, level, target, message and, while
+    /// handling a request, request_id) for a log shipper. `RUST_LOG` sets
+    /// the levels. With a subcommand, give it after the subcommand's name.
+    #[arg(long, env = "SHELFSYNC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -338,6 +347,11 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub retention: RetentionArgs,
+    /// A secret that opens `GET /metrics` (Prometheus text format) to a
+    /// scraper sending `Authorization: Bearer <secret>`; at least 16
+    /// characters. Without it `/metrics` answers 404.
+    #[arg(long, env = "SHELFSYNC_METRICS_TOKEN", hide_env_values = true, value_parser = parse_metrics_token)]
+    pub metrics_token: Option<MetricsToken>,
 
     #[command(flatten)]
     pub push: PushArgs,
@@ -479,6 +493,38 @@ pub fn parse_public_url(raw: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
+/// The shortest metrics secret accepted: a guessable one would publish the
+/// shop's traffic.
+pub const MIN_METRICS_TOKEN: usize = 16;
+
+/// The secret that opens `/metrics`; never printed, not even by `Debug`.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// The secret itself, to compare with what a scraper sends.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(…)")
+    }
+}
+
+/// A metrics secret of at least `MIN_METRICS_TOKEN` visible characters.
+pub fn parse_metrics_token(raw: &str) -> Result<MetricsToken, String> {
+    if raw.chars().count() < MIN_METRICS_TOKEN || !raw.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(format!(
+            "the metrics token must be at least {MIN_METRICS_TOKEN} visible ASCII characters, \
+             without spaces (for example the output of `openssl rand -hex 24`)"
+        ));
+    }
+    Ok(MetricsToken(raw.to_owned()))
+}
+
 /// Parses `250ms`, `5s`, `10m`, `24h` or `2d`; a bare number is seconds.
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
@@ -558,6 +604,30 @@ mod tests {
             short.serve.retention.retention().idempotency_keys,
             chrono::TimeDelta::minutes(90)
         );
+    }
+
+    #[test]
+    fn the_log_format_is_human_unless_json_is_asked_for_on_any_command() {
+        let plain = Cli::try_parse_from(["shelfsync"]).expect("no flags parse");
+        assert_eq!(plain.log_format, LogFormat::Human);
+        let json = Cli::try_parse_from(["shelfsync", "--log-format", "json"]).expect("json");
+        assert_eq!(json.log_format, LogFormat::Json);
+        let after = Cli::try_parse_from(["shelfsync", "migrate", "--log-format", "json"])
+            .expect("the flag after a subcommand");
+        assert_eq!(after.log_format, LogFormat::Json);
+        let serve = Cli::try_parse_from(["shelfsync", "serve", "--log-format", "json"])
+            .expect("the flag after serve");
+        assert_eq!(serve.log_format, LogFormat::Json);
+        assert!(Cli::try_parse_from(["shelfsync", "--log-format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn a_short_or_spaced_metrics_token_is_refused() {
+        assert!(parse_metrics_token("short").is_err());
+        assert!(parse_metrics_token("sixteen chars ok").is_err());
+        let token = parse_metrics_token("0123456789abcdef").expect("16 characters");
+        assert_eq!(token.expose(), "0123456789abcdef");
+        assert!(!format!("{token:?}").contains("0123"));
     }
 
     #[test]

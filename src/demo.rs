@@ -217,10 +217,43 @@ fn barcode_for(index: usize) -> String {
     format!("{body}{}", Barcode::check_digit(&digits))
 }
 
+/// What `seed` made, for the one line a first start logs about it.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub merchant: Merchant,
+    pub stores: usize,
+    pub items: usize,
+    /// Stock receipts recorded, each a movement on the ledger.
+    pub receipts: usize,
+    pub units: i64,
+}
+
+impl Seeded {
+    /// "2 stores, 60 items, 108 stock receipts of 589 units".
+    pub fn summary(&self) -> String {
+        format!(
+            "{} stores, {} items, {} stock receipts of {} units",
+            self.stores, self.items, self.receipts, self.units
+        )
+    }
+}
+
 /// Creates the demo merchant unless it exists; returns it either way.
 pub fn create(conn: &mut DbConnection) -> Result<Merchant, InventoryError> {
+    Ok(seed(conn)?.merchant)
+}
+
+/// Creates the demo merchant unless it exists (then nothing is counted as
+/// made), and says what it made. Its receipts are not logged one by one.
+pub fn seed(conn: &mut DbConnection) -> Result<Seeded, InventoryError> {
     if let Ok(existing) = Merchant::by_slug(conn, SLUG) {
-        return Ok(existing);
+        return Ok(Seeded {
+            merchant: existing,
+            stores: 0,
+            items: 0,
+            receipts: 0,
+            units: 0,
+        });
     }
     let usd = Currency::parse("USD")?;
     let merchant = merchants::create_merchant(conn, SLUG, "Corner Goods", usd)?;
@@ -234,6 +267,7 @@ pub fn create(conn: &mut DbConnection) -> Result<Merchant, InventoryError> {
         PASSWORD,
     )?;
     let actor = Actor::system();
+    let (mut receipts, mut units) = (0, 0);
     for (index, (name, description, cents)) in CATALOGUE.iter().enumerate() {
         let price = format!("{}.{:02}", cents / 100, cents % 100);
         let sku = format!("CG-{:04}", 1001 + index);
@@ -274,10 +308,18 @@ pub fn create(conn: &mut DbConnection) -> Result<Merchant, InventoryError> {
                     Quantity::new(quantity, "quantity")?,
                     IdempotencyKey::parse(&format!("demo-receipt-{}-{}", item.id, store.id))?,
                 )?;
+                receipts += 1;
+                units += quantity;
             }
         }
     }
-    Merchant::find(conn, merchant.id)
+    Ok(Seeded {
+        merchant: Merchant::find(conn, merchant.id)?,
+        stores: 2,
+        items: CATALOGUE.len(),
+        receipts,
+        units,
+    })
 }
 
 /// The SKU prefix of generated items.

@@ -15,6 +15,10 @@ pub mod demo;
 pub mod domain;
 /// The inventory service: designations, lists, audit, outbox.
 pub mod inventory;
+/// Log lines (human or JSON) and the request id they carry.
+pub mod logging;
+/// The Prometheus metrics `/metrics` reports.
+pub mod metrics;
 /// Work that falls due at a time (expired holds), done by the server.
 pub mod scheduler;
 /// Builds and runs the server, and the CLI's other subcommands.

@@ -4,10 +4,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use shelfsync::config::{Cli, Command};
+use shelfsync::logging::{self, LogFormat};
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let outcome = match Cli::parse().into_command() {
+    let cli = Cli::parse();
+    let log_format = cli.log_format;
+    logging::init(log_format);
+    let outcome = match cli.into_command() {
         Command::Serve(args) => shelfsync::startup::serve(args),
         Command::Migrate(args) => shelfsync::startup::migrate(&args),
         Command::Demo(args) => shelfsync::startup::create_demo(&args),
@@ -22,7 +25,11 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("shelfsync: {error}");
+            // A log shipper reads the failure as one more JSON line.
+            match log_format {
+                LogFormat::Json => log::error!("shelfsync: {error}"),
+                LogFormat::Human => eprintln!("shelfsync: {error}"),
+            }
             ExitCode::FAILURE
         }
     }

@@ -8,7 +8,7 @@ use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, Logger, from_fn};
+use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use diesel::prelude::*;
 use rand::RngCore;
@@ -27,6 +27,7 @@ use crate::inventory::merchants::Location;
 use crate::inventory::merchants::Merchant;
 use crate::inventory::{merchants, sessions, tokens};
 use crate::scheduler::{Pruning, Scheduler};
+use crate::web::observe::{Observe, access_log};
 use crate::web::security_headers::SecurityHeaders;
 use crate::web::sse::Streams;
 use crate::web::{AppState, PushState, csrf, input};
@@ -80,10 +81,12 @@ impl Application {
             log::info!("applied {applied} database migration(s)");
         }
         if !args.no_demo && !Merchant::any(&mut conn)? {
-            let merchant = demo::create(&mut conn)?;
+            let seeded = demo::seed(&mut conn)?;
+            // One line, so the sign-in stands out in a first start's log.
             log::info!(
-                "created the demo merchant {:?}: sign in as {} with password {}",
-                merchant.name,
+                "created the demo merchant {:?} ({}): sign in as {} with password {}",
+                seeded.merchant.name,
+                seeded.summary(),
                 demo::EMAIL,
                 demo::PASSWORD
             );
@@ -144,6 +147,7 @@ impl Application {
             import_limit: usize::try_from(args.import_limit_mb.saturating_mul(1024 * 1024))
                 .unwrap_or(usize::MAX),
             outside_writes,
+            metrics_token: args.metrics_token.clone(),
             ..AppState::new(pool, read_pool, push)
         });
         let secure = args.secure_cookies();
@@ -151,6 +155,9 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(headers)
+                // Outermost: the request id reaches every layer and log line
+                // within, and every response is counted with its final status.
+                .wrap(Observe)
                 .app_data(state.clone())
                 .app_data(web::FormConfig::default().limit(2 * 1024 * 1024))
                 // The storefront's reads (the JSON API and the hosted shop)
@@ -186,9 +193,7 @@ impl Application {
                             .build(),
                         )
                         .wrap(Compress::default())
-                        // The path without its query: a query may hold search words or an
-                        // upload's CSRF token, which don't belong in a log.
-                        .wrap(Logger::new("%m %U %s %Dms")),
+                        .wrap(from_fn(access_log)),
                 )
         })
         .client_request_timeout(args.request_head_timeout)

@@ -517,7 +517,13 @@ async fn send_manual(context: &Context, sender: &WebhookSender, endpoint: &Claim
     }
 }
 
+/// Logs an attempt's outcome and counts it in the metrics.
 fn log_outcome(endpoint: &ClaimedEndpoint, outcome: &deliveries::Settled) {
+    crate::metrics::record_delivery(match outcome.status {
+        deliveries::DeliveryStatus::Delivered => crate::metrics::DeliveryResult::Delivered,
+        deliveries::DeliveryStatus::Pending => crate::metrics::DeliveryResult::Retrying,
+        deliveries::DeliveryStatus::Failed => crate::metrics::DeliveryResult::GaveUp,
+    });
     match outcome.status {
         deliveries::DeliveryStatus::Delivered => log::debug!(
             "merchant {}: evt_{} (v{}) delivered to endpoint {}",

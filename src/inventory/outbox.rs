@@ -352,15 +352,14 @@ impl EventPosition {
     }
 }
 
-/// The merchant's events after `after`, in order, at most `limit`; only the
-/// given types when `types` is `Some`.
-pub fn events_after(
-    conn: &mut DbConnection,
+/// The merchant's events after `after` (in (catalog version, id) order),
+/// only the given types when `types` is `Some`: the one definition of "after"
+/// that delivery, the event stream and the backlog share.
+fn after_query<'a>(
     merchant_id: i64,
     after: EventPosition,
-    types: Option<&[&str]>,
-    limit: i64,
-) -> Result<Vec<OutboxEvent>> {
+    types: Option<&[&'a str]>,
+) -> outbox_events::BoxedQuery<'a, crate::db::DbBackend> {
     let mut query = outbox_events::table
         .filter(outbox_events::merchant_id.eq(merchant_id))
         .filter(
@@ -374,7 +373,19 @@ pub fn events_after(
     if let Some(types) = types {
         query = query.filter(outbox_events::event_type.eq_any(types.to_vec()));
     }
-    Ok(query
+    query
+}
+
+/// The merchant's events after `after`, in order, at most `limit`; only the
+/// given types when `types` is `Some`.
+pub fn events_after(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    after: EventPosition,
+    types: Option<&[&str]>,
+    limit: i64,
+) -> Result<Vec<OutboxEvent>> {
+    Ok(after_query(merchant_id, after, types)
         .order((outbox_events::catalog_version, outbox_events::id))
         .limit(limit.max(1))
         .select(OutboxEventRow::as_select())
@@ -382,6 +393,22 @@ pub fn events_after(
         .into_iter()
         .map(OutboxEvent::from)
         .collect())
+}
+
+/// How many of the merchant's events lie after `after` (of the given types),
+/// and when the oldest of them was written.
+pub fn count_after(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    after: EventPosition,
+    types: Option<&[&str]>,
+) -> Result<(i64, Option<chrono::NaiveDateTime>)> {
+    Ok(after_query(merchant_id, after, types)
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(outbox_events::created_at),
+        ))
+        .first(conn)?)
 }
 
 /// The position just after the merchant's last event at `catalog_version`

@@ -12,6 +12,8 @@ pub mod health;
 pub mod htmx;
 pub mod input;
 pub mod list_cache;
+pub mod metrics;
+pub mod observe;
 pub mod roles;
 pub mod security_headers;
 pub mod shop;
@@ -50,6 +52,8 @@ pub struct AppState {
     /// On SQLite, notices what other processes commit (`None` on PostgreSQL,
     /// where other instances announce their changes themselves).
     pub outside_writes: Option<Arc<inventory::changes::OutsideWrites>>,
+    /// The secret a scraper sends for `/metrics`; `None` turns the route off.
+    pub metrics_token: Option<crate::config::MetricsToken>,
 }
 
 impl AppState {
@@ -63,6 +67,7 @@ impl AppState {
             push,
             import_limit: 50 * 1024 * 1024,
             outside_writes: None,
+            metrics_token: None,
         }
     }
 
@@ -92,19 +97,22 @@ pub struct PushState {
 }
 
 /// Runs a service call on a pooled connection on the blocking thread pool, so
-/// Diesel's synchronous work never stalls the async workers.
+/// Diesel's synchronous work never stalls the async workers. Its log lines
+/// carry the request's id.
 pub async fn run<T, F>(state: &AppState, f: F) -> inventory::Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection) -> inventory::Result<T> + Send + 'static,
 {
     let pool = state.pool.clone();
-    web::block(move || {
+    web::block(crate::logging::carry(move || {
+        let waiting = crate::metrics::pool_wait(crate::metrics::PoolName::Write);
         let mut conn = pool
             .get()
             .map_err(|e| InventoryError::Unavailable(e.to_string()))?;
+        drop(waiting);
         f(&mut conn)
-    })
+    }))
     .await
     .map_err(|e| InventoryError::Unavailable(e.to_string()))?
 }
@@ -114,6 +122,7 @@ where
 /// dashboard's layers.
 pub fn public_routes(cfg: &mut web::ServiceConfig) {
     health::config(cfg);
+    metrics::config(cfg);
     api::config(cfg);
     api_docs::config(cfg);
     shop::config(cfg);

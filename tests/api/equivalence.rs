@@ -45,6 +45,7 @@ async fn cold_server(app: &TestApp) -> String {
         scheduler_interval_ms: 5000,
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
+        metrics_token: None,
         push: shelfsync::config::PushArgs {
             no_dispatcher: true,
             ..Default::default()

@@ -91,6 +91,9 @@ fn rand_suffix() -> u32 {
         .unwrap_or(0)
 }
 
+/// The secret every test server's `/metrics` takes as a bearer token.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+
 /// A running shelfsync with the demo merchant, on its own database.
 pub struct TestApp {
     pub address: String,
@@ -151,6 +154,10 @@ async fn spawn_configured(
         scheduler_interval_ms: 200,
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
+        metrics_token: Some(
+            shelfsync::config::parse_metrics_token(METRICS_TOKEN)
+                .expect("the test metrics token should be long enough"),
+        ),
         push,
     };
     configure(&mut args);

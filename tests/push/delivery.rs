@@ -237,6 +237,7 @@ fn second_instance(database_url: &str) -> shelfsync::startup::Application {
         scheduler_interval_ms: 5000,
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
+        metrics_token: None,
         push: fast_push(),
     })
     .expect("a second instance should start")

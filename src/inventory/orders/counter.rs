@@ -4,7 +4,10 @@
 
 use chrono::TimeDelta;
 
-use super::{SaleLineReceipt, SaleReceipt, SaleRequest, line_items, new_reference, once_per_key};
+use super::{
+    SaleLineReceipt, SaleReceipt, SaleRequest, line_items, new_reference, once_per_key,
+    result_class,
+};
 use crate::db::DbConnection;
 use crate::domain::{FieldError, IdempotencyKey, MovementKind, Shortage};
 use crate::inventory::idempotency::{Fingerprint, Outcome};
@@ -15,8 +18,22 @@ use crate::inventory::{Actor, InventoryError, Item, Result, now};
 /// How far in the future a sale's `occurred_at` may lie (device clocks drift).
 const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(5);
 
-/// Records a counter sale once per key: all lines or none.
+/// Records a counter sale once per key: all lines or none. Counted in the
+/// metrics by its result.
 pub fn record_sale(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    key: &IdempotencyKey,
+    fingerprint: &Fingerprint,
+    request: &SaleRequest,
+) -> Result<Outcome<SaleReceipt>> {
+    let outcome = sell(conn, actor, merchant_id, key, fingerprint, request);
+    crate::metrics::record_counter_sale(result_class(&outcome));
+    outcome
+}
+
+fn sell(
     conn: &mut DbConnection,
     actor: &Actor,
     merchant_id: i64,

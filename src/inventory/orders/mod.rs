@@ -146,6 +146,29 @@ pub(super) fn once_per_key<T: Serialize + serde::de::DeserializeOwned>(
     idempotency::once(conn, merchant_id, key, fingerprint, effect)
 }
 
+/// How the metrics count an order's or a sale's result: `ok`, `replayed`
+/// (its key was seen before), or the class of refusal. Fixed words, so the
+/// series stay few.
+pub(super) fn result_class<T>(outcome: &Result<Outcome<T>>) -> &'static str {
+    match outcome {
+        Ok(Outcome::Done {
+            replayed: false, ..
+        }) => "ok",
+        Ok(Outcome::Done { replayed: true, .. } | Outcome::Short { replayed: true, .. }) => {
+            "replayed"
+        }
+        Ok(Outcome::Short { .. }) | Err(InventoryError::InsufficientStock(_)) => {
+            "insufficient_stock"
+        }
+        Err(InventoryError::Invalid(_) | InventoryError::InvalidLine { .. }) => "invalid",
+        Err(InventoryError::NotFound(_)) => "not_found",
+        Err(InventoryError::IdempotencyKeyReused) => "key_reused",
+        Err(InventoryError::NotAllowed(_)) => "not_allowed",
+        Err(InventoryError::Unavailable(_)) => "unavailable",
+        Err(_) => "error",
+    }
+}
+
 fn check_lines(lines: &[Line]) -> Result<()> {
     if lines.is_empty() {
         return Err(FieldError::new("lines", "Send at least one line").into());

@@ -4,7 +4,7 @@
 
 use super::{
     Allocation, Fulfilment, OrderLineReceipt, OrderReceipt, OrderRequest, line_items,
-    new_reference, once_per_key,
+    new_reference, once_per_key, result_class,
 };
 use crate::db::DbConnection;
 use crate::domain::FieldError;
@@ -19,6 +19,19 @@ use crate::inventory::{Actor, InventoryError, Item, Result};
 /// Places an online order once per key: all lines or none, never more than
 /// is available online.
 pub fn place_order(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    key: &IdempotencyKey,
+    fingerprint: &Fingerprint,
+    request: &OrderRequest,
+) -> Result<Outcome<OrderReceipt>> {
+    let outcome = order(conn, actor, merchant_id, key, fingerprint, request);
+    crate::metrics::record_online_order(result_class(&outcome));
+    outcome
+}
+
+fn order(
     conn: &mut DbConnection,
     actor: &Actor,
     merchant_id: i64,

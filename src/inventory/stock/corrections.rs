@@ -72,6 +72,17 @@ pub fn correct(
     merchant_id: i64,
     request: &CorrectionRequest,
 ) -> Result<Corrected> {
+    correct_logged_at(conn, actor, merchant_id, request, log::Level::Info)
+}
+
+/// `correct`, logging the movement at `level`.
+fn correct_logged_at(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    merchant_id: i64,
+    request: &CorrectionRequest,
+    level: log::Level,
+) -> Result<Corrected> {
     let fingerprint = Fingerprint::of_parts(&[
         "correction",
         &request.item_id.to_string(),
@@ -80,7 +91,7 @@ pub fn correct(
         request.reason.as_str(),
     ]);
     let outcome = idempotency::once(conn, merchant_id, &request.key, &fingerprint, |conn| {
-        apply_correction(conn, actor, merchant_id, request)
+        apply_correction(conn, actor, merchant_id, request, level)
     })?;
     match outcome {
         Outcome::Done { value, replayed } => Ok(Corrected {
@@ -97,6 +108,7 @@ fn apply_correction(
     actor: &Actor,
     merchant_id: i64,
     request: &CorrectionRequest,
+    level: log::Level,
 ) -> Result<StockMovement> {
     let item = Item::find(conn, merchant_id, request.item_id)?;
     let location = Location::find(conn, merchant_id, request.location_id).map_err(|e| match e {
@@ -158,7 +170,8 @@ fn apply_correction(
         },
     )?;
     ledger.close(conn)?;
-    log::info!(
+    log::log!(
+        level,
         "merchant {merchant_id} item {}: {} {delta:+} at location {} by {}, now {}",
         item.id,
         movement.kind.as_str(),
@@ -170,7 +183,8 @@ fn apply_correction(
 }
 
 /// Receives `quantity` units at a store (the demo seed and tests); returns
-/// the on-hand quantity after the receipt.
+/// the on-hand quantity after the receipt. Logged at debug only: the seed
+/// records a hundred of them and says so in one line of its own.
 pub fn receive(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -187,7 +201,9 @@ pub fn receive(
         reason: Reason::parse("Received")?,
         key,
     };
-    Ok(correct(conn, actor, merchant_id, &request)?
-        .movement
-        .on_hand_after)
+    Ok(
+        correct_logged_at(conn, actor, merchant_id, &request, log::Level::Debug)?
+            .movement
+            .on_hand_after,
+    )
 }

@@ -144,6 +144,53 @@ pub fn enabled_endpoints(conn: &mut DbConnection) -> Result<Vec<(i64, i64)>> {
         .load(conn)?)
 }
 
+/// One enabled endpoint's events not yet settled (delivered or given up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlog {
+    pub endpoint_id: i64,
+    pub merchant_id: i64,
+    /// Events after the endpoint's cursor, of the types it takes.
+    pub pending: i64,
+    /// When the oldest of them was written.
+    pub oldest: Option<NaiveDateTime>,
+}
+
+/// Every enabled endpoint's backlog: a count over the outbox index from each
+/// cursor, cheap enough to run on every metrics scrape.
+pub fn backlog(conn: &mut DbConnection) -> Result<Vec<Backlog>> {
+    let endpoints: Vec<(i64, i64, String, i64, i64)> = webhook_endpoints::table
+        .filter(webhook_endpoints::enabled.eq(true))
+        .select((
+            webhook_endpoints::id,
+            webhook_endpoints::merchant_id,
+            webhook_endpoints::event_types,
+            webhook_endpoints::cursor_version,
+            webhook_endpoints::cursor_event_id,
+        ))
+        .order(webhook_endpoints::id)
+        .load(conn)?;
+    endpoints
+        .into_iter()
+        .map(|(endpoint_id, merchant_id, types, version, event_id)| {
+            let types = EventTypes::from_stored(&types).map_err(|e| {
+                InventoryError::Corrupt(format!("webhook endpoint {endpoint_id}: {}", e.message))
+            })?;
+            let cursor = EventPosition {
+                catalog_version: version,
+                event_id,
+            };
+            let (pending, oldest) =
+                outbox::count_after(conn, merchant_id, cursor, Some(types.names()))?;
+            Ok(Backlog {
+                endpoint_id,
+                merchant_id,
+                pending,
+                oldest,
+            })
+        })
+        .collect()
+}
+
 /// Takes or renews the lease on an enabled endpoint for `owner`, unless
 /// another owner holds an unexpired one. `None`: disabled, deleted or taken.
 pub fn claim(

@@ -75,7 +75,7 @@ async fn login(
     let typed = email.clone();
     // On a blocking thread: argon2 takes tens of milliseconds of CPU, and
     // `sign_in` holds no connection while it runs.
-    let outcome = web::block(move || {
+    let outcome = web::block(crate::logging::carry(move || {
         sign_in::sign_in(
             &pool,
             Attempt {
@@ -84,7 +84,7 @@ async fn login(
                 address: &address,
             },
         )
-    })
+    }))
     .await
     .map_err(|e| HtmlError::Internal(format!("sign-in: {e}")))??;
     let (status, error) = match outcome {

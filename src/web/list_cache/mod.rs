@@ -28,6 +28,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use super::AppState;
 use crate::db::DbConnection;
 use crate::inventory::{self, InventoryError};
+use crate::metrics;
 
 /// The most bytes (identity + gzip) of bodies the cache holds before evicting.
 /// Pages of the online list are cheap to assemble again from their pieces, so
@@ -217,12 +218,14 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
 {
     let pool = state.read_pool.clone();
-    web::block(move || {
+    web::block(crate::logging::carry(move || {
+        let waiting = crate::metrics::pool_wait(crate::metrics::PoolName::Read);
         let mut conn = pool
             .get()
             .map_err(|e| E::from(InventoryError::Unavailable(e.to_string())))?;
+        drop(waiting);
         f(&mut conn)
-    })
+    }))
     .await
     .map_err(|e| E::from(InventoryError::Unavailable(e.to_string())))?
 }
@@ -251,11 +254,13 @@ where
     if let Some(entry) = state.lists.get(&key)
         && fresh(&entry)
     {
+        metrics::record_list_read(metrics::ListKind::List, metrics::ListSource::Cache);
         return Ok(http::respond(req, &entry));
     }
     let _building = state.lists.build_lock(&key).lock().await;
     if let Some(entry) = state.lists.get(&key) {
         if fresh(&entry) {
+            metrics::record_list_read(metrics::ListKind::List, metrics::ListSource::Cache);
             return Ok(http::respond(req, &entry));
         }
         let merchant_id = entry.merchant_id;
@@ -265,10 +270,12 @@ where
         .await?;
         if current == entry.version.load(Ordering::SeqCst) {
             entry.validated_at.fetch_max(generation, Ordering::SeqCst);
+            metrics::record_list_read(metrics::ListKind::List, metrics::ListSource::Revalidated);
             return Ok(http::respond(req, &entry));
         }
     }
     let built = read_blocking(state, build).await?;
+    metrics::record_list_read(metrics::ListKind::List, metrics::ListSource::Rebuilt);
     let entry = CachedList::new(
         built.merchant_id,
         kind,

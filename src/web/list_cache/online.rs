@@ -31,6 +31,7 @@ use super::{CachedList, ListKind, http, read_blocking};
 use crate::inventory::InventoryError;
 use crate::inventory::list_feed::{self, ListContext};
 use crate::inventory::lists::OnlineListEntry;
+use crate::metrics;
 use crate::web::AppState;
 
 pub use super::pieces::{Form, Outline, PageRequest, Piece};
@@ -222,6 +223,7 @@ impl OnlineLists {
         if let Some(entry) = &cached
             && entry.version.load(Ordering::SeqCst) == list.stamp.load(Ordering::SeqCst)
         {
+            metrics::record_list_read(metrics::ListKind::OnlinePage, metrics::ListSource::Cache);
             return Ok(http::respond(req, entry));
         }
         let outline = self.outline(app, &list, page, renderer).await?;
@@ -229,8 +231,14 @@ impl OnlineLists {
             && entry.signature == outline.signature
         {
             entry.version.fetch_max(outline.stamp, Ordering::SeqCst);
+            // The list moved, but none of this page's items: still the body in memory.
+            metrics::record_list_read(
+                metrics::ListKind::OnlinePage,
+                metrics::ListSource::Revalidated,
+            );
             return Ok(http::respond(req, entry));
         }
+        metrics::record_list_read(metrics::ListKind::OnlinePage, metrics::ListSource::Rebuilt);
         let frame = assemble(&outline)?;
         let pieces: usize = outline.pieces.iter().map(|piece| piece.len()).sum();
         let mut body = BytesMut::with_capacity(
