@@ -106,6 +106,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
         metrics_token: None,
+        trusted_proxies: Vec::new(),
         push: Default::default(),
     })?;
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -218,6 +218,7 @@ async fn http_sales(
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
         metrics_token: None,
+        trusted_proxies: Vec::new(),
         push: Default::default(),
     })?;
     let url = format!("http://127.0.0.1:{}/api/v1/pos/sales", app.port());

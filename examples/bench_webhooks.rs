@@ -88,6 +88,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
         metrics_token: None,
+        trusted_proxies: Vec::new(),
         // The receiver runs on this machine.
         push: PushArgs {
             allow_private_webhooks: true,

@@ -328,6 +328,18 @@ pub struct ServeArgs {
     #[arg(long, env = "SHELFSYNC_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// The address of a reverse proxy in front of shelfsync (repeat it, or
+    /// separate addresses with commas in the variable). A request from one
+    /// of them counts for sign-in throttling and the shop's reservation
+    /// limit as coming from the last address in its `X-Forwarded-For` that
+    /// is not a trusted proxy; from any other peer the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "SHELFSYNC_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// How long a client may take to send a request's headers after opening
     /// a connection before it is answered 408 and closed (a slow client must
     /// not hold a connection open).

@@ -148,6 +148,7 @@ impl Application {
                 .unwrap_or(usize::MAX),
             outside_writes,
             metrics_token: args.metrics_token.clone(),
+            trusted_proxies: args.trusted_proxies.clone(),
             ..AppState::new(pool, read_pool, push)
         });
         let secure = args.secure_cookies();

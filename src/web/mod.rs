@@ -5,6 +5,7 @@ pub mod api;
 pub mod api_docs;
 pub mod assets;
 pub mod auth;
+pub mod client_address;
 pub mod csrf;
 pub mod dashboard;
 pub mod errors;
@@ -54,6 +55,9 @@ pub struct AppState {
     pub outside_writes: Option<Arc<inventory::changes::OutsideWrites>>,
     /// The secret a scraper sends for `/metrics`; `None` turns the route off.
     pub metrics_token: Option<crate::config::MetricsToken>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client
+    /// (`client_address`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl AppState {
@@ -68,6 +72,7 @@ impl AppState {
             import_limit: 50 * 1024 * 1024,
             outside_writes: None,
             metrics_token: None,
+            trusted_proxies: Vec::new(),
         }
     }
 

@@ -11,6 +11,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::AppState;
+use super::client_address::client_address;
 use super::errors::HtmlError;
 use super::shop::initial_of;
 use super::shop_item::{ReserveAttempt, draw, front_of, in_shop, not_here};
@@ -202,12 +203,4 @@ async fn reserve_item(
         Err(InventoryError::NotFound(_)) => Err(not_here()),
         Err(other) => Err(other.into()),
     }
-}
-
-/// The shopper's address for the hourly limit: the connection's peer, as
-/// sign-in throttling counts it (a proxy in front makes every shopper one
-/// address; see the README).
-fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string())
 }

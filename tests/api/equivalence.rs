@@ -46,6 +46,7 @@ async fn cold_server(app: &TestApp) -> String {
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
         metrics_token: None,
+        trusted_proxies: Vec::new(),
         push: shelfsync::config::PushArgs {
             no_dispatcher: true,
             ..Default::default()

@@ -154,6 +154,7 @@ async fn spawn_configured(
         scheduler_interval_ms: 200,
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
+        trusted_proxies: Vec::new(),
         metrics_token: Some(
             shelfsync::config::parse_metrics_token(METRICS_TOKEN)
                 .expect("the test metrics token should be long enough"),

@@ -238,6 +238,7 @@ fn second_instance(database_url: &str) -> shelfsync::startup::Application {
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
         metrics_token: None,
+        trusted_proxies: Vec::new(),
         push: fast_push(),
     })
     .expect("a second instance should start")

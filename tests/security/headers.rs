@@ -250,6 +250,7 @@ async fn an_https_public_url_adds_hsts_and_secure_cookies(backend: Backend) {
         shutdown_timeout: std::time::Duration::from_secs(30),
         retention: Default::default(),
         metrics_token: None,
+        trusted_proxies: Vec::new(),
         push: Default::default(),
     };
     let app = shelfsync::startup::Application::build(&args).expect("the application starts");

@@ -9,14 +9,17 @@ use shelfsync::domain::OnlineListing;
 use shelfsync::inventory::merchants::{Location, Merchant};
 
 use crate::common::fixtures::{new_item, receive_stock};
-use crate::common::{Backend, TestApp, attr_of, html, new_client, sel, spawn_app, text_of};
+use crate::common::{
+    Backend, TestApp, attr_of, html, new_client, sel, spawn_app, spawn_app_configured, text_of,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
     a_shopper_reserves_at_a_store_that_has_it_and_gets_the_pickup_code,
     every_mistake_is_shown_beside_its_field_and_nothing_is_held,
     a_reservation_without_the_forms_token_is_refused,
-    the_eleventh_reservation_from_one_address_in_an_hour_is_refused_with_a_message
+    the_eleventh_reservation_from_one_address_in_an_hour_is_refused_with_a_message,
+    behind_a_trusted_proxy_each_forwarded_address_has_its_own_hourly_limit
 );
 
 struct Page {
@@ -29,7 +32,10 @@ struct Page {
 
 /// The demo shop with a view-only lantern: `stock` at Downtown, none at Riverside.
 async fn page(backend: Backend, stock: i64) -> Page {
-    let app = spawn_app(backend).await;
+    page_of(spawn_app(backend).await, stock)
+}
+
+fn page_of(app: TestApp, stock: i64) -> Page {
     let merchant = app.demo_merchant_id();
     let mut conn = app.conn();
     let slug = Merchant::find(&mut conn, merchant).expect("the shop").slug;
@@ -90,15 +96,27 @@ impl Page {
         token: &str,
         fields: &[(&str, &str)],
     ) -> (u16, String) {
+        self.reserve_via(client, token, fields, None).await
+    }
+
+    /// `reserve` through a proxy that says the shopper is `forwarded_for`.
+    async fn reserve_via(
+        &self,
+        client: &reqwest::Client,
+        token: &str,
+        fields: &[(&str, &str)],
+        forwarded_for: Option<&str>,
+    ) -> (u16, String) {
         let downtown = self.downtown.to_string();
         let mut form: Vec<(&str, &str)> = vec![("csrf_token", token), ("location_id", &downtown)];
         form.extend_from_slice(fields);
-        let response = client
+        let mut request = client
             .post(self.app.url(&format!("{}/reserve", self.path())))
-            .form(&form)
-            .send()
-            .await
-            .expect("answered");
+            .form(&form);
+        if let Some(address) = forwarded_for {
+            request = request.header("X-Forwarded-For", address);
+        }
+        let response = request.send().await.expect("answered");
         let status = response.status().as_u16();
         (status, response.text().await.expect("a body"))
     }
@@ -344,5 +362,57 @@ async fn the_eleventh_reservation_from_one_address_in_an_hour_is_refused_with_a_
     )
     .expect("a message on the form");
     assert!(message.contains("last hour"), "{message}");
+    // A header naming another address is anyone's word without a trusted proxy.
+    let (status, body) = page
+        .reserve_via(
+            &client,
+            &token,
+            &[
+                ("name", "Shopper"),
+                ("email", "sly@example.com"),
+                ("quantity", "1"),
+            ],
+            Some("198.51.100.1"),
+        )
+        .await;
+    assert_eq!(status, 429, "{body}");
     assert_eq!(page.held(), 10);
+}
+
+async fn behind_a_trusted_proxy_each_forwarded_address_has_its_own_hourly_limit(backend: Backend) {
+    let app = spawn_app_configured(backend, |args| {
+        args.trusted_proxies = vec!["127.0.0.1".parse().expect("an address")];
+    })
+    .await;
+    let page = page_of(app, 30);
+    let client = new_client();
+    let token = page.open(&client).await;
+    let shopper = |n: usize| format!("shopper{n}@example.com");
+    for n in 0..10 {
+        let email = shopper(n);
+        let fields = [
+            ("name", "Shopper"),
+            ("email", email.as_str()),
+            ("quantity", "1"),
+        ];
+        let (status, body) = page
+            .reserve_via(&client, &token, &fields, Some("203.0.113.5"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let email = shopper(10);
+    let fields = [
+        ("name", "Shopper"),
+        ("email", email.as_str()),
+        ("quantity", "1"),
+    ];
+    let (status, body) = page
+        .reserve_via(&client, &token, &fields, Some("203.0.113.5"))
+        .await;
+    assert_eq!(status, 429, "the same shopper behind the proxy: {body}");
+    let (status, body) = page
+        .reserve_via(&client, &token, &fields, Some("203.0.113.6"))
+        .await;
+    assert_eq!(status, 200, "another shopper behind the same proxy: {body}");
+    assert_eq!(page.held(), 11);
 }

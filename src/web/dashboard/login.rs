@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::see_other;
 use crate::inventory::sign_in::{self, Attempt, Outcome};
 use crate::web::auth::{self, CurrentStaff};
+use crate::web::client_address::client_address;
 use crate::web::errors::HtmlError;
 use crate::web::{AppState, csrf};
 
@@ -54,13 +55,6 @@ struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
-}
-
-/// The client's address for throttling: the connection's peer address. A
-/// proxy in front makes every client one address; see the README.
-fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |peer| peer.ip().to_string())
 }
 
 async fn login(
