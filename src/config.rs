@@ -30,6 +30,8 @@ pub struct Cli {
     pub log_format: LogFormat,
 }
 
+// Parsed once at start: the size of `Serve` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the dashboard, the storefront page and the JSON API (the default).
