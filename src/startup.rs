@@ -135,18 +135,25 @@ impl Application {
         let port = listener.local_addr()?.port();
         let read_pool = db::open_pool(&args.database.database_url, args.read_pool_size.max(1))?;
         // SQLite has no notifications: the CLI's writes are noticed on read.
-        let outside_writes = match db::Backend::of_url(&args.database.database_url) {
-            db::Backend::Sqlite => {
-                let watcher = db::open_pool(&args.database.database_url, 1)?;
-                let conn = watcher.get().map_err(db::SetupError::from)?;
-                Some(std::sync::Arc::new(changes::OutsideWrites::watch(conn)?))
-            }
-            db::Backend::Postgres => None,
-        };
+        let (outside_writes, other_instances) =
+            match db::Backend::of_url(&args.database.database_url) {
+                db::Backend::Sqlite => {
+                    let watcher = db::open_pool(&args.database.database_url, 1)?;
+                    let conn = watcher.get().map_err(db::SetupError::from)?;
+                    let outside = changes::OutsideWrites::watch(conn)?;
+                    (Some(std::sync::Arc::new(outside)), None)
+                }
+                db::Backend::Postgres => {
+                    let watcher = db::open_pool(&args.database.database_url, 1)?;
+                    let others = changes::OtherInstances::watch(watcher);
+                    (None, Some(std::sync::Arc::new(others)))
+                }
+            };
         let state = web::Data::new(AppState {
             import_limit: usize::try_from(args.import_limit_mb.saturating_mul(1024 * 1024))
                 .unwrap_or(usize::MAX),
             outside_writes,
+            other_instances,
             metrics_token: args.metrics_token.clone(),
             trusted_proxies: args.trusted_proxies.clone(),
             ..AppState::new(pool, read_pool, push)

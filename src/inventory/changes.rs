@@ -5,7 +5,8 @@
 //!
 //! Changes made by this process arrive straight after their commit. With
 //! PostgreSQL, changes made by other instances arrive through LISTEN/NOTIFY
-//! (see `db::notify`), within the listener's polling interval. With SQLite,
+//! (see `db::notify`), and a cached read does not wait for that: it asks
+//! the database first (`OtherInstances`). With SQLite,
 //! changes committed by another process (the command line's `import`, `demo
 //! --items`) are noticed by `OutsideWrites` when the server next reads.
 
@@ -163,26 +164,171 @@ impl Watch {
             return Ok(());
         }
         self.data_version = data_version;
-        loop {
-            match self.local.try_recv() {
-                Ok(change) => {
-                    let known = self.versions.entry(change.merchant_id).or_insert(0);
-                    *known = (*known).max(change.catalog_version);
-                }
-                Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
-                Err(_) => break,
+        announce_moved(&mut self.conn, &mut self.versions, &mut self.local)
+    }
+}
+
+/// Announces every merchant whose catalog version in the database is past
+/// what `versions` knows, after taking in this process's own announcements
+/// (`local`), so none is announced twice.
+fn announce_moved(
+    conn: &mut PooledConnection,
+    versions: &mut HashMap<i64, i64>,
+    local: &mut broadcast::Receiver<CatalogChange>,
+) -> Result<()> {
+    loop {
+        match local.try_recv() {
+            Ok(change) => {
+                let known = versions.entry(change.merchant_id).or_insert(0);
+                *known = (*known).max(change.catalog_version);
             }
+            Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
+            Err(_) => break,
         }
-        for (merchant_id, catalog_version) in catalog_versions(&mut self.conn)? {
-            let known = self.versions.entry(merchant_id).or_insert(-1);
-            if catalog_version > *known {
-                *known = catalog_version;
-                publish(CatalogChange {
-                    merchant_id,
-                    catalog_version,
+    }
+    for (merchant_id, catalog_version) in catalog_versions(conn)? {
+        let known = versions.entry(merchant_id).or_insert(-1);
+        if catalog_version > *known {
+            *known = catalog_version;
+            publish(CatalogChange {
+                merchant_id,
+                catalog_version,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// On PostgreSQL, read-your-writes across instances: before a cached read
+/// trusts its cache, the database is asked whether any catalog moved, so a
+/// change another instance acknowledged is served by this one's very next
+/// read, without waiting for its notification.
+///
+/// Asking is one cheap query (the sum of every catalog version, which any
+/// change moves); only when it moved are the merchants' versions read and
+/// the moved ones announced. Readers share the asking: a read waits for the
+/// next look that *starts* after it arrived (one at a time; whoever finds
+/// none running starts it), so one look serves every read that came in
+/// while the last one ran.
+pub struct OtherInstances {
+    watch: std::sync::Arc<Mutex<Peers>>,
+    /// Looks started and finished, in order.
+    started: AtomicU64,
+    finished: tokio::sync::watch::Sender<u64>,
+    running: std::sync::atomic::AtomicBool,
+}
+
+struct Peers {
+    pool: crate::db::Pool,
+    /// Dropped after a failure, so the next look connects again.
+    conn: Option<PooledConnection>,
+    sum: Option<i64>,
+    versions: HashMap<i64, i64>,
+    local: broadcast::Receiver<CatalogChange>,
+}
+
+#[derive(QueryableByName)]
+struct VersionSum {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// How long a read waits for a look before it goes on with what it has (the
+/// database may be away; the read then meets that itself).
+const LOOK_WAIT: Duration = Duration::from_secs(1);
+
+impl OtherInstances {
+    /// Looks with connections of `pool` (one is enough), from now on.
+    pub fn watch(pool: crate::db::Pool) -> OtherInstances {
+        OtherInstances {
+            watch: std::sync::Arc::new(Mutex::new(Peers {
+                pool,
+                conn: None,
+                sum: None,
+                versions: HashMap::new(),
+                local: subscribe(),
+            })),
+            started: AtomicU64::new(0),
+            finished: tokio::sync::watch::channel(0).0,
+            running: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Returns once a look that started after this call has announced what
+    /// other instances committed (or after `LOOK_WAIT`).
+    pub async fn catch_up(&self) {
+        let need = self.started.load(Ordering::SeqCst) + 1;
+        let mut finished = self.finished.subscribe();
+        let deadline = tokio::time::Instant::now() + LOOK_WAIT;
+        while *finished.borrow_and_update() < need && tokio::time::Instant::now() < deadline {
+            if !self.running.swap(true, Ordering::SeqCst) {
+                let _running = Running(&self.running);
+                let look = self.started.fetch_add(1, Ordering::SeqCst) + 1;
+                let _ = tokio::time::timeout_at(deadline, self.look()).await;
+                self.finished.send_if_modified(|done| {
+                    let moved = look > *done;
+                    *done = (*done).max(look);
+                    moved
                 });
+                continue;
             }
+            // Another read is looking; a cancelled one is noticed within a
+            // few milliseconds.
+            let _ = tokio::time::timeout(Duration::from_millis(5), finished.changed()).await;
         }
+    }
+
+    async fn look(&self) {
+        let watch = self.watch.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let mut peers = watch.lock().unwrap_or_else(|e| e.into_inner());
+            let looked = peers.look();
+            if looked.is_err() {
+                peers.conn = None;
+            }
+            looked
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(super::InventoryError::Unavailable(format!(
+                "the look at other instances stopped: {e}"
+            )))
+        });
+        if let Err(error) = result {
+            log::warn!("could not ask the database for other instances' changes: {error}");
+        }
+    }
+}
+
+/// Lets the next read look when this one is done (or was cancelled).
+struct Running<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Peers {
+    fn look(&mut self) -> Result<()> {
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            None => self.conn.insert(
+                self.pool
+                    .get()
+                    .map_err(|e| super::InventoryError::Unavailable(e.to_string()))?,
+            ),
+        };
+        let total = diesel::sql_query(
+            "SELECT CAST(COALESCE(SUM(catalog_version), 0) AS BIGINT) AS total FROM merchants",
+        )
+        .get_result::<VersionSum>(&mut **conn)?
+        .total;
+        if self.sum == Some(total) {
+            return Ok(());
+        }
+        announce_moved(conn, &mut self.versions, &mut self.local)?;
+        self.sum = Some(total);
         Ok(())
     }
 }

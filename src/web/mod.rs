@@ -53,6 +53,9 @@ pub struct AppState {
     /// On SQLite, notices what other processes commit (`None` on PostgreSQL,
     /// where other instances announce their changes themselves).
     pub outside_writes: Option<Arc<inventory::changes::OutsideWrites>>,
+    /// On PostgreSQL, asks the database what other instances committed
+    /// before a cached read (`None` on SQLite).
+    pub other_instances: Option<Arc<inventory::changes::OtherInstances>>,
     /// The secret a scraper sends for `/metrics`; `None` turns the route off.
     pub metrics_token: Option<crate::config::MetricsToken>,
     /// Reverse proxies whose `X-Forwarded-For` names the client
@@ -71,6 +74,7 @@ impl AppState {
             push,
             import_limit: 50 * 1024 * 1024,
             outside_writes: None,
+            other_instances: None,
             metrics_token: None,
             trusted_proxies: Vec::new(),
         }
@@ -78,9 +82,15 @@ impl AppState {
 
     /// The change-feed generation a cached read compares with, after taking
     /// in what other processes committed: read before any database work.
-    pub fn change_generation(&self) -> u64 {
+    /// On PostgreSQL this waits for a look at the database that started
+    /// after the call, so a change another instance acknowledged before this
+    /// read began is in it.
+    pub async fn change_generation(&self) -> u64 {
         if let Some(outside) = &self.outside_writes {
             outside.check();
+        }
+        if let Some(others) = &self.other_instances {
+            others.catch_up().await;
         }
         inventory::changes::generation()
     }

@@ -14,6 +14,7 @@ mod end_to_end;
 mod endpoints_api;
 mod events;
 mod expiry;
+mod instances;
 mod outage;
 mod restart;
 mod retention;

@@ -249,7 +249,7 @@ where
 {
     // Read before any database work: a change committed after this point bumps
     // the generation again, so the next request looks again.
-    let generation = state.change_generation();
+    let generation = state.change_generation().await;
     let fresh = |entry: &CachedList| entry.validated_at.load(Ordering::SeqCst) >= generation;
     if let Some(entry) = state.lists.get(&key)
         && fresh(&entry)

@@ -12,10 +12,11 @@
 //!   with the one last checked; a change acknowledged on this instance has
 //!   bumped it before its response went out, so the read asks the database
 //!   for the catalog version and catches up. Changes made by other instances
-//!   arrive through the feed too (LISTEN/NOTIFY on PostgreSQL; on SQLite,
-//!   other processes' commits are looked for before the generation is read,
-//!   `AppState::change_generation`), and the database is asked again at
-//!   least every `RECHECK` in any case.
+//!   are looked for before the generation is read
+//!   (`AppState::change_generation`: on PostgreSQL a look at the database
+//!   that started after the read arrived; on SQLite, other processes'
+//!   commits), and the database is asked again at least every `RECHECK` in
+//!   any case.
 //! - **Single flight.** Catching up and rendering missing pieces happen one
 //!   at a time per merchant, on the read pool; others wait and use the result.
 
@@ -97,7 +98,7 @@ impl OnlineLists {
         app: &AppState,
         slug: &str,
     ) -> Result<i64, InventoryError> {
-        let generation = app.change_generation();
+        let generation = app.change_generation().await;
         if let Some((id, _)) = self
             .slugs
             .read()
@@ -122,7 +123,7 @@ impl OnlineLists {
     /// Catches the merchant's list up with the database, unless the feed says
     /// nothing changed since the last check.
     async fn catch_up(&self, app: &AppState, list: &MerchantList) -> Result<(), InventoryError> {
-        let generation = app.change_generation();
+        let generation = app.change_generation().await;
         if list.is_current(generation) {
             return Ok(());
         }
