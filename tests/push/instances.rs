@@ -101,6 +101,14 @@ async fn a_change_acknowledged_by_one_instance_is_in_the_other_ones_next_read() 
             .text()
             .await
             .expect("HTML");
-        assert!(page.contains(&name), "change {n}: the reader's shop page");
+        let page = scraper::Html::parse_document(&page);
+        let heading = scraper::Selector::parse(&format!("#product-{id}")).expect("a selector");
+        let card_name: String = page
+            .select(&heading)
+            .next()
+            .expect("the item's card on the shop page")
+            .text()
+            .collect();
+        assert_eq!(card_name.trim(), name, "change {n}: the reader's shop page");
     }
 }

@@ -276,7 +276,13 @@ async fn a_stopped_database_gets_503s_with_retry_after_and_comes_back_without_a_
     let error: serde_json::Value = serde_json::from_str(&api.3).expect("a JSON error");
     assert_eq!(error["error"]["code"], "unavailable", "{error}");
     assert_unavailable("the sign-in page", &page, "text/html");
-    assert!(page.3.contains("<html"), "an HTML page: {}", page.3);
+    let title: String = scraper::Html::parse_document(&page.3)
+        .select(&scraper::Selector::parse("title").expect("a selector"))
+        .next()
+        .expect("an HTML page with a title")
+        .text()
+        .collect();
+    assert!(title.starts_with("Back in a moment"), "{title}");
     // The shop page may still come from memory until the server notices the
     // database is gone (its listener's connection drops); never a 500.
     assert!(
