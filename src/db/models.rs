@@ -358,7 +358,7 @@ pub struct WebhookDeliveryRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = stock_movements)]
 pub struct StockMovementRow {
     pub id: i64,

@@ -1,6 +1,7 @@
 //! Telling other instances on the same PostgreSQL database that a merchant's
 //! catalog changed: `pg_notify` inside the writing transaction (delivered at
-//! commit, dropped on rollback) and a listener thread per instance. SQLite is
+//! commit, dropped on rollback; `inventory::catalog::bump` sends it) and a
+//! listener thread per instance. SQLite is
 //! embedded in one process, so it needs neither.
 
 use std::sync::Arc;
@@ -9,27 +10,12 @@ use std::thread;
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::sql_types::Text;
-
-use super::DbConnection;
 
 /// The PostgreSQL channel catalog changes are announced on.
 pub const CATALOG_CHANNEL: &str = "shelfsync_catalog";
 
 /// How often the listener checks for notifications.
 const POLL_EVERY: Duration = Duration::from_millis(50);
-
-/// Queues a notification with `payload`; PostgreSQL delivers it when the
-/// surrounding transaction commits. A no-op on SQLite.
-pub fn notify(conn: &mut DbConnection, payload: &str) -> QueryResult<()> {
-    if let DbConnection::Postgres(pg) = conn {
-        diesel::sql_query("SELECT pg_notify($1, $2)")
-            .bind::<Text, _>(CATALOG_CHANNEL)
-            .bind::<Text, _>(payload)
-            .execute(pg)?;
-    }
-    Ok(())
-}
 
 /// A running listener thread; dropping it stops the thread and waits
 /// (briefly) for it to close its connection, so the process never exits

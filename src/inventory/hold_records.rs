@@ -240,6 +240,9 @@ pub(in crate::inventory) fn release_beyond_on_hand(
     moved: &[Item],
     catalog_version: i64,
 ) -> Result<Vec<i64>> {
+    if moved.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<i64> = moved.iter().map(|item| item.id).collect();
     let mut released = Vec::new();
     for ((item_id, location_id), level) in lists::item_units(conn, &ids)? {

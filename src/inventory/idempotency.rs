@@ -1,7 +1,8 @@
 //! Idempotency keys: a stock-changing request runs once per (merchant, key).
 //! The key is claimed in the transaction of the effect, under the merchant
-//! lock, so of many concurrent retries exactly one performs the effect and the
-//! others replay the outcome it stored: the typed result (a receipt) or the
+//! lock (taken first by `once`, at the effect's first write by
+//! `once_lock_last`), so of many concurrent retries exactly one performs the
+//! effect and the others replay the outcome it stored: the typed result (a receipt) or the
 //! shortages of a refusal, as JSON. The HTTP layer maps it to a response.
 //! Keys are kept for `retention::Retention::idempotency_keys` (72 hours
 //! unless configured), then pruned by the scheduler.
@@ -93,10 +94,7 @@ pub fn once<T: Serialize + DeserializeOwned>(
     conn.write_transaction(|conn| {
         catalog::lock_merchant(conn, merchant_id)?;
         if let Some(stored) = find(conn, merchant_id, key)? {
-            if stored.fingerprint != fingerprint.as_str() {
-                return Err(InventoryError::IdempotencyKeyReused);
-            }
-            return replay(&stored);
+            return replay_same(&stored, fingerprint);
         }
         // A savepoint, so a refusal undoes the effect but keeps the key.
         match conn.transaction(effect) {
@@ -131,6 +129,137 @@ pub fn once<T: Serialize + DeserializeOwned>(
             Err(other) => Err(other),
         }
     })
+}
+
+/// `once` for an effect that takes the merchant lock itself, at its first
+/// write, so that the lock is held only for the writes and the commit.
+///
+/// The effect reads and checks first, unlocked, then takes the lock through
+/// its catalog version (`catalog::bump`, as `stock::Ledger::open` does) and
+/// writes. What it read may have changed before the lock was taken: the item
+/// writer's version checks then refuse with Conflict, and a concurrent
+/// request with the same key shows as the key's unique index refusing the
+/// second insert. Either way the whole transaction is rolled back and run
+/// again from the start (after a few tries, with the lock taken first). A
+/// refusal for short stock rolls back the effect and stores the refusal in a
+/// transaction of its own.
+pub fn once_lock_last<T: Serialize + DeserializeOwned>(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    key: &IdempotencyKey,
+    fingerprint: &Fingerprint,
+    mut effect: impl FnMut(&mut DbConnection) -> Result<T>,
+) -> Result<Outcome<T>> {
+    for _ in 0..UNLOCKED_TRIES {
+        let attempt = conn.write_transaction(|conn| {
+            if let Some(stored) = find(conn, merchant_id, key)? {
+                return replay_same(&stored, fingerprint).map_err(Attempt::Failed);
+            }
+            let value = effect(conn).map_err(Attempt::from_effect)?;
+            store(
+                conn,
+                merchant_id,
+                key,
+                fingerprint,
+                PERFORMED,
+                &to_json(&value)?,
+            )
+            .map_err(Attempt::from_store)?;
+            Ok(Outcome::Done {
+                value,
+                replayed: false,
+            })
+        });
+        match attempt {
+            Ok(outcome) => return Ok(outcome),
+            Err(Attempt::Raced) => {
+                log::debug!("merchant {merchant_id}: a request raced a change; trying again");
+                continue;
+            }
+            Err(Attempt::Failed(InventoryError::InsufficientStock(shortages))) => {
+                let refused = conn.write_transaction(|conn| {
+                    if let Some(stored) = find(conn, merchant_id, key)? {
+                        return replay_same(&stored, fingerprint).map_err(Attempt::Failed);
+                    }
+                    store(
+                        conn,
+                        merchant_id,
+                        key,
+                        fingerprint,
+                        REFUSED,
+                        &to_json(&shortages)?,
+                    )
+                    .map_err(Attempt::from_store)?;
+                    Ok(Outcome::Short {
+                        shortages,
+                        replayed: false,
+                    })
+                });
+                match refused {
+                    Ok(outcome) => return Ok(outcome),
+                    // A retry stored its outcome first: the next try replays it.
+                    Err(Attempt::Raced) => continue,
+                    Err(Attempt::Failed(other)) => return Err(other),
+                }
+            }
+            Err(Attempt::Failed(other)) => return Err(other),
+        }
+    }
+    log::info!("merchant {merchant_id}: a request raced {UNLOCKED_TRIES} times; locking first");
+    once(conn, merchant_id, key, fingerprint, effect)
+}
+
+/// How often `once_lock_last` runs an effect that raced before it takes the
+/// lock first.
+const UNLOCKED_TRIES: usize = 3;
+
+/// Why an unlocked attempt ended without an outcome.
+enum Attempt {
+    /// What it read changed before it locked, or the key was taken meanwhile.
+    Raced,
+    Failed(InventoryError),
+}
+
+impl Attempt {
+    fn from_effect(error: InventoryError) -> Attempt {
+        match error {
+            InventoryError::Conflict { .. } => Attempt::Raced,
+            other => Attempt::Failed(other),
+        }
+    }
+
+    fn from_store(error: InventoryError) -> Attempt {
+        match error {
+            InventoryError::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => Attempt::Raced,
+            other => Attempt::Failed(other),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for Attempt {
+    fn from(error: diesel::result::Error) -> Attempt {
+        Attempt::Failed(error.into())
+    }
+}
+
+impl From<InventoryError> for Attempt {
+    fn from(error: InventoryError) -> Attempt {
+        Attempt::Failed(error)
+    }
+}
+
+/// The stored outcome of a key, if it was stored for the same request.
+fn replay_same<T: DeserializeOwned>(
+    stored: &IdempotencyKeyRow,
+    fingerprint: &Fingerprint,
+) -> Result<Outcome<T>> {
+    if stored.fingerprint != fingerprint.as_str() {
+        return Err(InventoryError::IdempotencyKeyReused);
+    }
+    replay(stored)
 }
 
 fn to_json(value: &impl Serialize) -> Result<String> {

@@ -68,10 +68,11 @@ pub(super) fn stock_changed(
     record: &lists::OnlineRecord,
     on_hand: &[(i64, i64)],
 ) -> Result<()> {
-    for event in stock_changed_events(item, catalog_version, record, on_hand) {
-        event.write(conn)?;
-    }
-    Ok(())
+    // Both in one statement: a sale writes them with the merchant locked.
+    write_held(
+        conn,
+        &stock_changed_events(item, catalog_version, record, on_hand),
+    )
 }
 
 /// The two events `stock_changed` writes.

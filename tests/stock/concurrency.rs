@@ -258,7 +258,9 @@ async fn worker(shop: Arc<Shop>, items: Vec<i64>, csrf: String, seed: u64) -> Ve
 on_both_backends!(
     the_last_unit_goes_to_exactly_one_of_100_concurrent_buyers_every_round,
     thousands_of_concurrent_mixed_operations_conserve_stock,
-    fifty_concurrent_retries_of_one_order_have_one_effect_and_one_answer
+    fifty_concurrent_retries_of_one_order_have_one_effect_and_one_answer,
+    fifty_concurrent_retries_of_one_counter_sale_have_one_effect_and_one_answer,
+    sales_racing_designation_changes_all_land_and_announce_the_item_as_it_ends
 );
 
 async fn the_last_unit_goes_to_exactly_one_of_100_concurrent_buyers_every_round(backend: Backend) {
@@ -438,4 +440,145 @@ async fn fifty_concurrent_retries_of_one_order_have_one_effect_and_one_answer(ba
         .get_result(&mut shop.app.conn())
         .expect("count");
     assert_eq!(with_key, 1);
+}
+
+/// A counter sale reads its items before it locks the merchant, and claims
+/// its key at the end: concurrent retries still have one effect, and a
+/// refusal is stored once and replayed to every retry.
+async fn fifty_concurrent_retries_of_one_counter_sale_have_one_effect_and_one_answer(
+    backend: Backend,
+) {
+    let shop = Arc::new(Shop::start(backend).await);
+    let item = shop.new_item("RETRY-SALE");
+    shop.receive(item, shop.downtown, 5);
+    let fits = json!({ "lines": [{ "item_id": item, "quantity": 2 }], "reference": "till-7" });
+    let short = json!({ "lines": [{ "item_id": item, "quantity": 9 }] });
+    for (body, status, level_after) in [(fits, 201, 3), (short, 409, 3)] {
+        let key = fresh_key();
+        let mut tasks = Vec::new();
+        for _ in 0..RETRIES {
+            let (shop, key, body) = (shop.clone(), key.clone(), body.clone());
+            tasks.push(tokio::spawn(async move {
+                shop.sale(&client(), &shop.pos_downtown, &key, &body).await
+            }));
+        }
+        let mut replies = Vec::new();
+        for task in tasks {
+            replies.push(task.await.expect("a retry finishes"));
+        }
+        assert!(replies.iter().all(|r| r.status == status), "{replies:?}");
+        assert_eq!(
+            replies.iter().filter(|r| !r.replayed).count(),
+            1,
+            "exactly one runs the sale: {body}"
+        );
+        assert!(
+            replies.iter().all(|r| r.body == replies[0].body),
+            "every retry gets the same body"
+        );
+        assert_eq!(shop.level(item, shop.downtown), level_after);
+        let with_key: i64 = stock_movements::table
+            .filter(stock_movements::idempotency_key.eq(&key))
+            .count()
+            .get_result(&mut shop.app.conn())
+            .expect("count");
+        assert_eq!(with_key, i64::from(status == 201));
+    }
+}
+
+const RACING_SALES: usize = 80;
+const RACING_FLIPS: usize = 40;
+
+/// Sales read the item before they lock; a designation change landing in
+/// between makes the sale run again, so every sale is recorded once and the
+/// last announcement of the item (its newest event) is the item as it ends.
+async fn sales_racing_designation_changes_all_land_and_announce_the_item_as_it_ends(
+    backend: Backend,
+) {
+    use shelfsync::db::schema::outbox_events;
+    use shelfsync::domain::DesignationChange;
+    use shelfsync::inventory::designations::designate;
+    use shelfsync::inventory::{Actor, Item};
+
+    let shop = Arc::new(Shop::start(backend).await);
+    let item = shop.new_item("RACE");
+    shop.receive(item, shop.downtown, 1000);
+    let flipper = {
+        let shop = shop.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = shop.app.conn();
+            for flip in 0..RACING_FLIPS {
+                let now = Item::find(&mut conn, shop.merchant, item).expect("the item");
+                let change = if flip % 2 == 0 {
+                    DesignationChange::VIEW_ONLINE_BUY_IN_STORE
+                } else {
+                    DesignationChange::SELL_ONLINE
+                };
+                designate(
+                    &mut conn,
+                    &Actor::system(),
+                    shop.merchant,
+                    item,
+                    now.version,
+                    change,
+                )
+                .expect("a designation change");
+            }
+        })
+    };
+    let mut sellers = Vec::new();
+    for seller in 0..4 {
+        let shop = shop.clone();
+        sellers.push(tokio::spawn(async move {
+            let api = client();
+            let mut statuses = Vec::new();
+            for n in 0..RACING_SALES / 4 {
+                let body = json!({ "lines": [{ "item_id": item, "quantity": 1 }], "reference": format!("race-{seller}-{n}") });
+                let reply = shop.sale(&api, &shop.pos_downtown, &fresh_key(), &body).await;
+                statuses.push(reply.status);
+            }
+            statuses
+        }));
+    }
+    for seller in sellers {
+        let statuses = seller.await.expect("a seller finishes");
+        assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    }
+    flipper.await.expect("the flips finish");
+
+    assert_eq!(shop.level(item, shop.downtown), 1000 - RACING_SALES as i64);
+    let mut conn = shop.app.conn();
+    assert!(verify_ledger(&mut conn).expect("the check").is_empty());
+    let newest: String = outbox_events::table
+        .filter(outbox_events::item_id.eq(item))
+        .filter(outbox_events::event_type.eq_any(["item.stock_changed", "item.listing_changed"]))
+        .order((
+            outbox_events::catalog_version.desc(),
+            outbox_events::id.desc(),
+        ))
+        .select(outbox_events::payload)
+        .first(&mut conn)
+        .expect("the newest event about the item");
+    drop(conn);
+    let newest: Value = serde_json::from_str(&newest).expect("JSON");
+    let listed = client()
+        .get(shop.app.url("/api/v1/storefront/items?limit=200"))
+        .bearer_auth(&shop.storefront)
+        .send()
+        .await
+        .expect("the online list")
+        .json::<Value>()
+        .await
+        .expect("JSON");
+    let record = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|record| record["id"] == item)
+        .expect("the item is listed")
+        .clone();
+    assert_eq!(
+        newest["item"], record,
+        "the newest event is the item as it ends"
+    );
 }

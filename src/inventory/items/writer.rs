@@ -430,11 +430,7 @@ impl<'a> ItemWriter<'a> {
                     Some(row) => row.changed_version = catalog_version,
                     None => held.stamped.push(item.id),
                 },
-                None => {
-                    diesel::update(items::table.find(before.id))
-                        .set(items::changed_version.eq(catalog_version))
-                        .execute(conn)?;
-                }
+                None => stamp_row(conn, before, catalog_version)?,
             }
             item
         };
@@ -581,6 +577,27 @@ fn update_row(conn: &mut DbConnection, before: &Item, plan: &Plan, next: &Item) 
     ))
     .execute(conn)?;
     // The merchant lock makes a miss unreachable in practice; never overwrite blindly.
+    if updated != 1 {
+        return Err(InventoryError::Conflict {
+            current: Box::new(before.clone()),
+        });
+    }
+    Ok(())
+}
+
+/// Stamps an item whose stock alone moved with `catalog_version`, only if the
+/// row is still as `before` was read. A sale reads its items before it takes
+/// the merchant lock (`idempotency::LockAt::FirstWrite`); if one changed in
+/// between, its announcement would carry stale values, so the sale is
+/// refused with Conflict and tried again from the start.
+fn stamp_row(conn: &mut DbConnection, before: &Item, catalog_version: i64) -> Result<()> {
+    let updated = diesel::update(
+        items::table
+            .filter(items::id.eq(before.id))
+            .filter(items::version.eq(before.version)),
+    )
+    .set(items::changed_version.eq(catalog_version))
+    .execute(conn)?;
     if updated != 1 {
         return Err(InventoryError::Conflict {
             current: Box::new(before.clone()),

@@ -5,12 +5,12 @@
 use chrono::TimeDelta;
 
 use super::{
-    SaleLineReceipt, SaleReceipt, SaleRequest, line_items, new_reference, once_per_key,
+    SaleLineReceipt, SaleReceipt, SaleRequest, check_request, line_items, new_reference,
     result_class,
 };
 use crate::db::DbConnection;
 use crate::domain::{FieldError, IdempotencyKey, MovementKind, Shortage};
-use crate::inventory::idempotency::{Fingerprint, Outcome};
+use crate::inventory::idempotency::{self, Fingerprint, Outcome};
 use crate::inventory::merchants::Location;
 use crate::inventory::stock::{self, Ledger, Movement};
 use crate::inventory::{Actor, InventoryError, Item, Result, now};
@@ -50,14 +50,13 @@ fn sell(
         )
         .into());
     }
-    once_per_key(
-        conn,
-        merchant_id,
-        (key, fingerprint),
-        &request.lines,
-        request.external_reference.as_deref(),
-        |conn| take_sale(conn, actor, merchant_id, key, request),
-    )
+    check_request(&request.lines, request.external_reference.as_deref())?;
+    // A sale's only read-then-write is its conditional take, so the merchant
+    // lock waits until its catalog version (`Ledger::open`): the store, the
+    // items and the key are read before it.
+    idempotency::once_lock_last(conn, merchant_id, key, fingerprint, |conn| {
+        take_sale(conn, actor, merchant_id, key, request)
+    })
 }
 
 fn take_sale(
@@ -116,16 +115,13 @@ fn take_sale(
             kind: MovementKind::StoreSale,
             reason: &reason,
         };
-        // Units held for pickup are not for sale without the cashier's
-        // say-so: short, like units that aren't there.
-        let free = stock::available_at(conn, item.id, location.id)?;
         let recorded = if record_anyway {
             // If it took held units, closing the ledger lets go the newest
             // holds that no longer fit.
             Some(ledger.apply(conn, item, location.id, -quantity, movement)?)
-        } else if quantity > free {
-            None
         } else {
+            // Units held for pickup are not for sale without the cashier's
+            // say-so: short, like units that aren't there.
             ledger.take(conn, item, location.id, quantity, movement)?
         };
         match recorded {

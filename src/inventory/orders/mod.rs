@@ -14,10 +14,10 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::idempotency::{self, Fingerprint, Outcome};
+use super::idempotency::Outcome;
 use super::{InventoryError, Item, Result};
 use crate::db::DbConnection;
-use crate::domain::{FieldError, IdempotencyKey, Quantity};
+use crate::domain::{FieldError, Quantity};
 
 mod counter;
 mod online;
@@ -131,19 +131,10 @@ pub struct SaleReceipt {
     pub catalog_version: i64,
 }
 
-/// Runs a checked order or sale once per key (see `idempotency::once`).
-pub(super) fn once_per_key<T: Serialize + serde::de::DeserializeOwned>(
-    conn: &mut DbConnection,
-    merchant_id: i64,
-    keyed: (&IdempotencyKey, &Fingerprint),
-    lines: &[Line],
-    external_reference: Option<&str>,
-    effect: impl FnOnce(&mut DbConnection) -> Result<T>,
-) -> Result<Outcome<T>> {
+/// The checks an order or a sale passes before it is run once per key.
+pub(super) fn check_request(lines: &[Line], external_reference: Option<&str>) -> Result<()> {
     check_lines(lines)?;
-    check_external_reference(external_reference)?;
-    let (key, fingerprint) = keyed;
-    idempotency::once(conn, merchant_id, key, fingerprint, effect)
+    check_external_reference(external_reference)
 }
 
 /// How the metrics count an order's or a sale's result: `ok`, `replayed`

@@ -3,15 +3,15 @@
 //! stores as possible; backordered beyond stock only for items that allow it.
 
 use super::{
-    Allocation, Fulfilment, OrderLineReceipt, OrderReceipt, OrderRequest, line_items,
-    new_reference, once_per_key, result_class,
+    Allocation, Fulfilment, OrderLineReceipt, OrderReceipt, OrderRequest, check_request,
+    line_items, new_reference, result_class,
 };
 use crate::db::DbConnection;
 use crate::domain::FieldError;
 use crate::domain::{
     IdempotencyKey, MovementKind, OnlineListing, Shortage, available_online, online_buffer,
 };
-use crate::inventory::idempotency::{Fingerprint, Outcome};
+use crate::inventory::idempotency::{self, Fingerprint, Outcome};
 use crate::inventory::merchants::{Location, Merchant};
 use crate::inventory::stock::{self, Ledger, Movement};
 use crate::inventory::{Actor, InventoryError, Item, Result};
@@ -39,14 +39,12 @@ fn order(
     fingerprint: &Fingerprint,
     request: &OrderRequest,
 ) -> Result<Outcome<OrderReceipt>> {
-    once_per_key(
-        conn,
-        merchant_id,
-        (key, fingerprint),
-        &request.lines,
-        request.external_reference.as_deref(),
-        |conn| take_order(conn, actor, merchant_id, key, request),
-    )
+    check_request(&request.lines, request.external_reference.as_deref())?;
+    // The merchant lock first: the order plans its allocation from the
+    // levels it reads.
+    idempotency::once(conn, merchant_id, key, fingerprint, |conn| {
+        take_order(conn, actor, merchant_id, key, request)
+    })
 }
 
 fn take_order(

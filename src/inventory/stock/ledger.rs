@@ -133,6 +133,27 @@ struct HeldMovement {
     reason: String,
 }
 
+/// Whether a movement lowered a level in a way that may leave the units
+/// held there for pickup over what is on hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lowered {
+    /// Not lowered, or only by free units (a take): the holds still fit.
+    WithinFree,
+    /// Lowered whatever was held (a sale recorded anyway, a count, an
+    /// adjustment down): `close` lets go the newest holds that don't fit.
+    MaybeBelowHeld,
+}
+
+impl Lowered {
+    fn by(delta: i64) -> Lowered {
+        if delta < 0 {
+            Lowered::MaybeBelowHeld
+        } else {
+            Lowered::WithinFree
+        }
+    }
+}
+
 /// What a movement is: its kind and reason.
 pub(in crate::inventory) struct Movement<'a> {
     pub kind: MovementKind,
@@ -141,7 +162,9 @@ pub(in crate::inventory) struct Movement<'a> {
 
 impl<'a> Ledger<'a> {
     /// Opens the ledger for a request that will move the stock of `items`.
-    /// Bumps the catalog version when a channel can see any of them.
+    /// Bumps the catalog version when a channel can see any of them. Either
+    /// way the merchant is locked from here to the commit (if it wasn't
+    /// already: see `idempotency::once_lock_last`).
     pub(in crate::inventory) fn open(
         conn: &mut DbConnection,
         merchant_id: i64,
@@ -151,14 +174,19 @@ impl<'a> Ledger<'a> {
         occurred_at: Option<NaiveDateTime>,
         items: &[&Item],
     ) -> Result<Ledger<'a>> {
-        // Through `catalog::next_version`, like every other catalog change, so
+        // Through `catalog::bump`, like every other catalog change, so
         // caches, live streams and other instances hear of it after commit.
-        let catalog_version = if items.iter().any(|item| visible(item)) {
-            catalog::next_version(conn, merchant_id)?
+        let (catalog_version, merchant_buffer) = if items.iter().any(|item| visible(item)) {
+            let bumped = catalog::bump(conn, merchant_id)?;
+            (bumped.catalog_version, bumped.online_buffer)
         } else {
-            catalog::current_version(conn, merchant_id)?
+            // No version to bump, but still the only writer of these levels.
+            catalog::lock_merchant(conn, merchant_id)?;
+            (
+                catalog::current_version(conn, merchant_id)?,
+                catalog::merchant_buffer(conn, merchant_id)?,
+            )
         };
-        let merchant_buffer = catalog::merchant_buffer(conn, merchant_id)?;
         let recorded_at = now();
         Ok(Ledger {
             merchant_id,
@@ -215,7 +243,7 @@ impl<'a> Ledger<'a> {
             on_hand_after,
             reason: movement.reason.to_owned(),
         });
-        self.touch(item, delta);
+        self.touch(item, Lowered::by(delta));
         Ok(())
     }
 
@@ -261,11 +289,16 @@ impl<'a> Ledger<'a> {
                 delta
             }
         };
-        self.record(conn, item, location_id, delta, on_hand_after, movement)
+        let recorded = self.record(conn, item, location_id, delta, on_hand_after, movement)?;
+        self.touch(item, Lowered::by(delta));
+        Ok(recorded)
     }
 
-    /// Takes `quantity` units only if that many are on hand, in one
-    /// conditional statement; `None` (and nothing written) when short.
+    /// Takes `quantity` units only if that many are free (on hand and not
+    /// held for pickup, as `available_at_store` counts them), in one
+    /// conditional statement; `None` (and nothing written) when short. On
+    /// PostgreSQL the movement is written by the same statement: a sale is
+    /// one round trip here, with the merchant locked.
     pub(in crate::inventory) fn take(
         &mut self,
         conn: &mut DbConnection,
@@ -274,11 +307,44 @@ impl<'a> Ledger<'a> {
         quantity: i64,
         movement: Movement<'_>,
     ) -> Result<Option<StockMovement>> {
+        if let DbConnection::Postgres(_) = conn {
+            let row: Option<StockMovementRow> = diesel::sql_query(
+                "WITH level AS (UPDATE stock_levels SET on_hand = on_hand - $1, updated_at = $2 \
+                 WHERE item_id = $3 AND location_id = $4 AND on_hand - held >= $1 \
+                 RETURNING on_hand) \
+                 INSERT INTO stock_movements (merchant_id, item_id, location_id, kind, quantity, \
+                 on_hand_after, actor, reason, occurred_at, recorded_at, idempotency_key, \
+                 reference, catalog_version) \
+                 SELECT $5, $3, $4, $6, -$1, level.on_hand, $7, $8, $9, $2, $10, $11, $12 \
+                 FROM level RETURNING *",
+            )
+            .bind::<BigInt, _>(quantity)
+            .bind::<Timestamp, _>(self.recorded_at)
+            .bind::<BigInt, _>(item.id)
+            .bind::<BigInt, _>(location_id)
+            .bind::<BigInt, _>(self.merchant_id)
+            .bind::<Text, _>(movement.kind.as_str())
+            .bind::<Text, _>(self.actor.as_str())
+            .bind::<Text, _>(movement.reason)
+            .bind::<Timestamp, _>(self.occurred_at)
+            .bind::<Text, _>(self.key)
+            .bind::<Text, _>(self.reference)
+            .bind::<BigInt, _>(self.catalog_version)
+            .get_result(conn)
+            .optional()?;
+            return match row {
+                Some(row) => {
+                    self.touch(item, Lowered::WithinFree);
+                    row.try_into().map(Some)
+                }
+                None => Ok(None),
+            };
+        }
         let updated: Option<i64> = diesel::update(
             stock_levels::table
                 .filter(stock_levels::item_id.eq(item.id))
                 .filter(stock_levels::location_id.eq(location_id))
-                .filter(stock_levels::on_hand.ge(quantity)),
+                .filter((stock_levels::on_hand - stock_levels::held).ge(quantity)),
         )
         .set((
             stock_levels::on_hand.eq(stock_levels::on_hand - quantity),
@@ -287,12 +353,12 @@ impl<'a> Ledger<'a> {
         .returning(stock_levels::on_hand)
         .get_result(conn)
         .optional()?;
-        match updated {
-            Some(on_hand_after) => self
-                .record(conn, item, location_id, -quantity, on_hand_after, movement)
-                .map(Some),
-            None => Ok(None),
-        }
+        let Some(on_hand_after) = updated else {
+            return Ok(None);
+        };
+        let recorded = self.record(conn, item, location_id, -quantity, on_hand_after, movement)?;
+        self.touch(item, Lowered::WithinFree);
+        Ok(Some(recorded))
     }
 
     fn record(
@@ -322,16 +388,16 @@ impl<'a> Ledger<'a> {
             })
             .returning(stock_movements::all_columns)
             .get_result(conn)?;
-        self.touch(item, delta);
         row.try_into()
     }
 
-    /// Notes an item moved by `delta` (once each, in the order first moved).
-    fn touch(&mut self, item: &Item, delta: i64) {
+    /// Notes an item moved (once each, in the order first moved), and
+    /// whether the move may have left holds over what is on hand.
+    fn touch(&mut self, item: &Item, lowered: Lowered) {
         if self.touched_ids.insert(item.id) {
             self.touched.push(item.clone());
         }
-        if delta < 0 {
+        if lowered == Lowered::MaybeBelowHeld {
             self.lowered.insert(item.id);
         }
     }
