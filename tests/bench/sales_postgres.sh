@@ -12,7 +12,9 @@
 #
 # Usage: bash tests/bench/sales_postgres.sh
 # Environment: PGURL (postgres://postgres@127.0.0.1:5432), DURATION (20s),
-# ROUNDS (3), ITEMS (100 per shop), KEEP=1 keeps the work dir.
+# ROUNDS (3), ITEMS (100 per shop), KEEP=1 keeps the work dir, BIN (a
+# shelfsync binary to measure instead of building this checkout's, e.g. an
+# older build for a before-and-after).
 # Creates the databases shelfsync_bench_sales and pgbench_bench_sales
 # (dropped first if they exist); writes only to them and a temporary dir.
 set -euo pipefail
@@ -28,9 +30,11 @@ export PGSSLMODE="${PGSSLMODE:-disable}"
 
 install_tools
 new_work_dir shelfsync-sales-pg
-say "building the release binary"
-cargo build --release --quiet --bin shelfsync
-BIN="${CARGO_TARGET_DIR:-target}/release/shelfsync"
+if [ -z "${BIN:-}" ]; then
+  say "building the release binary"
+  cargo build --release --quiet --bin shelfsync
+  BIN="${CARGO_TARGET_DIR:-target}/release/shelfsync"
+fi
 DB="$PGURL/shelfsync_bench_sales"
 REF="$PGURL/pgbench_bench_sales"
 
