@@ -23,9 +23,11 @@ impl Server {
         Server::start_with(database_url, &[])
     }
 
-    /// `start` with more flags (`--scheduler-interval-ms 20`).
+    /// `start` with more flags (`--scheduler-interval-ms 20`, or `--bind
+    /// 127.0.0.1:PORT` to come back on the port it had).
     pub fn start_with(database_url: &str, more: &[&str]) -> Server {
         let defaults = [
+            ("--bind", "127.0.0.1:0"),
             ("--workers", "1"),
             ("--webhook-timeout", "1s"),
             ("--webhook-first-retry", "100ms"),
@@ -33,7 +35,7 @@ impl Server {
             ("--webhook-poll", "200ms"),
         ];
         let mut command = Command::new(env!("CARGO_BIN_EXE_shelfsync"));
-        command.args(["--bind", "127.0.0.1:0", "--database-url", database_url]);
+        command.args(["--database-url", database_url]);
         // A flag in `more` takes the place of its default.
         for (flag, value) in defaults {
             if !more.contains(&flag) {
@@ -67,6 +69,11 @@ impl Server {
             .recv_timeout(Duration::from_secs(60))
             .expect("shelfsync should report that it is serving");
         Server { child, port }
+    }
+
+    /// Its process id (a webhook lease's owner starts with it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Sends SIGTERM, as a deploy or `systemctl stop` does.
