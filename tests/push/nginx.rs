@@ -116,6 +116,24 @@ impl Drop for Nginx {
     }
 }
 
+/// How long nginx keeps an instance out after it failed (`fail_timeout` on
+/// the upstream's `server` lines of `deploy/nginx.conf`).
+pub fn fail_timeout() -> Duration {
+    let seconds: Vec<u64> = SITE
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with("server 127.0.0.1:"))
+        .map(|line| {
+            line.split_once("fail_timeout=")
+                .and_then(|(_, rest)| rest.split_once("s;"))
+                .and_then(|(value, _)| value.parse().ok())
+                .unwrap_or_else(|| panic!("deploy/nginx.conf: no fail_timeout=Ns in `{line}`"))
+        })
+        .collect();
+    assert_eq!(seconds.len(), 2, "deploy/nginx.conf lists two instances");
+    Duration::from_secs(seconds.into_iter().max().unwrap_or_default())
+}
+
 /// `deploy/nginx.conf` with the test's addresses, name and certificate.
 fn site_for_test(
     upstreams: [u16; 2],
