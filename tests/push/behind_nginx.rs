@@ -6,7 +6,7 @@
 //! read from one instance resumes through nginx on the other with
 //! `Last-Event-ID`, with no gap and no repeat.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -22,7 +22,7 @@ use shelfsync::inventory::outbox::EventPosition;
 use crate::common::fixtures::{fresh_key, receive_stock};
 use crate::common::{Backend, TestDb};
 use crate::nginx::Nginx;
-use crate::restart::Server;
+use crate::restart::{SMALL_POOLS, Server};
 use crate::support::{
     Frame, Recorder, SseReader, add_endpoint, events_since, eventually, free_addr, recorder_at,
     token,
@@ -46,18 +46,136 @@ const KILL_AT: usize = CHANGES / 2;
 const ITEMS: usize = 10;
 
 /// What one change was, to check the read that follows it.
+#[derive(Debug)]
 enum Change {
     Online(&'static str),
     Price(i64),
     Sale,
 }
 
+/// Changes sent straight to one instance: an admin's and a till's.
+struct InstanceClient<'a> {
+    client: &'a reqwest::Client,
+    /// The instance's `http://127.0.0.1:PORT`.
+    base: String,
+    admin: &'a str,
+    pos: &'a str,
+}
+
+impl InstanceClient<'_> {
+    /// Presses one of the item's two other online states; the catalog
+    /// version of the change.
+    async fn press_online(&self, item: i64, rng: &mut StdRng) -> (i64, Change) {
+        let current = self.item(item).await;
+        let others: Vec<&'static str> = ["for_sale", "view_only", "hidden"]
+            .into_iter()
+            .filter(|online| current["online"] != *online)
+            .collect();
+        let online = others[rng.random_range(0..others.len())];
+        let version = self
+            .patch(
+                item,
+                json!({"version": current["version"], "online": online}),
+            )
+            .await;
+        (version, Change::Online(online))
+    }
+
+    async fn edit_price(&self, item: i64, amount: i64) -> (i64, Change) {
+        let current = self.item(item).await;
+        let price = json!({"amount": amount, "currency": current["price"]["currency"]});
+        let version = self
+            .patch(item, json!({"version": current["version"], "price": price}))
+            .await;
+        (version, Change::Price(amount))
+    }
+
+    /// A counter sale of one unit at the till's store, which ships online orders.
+    async fn sell_one(&self, item: i64) -> (i64, Change) {
+        let sold = self
+            .client
+            .post(format!("{}/api/v1/pos/sales", self.base))
+            .bearer_auth(self.pos)
+            .header("Idempotency-Key", fresh_key())
+            .json(&json!({"lines": [{"item_id": item, "quantity": 1}]}))
+            .send()
+            .await
+            .expect("the sale is answered");
+        assert_eq!(sold.status().as_u16(), 201, "the sale of item {item}");
+        let body: Value = sold.json().await.expect("JSON");
+        let version = body["sale"]["catalog_version"]
+            .as_i64()
+            .expect("the sale's catalog version");
+        (version, Change::Sale)
+    }
+
+    /// The item as the admin API shows it.
+    async fn item(&self, item: i64) -> Value {
+        let read: Value = self
+            .client
+            .get(format!("{}/api/v1/items/{item}", self.base))
+            .bearer_auth(self.admin)
+            .send()
+            .await
+            .expect("the item is answered")
+            .json()
+            .await
+            .expect("JSON");
+        read["item"].clone()
+    }
+
+    /// Sends `patch`, which must change the item; the catalog version.
+    async fn patch(&self, item: i64, patch: Value) -> i64 {
+        let changed = self
+            .client
+            .patch(format!("{}/api/v1/items/{item}", self.base))
+            .bearer_auth(self.admin)
+            .json(&patch)
+            .send()
+            .await
+            .expect("the change is answered");
+        assert_eq!(changed.status().as_u16(), 200, "item {item}: {patch}");
+        let body: Value = changed.json().await.expect("JSON");
+        assert_eq!(body["changed"], true, "item {item}: {patch}");
+        body["catalog_version"]
+            .as_i64()
+            .expect("the change's catalog version")
+    }
+}
+
+/// The online list with store-only items, through nginx, by item id.
+async fn read_list(
+    client: &reqwest::Client,
+    nginx: &Nginx,
+    storefront: &str,
+) -> HashMap<i64, Value> {
+    let listed: Value = client
+        .get(nginx.url("/api/v1/storefront/items?include=unlisted&limit=1000"))
+        .bearer_auth(storefront)
+        .send()
+        .await
+        .expect("the list through nginx")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        listed["next_cursor"].is_null(),
+        "the demo's items fit on one page"
+    );
+    listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|record| (record["id"].as_i64().expect("an id"), record.clone()))
+        .collect()
+}
+
 async fn changes_through_two_instances_behind_nginx_are_read_delivered_and_streamed_across_a_kill_9()
  {
     let db = TestDb::new(Backend::Postgres);
     let pool = db.pool();
-    let first = Server::start(&db.url);
-    let second = Server::start(&db.url);
+    let first = Server::start_with(&db.url, &SMALL_POOLS);
+    let second = Server::start_with(&db.url, &SMALL_POOLS);
     let (merchant, admin, pos, storefront, items) = {
         let mut conn = pool.get().expect("conn");
         let merchant = Merchant::by_slug(&mut conn, shelfsync::demo::SLUG)
@@ -113,6 +231,11 @@ async fn changes_through_two_instances_behind_nginx_are_read_delivered_and_strea
     let seed: u64 = rand::rng().random();
     eprintln!("random changes with seed {seed}");
     let mut rng = StdRng::seed_from_u64(seed);
+    let mut available: HashMap<i64, Value> = read_list(&through_nginx, &nginx, &storefront)
+        .await
+        .into_iter()
+        .map(|(id, record)| (id, record["available_online"].clone()))
+        .collect();
     let mut servers = [Some(first), Some(second)];
     let mut streamed_from_killed: Vec<Frame> = Vec::new();
     for n in 0..CHANGES {
@@ -132,102 +255,50 @@ async fn changes_through_two_instances_behind_nginx_are_read_delivered_and_strea
             [Some(one), None] | [None, Some(one)] => one.port,
             [None, None] => unreachable!("one instance is killed"),
         };
-        let on_writer = |path: &str| format!("http://127.0.0.1:{writer}{path}");
         let item = items[rng.random_range(0..ITEMS)];
-        let change = match rng.random_range(0..3) {
-            0 => Change::Online(["for_sale", "view_only", "hidden"][rng.random_range(0..3)]),
-            1 => Change::Price(100 + n as i64),
-            _ => Change::Sale,
+        let instance = InstanceClient {
+            client: &direct,
+            base: format!("http://127.0.0.1:{writer}"),
+            admin: &admin,
+            pos: &pos,
         };
-        let acknowledged = match &change {
-            Change::Sale => {
-                let sold = direct
-                    .post(on_writer("/api/v1/pos/sales"))
-                    .bearer_auth(&pos)
-                    .header("Idempotency-Key", fresh_key())
-                    .json(&json!({"lines": [{"item_id": item, "quantity": 1}]}))
-                    .send()
-                    .await
-                    .expect("the sale is answered");
-                assert_eq!(sold.status().as_u16(), 201, "change {n}: the sale");
-                let body: Value = sold.json().await.expect("JSON");
-                body["sale"]["catalog_version"]
-                    .as_i64()
-                    .expect("the sale's catalog version")
-            }
-            Change::Online(_) | Change::Price(_) => {
-                let read: Value = direct
-                    .get(on_writer(&format!("/api/v1/items/{item}")))
-                    .bearer_auth(&admin)
-                    .send()
-                    .await
-                    .expect("the item is answered")
-                    .json()
-                    .await
-                    .expect("JSON");
-                let mut patch = json!({"version": read["item"]["version"]});
-                match &change {
-                    Change::Online(online) if read["item"]["online"] == *online => {
-                        // A press on the state it is in changes nothing: press another.
-                        patch["online"] = json!("for_sale");
-                        if *online == "for_sale" {
-                            patch["online"] = json!("view_only");
-                        }
-                    }
-                    Change::Online(online) => patch["online"] = json!(online),
-                    Change::Price(amount) => {
-                        patch["price"] =
-                            json!({"amount": amount, "currency": read["item"]["price"]["currency"]})
-                    }
-                    Change::Sale => unreachable!("a sale is not a patch"),
-                }
-                let changed = direct
-                    .patch(on_writer(&format!("/api/v1/items/{item}")))
-                    .bearer_auth(&admin)
-                    .json(&patch)
-                    .send()
-                    .await
-                    .expect("the change is answered");
-                assert_eq!(changed.status().as_u16(), 200, "change {n}: {patch}");
-                let body: Value = changed.json().await.expect("JSON");
-                assert_eq!(body["changed"], true, "change {n}: {patch}");
-                if let Some(online) = patch.get("online") {
-                    assert_eq!(&body["item"]["online"], online, "change {n}");
-                }
-                body["catalog_version"]
-                    .as_i64()
-                    .expect("the change's catalog version")
-            }
+        let (acknowledged, change) = match rng.random_range(0..3) {
+            0 => instance.press_online(item, &mut rng).await,
+            1 => instance.edit_price(item, 100 + n as i64).await,
+            _ => instance.sell_one(item).await,
         };
 
-        let listed: Value = through_nginx
-            .get(nginx.url("/api/v1/storefront/items?include=unlisted&limit=1000"))
-            .bearer_auth(&storefront)
-            .send()
-            .await
-            .expect("the list through nginx")
-            .json()
-            .await
-            .expect("JSON");
-        let record = listed["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .find(|record| record["id"].as_i64() == Some(item))
-            .unwrap_or_else(|| panic!("change {n}: item {item} is in the list"));
+        let listed = read_list(&through_nginx, &nginx, &storefront).await;
+        let record = listed
+            .get(&item)
+            .unwrap_or_else(|| panic!("change {n}: item {item} is on the list"));
         assert_eq!(
             record["changed_version"].as_i64(),
             Some(acknowledged),
-            "change {n} to item {item} on :{writer}: the next read through nginx shows it: {record}"
+            "change {n} ({change:?}) on :{writer}: the next read through nginx shows it: {record}"
         );
-        if let Change::Price(amount) = change {
-            assert_eq!(record["price"]["amount"], amount, "change {n}");
+        match change {
+            Change::Online(online) => {
+                assert_eq!(record["online"], online, "change {n}");
+                assert_eq!(record["listed_online"], online != "hidden", "change {n}");
+            }
+            Change::Price(amount) => assert_eq!(record["price"]["amount"], amount, "change {n}"),
+            // Only an item for sale online counts what is available there.
+            Change::Sale if record["online"] == "for_sale" => assert_eq!(
+                record["available_online"].as_i64(),
+                available[&item].as_i64().map(|units| units - 1),
+                "change {n}: one unit fewer online"
+            ),
+            Change::Sale => {}
         }
+        available.insert(item, record["available_online"].clone());
     }
 
-    // Every event reaches the receiver in order, once it is de-duplicated by
-    // its `webhook-id` (delivery is at least once: the instance killed may
-    // have sent an event it never recorded as acknowledged).
+    // Every event reaches the receiver in order, with no gap. Delivery is
+    // at least once: the instance holding the endpoint records what it sent
+    // once a second, so the next holder sends the events acknowledged in the
+    // killed one's last second again (README). De-duplicated by
+    // `webhook-id`, each event arrived exactly once.
     let expected: Vec<String> = events_since(
         &mut pool.get().expect("conn"),
         merchant,
@@ -237,23 +308,46 @@ async fn changes_through_two_instances_behind_nginx_are_read_delivered_and_strea
     .map(|event| event.public_id())
     .collect();
     assert!(expected.len() >= CHANGES, "every change made an event");
-    let delivered = || {
-        let mut seen = HashSet::new();
+    let received = || -> Vec<String> {
         recorder
             .received()
             .into_iter()
             .map(|received| received.webhook_id)
-            .filter(|id| seen.insert(id.clone()))
-            .collect::<Vec<_>>()
+            .collect()
+    };
+    let first_copies = |received: &[String]| -> Vec<String> {
+        let mut seen = HashSet::new();
+        received
+            .iter()
+            .filter(|id| seen.insert(*id))
+            .cloned()
+            .collect()
     };
     assert!(
-        eventually(120, || delivered().len() >= expected.len()).await,
+        eventually(120, || first_copies(&received()).len() >= expected.len()).await,
         "every event is delivered: {} of {}",
-        delivered().len(),
+        first_copies(&received()).len(),
         expected.len()
     );
-    assert_eq!(delivered(), expected, "each event once, in order");
-    let repeats = recorder.count() - expected.len();
+    let received = received();
+    assert_eq!(
+        first_copies(&received),
+        expected,
+        "each event once, in order"
+    );
+    // Each request carried the event after the one before it, or went back
+    // to send again from an earlier one (the takeover).
+    let place: HashMap<&String, usize> = expected.iter().zip(0..).collect();
+    for pair in received.windows(2) {
+        let (before, after) = (place[&pair[0]], place[&pair[1]]);
+        assert!(
+            after == before + 1 || after <= before,
+            "{} skipped ahead of {}: {received:?}",
+            pair[1],
+            pair[0]
+        );
+    }
+    let repeats = received.len() - expected.len();
     eprintln!("webhook requests repeated across the kill: {repeats}");
 
     // The stream read from the killed instance resumes through nginx, on the

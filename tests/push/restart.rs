@@ -10,6 +10,11 @@ use crate::common::{Backend, TestDb};
 use crate::on_both_backends;
 use crate::support::*;
 
+/// Smaller pools than the defaults (8 + 4 connections), for tests that run
+/// two instances or more: each instance opens its pools whole as it starts,
+/// and tests running side by side share PostgreSQL's 100 connections.
+pub const SMALL_POOLS: [&str; 4] = ["--pool-size", "4", "--read-pool-size", "2"];
+
 /// The real `shelfsync` binary, killed when dropped.
 pub struct Server {
     child: Child,
@@ -53,8 +58,12 @@ impl Server {
             .expect("the shelfsync binary should start");
         let stderr = child.stderr.take().expect("piped stderr");
         let (ready, listening) = std::sync::mpsc::channel();
+        // The log until it serves, to show should it never get there.
+        let early_log = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let log = early_log.clone();
         // Keep draining the log, or the server blocks once the pipe is full.
         std::thread::spawn(move || {
+            let mut serving = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some((_, address)) = line.split_once("shelfsync is serving on ") {
                     let port = address
@@ -62,12 +71,20 @@ impl Server {
                         .next()
                         .and_then(|p| p.trim().parse().ok());
                     let _ = ready.send(port.unwrap_or(0));
+                    serving = true;
+                } else if !serving {
+                    log.lock().expect("the log lock").push(line);
                 }
             }
         });
         let port = listening
             .recv_timeout(Duration::from_secs(60))
-            .expect("shelfsync should report that it is serving");
+            .unwrap_or_else(|error| {
+                panic!(
+                    "shelfsync should report that it is serving ({error}); its log:\n{}",
+                    early_log.lock().expect("the log lock").join("\n")
+                )
+            });
         Server { child, port }
     }
 

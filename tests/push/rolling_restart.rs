@@ -24,7 +24,7 @@ use crate::common::fixtures::{fresh_key, new_item, receive_stock};
 use crate::common::{Backend, TestDb};
 use crate::nginx::{Nginx, fail_timeout};
 use crate::on_both_backends;
-use crate::restart::Server;
+use crate::restart::{SMALL_POOLS, Server};
 use crate::support::eventually;
 
 on_both_backends!(a_rolling_restart_under_sales_loses_no_acknowledged_sale_and_records_none_twice);
@@ -41,10 +41,10 @@ async fn a_rolling_restart_under_sales_loses_no_acknowledged_sale_and_records_no
 ) {
     let db = TestDb::new(backend);
     let pool = db.pool();
-    let graceful = ["--shutdown-timeout", "20s"];
-    let mut servers = vec![Server::start_with(&db.url, &graceful)];
+    let flags = [&["--shutdown-timeout", "20s"][..], &SMALL_POOLS].concat();
+    let mut servers = vec![Server::start_with(&db.url, &flags)];
     if backend == Backend::Postgres {
-        servers.push(Server::start_with(&db.url, &graceful));
+        servers.push(Server::start_with(&db.url, &flags));
     }
     let (item, pos) = {
         let mut conn = pool.get().expect("conn");
@@ -128,7 +128,8 @@ async fn a_rolling_restart_under_sales_loses_no_acknowledged_sale_and_records_no
             "SIGTERM ends the instance with 0: {status:?}"
         );
         let bind = format!("127.0.0.1:{port}");
-        *server = Server::start_with(&db.url, &["--bind", &bind, graceful[0], graceful[1]]);
+        let restart = [&["--bind", bind.as_str()][..], &flags].concat();
+        *server = Server::start_with(&db.url, &restart);
         wait_until_ready(port).await;
         if nginx.is_some() {
             // docs/deploy.md: nginx keeps an instance it saw refuse
