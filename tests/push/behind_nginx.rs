@@ -4,7 +4,7 @@
 //! instance is killed with SIGKILL halfway and nginx serves on through the
 //! other; a webhook receiver gets every event, in order; and a live stream
 //! read from one instance resumes through nginx on the other with
-//! `Last-Event-ID`, with no gap and no repeat.
+//! `Last-Event-ID`, with no gap and no repeat. Plain HTTP is sent to HTTPS.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -226,6 +226,29 @@ async fn changes_through_two_instances_behind_nginx_are_read_delivered_and_strea
     let start = shelfsync::inventory::catalog_version(&mut pool.get().expect("conn"), merchant)
         .expect("the catalog version");
 
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve(crate::nginx::SERVER_NAME, nginx.plain_addr)
+        .build()
+        .expect("an HTTP client");
+    let redirected = plain
+        .get(format!(
+            "http://{}:{}/shop/x?y=1",
+            crate::nginx::SERVER_NAME,
+            nginx.plain_addr.port()
+        ))
+        .send()
+        .await
+        .expect("plain HTTP is answered");
+    assert_eq!(
+        redirected.status().as_u16(),
+        301,
+        "plain HTTP moves to HTTPS"
+    );
+    assert_eq!(
+        redirected.headers()["location"],
+        format!("https://{}/shop/x?y=1", crate::nginx::SERVER_NAME).as_str()
+    );
     let through_nginx = nginx.client();
     let direct = reqwest::Client::new();
     let seed: u64 = rand::rng().random();

@@ -24,6 +24,8 @@ pub struct Nginx {
     child: Child,
     /// Where nginx listens for HTTPS.
     pub addr: SocketAddr,
+    /// Where it listens for plain HTTP (the site's port 80), to redirect.
+    pub plain_addr: SocketAddr,
     /// The configuration, the certificate and the logs.
     dir: tempfile::TempDir,
 }
@@ -38,8 +40,8 @@ impl Nginx {
         // the temporary files it buffers large answers in.
         make_traversable(dir.path());
         let (cert, key) = self_signed_certificate(dir.path());
-        let addr = free_addr();
-        let site = site_for_test(upstreams, addr, free_addr(), &cert, &key);
+        let (addr, plain_addr) = (free_addr(), free_addr());
+        let site = site_for_test(upstreams, addr, plain_addr, &cert, &key);
         let site_path = dir.path().join("shelfsync.conf");
         std::fs::write(&site_path, site).expect("the site is written");
         let conf_path = dir.path().join("nginx.conf");
@@ -56,7 +58,12 @@ impl Nginx {
             .stderr(Stdio::null())
             .spawn()
             .expect("nginx should start (tests/run.sh installs Debian's nginx-light)");
-        let mut nginx = Nginx { child, addr, dir };
+        let mut nginx = Nginx {
+            child,
+            addr,
+            plain_addr,
+            dir,
+        };
         nginx.wait_until_serving().await;
         nginx
     }
