@@ -44,6 +44,8 @@ const CHANGES: usize = 1_000;
 const KILL_AT: usize = CHANGES / 2;
 /// Items the changes are spread over.
 const ITEMS: usize = 10;
+/// The longest one request may take on a loaded machine.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What one change was, to check the read that follows it.
 #[derive(Debug)]
@@ -98,6 +100,7 @@ impl InstanceClient<'_> {
             .bearer_auth(self.pos)
             .header("Idempotency-Key", fresh_key())
             .json(&json!({"lines": [{"item_id": item, "quantity": 1}]}))
+            .timeout(PATIENCE)
             .send()
             .await
             .expect("the sale is answered");
@@ -115,6 +118,7 @@ impl InstanceClient<'_> {
             .client
             .get(format!("{}/api/v1/items/{item}", self.base))
             .bearer_auth(self.admin)
+            .timeout(PATIENCE)
             .send()
             .await
             .expect("the item is answered")
@@ -131,6 +135,7 @@ impl InstanceClient<'_> {
             .patch(format!("{}/api/v1/items/{item}", self.base))
             .bearer_auth(self.admin)
             .json(&patch)
+            .timeout(PATIENCE)
             .send()
             .await
             .expect("the change is answered");
@@ -152,6 +157,7 @@ async fn read_list(
     let listed: Value = client
         .get(nginx.url("/api/v1/storefront/items?include=unlisted&limit=1000"))
         .bearer_auth(storefront)
+        .timeout(PATIENCE)
         .send()
         .await
         .expect("the list through nginx")
