@@ -2,9 +2,10 @@
 # The whole test suite, on SQLite and PostgreSQL, browser tests included.
 # Usage: bash tests/run.sh [extra nextest arguments]
 #
-# Installs what the browser tests need (Debian's chromium and chromium-driver)
-# and the Python tools (schemathesis and the standardwebhooks verifier, from
-# PyPI into target/pyenv) when missing. PostgreSQL is expected at SHELFSYNC_TEST_POSTGRES_URL
+# Installs what the browser tests need (Debian's chromium and chromium-driver),
+# Debian's nginx-light for the tests behind nginx, and the Python tools
+# (schemathesis and the standardwebhooks verifier, from PyPI into target/pyenv)
+# when missing. PostgreSQL is expected at SHELFSYNC_TEST_POSTGRES_URL
 # (default postgres://postgres@127.0.0.1:5432/test); each test creates its own
 # database there. Outside CI an unreachable PostgreSQL is reported and the
 # PostgreSQL tests are skipped; in CI (CI=true) it fails the run.
@@ -25,6 +26,15 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# tests/push/behind_nginx.rs and rolling_restart.rs run deploy/nginx.conf in a
+# real nginx (started by the test as a child process, on loopback ports).
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+  say "installing nginx-light for the tests behind nginx"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq nginx-light >/dev/null
 fi
 
 filter=()

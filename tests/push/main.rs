@@ -8,6 +8,7 @@ mod common;
 #[path = "../../examples/storefront_mirror/mirror.rs"]
 mod mirror;
 
+mod behind_nginx;
 mod dashboard;
 mod delivery;
 mod end_to_end;
@@ -15,9 +16,11 @@ mod endpoints_api;
 mod events;
 mod expiry;
 mod instances;
+mod nginx;
 mod outage;
 mod restart;
 mod retention;
+mod rolling_restart;
 mod schedules;
 mod shutdown;
 mod signatures;

@@ -10,6 +10,11 @@ use crate::common::{Backend, TestDb};
 use crate::on_both_backends;
 use crate::support::*;
 
+/// Smaller pools than the defaults (8 + 4 connections), for tests that run
+/// two instances or more: each instance opens its pools whole as it starts,
+/// and tests running side by side share PostgreSQL's 100 connections.
+pub const SMALL_POOLS: [&str; 4] = ["--pool-size", "4", "--read-pool-size", "2"];
+
 /// The real `shelfsync` binary, killed when dropped.
 pub struct Server {
     child: Child,
@@ -23,9 +28,11 @@ impl Server {
         Server::start_with(database_url, &[])
     }
 
-    /// `start` with more flags (`--scheduler-interval-ms 20`).
+    /// `start` with more flags (`--scheduler-interval-ms 20`, or `--bind
+    /// 127.0.0.1:PORT` to come back on the port it had).
     pub fn start_with(database_url: &str, more: &[&str]) -> Server {
         let defaults = [
+            ("--bind", "127.0.0.1:0"),
             ("--workers", "1"),
             ("--webhook-timeout", "1s"),
             ("--webhook-first-retry", "100ms"),
@@ -33,7 +40,7 @@ impl Server {
             ("--webhook-poll", "200ms"),
         ];
         let mut command = Command::new(env!("CARGO_BIN_EXE_shelfsync"));
-        command.args(["--bind", "127.0.0.1:0", "--database-url", database_url]);
+        command.args(["--database-url", database_url]);
         // A flag in `more` takes the place of its default.
         for (flag, value) in defaults {
             if !more.contains(&flag) {
@@ -51,8 +58,12 @@ impl Server {
             .expect("the shelfsync binary should start");
         let stderr = child.stderr.take().expect("piped stderr");
         let (ready, listening) = std::sync::mpsc::channel();
+        // The log until it serves, to show should it never get there.
+        let early_log = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let log = early_log.clone();
         // Keep draining the log, or the server blocks once the pipe is full.
         std::thread::spawn(move || {
+            let mut serving = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some((_, address)) = line.split_once("shelfsync is serving on ") {
                     let port = address
@@ -60,13 +71,26 @@ impl Server {
                         .next()
                         .and_then(|p| p.trim().parse().ok());
                     let _ = ready.send(port.unwrap_or(0));
+                    serving = true;
+                } else if !serving {
+                    log.lock().expect("the log lock").push(line);
                 }
             }
         });
         let port = listening
             .recv_timeout(Duration::from_secs(60))
-            .expect("shelfsync should report that it is serving");
+            .unwrap_or_else(|error| {
+                panic!(
+                    "shelfsync should report that it is serving ({error}); its log:\n{}",
+                    early_log.lock().expect("the log lock").join("\n")
+                )
+            });
         Server { child, port }
+    }
+
+    /// Its process id (a webhook lease's owner starts with it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Sends SIGTERM, as a deploy or `systemctl stop` does.
