@@ -81,6 +81,21 @@ pub(super) fn stock_changed_events(
     record: &lists::OnlineRecord,
     on_hand: &[(i64, i64)],
 ) -> [HeldEvent; 2] {
+    [
+        HeldEvent::about(item, catalog_version, ITEM_STOCK_CHANGED, item_data(record)),
+        stock_detail_event(item, catalog_version, on_hand),
+    ]
+}
+
+/// The back-office `inventory.stock_changed` event alone: an item created
+/// in the same batch is announced to the storefront once, by its listing
+/// event carrying its stock (`ItemWriter::finish`), but back-office
+/// endpoints still hear of every stock movement.
+pub(super) fn stock_detail_event(
+    item: &Item,
+    catalog_version: i64,
+    on_hand: &[(i64, i64)],
+) -> HeldEvent {
     let detail = StockDetail {
         item: StockDetailItem {
             id: item.id,
@@ -96,10 +111,7 @@ pub(super) fn stock_changed_events(
             .collect(),
     };
     let detail = serde_json::to_string(&detail).expect("a stock detail serialises");
-    [
-        HeldEvent::about(item, catalog_version, ITEM_STOCK_CHANGED, item_data(record)),
-        HeldEvent::about(item, catalog_version, INVENTORY_STOCK_CHANGED, detail),
-    ]
+    HeldEvent::about(item, catalog_version, INVENTORY_STOCK_CHANGED, detail)
 }
 
 /// An item event's `data`: the item's online-list record, serialised

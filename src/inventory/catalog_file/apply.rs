@@ -126,20 +126,15 @@ pub fn apply(
             done += part.len();
             progress.applied(done, total);
         }
-        let mut catalog_version = writer.catalog_version(conn)?;
-        let stock = writer.finish(conn)?;
-        if let Some(stock) = stock.filter(|_| !counted.is_empty()) {
+        // The counts are recorded inside the batch, at its catalog version:
+        // a new item is then announced once, with its stock.
+        let catalog_version = if counted.is_empty() {
+            writer.catalog_version(conn)?
+        } else {
             let reason = format!("import of {file_name}");
-            catalog_version = record_counts(
-                conn,
-                &acting,
-                merchant_id,
-                "import",
-                &reason,
-                &counted,
-                Some(stock),
-            )?;
-        }
+            record_counts(conn, &mut writer, "import", &reason, &counted)?
+        };
+        writer.finish(conn)?;
         let import_id = diesel::insert_into(catalog_imports::table)
             .values((
                 catalog_imports::merchant_id.eq(merchant_id),

@@ -28,6 +28,13 @@ pub(super) struct Held {
     /// Items whose stock alone moved: only their `changed_version` is
     /// stamped, a few hundred per statement.
     pub(super) stamped: Vec<i64>,
+    /// Items this batch created, as they now are, in the order created: each
+    /// is announced once, at `finish`, with its record as the batch leaves it
+    /// (its stock counted, its settings set), rather than once when created
+    /// and again for each later change in the same batch.
+    pub(super) created: Vec<Item>,
+    /// Where each created item sits in `created`, by id.
+    pub(super) created_at: HashMap<i64, usize>,
     pub(super) stock: StockIndex,
 }
 
@@ -71,9 +78,27 @@ impl<'a> ItemWriter<'a> {
             events: Vec::new(),
             rows: HashMap::new(),
             stamped: Vec::new(),
+            created: Vec::new(),
+            created_at: HashMap::new(),
             stock,
         });
         self
+    }
+
+    /// Lends this batch's stock to a ledger of the same transaction (stock
+    /// counts recorded inside the batch, `record_counts`), which moves it and
+    /// hands it back with `hold_stock` before announcing what moved.
+    pub(in crate::inventory) fn lend_stock(&mut self) -> Option<StockIndex> {
+        self.held
+            .as_mut()
+            .map(|held| std::mem::take(&mut held.stock))
+    }
+
+    /// Takes back the stock lent to a ledger, as the ledger left it.
+    pub(in crate::inventory) fn hold_stock(&mut self, stock: StockIndex) {
+        if let Some(held) = &mut self.held {
+            held.stock = stock;
+        }
     }
 
     /// Writes what a batch writer held, in order; returns its stock index,
@@ -83,7 +108,29 @@ impl<'a> ItemWriter<'a> {
         conn: &mut DbConnection,
     ) -> Result<Option<StockIndex>> {
         self.write_held(conn)?;
+        self.announce_created(conn)?;
         Ok(self.held.map(|held| held.stock))
+    }
+
+    /// The one `item.listing_changed` event of each item the batch created,
+    /// with its record as the batch leaves it, a few thousand at a time.
+    fn announce_created(&mut self, conn: &mut DbConnection) -> Result<()> {
+        let Some(held) = &mut self.held else {
+            return Ok(());
+        };
+        let created = std::mem::take(&mut held.created);
+        held.created_at.clear();
+        for chunk in created.chunks(HOLD_AT_MOST) {
+            let events: Vec<outbox::HeldEvent> = chunk
+                .iter()
+                .map(|item| {
+                    let record = held.stock.record_of(item);
+                    outbox::item_changed_event(item, item.changed_version, &record)
+                })
+                .collect();
+            outbox::write_held(conn, &events)?;
+        }
+        Ok(())
     }
 
     /// Writes what the batch holds so far, in order.
