@@ -18,7 +18,7 @@ use crate::inventory::designations::MAX_BULK;
 use crate::inventory::items::{
     FieldEdits, ItemChange, ItemUpdate, ItemWriter, StockSettings, parse_buffer,
 };
-use crate::inventory::stock::{Count, record_counts};
+use crate::inventory::stock::{Count, counts_key, record_counts};
 use crate::inventory::{Actor, InventoryError, Item, Result, now};
 
 use super::{Column, Grid, grid_of};
@@ -446,7 +446,8 @@ fn write(
             .iter()
             .map(|(item, counts)| (item.clone(), counts.as_slice()))
             .collect();
-        record_counts(conn, &mut writer, "bulk-edit", "bulk edit", &counted)?
+        let key = counts_key("bulk-edit");
+        record_counts(conn, &mut writer, &key, "bulk edit", &counted)?
     };
     writer.finish(conn)?;
     if changed.is_empty() {

@@ -17,23 +17,31 @@ pub struct Count {
     pub before: i64,
 }
 
+/// A new reference (and idempotency key) for the counts of one request,
+/// `what` naming it: `import-…`, `bulk-edit-…`.
+pub(in crate::inventory) fn counts_key(what: &str) -> String {
+    format!("{what}-{:032x}", rand::random::<u128>())
+}
+
 /// Records `counted` as `count` movements (only where the count differs
-/// from the level) under one reference, `reason` naming what they came from
-/// (`import of stock.csv`, `bulk edit`); `what` prefixes the reference.
-/// Called inside `writer`'s batch, in the transaction that read `before`:
-/// the movements carry the batch's catalog version, and the moved items are
-/// announced through the batch (written at its `finish`).
+/// from the level) under the reference `key` (`counts_key`), `reason`
+/// naming what they came from (`import of stock.csv`, `bulk edit`).
+/// Called inside `writer`'s batch, in the transaction that read `before`,
+/// once or part by part: the movements carry the batch's catalog version,
+/// and the moved items are announced through the batch.
 /// Returns the catalog version the movements carry.
 pub(in crate::inventory) fn record_counts(
     conn: &mut DbConnection,
     writer: &mut ItemWriter<'_>,
-    what: &str,
+    key: &str,
     reason: &str,
     counted: &[(Item, &[Count])],
 ) -> Result<i64> {
-    let key = format!("{what}-{:032x}", rand::random::<u128>());
+    if counted.is_empty() {
+        return writer.catalog_version(conn);
+    }
     let items: Vec<&Item> = counted.iter().map(|(item, _)| item).collect();
-    let mut ledger = Ledger::open_in_batch(conn, writer, &key, &key, &items)?;
+    let mut ledger = Ledger::open_in_batch(conn, writer, key, key, &items)?;
     for (item, counts) in counted {
         for count in counts.iter() {
             let delta = count.counted - count.before;

@@ -107,14 +107,17 @@ impl<'a> ItemWriter<'a> {
         mut self,
         conn: &mut DbConnection,
     ) -> Result<Option<StockIndex>> {
-        self.write_held(conn)?;
         self.announce_created(conn)?;
         Ok(self.held.map(|held| held.stock))
     }
 
-    /// The one `item.listing_changed` event of each item the batch created,
-    /// with its record as the batch leaves it, a few thousand at a time.
-    fn announce_created(&mut self, conn: &mut DbConnection) -> Result<()> {
+    /// The one `item.listing_changed` event of each item the batch created
+    /// so far, with its record as it now is, a few thousand at a time. Called
+    /// by `finish`, or sooner by a caller that won't change those items
+    /// again (an import, once a part's items and their counts are written).
+    pub(in crate::inventory) fn announce_created(&mut self, conn: &mut DbConnection) -> Result<()> {
+        // What was held before comes first, so events keep the order made.
+        self.write_held(conn)?;
         let Some(held) = &mut self.held else {
             return Ok(());
         };
