@@ -47,6 +47,8 @@ pub struct SqliteRows<'a, T> {
     shared: Option<(&'a dyn BindValues, &'a str)>,
     rows: &'a [T],
     after: &'a str,
+    /// Rows of a full statement, the one kind worth keeping prepared.
+    full: usize,
 }
 
 impl<'a, T: BindValues> SqliteRows<'a, T> {
@@ -57,7 +59,15 @@ impl<'a, T: BindValues> SqliteRows<'a, T> {
             shared: None,
             rows,
             after,
+            full: ROWS_PER_INSERT,
         }
+    }
+
+    /// For a caller whose full statements have `rows` rows rather than
+    /// `ROWS_PER_INSERT`.
+    pub fn full_at(mut self, rows: usize) -> SqliteRows<'a, T> {
+        self.full = rows;
+        self
     }
 
     /// `before shared-values between (row), … after`: what every row shares
@@ -72,7 +82,7 @@ impl<T: BindValues> QueryFragment<Sqlite> for SqliteRows<'_, T> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         // Full chunks share one prepared statement; a last, shorter chunk is
         // prepared for itself, so the cache holds one statement per kind.
-        if self.rows.len() != ROWS_PER_INSERT {
+        if self.rows.len() != self.full {
             out.unsafe_to_cache_prepared();
         }
         out.push_sql(self.before);

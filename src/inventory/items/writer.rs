@@ -284,7 +284,8 @@ impl<'a> ItemWriter<'a> {
         let mut created = Vec::with_capacity(new.len());
         // Larger than other batches' statements: SQLite's search index
         // writes out what it gathered at the end of every statement.
-        for chunk in new.chunks(4 * ROWS_PER_INSERT) {
+        let rows_per_statement = 4 * ROWS_PER_INSERT;
+        for chunk in new.chunks(rows_per_statement) {
             let skus: Vec<&str> = chunk
                 .iter()
                 .map(|(fields, _)| fields.sku.as_str())
@@ -316,10 +317,11 @@ impl<'a> ItemWriter<'a> {
                     auto_view_only,
                 })
                 .collect();
-            let mut inserted: HashMap<String, ItemRow> = insert_returning(conn, &rows)?
-                .into_iter()
-                .map(|row| (row.sku.clone(), row))
-                .collect();
+            let mut inserted: HashMap<String, ItemRow> =
+                insert_returning(conn, &rows, rows_per_statement)?
+                    .into_iter()
+                    .map(|row| (row.sku.clone(), row))
+                    .collect();
             for sku in skus {
                 let row = inserted
                     .remove(sku)
@@ -463,7 +465,7 @@ impl<'a> ItemWriter<'a> {
                 .iter()
                 .map(|level| (level.store.id, level.on_hand))
                 .collect();
-            let record = lists::online_record_from(&item, &levels, merchant_buffer);
+            let record = || lists::online_record_from(&item, &levels, merchant_buffer);
             match &mut self.held {
                 // Created in this batch: its one listing event, at `finish`,
                 // carries this stock; back-office endpoints hear of the counts.
@@ -476,10 +478,10 @@ impl<'a> ItemWriter<'a> {
                 Some(held) => held.events.extend(outbox::stock_changed_events(
                     &item,
                     catalog_version,
-                    &record,
+                    &record(),
                     &on_hand,
                 )),
-                None => outbox::stock_changed(conn, &item, catalog_version, &record, &on_hand)?,
+                None => outbox::stock_changed(conn, &item, catalog_version, &record(), &on_hand)?,
             }
         }
         self.hold_at_most(conn)?;
