@@ -8,7 +8,7 @@ use super::merchants::Location;
 use super::{Item, Result, lists, now};
 use crate::db::models::{NewOutboxEventRow, OutboxEventRow};
 use crate::db::schema::outbox_events;
-use crate::db::sqlite_rows::{BindValues, SqliteRows, Values};
+use crate::db::sqlite_rows::{BindValues, SqliteRows, SqliteTime, Values};
 use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 
 /// Event type for any change to how an item appears in the lists.
@@ -165,7 +165,7 @@ pub(super) fn location_changed(
         catalog_version,
         event_type: LOCATION_CHANGED,
         payload,
-        created_at: now(),
+        created_at: SqliteTime(now()),
     }
     .write(conn)
 }
@@ -192,7 +192,7 @@ pub(super) struct HeldEvent {
     catalog_version: i64,
     event_type: &'static str,
     payload: String,
-    created_at: chrono::NaiveDateTime,
+    created_at: SqliteTime,
 }
 
 impl HeldEvent {
@@ -208,7 +208,7 @@ impl HeldEvent {
             catalog_version,
             event_type,
             payload,
-            created_at: now(),
+            created_at: SqliteTime(now()),
         }
     }
 
@@ -219,7 +219,7 @@ impl HeldEvent {
             event_type: self.event_type,
             item_id: self.item_id,
             payload: &self.payload,
-            created_at: self.created_at,
+            created_at: self.created_at.0,
         }
     }
 
