@@ -40,7 +40,7 @@ pub struct Applied {
     pub changed: usize,
     pub unchanged: usize,
     pub archived: usize,
-    /// The catalog version its changes carry (the last, when stock moved too).
+    /// The one catalog version its changes, stock counts and events carry.
     pub catalog_version: i64,
 }
 
