@@ -469,10 +469,10 @@ impl<'a> ItemWriter<'a> {
             match &mut self.held {
                 // Created in this batch: its one listing event, at `finish`,
                 // carries this stock; back-office endpoints hear of the counts.
-                Some(held) if held.created_at.contains_key(&item.id) => {
+                Some(held) if held.created_index.contains_key(&item.id) => {
                     held.events
                         .push(outbox::stock_detail_event(&item, catalog_version, &on_hand));
-                    let at = held.created_at[&item.id];
+                    let at = held.created_index[&item.id];
                     held.created[at] = item.clone();
                 }
                 Some(held) => held.events.extend(outbox::stock_changed_events(
@@ -520,7 +520,7 @@ impl<'a> ItemWriter<'a> {
     ) -> Result<()> {
         match &mut self.held {
             Some(held) => {
-                held.created_at.insert(item.id, held.created.len());
+                held.created_index.insert(item.id, held.created.len());
                 held.created.push(item.clone());
                 Ok(())
             }
@@ -538,8 +538,8 @@ impl<'a> ItemWriter<'a> {
     ) -> Result<()> {
         match &mut self.held {
             // Created in this batch: announced once, as it ends up, at `finish`.
-            Some(held) if held.created_at.contains_key(&item.id) => {
-                let at = held.created_at[&item.id];
+            Some(held) if held.created_index.contains_key(&item.id) => {
+                let at = held.created_index[&item.id];
                 held.created[at] = item.clone();
                 Ok(())
             }

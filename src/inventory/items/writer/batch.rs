@@ -34,7 +34,7 @@ pub(super) struct Held {
     /// and again for each later change in the same batch.
     pub(super) created: Vec<Item>,
     /// Where each created item sits in `created`, by id.
-    pub(super) created_at: HashMap<i64, usize>,
+    pub(super) created_index: HashMap<i64, usize>,
     pub(super) stock: StockIndex,
 }
 
@@ -79,7 +79,7 @@ impl<'a> ItemWriter<'a> {
             rows: HashMap::new(),
             stamped: Vec::new(),
             created: Vec::new(),
-            created_at: HashMap::new(),
+            created_index: HashMap::new(),
             stock,
         });
         self
@@ -122,7 +122,7 @@ impl<'a> ItemWriter<'a> {
             return Ok(());
         };
         let created = std::mem::take(&mut held.created);
-        held.created_at.clear();
+        held.created_index.clear();
         for chunk in created.chunks(HOLD_AT_MOST) {
             let events: Vec<outbox::HeldEvent> = chunk
                 .iter()
