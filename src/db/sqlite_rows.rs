@@ -47,6 +47,8 @@ pub struct SqliteRows<'a, T> {
     shared: Option<(&'a dyn BindValues, &'a str)>,
     rows: &'a [T],
     after: &'a str,
+    /// Rows of a full statement, the one kind worth keeping prepared.
+    full: usize,
 }
 
 impl<'a, T: BindValues> SqliteRows<'a, T> {
@@ -57,7 +59,15 @@ impl<'a, T: BindValues> SqliteRows<'a, T> {
             shared: None,
             rows,
             after,
+            full: ROWS_PER_INSERT,
         }
+    }
+
+    /// For a caller whose full statements have `rows` rows rather than
+    /// `ROWS_PER_INSERT`.
+    pub fn full_at(mut self, rows: usize) -> SqliteRows<'a, T> {
+        self.full = rows;
+        self
     }
 
     /// `before shared-values between (row), … after`: what every row shares
@@ -72,7 +82,7 @@ impl<T: BindValues> QueryFragment<Sqlite> for SqliteRows<'_, T> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
         // Full chunks share one prepared statement; a last, shorter chunk is
         // prepared for itself, so the cache holds one statement per kind.
-        if self.rows.len() != ROWS_PER_INSERT {
+        if self.rows.len() != self.full {
             out.unsafe_to_cache_prepared();
         }
         out.push_sql(self.before);
@@ -102,3 +112,80 @@ impl<T> QueryId for SqliteRows<'_, T> {
 }
 
 impl<T> diesel::RunQueryDsl<diesel::SqliteConnection> for SqliteRows<'_, T> {}
+
+/// A time as a batch's SQLite statements bind it: the text Diesel writes for
+/// a `Timestamp` (`%F %T%.f`), written without parsing a format string for
+/// each of the hundreds of thousands of rows an import binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqliteTime(pub chrono::NaiveDateTime);
+
+impl SqliteTime {
+    fn text(&self) -> String {
+        use chrono::{Datelike, Timelike};
+        use std::fmt::Write;
+        let (date, time) = (self.0.date(), self.0.time());
+        if !(0..=9999).contains(&date.year()) {
+            return self.0.format("%F %T%.f").to_string();
+        }
+        let mut text = String::with_capacity(29);
+        let nanos = time.nanosecond() % 1_000_000_000;
+        let _ = write!(
+            text,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            date.year(),
+            date.month(),
+            date.day(),
+            time.hour(),
+            time.minute(),
+            time.second() + time.nanosecond() / 1_000_000_000,
+        );
+        // `%.f`: no fraction, or 3, 6 or 9 digits, the fewest that hold it.
+        let _ = if nanos == 0 {
+            Ok(())
+        } else if nanos % 1_000_000 == 0 {
+            write!(text, ".{:03}", nanos / 1_000_000)
+        } else if nanos % 1_000 == 0 {
+            write!(text, ".{:06}", nanos / 1_000)
+        } else {
+            write!(text, ".{nanos:09}")
+        };
+        text
+    }
+}
+
+impl ToSql<diesel::sql_types::Timestamp, Sqlite> for SqliteTime {
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, Sqlite>,
+    ) -> diesel::serialize::Result {
+        out.set_value(self.text());
+        Ok(diesel::serialize::IsNull::No)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqliteTime;
+
+    #[test]
+    fn a_time_is_written_as_diesel_writes_a_timestamp() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 8).expect("a date");
+        for nanos in [
+            0,
+            5_000_000,
+            123_000_000,
+            26_490_000,
+            1_000,
+            999_999_000,
+            7,
+            123_456_789,
+        ] {
+            let at = day.and_hms_nano_opt(1, 2, 3, nanos).expect("a time");
+            assert_eq!(
+                SqliteTime(at).text(),
+                at.format("%F %T%.f").to_string(),
+                "{nanos}"
+            );
+        }
+    }
+}

@@ -71,11 +71,12 @@ impl WebhookUrl {
 pub const EVENT_TYPES: &[(&str, &str)] = &[
     (
         "item.listing_changed",
-        "An item's online listing changed: designation, fields or availability",
+        "An item's online listing changed: a new item (with any stock it came with), \
+         designation, fields or availability",
     ),
     (
         "item.stock_changed",
-        "An item's stock moved (sales, orders, receipts, counts)",
+        "An existing item's stock moved (sales, orders, receipts, counts)",
     ),
     (
         "location.changed",

@@ -12,7 +12,7 @@ use super::merchants::{Location, Staff};
 use super::{Actor, InventoryError, Item, Result, now};
 use crate::db::models::{AuditEntryRow, NewAuditEntryRow};
 use crate::db::schema::{audit_entries, items};
-use crate::db::sqlite_rows::{BindValues, SqliteRows, Values};
+use crate::db::sqlite_rows::{BindValues, SqliteRows, SqliteTime, Values};
 use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 
 /// What an entry is about. Stored as text; the names are stable.
@@ -279,7 +279,7 @@ pub(super) struct HeldEntry {
     old_value: String,
     new_value: String,
     catalog_version: i64,
-    created_at: NaiveDateTime,
+    created_at: SqliteTime,
 }
 
 impl HeldEntry {
@@ -301,7 +301,7 @@ impl HeldEntry {
             old_value: old_value.to_owned(),
             new_value: new_value.to_owned(),
             catalog_version,
-            created_at: now(),
+            created_at: SqliteTime(now()),
         }
     }
 
@@ -314,7 +314,7 @@ impl HeldEntry {
             old_value: &self.old_value,
             new_value: &self.new_value,
             catalog_version: self.catalog_version,
-            created_at: self.created_at,
+            created_at: self.created_at.0,
             item_version: Some(self.item_version),
             subject: Subject::Item.as_str(),
             subject_id: None,

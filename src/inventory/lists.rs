@@ -166,6 +166,7 @@ pub struct OnlineListPage {
 }
 
 /// Stock of the merchant's stores for a set of items.
+#[derive(Default)]
 pub(super) struct StockIndex {
     locations: Vec<LocationRow>,
     units: HashMap<(i64, i64), Units>,

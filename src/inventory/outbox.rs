@@ -8,7 +8,7 @@ use super::merchants::Location;
 use super::{Item, Result, lists, now};
 use crate::db::models::{NewOutboxEventRow, OutboxEventRow};
 use crate::db::schema::outbox_events;
-use crate::db::sqlite_rows::{BindValues, SqliteRows, Values};
+use crate::db::sqlite_rows::{BindValues, SqliteRows, SqliteTime, Values};
 use crate::db::{DbConnection, ROWS_PER_INSERT, insert_rows};
 
 /// Event type for any change to how an item appears in the lists.
@@ -82,6 +82,21 @@ pub(super) fn stock_changed_events(
     record: &lists::OnlineRecord,
     on_hand: &[(i64, i64)],
 ) -> [HeldEvent; 2] {
+    [
+        HeldEvent::about(item, catalog_version, ITEM_STOCK_CHANGED, item_data(record)),
+        stock_detail_event(item, catalog_version, on_hand),
+    ]
+}
+
+/// The back-office `inventory.stock_changed` event alone: an item created
+/// in the same batch is announced to the storefront once, by its listing
+/// event carrying its stock (`ItemWriter::finish`), but back-office
+/// endpoints still hear of every stock movement.
+pub(super) fn stock_detail_event(
+    item: &Item,
+    catalog_version: i64,
+    on_hand: &[(i64, i64)],
+) -> HeldEvent {
     let detail = StockDetail {
         item: StockDetailItem {
             id: item.id,
@@ -97,10 +112,7 @@ pub(super) fn stock_changed_events(
             .collect(),
     };
     let detail = serde_json::to_string(&detail).expect("a stock detail serialises");
-    [
-        HeldEvent::about(item, catalog_version, ITEM_STOCK_CHANGED, item_data(record)),
-        HeldEvent::about(item, catalog_version, INVENTORY_STOCK_CHANGED, detail),
-    ]
+    HeldEvent::about(item, catalog_version, INVENTORY_STOCK_CHANGED, detail)
 }
 
 /// An item event's `data`: the item's online-list record, serialised
@@ -154,7 +166,7 @@ pub(super) fn location_changed(
         catalog_version,
         event_type: LOCATION_CHANGED,
         payload,
-        created_at: now(),
+        created_at: SqliteTime(now()),
     }
     .write(conn)
 }
@@ -181,7 +193,7 @@ pub(super) struct HeldEvent {
     catalog_version: i64,
     event_type: &'static str,
     payload: String,
-    created_at: chrono::NaiveDateTime,
+    created_at: SqliteTime,
 }
 
 impl HeldEvent {
@@ -197,7 +209,7 @@ impl HeldEvent {
             catalog_version,
             event_type,
             payload,
-            created_at: now(),
+            created_at: SqliteTime(now()),
         }
     }
 
@@ -208,7 +220,7 @@ impl HeldEvent {
             event_type: self.event_type,
             item_id: self.item_id,
             payload: &self.payload,
-            created_at: self.created_at,
+            created_at: self.created_at.0,
         }
     }
 

@@ -18,7 +18,7 @@ use crate::inventory::designations::MAX_BULK;
 use crate::inventory::items::{
     FieldEdits, ItemChange, ItemUpdate, ItemWriter, StockSettings, parse_buffer,
 };
-use crate::inventory::stock::{Count, record_counts};
+use crate::inventory::stock::{Count, counts_key, record_counts};
 use crate::inventory::{Actor, InventoryError, Item, Result, now};
 
 use super::{Column, Grid, grid_of};
@@ -281,16 +281,7 @@ pub fn save(
                 grid,
             }));
         }
-        let saved = write(
-            conn,
-            writer,
-            &acting,
-            actor,
-            merchant_id,
-            rows,
-            &edits,
-            &grid,
-        )?;
+        let saved = write(conn, writer, actor, merchant_id, rows, &edits, &grid)?;
         Ok(SaveOutcome::Saved(saved))
     });
     match outcome {
@@ -400,11 +391,9 @@ fn check(
 
 /// Writes every row through the item writer, then the counts on the
 /// ledger, then the bulk edit's record.
-#[allow(clippy::too_many_arguments)]
 fn write(
     conn: &mut DbConnection,
     mut writer: ItemWriter<'_>,
-    acting: &Actor,
     actor: &Actor,
     merchant_id: i64,
     rows: &[RowInput],
@@ -449,24 +438,18 @@ fn write(
     }
     let mut changed: HashSet<i64> = changed_values.iter().map(|(i, _)| i.id).collect();
     changed.extend(counted.iter().map(|(i, _)| i.id));
-    let mut catalog_version = writer.catalog_version(conn)?;
-    // What the batch writer held is written before the stock moves.
-    let stock = writer.finish(conn)?;
-    if !counted.is_empty() {
+    // The counts are recorded inside the batch, at its catalog version.
+    let catalog_version = if counted.is_empty() {
+        writer.catalog_version(conn)?
+    } else {
         let counted: Vec<(Item, &[Count])> = counted
             .iter()
             .map(|(item, counts)| (item.clone(), counts.as_slice()))
             .collect();
-        catalog_version = record_counts(
-            conn,
-            acting,
-            merchant_id,
-            "bulk-edit",
-            "bulk edit",
-            &counted,
-            stock,
-        )?;
-    }
+        let key = counts_key("bulk-edit");
+        record_counts(conn, &mut writer, &key, "bulk edit", &counted)?
+    };
+    writer.finish(conn)?;
     if changed.is_empty() {
         return Ok(SavedEdit {
             bulk_edit_id: None,

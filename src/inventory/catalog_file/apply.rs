@@ -12,7 +12,7 @@ use crate::db::DbConnection;
 use crate::db::schema::catalog_imports;
 use crate::domain::DesignationChange;
 use crate::inventory::items::{FieldEdits, ItemChange, ItemUpdate, ItemWriter, StockSettings};
-use crate::inventory::stock::record_counts;
+use crate::inventory::stock::{counts_key, record_counts};
 use crate::inventory::{Actor, Item, Result, now};
 
 /// Rows written between two reports of progress.
@@ -40,7 +40,7 @@ pub struct Applied {
     pub changed: usize,
     pub unchanged: usize,
     pub archived: usize,
-    /// The catalog version its changes carry (the last, when stock moved too).
+    /// The one catalog version its changes, stock counts and events carry.
     pub catalog_version: i64,
 }
 
@@ -89,23 +89,31 @@ pub fn apply(
         }
         let total = plan.new.len() + plan.changed.len() + plan.archived.len();
         let mut done = 0;
-        let mut counted: Vec<(Item, &[Count])> = Vec::new();
+        // The stock columns are recorded part by part, inside the batch and at
+        // its catalog version, under one reference: a new item is then
+        // announced once, with its stock, as soon as its part is written.
+        let reason = format!("import of {file_name}");
+        let key = counts_key("import");
         for part in plan.new.chunks(ROWS_PER_PROGRESS) {
             let new: Vec<_> = part
                 .iter()
                 .map(|planned| (&planned.fields, planned.designation))
                 .collect();
             let created = writer.create_many(conn, &new)?;
+            let mut counted: Vec<(Item, &[Count])> = Vec::new();
             for (item, planned) in created.into_iter().zip(part) {
                 let item = settle(conn, &mut writer, item, planned)?;
                 if !planned.counts.is_empty() {
                     counted.push((item, &planned.counts));
                 }
             }
+            record_counts(conn, &mut writer, &key, &reason, &counted)?;
+            writer.announce_created(conn)?;
             done += part.len();
             progress.applied(done, total);
         }
         for part in plan.changed.chunks(ROWS_PER_PROGRESS) {
+            let mut counted: Vec<(Item, &[Count])> = Vec::new();
             for planned in part {
                 let seen = planned.existing.unwrap_or_default();
                 let item = item_seen(conn, &writer, &mut read, planned.sku(), seen)?;
@@ -114,6 +122,7 @@ pub fn apply(
                     counted.push((item, &planned.counts));
                 }
             }
+            record_counts(conn, &mut writer, &key, &reason, &counted)?;
             done += part.len();
             progress.applied(done, total);
         }
@@ -126,20 +135,8 @@ pub fn apply(
             done += part.len();
             progress.applied(done, total);
         }
-        let mut catalog_version = writer.catalog_version(conn)?;
-        let stock = writer.finish(conn)?;
-        if let Some(stock) = stock.filter(|_| !counted.is_empty()) {
-            let reason = format!("import of {file_name}");
-            catalog_version = record_counts(
-                conn,
-                &acting,
-                merchant_id,
-                "import",
-                &reason,
-                &counted,
-                Some(stock),
-            )?;
-        }
+        let catalog_version = writer.catalog_version(conn)?;
+        writer.finish(conn)?;
         let import_id = diesel::insert_into(catalog_imports::table)
             .values((
                 catalog_imports::merchant_id.eq(merchant_id),

@@ -136,6 +136,14 @@ impl<'a> ItemWriter<'a> {
         seen_at(held.cloned().unwrap_or(item), expected_version)
     }
 
+    pub(in crate::inventory) fn actor(&self) -> &'a Actor {
+        self.actor
+    }
+
+    pub(in crate::inventory) fn merchant_id(&self) -> i64 {
+        self.merchant_id
+    }
+
     /// The catalog version the writes of this transaction carry (or the
     /// current one, if nothing was written).
     pub(in crate::inventory) fn catalog_version(&self, conn: &mut DbConnection) -> Result<i64> {
@@ -145,7 +153,8 @@ impl<'a> ItemWriter<'a> {
         }
     }
 
-    pub(super) fn bump(&mut self, conn: &mut DbConnection) -> Result<i64> {
+    /// The catalog version of this transaction's writes, bumped on first use.
+    pub(in crate::inventory) fn bump(&mut self, conn: &mut DbConnection) -> Result<i64> {
         if let Some(version) = self.catalog_version {
             return Ok(version);
         }
@@ -275,7 +284,8 @@ impl<'a> ItemWriter<'a> {
         let mut created = Vec::with_capacity(new.len());
         // Larger than other batches' statements: SQLite's search index
         // writes out what it gathered at the end of every statement.
-        for chunk in new.chunks(4 * ROWS_PER_INSERT) {
+        let rows_per_statement = 4 * ROWS_PER_INSERT;
+        for chunk in new.chunks(rows_per_statement) {
             let skus: Vec<&str> = chunk
                 .iter()
                 .map(|(fields, _)| fields.sku.as_str())
@@ -307,10 +317,11 @@ impl<'a> ItemWriter<'a> {
                     auto_view_only,
                 })
                 .collect();
-            let mut inserted: HashMap<String, ItemRow> = insert_returning(conn, &rows)?
-                .into_iter()
-                .map(|row| (row.sku.clone(), row))
-                .collect();
+            let mut inserted: HashMap<String, ItemRow> =
+                insert_returning(conn, &rows, rows_per_statement)?
+                    .into_iter()
+                    .map(|row| (row.sku.clone(), row))
+                    .collect();
             for sku in skus {
                 let row = inserted
                     .remove(sku)
@@ -326,7 +337,7 @@ impl<'a> ItemWriter<'a> {
                     &item.name,
                     version,
                 )?;
-                self.announce_change(conn, &item, version)?;
+                self.announce_new(conn, &item, version)?;
                 created.push(item);
             }
             self.hold_at_most(conn)?;
@@ -450,15 +461,23 @@ impl<'a> ItemWriter<'a> {
                 .iter()
                 .map(|level| (level.store.id, level.on_hand))
                 .collect();
-            let record = lists::online_record_from(&item, &levels, merchant_buffer);
+            let record = || lists::online_record_from(&item, &levels, merchant_buffer);
             match &mut self.held {
+                // Created in this batch: its one listing event, at `finish`,
+                // carries this stock; back-office endpoints hear of the counts.
+                Some(held) if held.created_index.contains_key(&item.id) => {
+                    held.events
+                        .push(outbox::stock_detail_event(&item, catalog_version, &on_hand));
+                    let at = held.created_index[&item.id];
+                    held.created[at] = item.clone();
+                }
                 Some(held) => held.events.extend(outbox::stock_changed_events(
                     &item,
                     catalog_version,
-                    &record,
+                    &record(),
                     &on_hand,
                 )),
-                None => outbox::stock_changed(conn, &item, catalog_version, &record, &on_hand)?,
+                None => outbox::stock_changed(conn, &item, catalog_version, &record(), &on_hand)?,
             }
         }
         self.hold_at_most(conn)?;
@@ -487,6 +506,24 @@ impl<'a> ItemWriter<'a> {
         }
     }
 
+    /// A new item's `item.listing_changed` event: written now, or, in a
+    /// batch, written at `finish` with the item as the batch leaves it.
+    fn announce_new(
+        &mut self,
+        conn: &mut DbConnection,
+        item: &Item,
+        catalog_version: i64,
+    ) -> Result<()> {
+        match &mut self.held {
+            Some(held) => {
+                held.created_index.insert(item.id, held.created.len());
+                held.created.push(item.clone());
+                Ok(())
+            }
+            None => outbox::item_changed(conn, item, catalog_version),
+        }
+    }
+
     /// The item's `item.listing_changed` event: written now, or held by a
     /// batch with its record built from the batch's stock.
     fn announce_change(
@@ -496,6 +533,12 @@ impl<'a> ItemWriter<'a> {
         catalog_version: i64,
     ) -> Result<()> {
         match &mut self.held {
+            // Created in this batch: announced once, as it ends up, at `finish`.
+            Some(held) if held.created_index.contains_key(&item.id) => {
+                let at = held.created_index[&item.id];
+                held.created[at] = item.clone();
+                Ok(())
+            }
             Some(held) => {
                 let record = held.stock.record_of(item);
                 let event = outbox::item_changed_event(item, catalog_version, &record);

@@ -3,8 +3,8 @@
 
 use crate::db::DbConnection;
 use crate::domain::MovementKind;
-use crate::inventory::lists::StockIndex;
-use crate::inventory::{Actor, Item, Result};
+use crate::inventory::items::ItemWriter;
+use crate::inventory::{Item, Result};
 
 use super::{Ledger, Movement};
 
@@ -17,28 +17,31 @@ pub struct Count {
     pub before: i64,
 }
 
+/// A new reference (and idempotency key) for the counts of one request,
+/// `what` naming it: `import-…`, `bulk-edit-…`.
+pub(in crate::inventory) fn counts_key(what: &str) -> String {
+    format!("{what}-{:032x}", rand::random::<u128>())
+}
+
 /// Records `counted` as `count` movements (only where the count differs
-/// from the level) under one reference, `reason` naming what they came from
-/// (`import of stock.csv`, `bulk edit`); `what` prefixes the reference.
-/// Called under the merchant lock, in the transaction that read `before`.
-/// With `stock` (a batch writer's, current in this transaction) the ledger
-/// holds its writes and makes them many rows per statement.
+/// from the level) under the reference `key` (`counts_key`), `reason`
+/// naming what they came from (`import of stock.csv`, `bulk edit`).
+/// Called inside `writer`'s batch, in the transaction that read `before`,
+/// once or part by part: the movements carry the batch's catalog version,
+/// and the moved items are announced through the batch.
 /// Returns the catalog version the movements carry.
 pub(in crate::inventory) fn record_counts(
     conn: &mut DbConnection,
-    actor: &Actor,
-    merchant_id: i64,
-    what: &str,
+    writer: &mut ItemWriter<'_>,
+    key: &str,
     reason: &str,
     counted: &[(Item, &[Count])],
-    stock: Option<StockIndex>,
 ) -> Result<i64> {
-    let key = format!("{what}-{:032x}", rand::random::<u128>());
-    let items: Vec<&Item> = counted.iter().map(|(item, _)| item).collect();
-    let mut ledger = Ledger::open(conn, merchant_id, actor, &key, &key, None, &items)?;
-    if let Some(stock) = stock {
-        ledger = ledger.holding(stock);
+    if counted.is_empty() {
+        return writer.catalog_version(conn);
     }
+    let items: Vec<&Item> = counted.iter().map(|(item, _)| item).collect();
+    let mut ledger = Ledger::open_in_batch(conn, writer, key, key, &items)?;
     for (item, counts) in counted {
         for count in counts.iter() {
             let delta = count.counted - count.before;
@@ -56,5 +59,5 @@ pub(in crate::inventory) fn record_counts(
             }
         }
     }
-    ledger.close(conn)
+    ledger.close_into(conn, writer)
 }

@@ -187,8 +187,62 @@ impl<'a> Ledger<'a> {
                 catalog::merchant_buffer(conn, merchant_id)?,
             )
         };
+        Ok(Ledger::at(
+            merchant_id,
+            actor,
+            key,
+            reference,
+            occurred_at,
+            catalog_version,
+            merchant_buffer,
+        ))
+    }
+
+    /// Opens the ledger of a batch item write (an import, the bulk editor)
+    /// that will move the stock of `items`: its movements carry the batch's
+    /// catalog version (bumped here if the batch hasn't yet and a channel can
+    /// see any of the items), levels are read from the batch's stock, and
+    /// every write is held until `close_into` hands them to the batch.
+    pub(in crate::inventory) fn open_in_batch<'w: 'a>(
+        conn: &mut DbConnection,
+        writer: &mut ItemWriter<'w>,
+        key: &'a str,
+        reference: &'a str,
+        items: &[&Item],
+    ) -> Result<Ledger<'a>> {
+        let Some(stock) = writer.lend_stock() else {
+            return Err(InventoryError::Corrupt(
+                "a batch ledger needs a batch writer".to_owned(),
+            ));
+        };
+        let catalog_version = if items.iter().any(|item| visible(item)) {
+            writer.bump(conn)?
+        } else {
+            writer.catalog_version(conn)?
+        };
+        let ledger = Ledger::at(
+            writer.merchant_id(),
+            writer.actor(),
+            key,
+            reference,
+            None,
+            catalog_version,
+            stock.merchant_buffer(),
+        );
+        Ok(ledger.holding(stock))
+    }
+
+    fn at(
+        merchant_id: i64,
+        actor: &'a Actor,
+        key: &'a str,
+        reference: &'a str,
+        occurred_at: Option<NaiveDateTime>,
+        catalog_version: i64,
+        merchant_buffer: i64,
+    ) -> Ledger<'a> {
         let recorded_at = now();
-        Ok(Ledger {
+        Ledger {
             merchant_id,
             actor,
             key,
@@ -201,13 +255,12 @@ impl<'a> Ledger<'a> {
             touched_ids: HashSet::new(),
             lowered: HashSet::new(),
             held: None,
-        })
+        }
     }
 
-    /// This ledger as a batch's (an import's): levels are read from `stock`
-    /// (the merchant's, current in this transaction) and every write is held
-    /// until `close`.
-    pub(in crate::inventory) fn holding(mut self, stock: StockIndex) -> Ledger<'a> {
+    /// This ledger as a batch's: levels are read from `stock` (current in
+    /// this transaction) and every write is held until `close_into`.
+    fn holding(mut self, stock: StockIndex) -> Ledger<'a> {
         self.held = Some(HeldStock {
             stock,
             moved: HashMap::new(),
@@ -406,13 +459,24 @@ impl<'a> Ledger<'a> {
     /// catalog version (so the delta feed carries it), switches it between
     /// for sale and view-only if the merchant opted in, and writes the outbox
     /// event. Returns the catalog version.
-    pub(in crate::inventory) fn close(mut self, conn: &mut DbConnection) -> Result<i64> {
+    pub(in crate::inventory) fn close(self, conn: &mut DbConnection) -> Result<i64> {
         let mut writer = ItemWriter::at_version(
             self.actor,
             self.merchant_id,
             self.catalog_version,
             self.merchant_buffer,
         );
+        self.close_into(conn, &mut writer)
+    }
+
+    /// `close` for a ledger opened with `open_in_batch`: its levels and
+    /// movements are written, the stock handed back to the batch `writer`,
+    /// and the moved items announced through it (written at its `finish`).
+    pub(in crate::inventory) fn close_into(
+        mut self,
+        conn: &mut DbConnection,
+        writer: &mut ItemWriter<'_>,
+    ) -> Result<i64> {
         let stock = match self.held.take() {
             Some(held) => Some(self.write_held(conn, held)?),
             None => None,
@@ -435,14 +499,13 @@ impl<'a> Ledger<'a> {
         if let Some(mut stock) = stock {
             // A batch announces from its index: it must know the holds let go.
             stock.reread_holds(conn, &released)?;
-            writer = writer.holding(stock);
+            writer.hold_stock(stock);
         }
         for item in &self.touched {
             if visible(item) {
                 writer.stock_moved(conn, item)?;
             }
         }
-        writer.finish(conn)?;
         Ok(self.catalog_version)
     }
 

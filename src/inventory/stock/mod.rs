@@ -26,7 +26,7 @@ pub use crate::inventory::items::{StockSettings, parse_buffer};
 pub use check::{HoldMismatch, LedgerMismatch, verify_holds, verify_ledger};
 pub use corrections::{Corrected, Correction, CorrectionRequest, correct, receive};
 pub use counts::Count;
-pub(super) use counts::record_counts;
+pub(super) use counts::{counts_key, record_counts};
 pub(super) use ledger::{Ledger, Movement};
 pub use ledger::{StockMovement, movements};
 pub use levels::{ItemStock, LocationStock, available_at, item_stock, on_hand, units_at};

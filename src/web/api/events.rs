@@ -43,7 +43,9 @@ pub(super) struct EventJson {
     id: String,
     /// `item.listing_changed`, `item.stock_changed`, `location.changed`,
     /// `reservation.created`, `reservation.picked_up`, `reservation.released`,
-    /// `reservation.expired`, or `webhook.test`.
+    /// `reservation.expired`, or `webhook.test`. An item created with its
+    /// stock (a catalogue import's new row) comes as one
+    /// `item.listing_changed` whose record carries that stock.
     #[schema(example = "item.listing_changed")]
     r#type: String,
     /// The catalog version of the change.

@@ -28,6 +28,13 @@ pub(super) struct Held {
     /// Items whose stock alone moved: only their `changed_version` is
     /// stamped, a few hundred per statement.
     pub(super) stamped: Vec<i64>,
+    /// Items this batch created, as they now are, in the order created: each
+    /// is announced once, at `finish`, with its record as the batch leaves it
+    /// (its stock counted, its settings set), rather than once when created
+    /// and again for each later change in the same batch.
+    pub(super) created: Vec<Item>,
+    /// Where each created item sits in `created`, by id.
+    pub(super) created_index: HashMap<i64, usize>,
     pub(super) stock: StockIndex,
 }
 
@@ -71,9 +78,27 @@ impl<'a> ItemWriter<'a> {
             events: Vec::new(),
             rows: HashMap::new(),
             stamped: Vec::new(),
+            created: Vec::new(),
+            created_index: HashMap::new(),
             stock,
         });
         self
+    }
+
+    /// Lends this batch's stock to a ledger of the same transaction (stock
+    /// counts recorded inside the batch, `record_counts`), which moves it and
+    /// hands it back with `hold_stock` before announcing what moved.
+    pub(in crate::inventory) fn lend_stock(&mut self) -> Option<StockIndex> {
+        self.held
+            .as_mut()
+            .map(|held| std::mem::take(&mut held.stock))
+    }
+
+    /// Takes back the stock lent to a ledger, as the ledger left it.
+    pub(in crate::inventory) fn hold_stock(&mut self, stock: StockIndex) {
+        if let Some(held) = &mut self.held {
+            held.stock = stock;
+        }
     }
 
     /// Writes what a batch writer held, in order; returns its stock index,
@@ -82,8 +107,33 @@ impl<'a> ItemWriter<'a> {
         mut self,
         conn: &mut DbConnection,
     ) -> Result<Option<StockIndex>> {
-        self.write_held(conn)?;
+        self.announce_created(conn)?;
         Ok(self.held.map(|held| held.stock))
+    }
+
+    /// The one `item.listing_changed` event of each item the batch created
+    /// so far, with its record as it now is, a few thousand at a time. Called
+    /// by `finish`, or sooner by a caller that won't change those items
+    /// again (an import, once a part's items and their counts are written).
+    pub(in crate::inventory) fn announce_created(&mut self, conn: &mut DbConnection) -> Result<()> {
+        // What was held before comes first, so events keep the order made.
+        self.write_held(conn)?;
+        let Some(held) = &mut self.held else {
+            return Ok(());
+        };
+        let created = std::mem::take(&mut held.created);
+        held.created_index.clear();
+        for chunk in created.chunks(HOLD_AT_MOST) {
+            let events: Vec<outbox::HeldEvent> = chunk
+                .iter()
+                .map(|item| {
+                    let record = held.stock.record_of(item);
+                    outbox::item_changed_event(item, item.changed_version, &record)
+                })
+                .collect();
+            outbox::write_held(conn, &events)?;
+        }
+        Ok(())
     }
 
     /// Writes what the batch holds so far, in order.
@@ -123,20 +173,143 @@ impl<'a> ItemWriter<'a> {
     }
 }
 
-/// Inserts new item rows in one statement, returning them (in no promised
-/// order). Diesel's `MultiConnection` can't build a multi-row insert; each
-/// backend's connection can.
+/// Inserts new item rows of one merchant, made at one time and catalog
+/// version, in one statement, returning them (in no promised order). On
+/// PostgreSQL with `RETURNING`; on SQLite bound straight from the rows, what
+/// they share bound once, then their ids read back, so Diesel neither builds
+/// nor decodes thousands of whole rows.
 pub(super) fn insert_returning(
     conn: &mut DbConnection,
     rows: &[NewItemRow<'_>],
+    rows_per_statement: usize,
 ) -> Result<Vec<ItemRow>> {
-    let query = diesel::insert_into(items::table)
-        .values(rows)
-        .returning(items::all_columns);
-    Ok(match conn {
-        DbConnection::Postgres(conn) => query.get_results(conn)?,
-        DbConnection::Sqlite(conn) => query.get_results(conn)?,
-    })
+    let conn = match conn {
+        DbConnection::Postgres(conn) => {
+            return Ok(diesel::insert_into(items::table)
+                .values(rows)
+                .returning(items::all_columns)
+                .get_results(conn)?);
+        }
+        DbConnection::Sqlite(conn) => conn,
+    };
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    // The write transaction holds SQLite's one write lock: the rows with a
+    // higher id than this are the ones inserted below.
+    let last_id: Option<i64> = items::table
+        .select(diesel::dsl::max(items::id))
+        .first(conn)?;
+    let shared = SharedByNewItems {
+        merchant_id: first.merchant_id,
+        changed_version: first.changed_version,
+        created_at: first.created_at,
+        updated_at: first.updated_at,
+        auto_view_only: first.auto_view_only,
+    };
+    if let Some(row) = rows.iter().find(|row| !shared.shared_by(row)) {
+        return Err(crate::inventory::InventoryError::Corrupt(format!(
+            "new item {} is not of the batch it is inserted with",
+            row.sku
+        )));
+    }
+    SqliteRows::new(
+        "INSERT INTO items (merchant_id, changed_version, created_at, updated_at, auto_view_only, \
+         sku, name, description, price_minor, currency, barcode, in_store, online) SELECT ",
+        rows,
+        ") AS v",
+    )
+    .sharing(
+        &shared,
+        ", v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, \
+         v.column8 FROM (VALUES ",
+    )
+    .full_at(rows_per_statement)
+    .execute(conn)?;
+    let mut ids: HashMap<String, i64> = items::table
+        .filter(items::merchant_id.eq(shared.merchant_id))
+        .filter(items::id.gt(last_id.unwrap_or(0)))
+        .select((items::sku, items::id))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    rows.iter()
+        .map(|row| {
+            let id = ids
+                .remove(row.sku)
+                .ok_or(crate::inventory::InventoryError::NotFound("item"))?;
+            Ok(ItemRow {
+                id,
+                merchant_id: row.merchant_id,
+                sku: row.sku.to_owned(),
+                name: row.name.to_owned(),
+                description: row.description.to_owned(),
+                price_minor: row.price_minor,
+                currency: row.currency.to_owned(),
+                barcode: row.barcode.map(str::to_owned),
+                in_store: row.in_store,
+                online: row.online.to_owned(),
+                // The columns' defaults, as `RETURNING` would read them.
+                version: 1,
+                changed_version: row.changed_version,
+                archived: false,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+                online_buffer: None,
+                allow_backorder: false,
+                auto_view_only: row.auto_view_only,
+                auto_switched: false,
+            })
+        })
+        .collect()
+}
+
+/// What the new items of one `create_many` share.
+struct SharedByNewItems {
+    merchant_id: i64,
+    changed_version: i64,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+    auto_view_only: bool,
+}
+
+impl SharedByNewItems {
+    fn shared_by(&self, row: &NewItemRow<'_>) -> bool {
+        row.merchant_id == self.merchant_id
+            && row.changed_version == self.changed_version
+            && row.created_at == self.created_at
+            && row.updated_at == self.updated_at
+            && row.auto_view_only == self.auto_view_only
+    }
+}
+
+impl BindValues for SharedByNewItems {
+    fn bind_values<'b>(&'b self, values: &mut Values<'_, '_, 'b>) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{BigInt, Bool, Timestamp};
+        values
+            .bind::<BigInt, _>(&self.merchant_id)?
+            .bind::<BigInt, _>(&self.changed_version)?
+            .bind::<Timestamp, _>(&self.created_at)?
+            .bind::<Timestamp, _>(&self.updated_at)?
+            .bind::<Bool, _>(&self.auto_view_only)?;
+        Ok(())
+    }
+}
+
+impl BindValues for NewItemRow<'_> {
+    fn bind_values<'b>(&'b self, values: &mut Values<'_, '_, 'b>) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+        values
+            .bind::<Text, _>(self.sku)?
+            .bind::<Text, _>(self.name)?
+            .bind::<Text, _>(self.description)?
+            .bind::<BigInt, _>(&self.price_minor)?
+            .bind::<Text, _>(self.currency)?
+            .bind::<Nullable<Text>, _>(&self.barcode)?
+            .bind::<Bool, _>(&self.in_store)?
+            .bind::<Text, _>(self.online)?;
+        Ok(())
+    }
 }
 
 /// Writes a batch's changed items as they now are (the merchant lock holds
