@@ -34,7 +34,7 @@ pub(super) fn lock_merchant(conn: &mut DbConnection, merchant_id: i64) -> Result
         DbConnection::Sqlite(_) => merchants::table
             .find(merchant_id)
             .select(merchants::id)
-            .first::<i64>(conn)
+            .get_result::<i64>(conn)
             .optional()?
             .is_some(),
     };
@@ -111,7 +111,7 @@ pub fn current_version(conn: &mut DbConnection, merchant_id: i64) -> Result<i64>
     merchants::table
         .find(merchant_id)
         .select(merchants::catalog_version)
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(InventoryError::NotFound("merchant"))
 }
@@ -122,7 +122,7 @@ pub(super) fn merchant_buffer(conn: &mut DbConnection, merchant_id: i64) -> Resu
     merchants::table
         .find(merchant_id)
         .select(merchants::online_buffer)
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(InventoryError::NotFound("merchant"))
 }

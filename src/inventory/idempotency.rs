@@ -296,7 +296,7 @@ fn find(
         .filter(idempotency_keys::merchant_id.eq(merchant_id))
         .filter(idempotency_keys::idempotency_key.eq(key.as_str()))
         .select(IdempotencyKeyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -71,7 +71,7 @@ impl Merchant {
         merchants::table
             .find(merchant_id)
             .select(MerchantRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?
             .ok_or(InventoryError::NotFound("merchant"))?
             .try_into()
@@ -84,7 +84,7 @@ impl Merchant {
         merchants::table
             .filter(merchants::slug.eq(slug.as_str()))
             .select(MerchantRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?
             .ok_or(InventoryError::NotFound("merchant"))?
             .try_into()
@@ -164,12 +164,12 @@ pub(super) fn slug_taken(
     let current: Option<i64> = merchants::table
         .filter(merchants::slug.eq(slug.as_str()))
         .select(merchants::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let old: Option<i64> = merchant_slugs::table
         .find(slug.as_str())
         .select(merchant_slugs::merchant_id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok([current, old]
         .into_iter()
@@ -193,7 +193,7 @@ pub fn renamed_shop(conn: &mut DbConnection, slug: &str) -> Result<Option<Mercha
     let owner: Option<i64> = merchant_slugs::table
         .find(slug)
         .select(merchant_slugs::merchant_id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     owner.map(|id| Merchant::find(conn, id)).transpose()
 }
@@ -274,7 +274,7 @@ impl Location {
             .filter(locations::id.eq(location_id))
             .filter(locations::merchant_id.eq(merchant_id))
             .select(LocationRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?
             .ok_or(InventoryError::NotFound("location"))?
             .into())
@@ -324,7 +324,7 @@ impl Staff {
         staff::table
             .find(staff_id)
             .select(StaffRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?
             .ok_or(InventoryError::NotFound("staff member"))?
             .try_into()
@@ -479,7 +479,7 @@ pub fn staff_by_email(conn: &mut DbConnection, merchant_id: i64, email: &str) ->
         .filter(staff::merchant_id.eq(merchant_id))
         .filter(staff::email.eq(email.as_str()))
         .select(StaffRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(InventoryError::NotFound("staff member"))?
         .try_into()

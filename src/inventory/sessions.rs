@@ -82,7 +82,7 @@ pub fn signed_in(conn: &mut DbConnection, secret: &str) -> Result<Option<(Staff,
         .filter(staff_sessions::epoch.eq(staff::session_epoch))
         .filter(staff::deactivated_at.is_null())
         .select((StaffRow::as_select(), MerchantRow::as_select()))
-        .first::<(StaffRow, MerchantRow)>(conn)
+        .get_result::<(StaffRow, MerchantRow)>(conn)
         .optional()?;
     found
         .map(|(staff, merchant)| Ok((Staff::try_from(staff)?, Merchant::try_from(merchant)?)))

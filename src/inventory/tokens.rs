@@ -179,7 +179,7 @@ pub fn authenticate(conn: &mut DbConnection, secret: &str) -> Result<Option<ApiT
         .filter(api_tokens::token_hash.eq(hash(secret)))
         .filter(api_tokens::revoked_at.is_null())
         .select(ApiTokenRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some(row) = row else {
         return Ok(None);

@@ -118,7 +118,7 @@ impl Item {
             .filter(items::id.eq(item_id))
             .filter(items::merchant_id.eq(merchant_id))
             .select(ItemRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?
             .ok_or(InventoryError::NotFound("item"))?;
         Item::from_row(row)

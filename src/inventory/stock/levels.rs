@@ -21,7 +21,7 @@ pub fn units_at(conn: &mut DbConnection, item_id: i64, location_id: i64) -> Resu
         .filter(stock_levels::item_id.eq(item_id))
         .filter(stock_levels::location_id.eq(location_id))
         .select((stock_levels::on_hand, stock_levels::held))
-        .first::<(i64, i64)>(conn)
+        .get_result::<(i64, i64)>(conn)
         .optional()?
         .unwrap_or((0, 0)))
 }
