@@ -151,62 +151,61 @@ pub fn once_lock_last<T: Serialize + DeserializeOwned>(
     mut effect: impl FnMut(&mut DbConnection) -> Result<T>,
 ) -> Result<Outcome<T>> {
     for _ in 0..UNLOCKED_TRIES {
-        let attempt = conn.write_transaction(|conn| {
-            if let Some(stored) = find(conn, merchant_id, key)? {
-                return replay_same(&stored, fingerprint).map_err(Attempt::Failed);
-            }
+        let attempt = keyed(conn, merchant_id, key, fingerprint, |conn| {
             let value = effect(conn).map_err(Attempt::from_effect)?;
-            store(
-                conn,
-                merchant_id,
-                key,
-                fingerprint,
-                PERFORMED,
-                &to_json(&value)?,
-            )
-            .map_err(Attempt::from_store)?;
             Ok(Outcome::Done {
                 value,
                 replayed: false,
             })
         });
-        match attempt {
-            Ok(outcome) => return Ok(outcome),
-            Err(Attempt::Raced) => {
-                log::debug!("merchant {merchant_id}: a request raced a change; trying again");
-                continue;
-            }
+        let attempt = match attempt {
+            // Nothing was written; the refusal is stored on its own.
             Err(Attempt::Failed(InventoryError::InsufficientStock(shortages))) => {
-                let refused = conn.write_transaction(|conn| {
-                    if let Some(stored) = find(conn, merchant_id, key)? {
-                        return replay_same(&stored, fingerprint).map_err(Attempt::Failed);
-                    }
-                    store(
-                        conn,
-                        merchant_id,
-                        key,
-                        fingerprint,
-                        REFUSED,
-                        &to_json(&shortages)?,
-                    )
-                    .map_err(Attempt::from_store)?;
+                keyed(conn, merchant_id, key, fingerprint, |_| {
                     Ok(Outcome::Short {
                         shortages,
                         replayed: false,
                     })
-                });
-                match refused {
-                    Ok(outcome) => return Ok(outcome),
-                    // A retry stored its outcome first: the next try replays it.
-                    Err(Attempt::Raced) => continue,
-                    Err(Attempt::Failed(other)) => return Err(other),
-                }
+                })
+            }
+            other => other,
+        };
+        match attempt {
+            Ok(outcome) => return Ok(outcome),
+            // Raced a change, or a retry stored its outcome first: the next
+            // try runs again or replays it.
+            Err(Attempt::Raced) => {
+                log::debug!("merchant {merchant_id}: a request raced a change; trying again");
             }
             Err(Attempt::Failed(other)) => return Err(other),
         }
     }
     log::info!("merchant {merchant_id}: a request raced {UNLOCKED_TRIES} times; locking first");
     once(conn, merchant_id, key, fingerprint, effect)
+}
+
+/// One transaction of `once_lock_last`: the key's stored outcome if it has
+/// one, otherwise `outcome`'s, stored with the key (a concurrent store of
+/// the same key is `Raced`).
+fn keyed<T: Serialize + DeserializeOwned>(
+    conn: &mut DbConnection,
+    merchant_id: i64,
+    key: &IdempotencyKey,
+    fingerprint: &Fingerprint,
+    outcome: impl FnOnce(&mut DbConnection) -> Result<Outcome<T>, Attempt>,
+) -> Result<Outcome<T>, Attempt> {
+    conn.write_transaction(|conn| {
+        if let Some(stored) = find(conn, merchant_id, key)? {
+            return replay_same(&stored, fingerprint).map_err(Attempt::Failed);
+        }
+        let outcome = outcome(conn)?;
+        let (kind, body) = match &outcome {
+            Outcome::Done { value, .. } => (PERFORMED, to_json(value)?),
+            Outcome::Short { shortages, .. } => (REFUSED, to_json(shortages)?),
+        };
+        store(conn, merchant_id, key, fingerprint, kind, &body).map_err(Attempt::from_store)?;
+        Ok(outcome)
+    })
 }
 
 /// How often `once_lock_last` runs an effect that raced before it takes the

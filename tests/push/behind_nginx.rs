@@ -14,9 +14,7 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use shelfsync::db::schema::locations;
 use shelfsync::domain::TokenScope;
-use shelfsync::inventory::merchants::Merchant;
 use shelfsync::inventory::outbox::EventPosition;
 
 use crate::common::fixtures::{fresh_key, receive_stock};
@@ -24,8 +22,8 @@ use crate::common::{Backend, TestDb};
 use crate::nginx::Nginx;
 use crate::restart::{SMALL_POOLS, Server};
 use crate::support::{
-    Frame, Recorder, SseReader, add_endpoint, events_since, eventually, free_addr, recorder_at,
-    token,
+    Frame, Recorder, SseReader, add_endpoint, demo_shop, events_since, eventually, free_addr,
+    recorder_at, token,
 };
 
 /// SQLite is one file on one machine: two instances behind a balancer is a
@@ -184,16 +182,8 @@ async fn changes_through_two_instances_behind_nginx_are_read_delivered_and_strea
     let second = Server::start_with(&db.url, &SMALL_POOLS);
     let (merchant, admin, pos, storefront, items) = {
         let mut conn = pool.get().expect("conn");
-        let merchant = Merchant::by_slug(&mut conn, shelfsync::demo::SLUG)
-            .expect("the demo merchant")
-            .id;
         // The first store fulfils online orders in the demo.
-        let store: i64 = locations::table
-            .filter(locations::merchant_id.eq(merchant))
-            .order(locations::id)
-            .select(locations::id)
-            .first(&mut conn)
-            .expect("a store");
+        let (merchant, store) = demo_shop(&mut conn);
         let pos = shelfsync::inventory::tokens::create_token(
             &mut conn,
             merchant,

@@ -15,9 +15,8 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use serde_json::json;
-use shelfsync::db::schema::{locations, stock_movements};
+use shelfsync::db::schema::stock_movements;
 use shelfsync::domain::{OnlineListing, TokenScope};
-use shelfsync::inventory::merchants::Merchant;
 use shelfsync::inventory::tokens::create_token;
 
 use crate::common::fixtures::{fresh_key, new_item, receive_stock};
@@ -25,7 +24,7 @@ use crate::common::{Backend, TestDb};
 use crate::nginx::{Nginx, fail_timeout};
 use crate::on_both_backends;
 use crate::restart::{SMALL_POOLS, Server};
-use crate::support::eventually;
+use crate::support::{demo_shop, eventually};
 
 on_both_backends!(a_rolling_restart_under_sales_loses_no_acknowledged_sale_and_records_none_twice);
 
@@ -48,15 +47,7 @@ async fn a_rolling_restart_under_sales_loses_no_acknowledged_sale_and_records_no
     }
     let (item, pos) = {
         let mut conn = pool.get().expect("conn");
-        let merchant = Merchant::by_slug(&mut conn, shelfsync::demo::SLUG)
-            .expect("the demo merchant")
-            .id;
-        let store: i64 = locations::table
-            .filter(locations::merchant_id.eq(merchant))
-            .order(locations::id)
-            .select(locations::id)
-            .first(&mut conn)
-            .expect("a store");
+        let (merchant, store) = demo_shop(&mut conn);
         let item = new_item(
             &mut conn,
             merchant,

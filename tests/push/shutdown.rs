@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use serde_json::json;
-use shelfsync::db::schema::{locations, stock_movements, webhook_endpoints};
+use shelfsync::db::schema::{stock_movements, webhook_endpoints};
 use shelfsync::domain::{OnlineListing, TokenScope};
 use shelfsync::inventory::tokens::create_token;
 
@@ -18,7 +18,9 @@ use crate::common::fixtures::{fresh_key, new_item, receive_stock};
 use crate::common::{Backend, TestDb};
 use crate::on_both_backends;
 use crate::restart::Server;
-use crate::support::{Recorder, SseReader, add_endpoint, eventually, free_addr, recorder_at};
+use crate::support::{
+    Recorder, SseReader, add_endpoint, demo_shop, eventually, free_addr, recorder_at,
+};
 
 on_both_backends!(sigterm_mid_load_exits_0_with_every_acknowledged_sale_on_the_ledger);
 
@@ -32,16 +34,7 @@ async fn sigterm_mid_load_exits_0_with_every_acknowledged_sale_on_the_ledger(bac
     let base = format!("http://127.0.0.1:{}", server.port);
     let (merchant, item, pos, storefront) = {
         let mut conn = pool.get().expect("conn");
-        let merchant =
-            shelfsync::inventory::merchants::Merchant::by_slug(&mut conn, shelfsync::demo::SLUG)
-                .expect("the demo merchant")
-                .id;
-        let store: i64 = locations::table
-            .filter(locations::merchant_id.eq(merchant))
-            .order(locations::id)
-            .select(locations::id)
-            .first(&mut conn)
-            .expect("a store");
+        let (merchant, store) = demo_shop(&mut conn);
         let item = new_item(
             &mut conn,
             merchant,

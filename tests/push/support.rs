@@ -339,3 +339,20 @@ pub fn delivery_log(
     }
     Ok(entries)
 }
+
+/// The demo merchant's id and its first store's (the one that fulfils online
+/// orders), for tests that start `shelfsync serve` processes.
+pub fn demo_shop(conn: &mut shelfsync::db::DbConnection) -> (i64, i64) {
+    use diesel::prelude::*;
+    use shelfsync::db::schema::locations;
+    let merchant = shelfsync::inventory::merchants::Merchant::by_slug(conn, shelfsync::demo::SLUG)
+        .expect("the demo merchant")
+        .id;
+    let store: i64 = locations::table
+        .filter(locations::merchant_id.eq(merchant))
+        .order(locations::id)
+        .select(locations::id)
+        .first(conn)
+        .expect("a store");
+    (merchant, store)
+}
